@@ -1,0 +1,87 @@
+/*
+ * The Engine contract. An engine decides where the app runs (this event loop, worker
+ * processes, worker threads) and who supervises it; it never parses HTTP. It wires sockets to
+ * core's protocol layer (`HttpService`) and gives it a `Dispatcher`.
+ *
+ * Engines are constructed by the DI container (see container.ts) with an EngineContext, so a
+ * third-party engine is a class that implements this interface and takes the context.
+ */
+import type { AppSource } from '../gateway/types.js';
+import type { Settings } from '../settings/table.js';
+
+export interface ListenAddress {
+  /** 'tcp' (host, port), 'unix' (path) or 'fd' (inherited). */
+  readonly kind: 'tcp' | 'unix' | 'fd';
+  readonly host?: string;
+  readonly port?: number;
+  readonly path?: string;
+  readonly fd?: number;
+  /** http://127.0.0.1:8000, unix:/run/app.sock, ... */
+  readonly url: string;
+}
+
+export type UnitState = 'booting' | 'ready' | 'draining' | 'stopped';
+
+/** A worker process or an app thread, as its supervisor sees it. */
+export interface UnitStats {
+  readonly id: number;
+  readonly kind: 'process' | 'thread';
+  readonly pid?: number;
+  readonly threadId?: number;
+  readonly state: UnitState;
+  readonly generation: number;
+  readonly requests: number;
+  readonly inFlight: number;
+  /** RSS for a process, heap used for a thread, in bytes. */
+  readonly memory: number;
+  readonly startedAt: number;
+  readonly children?: readonly UnitStats[];
+}
+
+export interface EngineStats {
+  readonly engine: string;
+  readonly pid: number;
+  readonly generation: number;
+  readonly units: readonly UnitStats[];
+  readonly restarts: Readonly<Record<'crash' | 'timeout' | 'max-requests' | 'memory' | 'reload', number>>;
+  readonly queueDepth?: number;
+}
+
+export interface StopOptions {
+  /** true (TERM, QUIT): finish in-flight requests within gracefulTimeout. false (INT): close now. */
+  readonly graceful?: boolean;
+  /** Overrides settings.gracefulTimeout, in seconds. */
+  readonly timeout?: number;
+}
+
+export interface EngineContext {
+  readonly settings: Readonly<Settings>;
+  readonly app: AppSource;
+  /** Path of the config file the settings came from, so child processes can re-read its hooks. */
+  readonly configFile?: string;
+  /**
+   * Module specifiers every worker process and app thread imports before loading the app,
+   * each exporting `default (settings, unit) => void | Promise<void>`. Diagnostics channels are
+   * per process and per thread, so this is how the CLI subscribes its logger in each of them.
+   */
+  readonly setupModules?: readonly string[];
+}
+
+export interface Engine {
+  readonly name: string;
+  /** Binds every listener, boots the app, resolves when the first request can be served. */
+  start(): Promise<void>;
+  stop(options?: StopOptions): Promise<void>;
+  /** Zero-downtime: new app code is serving before the old stops. */
+  reload(): Promise<void>;
+  /** Adds (delta > 0) or removes (delta < 0) workers or threads; TTIN/TTOU call it with ±1. */
+  scale(delta: number): Promise<void>;
+  /** USR1: reopen log files (for logrotate). */
+  reopenLogs(): void;
+  readonly addresses: readonly ListenAddress[];
+  stats(): EngineStats;
+  /** Resolves when the engine has stopped, by stop() or on its own (fatal boot error). */
+  readonly closed: Promise<void>;
+}
+
+export type EngineClass = new (context: EngineContext) => Engine;

@@ -1,0 +1,87 @@
+/*
+ * Listener addresses: parsing `--bind` values and binding them. Used by every engine's
+ * supervisor, so a bind error is one clear line before any worker starts.
+ */
+import net from 'node:net';
+import fs from 'node:fs';
+import { GatehouseError } from '../errors/index.js';
+import type { ListenAddress } from './engine.js';
+
+export type ListenTarget =
+  | { readonly kind: 'tcp'; readonly host: string; readonly port: number }
+  | { readonly kind: 'unix'; readonly path: string }
+  | { readonly kind: 'fd'; readonly fd: number };
+
+export function parseBind(value: string): ListenTarget {
+  const text = value.trim();
+  if (text.startsWith('unix:')) {
+    const path = text.slice(5);
+    if (!path) throw new GatehouseError('ERR_BIND_INVALID', `"${value}" has no socket path`);
+    return { kind: 'unix', path };
+  }
+  if (text.startsWith('fd://')) {
+    const fd = Number(text.slice(5));
+    if (!Number.isInteger(fd) || fd < 0) throw new GatehouseError('ERR_BIND_INVALID', `"${value}" is not fd://N`);
+    return { kind: 'fd', fd };
+  }
+  let host: string;
+  let portText: string;
+  if (text.startsWith('[')) {
+    const close = text.indexOf(']');
+    if (close === -1 || text[close + 1] !== ':') throw new GatehouseError('ERR_BIND_INVALID', `"${value}" is not [IPv6]:PORT`);
+    host = text.slice(1, close);
+    portText = text.slice(close + 2);
+  } else {
+    const colon = text.lastIndexOf(':');
+    if (colon === -1) { host = text || '127.0.0.1'; portText = '8000'; }
+    else { host = text.slice(0, colon) || '0.0.0.0'; portText = text.slice(colon + 1); }
+    if (host.includes(':')) throw new GatehouseError('ERR_BIND_INVALID', `"${value}": put IPv6 addresses in brackets, [::1]:8000`);
+  }
+  if (!/^\d{1,5}$/.test(portText) || Number(portText) > 65535) {
+    throw new GatehouseError('ERR_BIND_INVALID', `"${value}" has port "${portText}", expected 0-65535`);
+  }
+  return { kind: 'tcp', host, port: Number(portText) };
+}
+
+export function describeAddress(server: net.Server, target: ListenTarget, scheme: 'http' | 'https' = 'http'): ListenAddress {
+  if (target.kind === 'unix') return { kind: 'unix', path: target.path, url: `unix:${target.path}` };
+  const address = server.address();
+  if (address && typeof address === 'object') {
+    const host = address.family === 'IPv6' || address.address.includes(':') ? `[${address.address}]` : address.address;
+    return target.kind === 'fd'
+      ? { kind: 'fd', fd: target.fd, host: address.address, port: address.port, url: `${scheme}://${host}:${address.port}` }
+      : { kind: 'tcp', host: address.address, port: address.port, url: `${scheme}://${host}:${address.port}` };
+  }
+  return { kind: 'fd', fd: (target as { fd: number }).fd, url: `fd://${(target as { fd: number }).fd}` };
+}
+
+/**
+ * Binds one listening server. `pauseOnConnect` is for supervisors that hand sockets to
+ * another process. Rejects with ERR_BIND_FAILED naming the address and the OS reason.
+ */
+export function bindListener(target: ListenTarget, options: { backlog?: number; exclusive?: boolean; pauseOnConnect?: boolean } = {}): Promise<net.Server> {
+  return new Promise((resolve, reject) => {
+    const server = net.createServer({ pauseOnConnect: options.pauseOnConnect ?? false, noDelay: true });
+    const onError = (error: NodeJS.ErrnoException) => {
+      server.close();
+      const where = target.kind === 'tcp' ? `${target.host}:${target.port}` : target.kind === 'unix' ? `unix:${target.path}` : `fd://${target.fd}`;
+      reject(new GatehouseError('ERR_BIND_FAILED', `${where}: ${error.code ?? error.message}`, { cause: error }));
+    };
+    server.once('error', onError);
+    const done = () => { server.off('error', onError); resolve(server); };
+    const backlog = options.backlog ?? 2048;
+    const exclusive = options.exclusive ?? false;
+    if (target.kind === 'tcp') server.listen({ host: target.host, port: target.port, backlog, exclusive }, done);
+    else if (target.kind === 'unix') {
+      removeStaleSocket(target.path);
+      server.listen({ path: target.path, backlog, exclusive }, done);
+    } else server.listen({ fd: target.fd, backlog, exclusive }, done);
+  });
+}
+
+/** A socket file left by a crashed server would make listen fail with EADDRINUSE. */
+function removeStaleSocket(path: string): void {
+  try {
+    if (fs.statSync(path).isSocket()) fs.unlinkSync(path);
+  } catch { /* absent: nothing to remove */ }
+}

@@ -1,0 +1,101 @@
+/*
+ * The `single` engine: one process, the app on the main event loop (Puma's single mode).
+ * It is what `serve` runs in development and the baseline other engines are measured against.
+ * It cannot scale or reload without a short window (ESM modules cannot be unloaded: reload
+ * imports the entry module afresh, its own imports stay cached).
+ */
+import { injectable, inject } from 'inversify';
+import type net from 'node:net';
+import { channels } from '../diagnostics.js';
+import { GatehouseError } from '../errors/index.js';
+import { bindListener, describeAddress, parseBind } from './listen.js';
+import { InLoopServer } from './in-loop.js';
+import { TOKENS } from './tokens.js';
+import type { Engine, EngineContext, EngineStats, ListenAddress, StopOptions } from './engine.js';
+
+@injectable()
+export class SingleEngine implements Engine {
+  readonly name = 'single';
+  #server: InLoopServer | null = null;
+  #listeners: net.Server[] = [];
+  #addresses: ListenAddress[] = [];
+  #generation = 0;
+  #reloads = 0;
+  #closed!: () => void;
+  readonly closed: Promise<void> = new Promise((resolve) => { this.#closed = resolve; });
+  readonly #startedAt = Date.now();
+
+  constructor(@inject(TOKENS.EngineContext) private readonly context: EngineContext) {}
+
+  async start(): Promise<void> {
+    const { settings } = this.context;
+    const targets = settings.bind.map(parseBind);
+    const server = new InLoopServer({ settings, app: this.context.app });
+    await server.boot();
+    try {
+      for (const target of targets) {
+        const listener = await bindListener(target, { backlog: settings.backlog });
+        this.#listeners.push(listener);
+        this.#addresses.push(describeAddress(listener, target, settings.certfile ? 'https' : 'http'));
+        server.attach(listener);
+      }
+    } catch (error) {
+      await server.close(false, 0);
+      throw error;
+    }
+    this.#server = server;
+    this.#generation = 1;
+    channels.engine.publish({ engine: this.name, event: 'ready', detail: this.#addresses.map((a) => a.url).join(', ') });
+  }
+
+  async stop(options: StopOptions = {}): Promise<void> {
+    const server = this.#server;
+    this.#server = null;
+    if (server) {
+      const graceful = options.graceful ?? true;
+      await server.close(graceful, (options.timeout ?? this.context.settings.gracefulTimeout) * 1000);
+    }
+    this.#listeners = [];
+    this.#closed();
+  }
+
+  async reload(): Promise<void> {
+    if (!this.#server) throw new GatehouseError('ERR_ENGINE_NOT_STARTED');
+    // Boot the new code first: if it fails to load, the old generation keeps serving.
+    const next = new InLoopServer({ settings: this.context.settings, app: this.context.app });
+    await next.boot(String(Date.now()));
+    const previous = this.#server;
+    for (const listener of previous.releaseListeners()) {
+      listener.removeAllListeners('connection');
+      next.attach(listener);
+    }
+    this.#server = next;
+    this.#generation++;
+    this.#reloads++;
+    await previous.close(true, this.context.settings.gracefulTimeout * 1000).catch(() => {});
+  }
+
+  async scale(_delta: number): Promise<void> {
+    channels.engine.publish({ engine: this.name, event: 'scale-ignored', level: 'warn', detail: 'the single engine runs one process; use prefork, threaded or hybrid to scale' });
+  }
+
+  reopenLogs(): void { /* logs belong to the CLI, which reopens its own streams */ }
+
+  get addresses(): readonly ListenAddress[] {
+    return this.#addresses;
+  }
+
+  stats(): EngineStats {
+    const service = this.#server?.service.stats();
+    return {
+      engine: this.name,
+      pid: process.pid,
+      generation: this.#generation,
+      units: [{
+        id: 0, kind: 'process', pid: process.pid, state: this.#server ? 'ready' : 'stopped', generation: this.#generation,
+        requests: service?.requests ?? 0, inFlight: service?.inFlight ?? 0, memory: process.memoryUsage.rss(), startedAt: this.#startedAt,
+      }],
+      restarts: { crash: 0, timeout: 0, 'max-requests': 0, memory: 0, reload: this.#reloads },
+    };
+  }
+}

@@ -1,0 +1,2 @@
+export { CATALOGUE, type CatalogueEntry, type ErrorCode } from './catalogue.js';
+export { GatehouseError, isGatehouseError, type SerializedError } from './error.js';

@@ -1,0 +1,30 @@
+/*
+ * HttpService is the protocol layer's face to engines: give it accepted sockets, it runs
+ * HTTP/1.1 on them and calls the Dispatcher for each request. It knows nothing of processes
+ * or threads. The implementation lives in connection.ts (per-socket state machine).
+ */
+import type { Socket } from 'node:net';
+import type { Dispatcher } from '../gateway/types.js';
+import type { ProtocolOptions } from './options.js';
+
+export interface HttpServiceStats {
+  readonly connections: number;
+  readonly inFlight: number;
+  readonly requests: number;
+}
+
+export interface HttpService {
+  /** Takes ownership of an accepted socket. */
+  handle(socket: Socket): void;
+  /**
+   * Graceful drain: stop keeping connections alive (idle ones close now, busy ones close
+   * after their current response), resolve when none is left or after `timeoutMs`, when the
+   * rest are destroyed. Accepting new sockets is the engine's to stop (server.close()).
+   */
+  drain(timeoutMs: number): Promise<void>;
+  /** Destroys every connection now. */
+  destroyAll(): void;
+  stats(): HttpServiceStats;
+}
+
+export type CreateHttpService = (dispatcher: Dispatcher, options: ProtocolOptions) => HttpService;

@@ -1,0 +1,23 @@
+/*
+ * @gatehouse/core public surface. Engines and the CLI import only from here.
+ */
+export * from './gateway/types.js';
+export { HeaderList, type HeaderInit } from './gateway/headers.js';
+export { RequestBody, bufferedBodySource } from './gateway/body.js';
+export type { BodySource } from './gateway/body-source.js';
+export { createRequest, splitTarget, percentDecode } from './gateway/request.js';
+export * from './errors/index.js';
+export { channels } from './diagnostics.js';
+export type * from './diagnostics.js';
+export type * from './engine/engine.js';
+export { TOKENS } from './engine/tokens.js';
+export { parseBind, bindListener, describeAddress, type ListenTarget } from './engine/listen.js';
+export { InLoopServer, InLoopDispatcher } from './engine/in-loop.js';
+export { SingleEngine } from './engine/single.js';
+export { createContainer, registerEngine, resolveEngineClass, knownEngines } from './engine/container.js';
+export { SETTINGS, defaultSettings, type Settings, type SettingName, type Hook } from './settings/table.js';
+export type * from './settings/types.js';
+export { protocolOptionsFrom, type ProtocolOptions, type ParserLimits } from './http/options.js';
+export type { HttpService, HttpServiceStats } from './http/service.js';
+export { createHttpService } from './http/create-service.js';
+export { loadApp, type LoadOptions } from './app/loader.js';

@@ -1,0 +1,137 @@
+/*
+ * Every Gatehouse setting, defined once (Gunicorn's config.py, as data). The mapped type on
+ * SETTINGS means no key of `Settings` can lack a definition, and no definition can exist
+ * without a key. Names are camelCase here; the flag is the kebab-case form (`maxRequests` ->
+ * `--max-requests`), the env var GATEHOUSE_ + SCREAMING_SNAKE (`GATEHOUSE_MAX_REQUESTS`), and
+ * the config-file key is either form.
+ */
+import type { EngineName, SettingSpec } from './types.js';
+
+export type Hook = (...args: any[]) => unknown;
+
+export interface Settings {
+  app: string;
+  engine: string;
+  workers: number;
+  threads: number;
+  threadConcurrency: number;
+  interface: 'auto' | 'gateway' | 'fetch' | 'node';
+  bind: string[];
+  backlog: number;
+  limitConcurrency: number;
+  timeout: number;
+  gracefulTimeout: number;
+  keepAlive: number;
+  requestTimeout: number;
+  headersTimeout: number;
+  bodyTimeout: number;
+  maxRequests: number;
+  maxRequestsJitter: number;
+  maxQueue: number;
+  maxWorkerMemory: number;
+  maxThreadMemory: number;
+  limitRequestLine: number;
+  limitRequestFields: number;
+  limitRequestFieldSize: number;
+  maxBodySize: number;
+  pid: string;
+  logLevel: 'trace' | 'debug' | 'info' | 'warn' | 'error' | 'fatal' | 'silent';
+  logFormat: 'auto' | 'json' | 'pretty';
+  accessLog: string;
+  accessLogFormat: string;
+  errorLog: string;
+  metricsBind: string;
+  reload: boolean;
+  forwardedAllowIps: string[];
+  proxyHeaders: boolean;
+  proxyProtocol: 'off' | 'v1' | 'v2' | 'auto';
+  serverHeader: string;
+  debug: boolean;
+  certfile: string;
+  keyfile: string;
+  caCerts: string;
+  tlsMinVersion: 'TLSv1.2' | 'TLSv1.3';
+  ciphers: string;
+  user: string;
+  group: string;
+  umask: string;
+  onStarting: Hook | null;
+  whenReady: Hook | null;
+  preFork: Hook | null;
+  postFork: Hook | null;
+  workerExit: Hook | null;
+  preRequest: Hook | null;
+  postRequest: Hook | null;
+  onReload: Hook | null;
+}
+
+const PROCESS_ENGINES: readonly EngineName[] = ['prefork', 'hybrid'];
+const THREAD_ENGINES: readonly EngineName[] = ['threaded', 'hybrid'];
+const MIB = 1024 * 1024;
+
+export const SETTINGS: { readonly [K in keyof Settings]: SettingSpec<Settings[K]> } = {
+  app: { kind: 'string', default: '', group: 'server', cli: false, doc: 'The app to serve: path/to/app.js, path:export or path:factory(). Given as the positional argument.' },
+  engine: { kind: 'string', default: 'prefork', group: 'engine', alias: 'e', doc: 'Concurrency engine: prefork, threaded, hybrid, single, or a package/path exporting an engine class.' },
+  workers: { kind: 'integer', default: 1, min: 1, group: 'engine', alias: 'w', engines: PROCESS_ENGINES, doc: 'Number of worker processes.' },
+  threads: { kind: 'integer', default: 4, min: 1, group: 'engine', alias: 't', engines: THREAD_ENGINES, doc: 'Number of app threads (per worker process under hybrid).' },
+  threadConcurrency: { kind: 'integer', default: 16, min: 1, group: 'engine', engines: THREAD_ENGINES, doc: 'Requests in flight at once per app thread (1 = one request per thread, as Waitress).' },
+  interface: { kind: 'choice', default: 'auto', choices: ['auto', 'gateway', 'fetch', 'node'], group: 'server', doc: 'How to call the app: Gateway Interface, fetch handler, node:http listener, or detect.' },
+  bind: { kind: 'list', default: ['127.0.0.1:8000'], group: 'server', alias: 'b', doc: 'Address to listen on: HOST:PORT, [IPv6]:PORT, unix:PATH or fd://N. Repeat for several.' },
+  backlog: { kind: 'integer', default: 2048, min: 1, group: 'server', doc: 'Listen backlog: connections the kernel queues before accept.' },
+  limitConcurrency: { kind: 'integer', default: 0, group: 'limits', doc: 'Open connections per process before new ones get 503 (0 = no limit).' },
+  timeout: { kind: 'seconds', default: 30, group: 'timeouts', doc: 'Liveness: a worker process or thread with no heartbeat for this long is killed and replaced. Not a request deadline (see --request-timeout).' },
+  gracefulTimeout: { kind: 'seconds', default: 30, group: 'timeouts', doc: 'On graceful stop or reload, how long in-flight requests may take before they are cut off.' },
+  keepAlive: { kind: 'seconds', default: 5, group: 'timeouts', doc: 'How long an idle keep-alive connection is kept open.' },
+  requestTimeout: { kind: 'seconds', default: 0, group: 'timeouts', doc: 'Per-request deadline: past it the client gets 504 and request.signal aborts (0 = none).' },
+  headersTimeout: { kind: 'seconds', default: 10, group: 'timeouts', doc: 'Time allowed to receive a request\'s head (cuts off slowloris clients).' },
+  bodyTimeout: { kind: 'seconds', default: 30, group: 'timeouts', doc: 'Longest wait for the next bytes of a request body.' },
+  maxRequests: { kind: 'integer', default: 0, group: 'engine', doc: 'Recycle a worker process or thread after this many requests (0 = never).' },
+  maxRequestsJitter: { kind: 'integer', default: 0, group: 'engine', doc: 'Add a random 0..N to max-requests so workers do not recycle together.' },
+  maxQueue: { kind: 'integer', default: 1024, group: 'engine', engines: THREAD_ENGINES, doc: 'Requests that may wait for a free thread; past it they get 503 with Retry-After.' },
+  maxWorkerMemory: { kind: 'bytes', default: 0, group: 'engine', engines: PROCESS_ENGINES, doc: 'Recycle a worker process whose RSS passes this (e.g. 512m; 0 = no limit).' },
+  maxThreadMemory: { kind: 'bytes', default: 0, group: 'engine', engines: THREAD_ENGINES, doc: 'Heap limit of each app thread; a thread that reaches it is replaced (e.g. 256m; 0 = no limit).' },
+  limitRequestLine: { kind: 'integer', default: 8190, min: 64, group: 'limits', doc: 'Longest request-line in bytes; longer gets 414.' },
+  limitRequestFields: { kind: 'integer', default: 100, min: 1, group: 'limits', doc: 'Most header fields in a request; more gets 431.' },
+  limitRequestFieldSize: { kind: 'integer', default: 8190, min: 64, group: 'limits', doc: 'Longest header field (name + value) in bytes; longer gets 431.' },
+  maxBodySize: { kind: 'bytes', default: 1024 * MIB, group: 'limits', doc: 'Largest request body; larger gets 413 (0 = no limit).' },
+  pid: { kind: 'string', default: '', group: 'server', doc: 'Write the master\'s process id to this file.' },
+  logLevel: { kind: 'choice', default: 'info', choices: ['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent'], group: 'logging', doc: 'Error-log level.' },
+  logFormat: { kind: 'choice', default: 'auto', choices: ['auto', 'json', 'pretty'], group: 'logging', doc: 'Log format: JSON lines, or human-readable; auto is pretty on a TTY.' },
+  accessLog: { kind: 'string', default: '', group: 'logging', doc: 'Access log destination: "-" for stdout, a file path, or empty for none.' },
+  accessLogFormat: { kind: 'string', default: 'combined', group: 'logging', doc: 'Access log line: "combined", "common", or a format string of %(atom)s atoms.' },
+  errorLog: { kind: 'string', default: '-', group: 'logging', doc: 'Error log destination: "-" for stderr, "stdout", or a file path.' },
+  metricsBind: { kind: 'string', default: '', group: 'metrics', doc: 'Serve Prometheus metrics on this HOST:PORT (empty = off).' },
+  reload: { kind: 'boolean', default: false, group: 'dev', doc: 'Development: reload when the app\'s files change.' },
+  forwardedAllowIps: { kind: 'list', default: ['127.0.0.1', '::1'], group: 'proxy', doc: 'Peers whose X-Forwarded-* / Forwarded headers are trusted ("*" for all).' },
+  proxyHeaders: { kind: 'boolean', default: true, group: 'proxy', doc: 'Apply trusted X-Forwarded-* / Forwarded headers to the request\'s remote address and scheme.' },
+  proxyProtocol: { kind: 'choice', default: 'off', choices: ['off', 'v1', 'v2', 'auto'], group: 'proxy', doc: 'Expect a PROXY protocol header on each connection (from a TCP load balancer).' },
+  serverHeader: { kind: 'string', default: 'gatehouse', group: 'server', doc: 'Value of the Server response header (empty to send none).' },
+  debug: { kind: 'boolean', default: false, group: 'dev', doc: 'Send error stacks to the client in 500 responses. Never in production.' },
+  certfile: { kind: 'string', default: '', group: 'tls', doc: 'TLS certificate file (PEM); with --keyfile, serve HTTPS.' },
+  keyfile: { kind: 'string', default: '', group: 'tls', doc: 'TLS private key file (PEM).' },
+  caCerts: { kind: 'string', default: '', group: 'tls', doc: 'CA certificates file (PEM) for client certificate verification.' },
+  tlsMinVersion: { kind: 'choice', default: 'TLSv1.2', choices: ['TLSv1.2', 'TLSv1.3'], group: 'tls', doc: 'Lowest TLS version accepted.' },
+  ciphers: { kind: 'string', default: '', group: 'tls', doc: 'OpenSSL cipher list (empty = Node\'s default).' },
+  user: { kind: 'string', default: '', group: 'server', doc: 'Switch worker processes to this user after binding.' },
+  group: { kind: 'string', default: '', group: 'server', doc: 'Switch worker processes to this group after binding.' },
+  umask: { kind: 'string', default: '', group: 'server', doc: 'Octal umask for the server processes (e.g. 0o022).' },
+  onStarting: { kind: 'hook', default: null, group: 'hooks', cli: false, doc: 'on_starting(settings): in the master, before listeners are bound.' },
+  whenReady: { kind: 'hook', default: null, group: 'hooks', cli: false, doc: 'when_ready(server): in the master, once every worker is ready.' },
+  preFork: { kind: 'hook', default: null, group: 'hooks', cli: false, doc: 'pre_fork(worker): in the master, before a worker is started.' },
+  postFork: { kind: 'hook', default: null, group: 'hooks', cli: false, doc: 'post_fork(worker): in the worker, after it starts, before it loads the app.' },
+  workerExit: { kind: 'hook', default: null, group: 'hooks', cli: false, doc: 'worker_exit(worker): in the master, after a worker exits.' },
+  preRequest: { kind: 'hook', default: null, group: 'hooks', cli: false, doc: 'pre_request(request): where the app runs, before it is called.' },
+  postRequest: { kind: 'hook', default: null, group: 'hooks', cli: false, doc: 'post_request(request, response): where the app runs, after it answered.' },
+  onReload: { kind: 'hook', default: null, group: 'hooks', cli: false, doc: 'on_reload(server): in the master, when a reload begins.' },
+};
+
+export type SettingName = keyof Settings;
+
+/** The defaults as a plain Settings object. */
+export function defaultSettings(): Settings {
+  const out: Record<string, unknown> = {};
+  for (const [name, spec] of Object.entries(SETTINGS)) {
+    out[name] = Array.isArray(spec.default) ? [...spec.default] : spec.default;
+  }
+  return out as unknown as Settings;
+}
