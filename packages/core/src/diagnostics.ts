@@ -29,6 +29,10 @@ export interface UnitMessage {
   readonly reason?: string;
   readonly detail?: string;
 }
+/** Published in each process/thread when its logs must be reopened (USR1 reached it). */
+export interface LogsReopenMessage { readonly reason: 'signal' | 'api' }
+/** Published by an engine unit before it reports stats; subscribers fill `into` (carried opaquely as UnitStats.metrics). */
+export interface MetricsCollectMessage { readonly into: Record<string, unknown> }
 export interface EngineMessage { readonly engine: string; readonly event: string; readonly detail?: string; readonly level?: 'info' | 'warn' | 'error' }
 
 export const channels = {
@@ -41,4 +45,6 @@ export const channels = {
   unitUp: diagnostics.channel('gatehouse:unit:up'),
   unitDown: diagnostics.channel('gatehouse:unit:down'),
   engine: diagnostics.channel('gatehouse:engine'),
+  logsReopen: diagnostics.channel('gatehouse:logs:reopen'),
+  metricsCollect: diagnostics.channel('gatehouse:metrics:collect'),
 } as const;

@@ -21,3 +21,9 @@ export { protocolOptionsFrom, type ProtocolOptions, type ParserLimits } from './
 export type { HttpService, HttpServiceStats } from './http/service.js';
 export { createHttpService } from './http/create-service.js';
 export { loadApp, type LoadOptions } from './app/loader.js';
+export { flagName, snakeName, envName, camelName, ENV_PREFIX } from './settings/names.js';
+export { coerceSetting, describeSource, allowedValues, formatSettingValue, settingSpellings, type SettingSource } from './settings/parse.js';
+export { resolveSettings, entriesFromEnv, entriesFromObject, type SettingEntry, type ResolvedSettings } from './settings/resolve.js';
+export { CONFIG_FILE_NAMES, findConfigFile, readConfigFile, entriesFromConfigFile, loadConfigHooks, serializableSettings } from './settings/config-file.js';
+export { nearest, editDistance } from './settings/suggest.js';
+export { SIGNAL_ACTIONS, ActionLoop, applyAction, type EngineAction, type HandledSignal, type ActionLoopHooks } from './engine/signals.js';

@@ -36,6 +36,11 @@ export interface UnitStats {
   readonly memory: number;
   readonly startedAt: number;
   readonly children?: readonly UnitStats[];
+  /**
+   * What channels.metricsCollect subscribers put in `into`, collected in this unit's own
+   * process/thread (never its children's), carried as opaque JSON for the master's metrics.
+   */
+  readonly metrics?: Readonly<Record<string, unknown>>;
 }
 
 export interface EngineStats {

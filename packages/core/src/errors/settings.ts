@@ -6,4 +6,9 @@ export const SETTINGS_ERRORS = {
   ERR_SETTING_UNKNOWN: { status: 500, message: 'Unknown setting', hint: 'See serve --help for the settings that exist.' },
   ERR_CONFIG_FILE: { status: 500, message: 'Config file could not be loaded', hint: 'Check that the file exists and exports an object of settings.' },
   ERR_BIND_INVALID: { status: 500, message: 'Invalid bind address', hint: 'Use HOST:PORT, [IPv6]:PORT, unix:PATH or fd://N.' },
+  ERR_APP_REQUIRED: { status: 500, message: 'No app given', hint: 'Name the app to serve: serve path/to/app.js (or set app in the config file, or GATEHOUSE_APP).' },
+  ERR_ENGINE_NOT_INSTALLED: { status: 500, message: 'Engine package is not installed', hint: 'Install it next to @gatehouse/cli (npm install PACKAGE), or pick another --engine.' },
+  ERR_PID_FILE: { status: 500, message: 'Could not write the pid file', hint: 'Another server may be running with this --pid file; stop it, or pick another path.' },
+  ERR_LOG_OPEN: { status: 500, message: 'Could not open a log file', hint: 'Check that the directory exists and is writable, or log to "-".' },
+  ERR_ACCESS_LOG_FORMAT: { status: 500, message: 'Invalid access log format', hint: 'Use combined, common, or %(atom)s atoms listed in docs/configuration.md.' },
 } as const satisfies Record<string, CatalogueEntry>;

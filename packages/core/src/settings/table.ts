@@ -6,11 +6,13 @@
  * the config-file key is either form.
  */
 import type { EngineName, SettingSpec } from './types.js';
+import { parseBind } from '../engine/listen.js';
 
 export type Hook = (...args: any[]) => unknown;
 
 export interface Settings {
   app: string;
+  config: string;
   engine: string;
   workers: number;
   threads: number;
@@ -69,14 +71,36 @@ const PROCESS_ENGINES: readonly EngineName[] = ['prefork', 'hybrid'];
 const THREAD_ENGINES: readonly EngineName[] = ['threaded', 'hybrid'];
 const MIB = 1024 * 1024;
 
+/** Each value must parse as a listen address (the engines bind them later; fail early). */
+function validBinds(values: readonly string[]): string | undefined {
+  if (values.length === 0) return 'at least one address';
+  for (const value of values) {
+    try { parseBind(value); } catch (error) { return (error as Error).message; }
+  }
+  return undefined;
+}
+
+function validMetricsBind(value: string): string | undefined {
+  if (value === '') return undefined;
+  try {
+    if (parseBind(value).kind !== 'tcp') return 'a TCP HOST:PORT';
+  } catch (error) { return (error as Error).message; }
+  return undefined;
+}
+
+function validUmask(value: string): string | undefined {
+  return value === '' || /^(0o?)?[0-7]{1,4}$/.test(value) ? undefined : 'an octal umask such as 0o022 or 022';
+}
+
 export const SETTINGS: { readonly [K in keyof Settings]: SettingSpec<Settings[K]> } = {
-  app: { kind: 'string', default: '', group: 'server', cli: false, doc: 'The app to serve: path/to/app.js, path:export or path:factory(). Given as the positional argument.' },
+  app: { kind: 'string', default: '', group: 'server', cli: false, metavar: 'APP', doc: 'The app to serve: path/to/app.js, path:export or path:factory(). Given as the positional argument.' },
+  config: { kind: 'string', default: '', group: 'server', alias: 'c', file: false, metavar: 'FILE', doc: 'Config file (.js, .mjs or .json). Without it, gatehouse.config.{js,mjs,json} in the current directory is read if present.' },
   engine: { kind: 'string', default: 'prefork', group: 'engine', alias: 'e', doc: 'Concurrency engine: prefork, threaded, hybrid, single, or a package/path exporting an engine class.' },
   workers: { kind: 'integer', default: 1, min: 1, group: 'engine', alias: 'w', engines: PROCESS_ENGINES, doc: 'Number of worker processes.' },
   threads: { kind: 'integer', default: 4, min: 1, group: 'engine', alias: 't', engines: THREAD_ENGINES, doc: 'Number of app threads (per worker process under hybrid).' },
   threadConcurrency: { kind: 'integer', default: 16, min: 1, group: 'engine', engines: THREAD_ENGINES, doc: 'Requests in flight at once per app thread (1 = one request per thread, as Waitress).' },
   interface: { kind: 'choice', default: 'auto', choices: ['auto', 'gateway', 'fetch', 'node'], group: 'server', doc: 'How to call the app: Gateway Interface, fetch handler, node:http listener, or detect.' },
-  bind: { kind: 'list', default: ['127.0.0.1:8000'], group: 'server', alias: 'b', doc: 'Address to listen on: HOST:PORT, [IPv6]:PORT, unix:PATH or fd://N. Repeat for several.' },
+  bind: { kind: 'list', default: ['127.0.0.1:8000'], group: 'server', alias: 'b', metavar: 'ADDRESS', validate: validBinds, doc: 'Address to listen on: HOST:PORT, [IPv6]:PORT, unix:PATH or fd://N. Repeat for several.' },
   backlog: { kind: 'integer', default: 2048, min: 1, group: 'server', doc: 'Listen backlog: connections the kernel queues before accept.' },
   limitConcurrency: { kind: 'integer', default: 0, group: 'limits', doc: 'Open connections per process before new ones get 503 (0 = no limit).' },
   timeout: { kind: 'seconds', default: 30, group: 'timeouts', doc: 'Liveness: a worker process or thread with no heartbeat for this long is killed and replaced. Not a request deadline (see --request-timeout).' },
@@ -94,15 +118,15 @@ export const SETTINGS: { readonly [K in keyof Settings]: SettingSpec<Settings[K]
   limitRequestFields: { kind: 'integer', default: 100, min: 1, group: 'limits', doc: 'Most header fields in a request; more gets 431.' },
   limitRequestFieldSize: { kind: 'integer', default: 8190, min: 64, group: 'limits', doc: 'Longest header field (name + value) in bytes; longer gets 431.' },
   maxBodySize: { kind: 'bytes', default: 1024 * MIB, group: 'limits', doc: 'Largest request body; larger gets 413 (0 = no limit).' },
-  pid: { kind: 'string', default: '', group: 'server', doc: 'Write the master\'s process id to this file.' },
+  pid: { kind: 'string', default: '', group: 'server', metavar: 'FILE', doc: 'Write the master\'s process id to this file (removed on exit).' },
   logLevel: { kind: 'choice', default: 'info', choices: ['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent'], group: 'logging', doc: 'Error-log level.' },
   logFormat: { kind: 'choice', default: 'auto', choices: ['auto', 'json', 'pretty'], group: 'logging', doc: 'Log format: JSON lines, or human-readable; auto is pretty on a TTY.' },
-  accessLog: { kind: 'string', default: '', group: 'logging', doc: 'Access log destination: "-" for stdout, a file path, or empty for none.' },
-  accessLogFormat: { kind: 'string', default: 'combined', group: 'logging', doc: 'Access log line: "combined", "common", or a format string of %(atom)s atoms.' },
-  errorLog: { kind: 'string', default: '-', group: 'logging', doc: 'Error log destination: "-" for stderr, "stdout", or a file path.' },
-  metricsBind: { kind: 'string', default: '', group: 'metrics', doc: 'Serve Prometheus metrics on this HOST:PORT (empty = off).' },
+  accessLog: { kind: 'string', default: '', group: 'logging', metavar: '-|FILE', doc: 'Access log destination: "-" or "stdout", "stderr", a file path, or empty for none. USR1 reopens the file.' },
+  accessLogFormat: { kind: 'string', default: 'combined', group: 'logging', metavar: 'FORMAT', doc: 'Access log line: "combined", "common", or a format string of %(atom)s atoms (see below).' },
+  errorLog: { kind: 'string', default: '-', group: 'logging', metavar: '-|FILE', doc: 'Error log destination: "-" or "stderr", "stdout", or a file path. USR1 reopens the file.' },
+  metricsBind: { kind: 'string', default: '', group: 'metrics', metavar: 'HOST:PORT', validate: validMetricsBind, doc: 'Serve Prometheus metrics on this HOST:PORT, a separate listener in the master (empty = off).' },
   reload: { kind: 'boolean', default: false, group: 'dev', doc: 'Development: reload when the app\'s files change.' },
-  forwardedAllowIps: { kind: 'list', default: ['127.0.0.1', '::1'], group: 'proxy', doc: 'Peers whose X-Forwarded-* / Forwarded headers are trusted ("*" for all).' },
+  forwardedAllowIps: { kind: 'list', default: ['127.0.0.1', '::1'], group: 'proxy', metavar: 'IPS', doc: 'Peers whose X-Forwarded-* / Forwarded headers are trusted ("*" for all).' },
   proxyHeaders: { kind: 'boolean', default: true, group: 'proxy', doc: 'Apply trusted X-Forwarded-* / Forwarded headers to the request\'s remote address and scheme.' },
   proxyProtocol: { kind: 'choice', default: 'off', choices: ['off', 'v1', 'v2', 'auto'], group: 'proxy', doc: 'Expect a PROXY protocol header on each connection (from a TCP load balancer).' },
   serverHeader: { kind: 'string', default: 'gatehouse', group: 'server', doc: 'Value of the Server response header (empty to send none).' },
@@ -114,7 +138,7 @@ export const SETTINGS: { readonly [K in keyof Settings]: SettingSpec<Settings[K]
   ciphers: { kind: 'string', default: '', group: 'tls', doc: 'OpenSSL cipher list (empty = Node\'s default).' },
   user: { kind: 'string', default: '', group: 'server', doc: 'Switch worker processes to this user after binding.' },
   group: { kind: 'string', default: '', group: 'server', doc: 'Switch worker processes to this group after binding.' },
-  umask: { kind: 'string', default: '', group: 'server', doc: 'Octal umask for the server processes (e.g. 0o022).' },
+  umask: { kind: 'string', default: '', group: 'server', validate: validUmask, doc: 'Octal umask for the server processes (e.g. 0o022).' },
   onStarting: { kind: 'hook', default: null, group: 'hooks', cli: false, doc: 'on_starting(settings): in the master, before listeners are bound.' },
   whenReady: { kind: 'hook', default: null, group: 'hooks', cli: false, doc: 'when_ready(server): in the master, once every worker is ready.' },
   preFork: { kind: 'hook', default: null, group: 'hooks', cli: false, doc: 'pre_fork(worker): in the master, before a worker is started.' },

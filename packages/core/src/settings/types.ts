@@ -32,6 +32,12 @@ export interface SettingSpec<T> {
   readonly engines?: readonly EngineName[];
   /** false: no CLI flag (config file / env only). Hooks never have one. */
   readonly cli?: boolean;
+  /** false: not read from GATEHOUSE_* variables. Hooks never are. */
+  readonly env?: boolean;
+  /** false: not accepted as a config-file key (e.g. `config` itself). */
+  readonly file?: boolean;
+  /** Placeholder for the value in --help and the docs (e.g. HOST:PORT). */
+  readonly metavar?: string;
   /** Extra check beyond kind/min/max/choices; returns what is wrong, or undefined. */
   readonly validate?: (value: T) => string | undefined;
 }
