@@ -6,6 +6,7 @@ export { HeaderList, type HeaderInit } from './gateway/headers.js';
 export { RequestBody, bufferedBodySource } from './gateway/body.js';
 export type { BodySource } from './gateway/body-source.js';
 export { createRequest, splitTarget, percentDecode } from './gateway/request.js';
+export { validate } from './gateway/validator.js';
 export * from './errors/index.js';
 export { channels } from './diagnostics.js';
 export type * from './diagnostics.js';

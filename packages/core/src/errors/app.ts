@@ -2,12 +2,14 @@ import type { CatalogueEntry } from './catalogue.js';
 
 /** Loading and running the application, and the Gateway Interface contract. */
 export const APP_ERRORS = {
-  ERR_APP_NOT_FOUND: { status: 500, message: 'App module not found', hint: 'Check the path: it is resolved from the current directory (serve path/to/app.js).' },
+  ERR_APP_NOT_FOUND: { status: 500, message: 'App module not found', hint: 'Check the path: it is resolved from the current directory (serve path/to/app.js, a directory with a package.json "main", or path:export).' },
   ERR_APP_EXPORT_MISSING: { status: 500, message: 'App module has no such export', hint: 'Name an existing export (path:name) or add a default export.' },
-  ERR_APP_NOT_AN_APP: { status: 500, message: 'Export is not an application', hint: 'Export a function (request) => response, an object with fetch(request), or a node:http listener; see docs/gateway-interface.md.' },
-  ERR_APP_FACTORY_THREW: { status: 500, message: 'App factory threw', hint: 'Fix the error in the factory (its stack follows).' },
-  ERR_APP_SYNTAX: { status: 500, message: 'App module has a syntax error', hint: 'Fix the syntax error at the location shown.' },
-  ERR_APP_IMPORT_FAILED: { status: 500, message: 'App module threw while loading', hint: 'Fix the error raised at import time (its stack follows).' },
+  ERR_APP_NOT_AN_APP: { status: 500, message: 'Export is not an application', hint: 'Export a function (request) => response, an object with fetch(request), or a node:http listener (req, res); see docs/gateway-interface.md.' },
+  ERR_APP_FACTORY_THREW: { status: 500, message: 'App factory threw', hint: 'Fix the error thrown by the factory; the app\'s own stack is part of this message.' },
+  ERR_APP_SYNTAX: { status: 500, message: 'App module has a syntax error', hint: 'Fix the syntax error at the location shown (node --check FILE shows it too).' },
+  ERR_APP_IMPORT_FAILED: { status: 500, message: 'App module threw while loading', hint: 'Fix the error raised at import time; the app\'s own stack is part of this message.' },
+  ERR_APP_TYPESCRIPT: { status: 500, message: 'Cannot load a TypeScript app directly', hint: 'Compile it to JavaScript (tsc) and serve the .js file, or register a TypeScript loader: NODE_OPTIONS="--import tsx" serve app.ts.' },
+  ERR_APP_BAD_HOOK: { status: 500, message: 'App lifecycle hook is not a function', hint: 'Export startup and shutdown as functions (async is fine), or remove them.' },
   ERR_APP_STARTUP_FAILED: { status: 500, message: 'App startup() failed', hint: 'Fix the error raised by the app\'s startup hook (its stack follows).' },
   ERR_APP_THREW: { status: 500, message: 'Application raised an error', hint: 'See the error log for the stack; set --debug to return it to the client during development.' },
   ERR_APP_BAD_RESPONSE: { status: 500, message: 'Application returned an invalid response', hint: 'Return { status, headers, body } as docs/gateway-interface.md describes.' },

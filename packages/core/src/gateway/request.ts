@@ -24,9 +24,8 @@ export function createRequest(head: RequestHead, body: BodySource | null, signal
 }
 
 /**
- * Splits a request-target into percent-decoded path and raw query. Valid UTF-8 escapes
- * decode as UTF-8; a target whose escapes are not valid UTF-8 decodes byte-wise (latin1),
- * so no target is ever rejected here: the parser already checked its bytes.
+ * Splits a request-target into percent-decoded path and raw query (see percentDecode). No
+ * target is ever rejected here: the parser already checked its bytes.
  */
 export function splitTarget(target: string): { path: string; query: string } {
   if (target === '*') return { path: '*', query: '' };
@@ -49,11 +48,22 @@ export function splitTarget(target: string): { path: string; query: string } {
   return { path: percentDecode(rawPath), query };
 }
 
+/**
+ * Decodes each maximal run of %XX escapes on its own: as UTF-8 when the run is valid UTF-8,
+ * else byte by byte as latin1 (so no path is ever rejected here, and one bad escape does not
+ * change how the others decode). A '%' not followed by two hex digits stays as it is.
+ */
 export function percentDecode(raw: string): string {
   if (raw.indexOf('%') === -1) return raw;
+  return raw.replace(ESCAPE_RUN, decodeRun);
+}
+
+const ESCAPE_RUN = /(?:%[0-9a-fA-F]{2})+/g;
+
+function decodeRun(run: string): string {
   try {
-    return decodeURIComponent(raw);
+    return decodeURIComponent(run);
   } catch {
-    return raw.replace(/%([0-9a-fA-F]{2})/g, (_, hex: string) => String.fromCharCode(parseInt(hex, 16)));
+    return run.replace(/%([0-9a-fA-F]{2})/g, (_, hex: string) => String.fromCharCode(parseInt(hex, 16)));
   }
 }
