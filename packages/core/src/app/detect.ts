@@ -25,7 +25,7 @@ export interface Candidate {
 }
 
 export function adaptApp(candidate: Candidate, choice: InterfaceChoice = 'auto'): { app: Application; interface: LoadedApp['interface'] } {
-  const form = formOf(candidate, choice);
+  const form = detectInterface(candidate, choice);
   const { value, owner } = candidate;
   if (form === null) throw notAnApp(candidate, choice);
   if (form === 'fetch') {
@@ -39,10 +39,10 @@ export function adaptApp(candidate: Candidate, choice: InterfaceChoice = 'auto')
 
 /** True when adaptApp would accept the value (used to choose between `default` and `app`). */
 export function isAppLike(candidate: Candidate, choice: InterfaceChoice = 'auto'): boolean {
-  return formOf(candidate, choice) !== null;
+  return detectInterface(candidate, choice) !== null;
 }
 
-function formOf({ value, declaredFetch }: Candidate, choice: InterfaceChoice): LoadedApp['interface'] | null {
+export function detectInterface({ value, declaredFetch }: Candidate, choice: InterfaceChoice): LoadedApp['interface'] | null {
   const callable = typeof value === 'function' && !isClass(value);
   const fetchObject = typeof value === 'object' && value !== null && typeof (value as { fetch?: unknown }).fetch === 'function';
   switch (choice) {
