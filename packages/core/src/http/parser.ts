@@ -1,0 +1,548 @@
+/*
+ * Incremental, strict HTTP/1.1 request parser (RFC 9112), a push parser with no I/O: the
+ * connection calls execute(bytes); the parser calls ParserHandlers synchronously and returns
+ * how many bytes it consumed (see parse-events.ts for the contract). It stops after each
+ * complete message, and after the first error, when it is dead for good: the connection
+ * answers with error.status and closes, so no byte after a framing error is ever read as a
+ * request.
+ *
+ * How it is fast without giving up strictness:
+ * - The head is parsed as text. When the whole head is in the input (the usual case), one
+ *   native search finds its end (CRLF CRLF) and one latin1Slice turns it into a string; lines,
+ *   names and values are then found with charCodeAt + 256-entry tables (grammar.ts), and taken
+ *   with slice(), which V8 does without copying for longer strings. No regex, no per-byte
+ *   callback, no intermediate arrays.
+ * - When the head arrives in pieces, the same line function runs on one line at a time; an
+ *   unfinished line waits in a small carry buffer whose size the limits bound (a line can never
+ *   be longer than maxRequestLine / maxHeaderFieldSize / maxChunkLine + CR). Both paths check
+ *   lines in the same order with the same function, so any split of the input gives the same
+ *   events and the same error.
+ * - Body bytes are never copied: onBody gets subarray views of the input.
+ *
+ * Limits (each checked as soon as it can be, while a line is still arriving):
+ * - request-line longer than maxRequestLine (without CRLF): 414;
+ * - a field line longer than maxHeaderFieldSize, more than maxHeaderCount fields, or a header
+ *   section larger than headerSectionLimit() (the same bounds apply to trailers): 431;
+ * - Content-Length above maxBodySize: 413 at head time; chunked: 413 as soon as a chunk-size
+ *   would take the body past maxBodySize (before its data is delivered);
+ * - chunk-size line longer than maxChunkLine: 400.
+ * - at most MAX_LEADING_EMPTY_LINES empty lines before a request-line (RFC 9112 2.2 asks us to
+ *   ignore at least one, for clients that send CRLF after a POST body): more is 400.
+ *
+ * `idle` is true only when no byte of a next message has been consumed; a stray CRLF between
+ * requests counts as the start of the next one.
+ */
+import { GatehouseError, type ErrorCode } from '../errors/index.js';
+import type { ParserLimits } from './options.js';
+import type { BodyFraming, ParsedHead, ParserHandlers, RequestParserLike } from './parse-events.js';
+import { CR, LF, SP, COLON, TCHAR, TARGET, FIELD_VALUE, OWS, DIGIT } from './grammar.js';
+import { parseChunkSize, CHUNK_LINE_ERRORS } from './chunked.js';
+import {
+  parseContentLength, connectionOptions, isContinueExpectation, parseTransferCodings, judgeTransferCodings,
+  targetFormError, CONNECTION_CLOSE, CONNECTION_KEEP_ALIVE, CONNECTION_UPGRADE, type TransferCoding,
+} from './parser-fields.js';
+
+export const MAX_LEADING_EMPTY_LINES = 2;
+
+// Parser states. Plain numbers (not an enum) so the switch compiles to integer compares.
+const REQUEST_LINE = 0;
+const HEADERS = 1;
+const BODY = 2;
+const CHUNK_SIZE = 3;
+const CHUNK_DATA = 4;
+const CHUNK_DATA_CR = 5;
+const CHUNK_DATA_LF = 6;
+const TRAILERS = 7;
+const DEAD = 8;
+
+// Results of a line function.
+const LINE_ERROR = 0;
+const LINE_MORE = 1;
+/** The head (or trailer section) ended: stop the fast path's line loop. */
+const LINE_SECTION_END = 2;
+
+const METHOD_ERROR = 'method is not a token followed by one SP';
+const BARE_LF_ERROR = 'line ends in a bare LF (CRLF required)';
+
+const NO_BODY: BodyFraming = { kind: 'none' };
+const CHUNKED: BodyFraming = { kind: 'chunked' };
+const HEAD_END = Buffer.from('\r\n\r\n', 'latin1');
+
+type Latin1Buffer = Buffer & { latin1Slice(start: number, end: number): string };
+const hasLatin1Slice = typeof (Buffer.prototype as Partial<Latin1Buffer>).latin1Slice === 'function';
+/** Buffer#latin1Slice is what Buffer#toString('latin1') calls, minus the encoding dispatch. */
+const latin1 = hasLatin1Slice
+  ? (buf: Buffer, start: number, end: number): string => (buf as Latin1Buffer).latin1Slice(start, end)
+  : (buf: Buffer, start: number, end: number): string => buf.toString('latin1', start, end);
+
+/**
+ * Bound on a whole header (or trailer) section, counting each field line's CRLF: the larger of
+ * 256 KiB and four maximal fields, but never more than maxHeaderCount maximal fields.
+ */
+export function headerSectionLimit(limits: ParserLimits): number {
+  const implied = limits.maxHeaderCount * (limits.maxHeaderFieldSize + 2) + 2;
+  return Math.min(implied, Math.max(256 * 1024, 4 * (limits.maxHeaderFieldSize + 2)));
+}
+
+export class RequestParser implements RequestParserLike {
+  error: GatehouseError | null = null;
+
+  private readonly limits: ParserLimits;
+  private readonly handlers: ParserHandlers;
+  private readonly sectionLimit: number;
+  /** Largest head the fast path slices in one go; anything larger goes line by line (and fails there). */
+  private readonly fastHeadLimit: number;
+
+  private state = REQUEST_LINE;
+  /** Bytes of an unfinished line (head, trailer or chunk-size line). */
+  private carry: Buffer = Buffer.allocUnsafe(256);
+  private carryLength = 0;
+  /** Whether any byte of the current message has been consumed (see `idle`). */
+  private started = false;
+  private completed = false;
+
+  // Per message.
+  private leadingEmptyLines = 0;
+  private method = '';
+  private target = '';
+  private httpVersion: '1.0' | '1.1' = '1.1';
+  private rawHeaders: string[] = [];
+  private fieldCount = 0;
+  private sectionBytes = 0;
+  private contentLength = -1;
+  private transferCodings: TransferCoding[] | null = null;
+  private hostSeen = false;
+  private connection = 0;
+  private expectContinue = false;
+  private upgradeSeen = false;
+  /** Bytes left in the Content-Length body or the current chunk. */
+  private remaining = 0;
+  private chunkedBodyBytes = 0;
+  private trailers: string[] | null = null;
+
+  constructor(limits: ParserLimits, handlers: ParserHandlers) {
+    this.limits = limits;
+    this.handlers = handlers;
+    this.sectionLimit = headerSectionLimit(limits);
+    this.fastHeadLimit = limits.maxRequestLine + 2 + this.sectionLimit + 2 * MAX_LEADING_EMPTY_LINES;
+  }
+
+  get idle(): boolean {
+    return !this.started && this.state === REQUEST_LINE;
+  }
+
+  execute(data: Uint8Array, offset = 0, end = data.length): number {
+    if (this.state === DEAD) return 0;
+    const buf: Buffer = Buffer.isBuffer(data) ? data : Buffer.from(data.buffer, data.byteOffset, data.byteLength);
+    let pos = offset;
+    while (pos < end) {
+      switch (this.state) {
+        case REQUEST_LINE:
+        case HEADERS:
+          pos = this.headBytes(buf, pos, end);
+          break;
+        case BODY:
+          pos = this.lengthBody(buf, pos, end);
+          break;
+        case CHUNK_SIZE:
+          pos = this.chunkSizeLine(buf, pos, end);
+          break;
+        case CHUNK_DATA:
+          pos = this.chunkData(buf, pos, end);
+          break;
+        case CHUNK_DATA_CR:
+          if (buf[pos] !== CR) return this.fail(pos - offset, 'ERR_HTTP_BAD_REQUEST', 'chunk data not followed by CRLF');
+          this.state = CHUNK_DATA_LF;
+          pos++;
+          break;
+        case CHUNK_DATA_LF:
+          if (buf[pos] !== LF) return this.fail(pos - offset, 'ERR_HTTP_BAD_REQUEST', 'chunk data not followed by CRLF');
+          this.state = CHUNK_SIZE;
+          pos++;
+          break;
+        case TRAILERS:
+          pos = this.lineBytes(buf, pos, end);
+          break;
+        default:
+          return pos - offset;
+      }
+      if (this.completed) {
+        this.completed = false;
+        return pos - offset;
+      }
+      if (this.state === DEAD) return pos - offset;
+    }
+    return pos - offset;
+  }
+
+  // ---- failure -------------------------------------------------------------------------
+
+  private fail(consumed: number, code: ErrorCode, detail: string): number {
+    this.die(code, detail);
+    return consumed;
+  }
+
+  private die(code: ErrorCode, detail: string): 0 {
+    this.error = new GatehouseError(code, detail);
+    this.state = DEAD;
+    this.carryLength = 0;
+    return LINE_ERROR;
+  }
+
+  // ---- lines -----------------------------------------------------------------------------
+
+  /** Head bytes: the fast path when the whole head is here, else one line at a time. */
+  private headBytes(buf: Buffer, pos: number, end: number): number {
+    this.started = true;
+    if (this.state === REQUEST_LINE && this.carryLength === 0) {
+      const stop = buf.indexOf(HEAD_END, pos);
+      if (stop !== -1 && stop + 4 <= end && stop + 4 - pos <= this.fastHeadLimit) {
+        const text = latin1(buf, pos, stop + 4);
+        let i = 0;
+        while (i < text.length) {
+          const lf = text.indexOf('\n', i);
+          const result = this.line(text, i, lf);
+          if (result === LINE_ERROR) return pos + i;
+          i = lf + 1;
+          if (result === LINE_SECTION_END) break;
+        }
+        return pos + i;
+      }
+    }
+    return this.lineBytes(buf, pos, end);
+  }
+
+  /** One line (or the start of one) from bytes: through the carry buffer when it is split. */
+  private lineBytes(buf: Buffer, pos: number, end: number): number {
+    const lf = buf.indexOf(LF, pos);
+    if (lf === -1 || lf >= end) {
+      if (!this.partialLineFits(this.carryLength + end - pos, this.carryLength === 0 ? buf[pos]! : this.carry[0]!)) return pos;
+      this.appendCarry(buf, pos, end);
+      return end;
+    }
+    let text: string;
+    if (this.carryLength === 0) {
+      text = latin1(buf, pos, lf + 1);
+    } else {
+      this.appendCarry(buf, pos, lf + 1);
+      text = latin1(this.carry, 0, this.carryLength);
+      this.carryLength = 0;
+    }
+    return this.line(text, 0, text.length - 1) === LINE_ERROR ? pos : lf + 1;
+  }
+
+  private appendCarry(buf: Buffer, start: number, end: number): void {
+    const needed = this.carryLength + end - start;
+    if (needed > this.carry.length) {
+      const grown = Buffer.allocUnsafe(Math.max(needed, this.carry.length * 2));
+      this.carry.copy(grown, 0, 0, this.carryLength);
+      this.carry = grown;
+    }
+    buf.copy(this.carry, this.carryLength, start, end);
+    this.carryLength = needed;
+  }
+
+  /**
+   * Whether an unfinished line of `length` bytes may still become a valid line: the same
+   * bounds as the line functions check first (a line's bytes before LF are at most limit + CR).
+   */
+  private partialLineFits(length: number, firstByte: number): boolean {
+    switch (this.state) {
+      case REQUEST_LINE:
+        if (length > this.limits.maxRequestLine + 1) {
+          this.die('ERR_HTTP_URI_TOO_LONG', `request-line longer than ${this.limits.maxRequestLine} bytes`);
+          return false;
+        }
+        // Refuse a first byte that cannot start a method now rather than when (if ever) an LF
+        // comes: a TLS ClientHello or other binary sent to this port fails at once. requestLine()
+        // checks the method first too, so a split input fails the same way.
+        if (TCHAR[firstByte] === 0 && firstByte !== CR) {
+          this.die('ERR_HTTP_BAD_REQUEST', METHOD_ERROR);
+          return false;
+        }
+        return true;
+      case HEADERS:
+      case TRAILERS:
+        if (length > this.limits.maxHeaderFieldSize + 1) {
+          this.die('ERR_HTTP_HEADERS_TOO_LARGE', `field line longer than ${this.limits.maxHeaderFieldSize} bytes`);
+          return false;
+        }
+        if (this.sectionBytes + length > this.sectionLimit) {
+          this.die('ERR_HTTP_HEADERS_TOO_LARGE', `field section larger than ${this.sectionLimit} bytes`);
+          return false;
+        }
+        return true;
+      default: // CHUNK_SIZE
+        if (length > this.limits.maxChunkLine + 1) {
+          this.die('ERR_HTTP_BAD_REQUEST', `chunk-size line longer than ${this.limits.maxChunkLine} bytes`);
+          return false;
+        }
+        return true;
+    }
+  }
+
+  /** text[start, lf] is one line ending in LF. */
+  private line(text: string, start: number, lf: number): number {
+    return this.state === REQUEST_LINE ? this.requestLine(text, start, lf) : this.fieldLine(text, start, lf);
+  }
+
+  // ---- request-line ------------------------------------------------------------------------
+
+  /**
+   * RFC 9112 3: request-line = method SP request-target SP HTTP-version
+   *             method = token;  HTTP-version = HTTP-name "/" DIGIT "." DIGIT;  HTTP-name = %s"HTTP"
+   */
+  private requestLine(text: string, start: number, lf: number): number {
+    const first = text.charCodeAt(start);
+    if (TCHAR[first] === 0 && first !== CR && first !== LF) return this.die('ERR_HTTP_BAD_REQUEST', METHOD_ERROR);
+    if (lf - start > this.limits.maxRequestLine + 1) return this.die('ERR_HTTP_URI_TOO_LONG', `request-line longer than ${this.limits.maxRequestLine} bytes`);
+    if (lf === start) return this.die('ERR_HTTP_BAD_REQUEST', BARE_LF_ERROR);
+    if (lf === start + 1 && first === CR) {
+      if (++this.leadingEmptyLines > MAX_LEADING_EMPTY_LINES) return this.die('ERR_HTTP_BAD_REQUEST', 'too many empty lines before the request-line');
+      return LINE_MORE;
+    }
+    // The method is checked before the line ending (see partialLineFits).
+    let i = start;
+    while (i < lf && TCHAR[text.charCodeAt(i)] !== 0) i++;
+    if (i === start || text.charCodeAt(i) !== SP) return this.die('ERR_HTTP_BAD_REQUEST', METHOD_ERROR);
+    if (text.charCodeAt(lf - 1) !== CR) return this.die('ERR_HTTP_BAD_REQUEST', BARE_LF_ERROR);
+    const end = lf - 1;
+    const method = text.slice(start, i);
+    const targetStart = ++i;
+    while (i < end && TARGET[text.charCodeAt(i)] === 1) i++;
+    if (i === targetStart || i === end || text.charCodeAt(i) !== SP) return this.die('ERR_HTTP_BAD_REQUEST', 'request-target has a byte outside VCHAR or is not followed by one SP');
+    const target = text.slice(targetStart, i);
+    const v = i + 1;
+    if (end - v !== 8 || !text.startsWith('HTTP/', v) || DIGIT[text.charCodeAt(v + 5)] === 0 ||
+        text.charCodeAt(v + 6) !== 0x2e || DIGIT[text.charCodeAt(v + 7)] === 0) {
+      return this.die('ERR_HTTP_BAD_REQUEST', 'malformed HTTP-version');
+    }
+    const major = text.charCodeAt(v + 5);
+    const minor = text.charCodeAt(v + 7);
+    if (major !== 0x31 || (minor !== 0x31 && minor !== 0x30)) return this.die('ERR_HTTP_VERSION', `HTTP/${text[v + 5]}.${text[v + 7]}`);
+    const formError = targetFormError(method, target);
+    if (formError !== null) return this.die('ERR_HTTP_BAD_REQUEST', formError);
+    this.method = method;
+    this.target = target;
+    this.httpVersion = minor === 0x31 ? '1.1' : '1.0';
+    this.state = HEADERS;
+    return LINE_MORE;
+  }
+
+  // ---- field lines (headers and trailers) ------------------------------------------------------
+
+  /**
+   * RFC 9112 5: field-line = field-name ":" OWS field-value OWS
+   * No whitespace between name and colon (5.1), no obs-fold (5.2), no bare CR/LF or other
+   * control byte in a value (RFC 9110 5.5).
+   */
+  private fieldLine(text: string, start: number, lf: number): number {
+    const limits = this.limits;
+    if (lf - start > limits.maxHeaderFieldSize + 1) return this.die('ERR_HTTP_HEADERS_TOO_LARGE', `field line longer than ${limits.maxHeaderFieldSize} bytes`);
+    this.sectionBytes += lf - start + 1;
+    if (this.sectionBytes > this.sectionLimit) return this.die('ERR_HTTP_HEADERS_TOO_LARGE', `field section larger than ${this.sectionLimit} bytes`);
+    if (lf === start || text.charCodeAt(lf - 1) !== CR) return this.die('ERR_HTTP_BAD_REQUEST', BARE_LF_ERROR);
+    const end = lf - 1;
+    if (end === start) return this.state === HEADERS ? this.endOfHead() : this.endOfTrailers();
+    if (OWS[text.charCodeAt(start)] === 1) return this.die('ERR_HTTP_BAD_REQUEST', 'obs-fold or whitespace at the start of a field line');
+    if (++this.fieldCount > limits.maxHeaderCount) return this.die('ERR_HTTP_HEADERS_TOO_LARGE', `more than ${limits.maxHeaderCount} fields`);
+
+    let i = start;
+    let kinds = 0;
+    for (; i < end; i++) {
+      const kind = TCHAR[text.charCodeAt(i)]!;
+      if (kind === 0) break;
+      kinds |= kind;
+    }
+    if (i === end) return this.die('ERR_HTTP_BAD_REQUEST', 'field line without a colon');
+    const stop = text.charCodeAt(i);
+    if (stop !== COLON) {
+      return this.die('ERR_HTTP_BAD_REQUEST', OWS[stop] === 1 ? 'whitespace between field name and colon' : 'field name is not a token');
+    }
+    if (i === start) return this.die('ERR_HTTP_BAD_REQUEST', 'empty field name');
+    let name = text.slice(start, i);
+    if (kinds & 2) name = name.toLowerCase();
+
+    i++;
+    while (i < end && OWS[text.charCodeAt(i)] === 1) i++;
+    const valueStart = i;
+    for (; i < end; i++) {
+      if (FIELD_VALUE[text.charCodeAt(i)] === 0) return this.die('ERR_HTTP_BAD_REQUEST', `invalid byte in the value of ${name}`);
+    }
+    let valueEnd = end;
+    while (valueEnd > valueStart && OWS[text.charCodeAt(valueEnd - 1)] === 1) valueEnd--;
+    const value = text.slice(valueStart, valueEnd);
+
+    if (this.state === TRAILERS) return this.trailerField(name, value);
+    this.rawHeaders.push(name, value);
+    return this.headerField(name, value);
+  }
+
+  /** Fields that decide framing and connection handling; every other field is only recorded. */
+  private headerField(name: string, value: string): number {
+    switch (name.length) {
+      case 4:
+        if (name === 'host') {
+          if (this.hostSeen) return this.die('ERR_HTTP_BAD_REQUEST', 'more than one Host field');
+          this.hostSeen = true;
+        }
+        break;
+      case 6:
+        if (name === 'expect' && isContinueExpectation(value)) this.expectContinue = true;
+        break;
+      case 7:
+        if (name === 'upgrade') this.upgradeSeen = true;
+        break;
+      case 10:
+        if (name === 'connection') this.connection |= connectionOptions(value);
+        break;
+      case 14:
+        if (name === 'content-length') {
+          if (this.contentLength !== -1) return this.die('ERR_HTTP_BAD_REQUEST', 'more than one Content-Length field');
+          const length = parseContentLength(value);
+          if (length === -1) return this.die('ERR_HTTP_BAD_REQUEST', 'Content-Length is not a plain decimal number');
+          this.contentLength = length;
+        }
+        break;
+      case 17:
+        if (name === 'transfer-encoding') {
+          if (this.transferCodings === null) this.transferCodings = [];
+          if (!parseTransferCodings(value, this.transferCodings)) return this.die('ERR_HTTP_BAD_REQUEST', 'malformed Transfer-Encoding list');
+        }
+        break;
+    }
+    return LINE_MORE;
+  }
+
+  private trailerField(name: string, value: string): number {
+    // RFC 9110 6.5.1: framing and routing fields are not allowed in trailers.
+    if (name === 'content-length' || name === 'transfer-encoding' || name === 'host') {
+      return this.die('ERR_HTTP_BAD_REQUEST', `${name} is not allowed in trailers`);
+    }
+    (this.trailers ??= []).push(name, value);
+    return LINE_MORE;
+  }
+
+  // ---- end of head: framing -------------------------------------------------------------
+
+  private endOfHead(): number {
+    const http11 = this.httpVersion === '1.1';
+    if (http11 && !this.hostSeen) return this.die('ERR_HTTP_BAD_REQUEST', 'HTTP/1.1 request without Host');
+    let framing: BodyFraming = NO_BODY;
+    const codings = this.transferCodings;
+    if (codings !== null) {
+      if (!http11) return this.die('ERR_HTTP_BAD_REQUEST', 'Transfer-Encoding in an HTTP/1.0 request');
+      if (this.contentLength !== -1) return this.die('ERR_HTTP_BAD_REQUEST', 'both Content-Length and Transfer-Encoding');
+      const verdict = judgeTransferCodings(codings);
+      if (!verdict.ok) return this.die(verdict.status === 501 ? 'ERR_HTTP_NOT_IMPLEMENTED' : 'ERR_HTTP_BAD_REQUEST', verdict.detail);
+      framing = CHUNKED;
+    } else if (this.contentLength !== -1) {
+      const max = this.limits.maxBodySize;
+      if (max > 0 && this.contentLength > max) return this.die('ERR_HTTP_BODY_TOO_LARGE', `Content-Length ${this.contentLength} is over ${max} bytes`);
+      framing = { kind: 'length', length: this.contentLength };
+    }
+    const connection = this.connection;
+    const keepAlive = (connection & CONNECTION_CLOSE) === 0 && (http11 || (connection & CONNECTION_KEEP_ALIVE) !== 0);
+    const head: ParsedHead = {
+      method: this.method,
+      target: this.target,
+      httpVersion: this.httpVersion,
+      rawHeaders: this.rawHeaders,
+      framing,
+      keepAlive,
+      expectContinue: http11 && this.expectContinue,
+      upgrade: this.upgradeSeen && (connection & CONNECTION_UPGRADE) !== 0,
+    };
+    if (framing === CHUNKED) {
+      this.state = CHUNK_SIZE;
+      this.chunkedBodyBytes = 0;
+    } else if (framing.kind === 'length' && framing.length > 0) {
+      this.state = BODY;
+      this.remaining = framing.length;
+    }
+    this.handlers.onHead(head);
+    if (this.state === HEADERS) this.complete();
+    return LINE_SECTION_END;
+  }
+
+  private endOfTrailers(): number {
+    const trailers = this.trailers;
+    if (trailers !== null && this.handlers.onTrailers) this.handlers.onTrailers(trailers);
+    this.complete();
+    return LINE_SECTION_END;
+  }
+
+  private complete(): void {
+    this.state = REQUEST_LINE;
+    this.started = false;
+    this.completed = true;
+    this.leadingEmptyLines = 0;
+    this.method = '';
+    this.target = '';
+    this.rawHeaders = [];
+    this.fieldCount = 0;
+    this.sectionBytes = 0;
+    this.contentLength = -1;
+    this.transferCodings = null;
+    this.hostSeen = false;
+    this.connection = 0;
+    this.expectContinue = false;
+    this.upgradeSeen = false;
+    this.trailers = null;
+    this.handlers.onMessageComplete();
+  }
+
+  // ---- body --------------------------------------------------------------------------------
+
+  private lengthBody(buf: Buffer, pos: number, end: number): number {
+    const n = Math.min(this.remaining, end - pos);
+    this.remaining -= n;
+    this.handlers.onBody(buf.subarray(pos, pos + n));
+    if (this.remaining === 0) this.complete();
+    return pos + n;
+  }
+
+  private chunkData(buf: Buffer, pos: number, end: number): number {
+    const n = Math.min(this.remaining, end - pos);
+    this.remaining -= n;
+    if (this.remaining === 0) this.state = CHUNK_DATA_CR;
+    this.handlers.onBody(buf.subarray(pos, pos + n));
+    return pos + n;
+  }
+
+  /** A chunk-size line, parsed as bytes (it is short and never becomes a string). */
+  private chunkSizeLine(buf: Buffer, pos: number, end: number): number {
+    const lf = buf.indexOf(LF, pos);
+    if (lf === -1 || lf >= end) {
+      if (!this.partialLineFits(this.carryLength + end - pos, this.carryLength === 0 ? buf[pos]! : this.carry[0]!)) return pos;
+      this.appendCarry(buf, pos, end);
+      return end;
+    }
+    let bytes: Buffer = buf;
+    let start = pos;
+    let lineEnd = lf;
+    if (this.carryLength !== 0) {
+      this.appendCarry(buf, pos, lf + 1);
+      bytes = this.carry;
+      start = 0;
+      lineEnd = this.carryLength - 1;
+      this.carryLength = 0;
+    }
+    if (lineEnd - start > this.limits.maxChunkLine + 1) return this.fail(pos, 'ERR_HTTP_BAD_REQUEST', `chunk-size line longer than ${this.limits.maxChunkLine} bytes`);
+    if (lineEnd === start || bytes[lineEnd - 1] !== CR) return this.fail(pos, 'ERR_HTTP_BAD_REQUEST', BARE_LF_ERROR);
+    const size = parseChunkSize(bytes, start, lineEnd - 1);
+    if (size < 0) return this.fail(pos, 'ERR_HTTP_BAD_REQUEST', CHUNK_LINE_ERRORS[-size - 1]!);
+    if (size === 0) {
+      this.state = TRAILERS;
+      this.fieldCount = 0;
+      this.sectionBytes = 0;
+      return lf + 1;
+    }
+    const max = this.limits.maxBodySize;
+    this.chunkedBodyBytes += size;
+    if (max > 0 && this.chunkedBodyBytes > max) return this.fail(pos, 'ERR_HTTP_BODY_TOO_LARGE', `chunked body over ${max} bytes`);
+    this.remaining = size;
+    this.state = CHUNK_DATA;
+    return lf + 1;
+  }
+}
