@@ -8,4 +8,7 @@ export const ENGINE_ERRORS = {
   ERR_ENGINE_NOT_STARTED: { status: 500, message: 'Engine is not running', hint: 'Call start() first.' },
   ERR_WORKER_BOOT_FAILED: { status: 500, message: 'Workers could not boot the app', hint: 'Fix the app error shown above; the server stopped instead of restarting workers in a loop.' },
   ERR_APP_NEEDS_MODULE: { status: 500, message: 'This engine needs the app as a module specifier', hint: 'Pass app: "path/to/app.js" (functions cannot cross process or thread boundaries).' },
+  ERR_THREAD_CRASHED: { status: 500, message: 'App thread crashed while handling the request', hint: 'See the error log for the uncaught exception (often thrown in a timer or callback); the thread was replaced.' },
+  ERR_THREAD_STUCK: { status: 503, message: 'App thread stopped responding', hint: 'A handler blocked its thread\'s event loop for longer than --timeout; the thread was replaced. Move blocking work off the event loop or raise --timeout.' },
+  ERR_THREAD_OUT_OF_MEMORY: { status: 503, message: 'App thread ran out of memory', hint: 'Raise --max-thread-memory or find the leak; the thread was replaced.' },
 } as const satisfies Record<string, CatalogueEntry>;

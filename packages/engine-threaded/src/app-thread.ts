@@ -1,0 +1,180 @@
+/*
+ * MAIN THREAD. The supervisor's view of one app thread (Puma's worker_handle.rb, kept apart
+ * from the thread's own code in thread-entry.ts): its Worker, its state, its in-flight
+ * exchanges, its last heartbeat. It routes the thread's messages to their exchanges, and when
+ * the thread dies it answers every exchange the thread held, according to why it died.
+ * Deciding what to do next (replace, recycle, drain) is the pool's job.
+ */
+import { Worker, type ResourceLimits } from 'node:worker_threads';
+import { GatehouseError, type UnitState } from '@gatehouse/core';
+import type { FromThread, ThreadData, ToThread } from './messages.js';
+import type { Exchange, ExchangeHost } from './exchange.js';
+import { deserializeError } from './wire-errors.js';
+
+/** Why a thread went down, as unit:down events and EngineStats.restarts name it. */
+export type ExitReason = 'crash' | 'exit' | 'timeout' | 'memory' | 'max-requests' | 'reload' | 'scale' | 'stop' | 'boot-failed';
+
+export interface AppThreadEvents {
+  ready(thread: AppThread): void;
+  /** A concurrency slot came free. */
+  released(thread: AppThread): void;
+  exited(thread: AppThread, reason: ExitReason, error: Error | null, lost: readonly Exchange[]): void;
+}
+
+const THREAD_ENTRY = new URL('./thread-entry.js', import.meta.url);
+
+export class AppThread implements ExchangeHost {
+  readonly id: number;
+  readonly generation: number;
+  readonly worker: Worker;
+  readonly startedAt = Date.now();
+  readonly exchanges = new Map<number, Exchange>();
+  state: UnitState = 'booting';
+  requests = 0;
+  heapUsed = 0;
+  lastBeat = Date.now();
+  /** Requests after which this thread is recycled (max-requests + its own jitter); Infinity = never. */
+  recycleAfter = Infinity;
+  /** Set when a replacement has been asked for (max-requests, memory): keep serving until it is ready. */
+  retiring: 'max-requests' | 'memory' | null = null;
+  /** When a draining thread is cut off even if requests are still in flight. */
+  drainDeadline = Infinity;
+  /** Resolves when the thread can serve; rejects with the app's boot error. */
+  readonly ready: Promise<void>;
+  readonly exited: Promise<void>;
+  #exitReason: ExitReason | null = null;
+  #error: Error | null = null;
+  #bootError: GatehouseError | null = null;
+  #readyResolve!: () => void;
+  #readyReject!: (error: Error) => void;
+  #shutdownTimer: NodeJS.Timeout | null = null;
+  readonly #events: AppThreadEvents;
+
+  constructor(id: number, generation: number, data: ThreadData, events: AppThreadEvents, resourceLimits?: ResourceLimits) {
+    this.id = id;
+    this.generation = generation;
+    this.#events = events;
+    this.ready = new Promise((resolve, reject) => { this.#readyResolve = resolve; this.#readyReject = reject; });
+    this.ready.catch(() => {}); // a replacement's boot failure is reported through `exited`
+    this.worker = new Worker(THREAD_ENTRY, { workerData: data, resourceLimits, name: `gatehouse-app-${id}` });
+    this.worker.on('message', (message: FromThread) => this.#onMessage(message));
+    this.worker.on('error', (error) => { this.#error ??= error; });
+    this.exited = new Promise((resolve) => this.worker.once('exit', () => { this.#onExit(); resolve(); }));
+  }
+
+  get threadId(): number {
+    return this.worker.threadId;
+  }
+
+  get inFlight(): number {
+    return this.exchanges.size;
+  }
+
+  /** MAIN THREAD: hands an exchange to this thread. */
+  run(exchange: Exchange): void {
+    this.requests++;
+    this.exchanges.set(exchange.id, exchange);
+    exchange.start(this);
+  }
+
+  post(message: ToThread, transfer?: ArrayBuffer[]): void {
+    if (this.state !== 'stopped') this.worker.postMessage(message, transfer);
+  }
+
+  release(exchange: Exchange): void {
+    if (this.exchanges.delete(exchange.id)) this.#events.released(this);
+  }
+
+  /** Terminates now (stuck, fast stop, boot failed). In-flight exchanges are answered by `exited`. */
+  kill(reason: ExitReason): void {
+    this.#exitReason ??= reason;
+    void this.worker.terminate();
+  }
+
+  /** Records why this thread will go down, for when it does (a drain that is still finishing requests). */
+  expectExit(reason: ExitReason): void {
+    this.#exitReason ??= reason;
+  }
+
+  /** Asks the thread to run the app's shutdown() and exit; terminates it if that takes longer than `timeoutMs`. */
+  shutdown(reason: ExitReason, timeoutMs: number): void {
+    this.#exitReason ??= reason;
+    if (this.state === 'stopped' || this.#shutdownTimer) return;
+    if (this.state === 'booting') { this.kill(reason); return; }
+    this.worker.postMessage({ t: 'shutdown' } satisfies ToThread);
+    this.#shutdownTimer = setTimeout(() => this.kill(reason), Math.max(0, timeoutMs));
+    this.#shutdownTimer.unref();
+  }
+
+  /** A short description of the requests in flight, for log lines. */
+  describeInFlight(): string {
+    if (this.exchanges.size === 0) return 'no request in flight';
+    const shown = [...this.exchanges.values()].slice(0, 5).map((e) => `${e.request.method} ${e.request.target}`);
+    const more = this.exchanges.size > shown.length ? ` and ${this.exchanges.size - shown.length} more` : '';
+    return `in flight: ${shown.join(', ')}${more}`;
+  }
+
+  #onMessage(message: FromThread): void {
+    switch (message.t) {
+      case 'beat':
+        this.lastBeat = Date.now();
+        this.heapUsed = message.heapUsed;
+        return;
+      case 'ready':
+        this.state = 'ready';
+        this.lastBeat = Date.now();
+        this.#readyResolve();
+        this.#events.ready(this);
+        return;
+      case 'boot-failed':
+        this.#bootError = deserializeError(message.error);
+        this.kill('boot-failed');
+        return;
+      case 'stopped':
+        this.kill(this.#exitReason ?? 'stop');
+        return;
+      default: {
+        const exchange = this.exchanges.get(message.id);
+        exchange?.onMessage(message);
+      }
+    }
+  }
+
+  #onExit(): void {
+    const wasBooting = this.state === 'booting';
+    this.state = 'stopped';
+    if (this.#shutdownTimer) clearTimeout(this.#shutdownTimer);
+    const error = this.#error;
+    const reason: ExitReason = this.#exitReason ??
+      ((error as NodeJS.ErrnoException | null)?.code === 'ERR_WORKER_OUT_OF_MEMORY' ? 'memory' : error ? 'crash' : 'exit');
+    if (wasBooting) {
+      this.#readyReject(this.#bootError ?? new GatehouseError('ERR_WORKER_BOOT_FAILED', `app thread ${this.id} exited while booting${error ? `: ${error.message}` : ''}`));
+    }
+    const lost = [...this.exchanges.values()];
+    this.exchanges.clear();
+    for (const exchange of lost) {
+      const [failure, respond] = lostError(reason, exchange, this);
+      exchange.threadLost(failure, respond);
+    }
+    this.#events.exited(this, reason, this.#bootError ?? error, lost);
+  }
+}
+
+/** What an in-flight request is answered when its thread dies, and whether as a response (503/504) or a rejection (500). */
+function lostError(reason: ExitReason, exchange: Exchange, thread: AppThread): [GatehouseError, boolean] {
+  const where = `thread ${thread.id}, ${exchange.request.method} ${exchange.request.target}`;
+  switch (reason) {
+    case 'crash':
+    case 'exit':
+      return [new GatehouseError('ERR_THREAD_CRASHED', where), false];
+    case 'memory':
+      return [new GatehouseError('ERR_THREAD_OUT_OF_MEMORY', where), true];
+    case 'timeout':
+      return exchange.pastDeadline
+        ? [new GatehouseError('ERR_HTTP_REQUEST_TIMEOUT', where), true]
+        : [new GatehouseError('ERR_THREAD_STUCK', where), true];
+    default:
+      // Cut off at the end of a drain (graceful timeout), or a fast stop.
+      return [new GatehouseError('ERR_HTTP_SERVICE_UNAVAILABLE', where), true];
+  }
+}

@@ -1,0 +1,125 @@
+/*
+ * MAIN THREAD. The Dispatcher core's protocol layer calls for each request: it sends the
+ * request to the least-loaded app thread with a free slot, or queues it (FIFO) when every
+ * thread is at its --thread-concurrency bound. Past --max-queue a request is answered 503 with
+ * Retry-After at once (cheaper for everyone than a long wait). When the queue grows past a
+ * threshold a warning is published, as Waitress logs "Task queue depth is N".
+ */
+import { channels, GatehouseError, type Dispatcher, type GatewayRequest, type GatewayResponse } from '@gatehouse/core';
+import { Exchange } from './exchange.js';
+import type { ThreadPool } from './pool.js';
+import { engineResponse } from './wire-errors.js';
+
+export interface ThreadPoolDispatcherOptions {
+  readonly maxQueue: number;
+  /** 0 = no deadline. */
+  readonly requestTimeoutMs: number;
+  /** Queue depth that triggers the warning; defaults to an eighth of maxQueue (at least 1). */
+  readonly queueWarnDepth?: number;
+  readonly engineName?: string;
+}
+
+/** Seconds a client is told to wait when the queue is full. */
+const RETRY_AFTER_SECONDS = 1;
+/** At most one queue warning per this interval while the queue stays deep. */
+const WARN_INTERVAL_MS = 5000;
+
+export class ThreadPoolDispatcher implements Dispatcher {
+  readonly #pool: ThreadPool;
+  readonly #options: ThreadPoolDispatcherOptions;
+  readonly #warnDepth: number;
+  /** FIFO with lazy removal: entries that left (deadline, client gone) are skipped when reached. */
+  #queue: Array<Exchange | undefined> = [];
+  #head = 0;
+  #queued = 0;
+  #nextId = 1;
+  #closed = false;
+  #lastWarning = 0;
+  #rejected = 0;
+
+  constructor(pool: ThreadPool, options: ThreadPoolDispatcherOptions) {
+    this.#pool = pool;
+    this.#options = options;
+    this.#warnDepth = options.queueWarnDepth ?? Math.max(1, Math.floor(options.maxQueue / 8));
+    pool.onCapacity = () => this.#serveQueue();
+  }
+
+  get queueDepth(): number {
+    return this.#queued;
+  }
+
+  /** Requests answered 503 because the queue was full. */
+  get rejected(): number {
+    return this.#rejected;
+  }
+
+  dispatch(request: GatewayRequest): Promise<GatewayResponse> {
+    return new Promise<GatewayResponse>((resolve, reject) => {
+      const exchange = new Exchange(this.#nextId++, request, resolve, reject, {
+        requestTimeoutMs: this.#options.requestTimeoutMs,
+        leaveQueue: () => { this.#queued--; },
+      });
+      if (this.#closed) {
+        exchange.refuse(engineResponse(new GatehouseError('ERR_HTTP_SERVICE_UNAVAILABLE', 'the server is stopping'), RETRY_AFTER_SECONDS));
+        return;
+      }
+      if (this.#queued === 0) {
+        const thread = this.#pool.pick();
+        if (thread) { this.#pool.run(thread, exchange); return; }
+      }
+      if (this.#queued >= this.#options.maxQueue) {
+        this.#rejected++;
+        exchange.refuse(engineResponse(new GatehouseError('ERR_HTTP_SERVICE_UNAVAILABLE', `${this.#queued} requests already queued (--max-queue ${this.#options.maxQueue})`), RETRY_AFTER_SECONDS));
+        this.#warn('queue-full', `Task queue full (${this.#queued}): answering 503`);
+        return;
+      }
+      this.#queue.push(exchange);
+      this.#queued++;
+      if (this.#queued >= this.#warnDepth) this.#warn('queue-depth', `Task queue depth is ${this.#queued}`);
+    });
+  }
+
+  /** Answers every queued request 503 and refuses new ones (the server is stopping). */
+  close(): void {
+    this.#closed = true;
+    for (let exchange = this.#shift(); exchange; exchange = this.#shift()) {
+      exchange.refuse(engineResponse(new GatehouseError('ERR_HTTP_SERVICE_UNAVAILABLE', 'the server is stopping'), RETRY_AFTER_SECONDS));
+    }
+  }
+
+  #serveQueue(): void {
+    while (this.#queued > 0) {
+      const thread = this.#pool.pick();
+      if (!thread) return;
+      const exchange = this.#shift();
+      if (!exchange) return;
+      this.#pool.run(thread, exchange);
+    }
+  }
+
+  #shift(): Exchange | null {
+    while (this.#head < this.#queue.length) {
+      const exchange = this.#queue[this.#head];
+      this.#queue[this.#head++] = undefined;
+      if (exchange && exchange.state === 'queued') {
+        this.#queued--;
+        this.#compact();
+        return exchange;
+      }
+    }
+    this.#compact();
+    return null;
+  }
+
+  #compact(): void {
+    if (this.#head === this.#queue.length) { this.#queue = []; this.#head = 0; }
+    else if (this.#head > 1024 && this.#head * 2 > this.#queue.length) { this.#queue = this.#queue.slice(this.#head); this.#head = 0; }
+  }
+
+  #warn(event: string, detail: string): void {
+    const now = Date.now();
+    if (now - this.#lastWarning < WARN_INTERVAL_MS) return;
+    this.#lastWarning = now;
+    channels.engine.publish({ engine: this.#options.engineName ?? 'threaded', event, detail, level: 'warn' });
+  }
+}
