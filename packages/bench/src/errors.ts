@@ -1,0 +1,44 @@
+/*
+ * Bench errors: usage problems that stop `serve bench` before it measures anything (unknown
+ * scenario, port in use, wrk missing). They never answer an HTTP request nor cross a thread,
+ * so they live here rather than in core's catalogue; the shape (code, message, hint, one line)
+ * is the same as GatehouseError's so the CLI prints both alike.
+ */
+export const BENCH_ERRORS = {
+  ERR_BENCH_USAGE: { message: 'Invalid bench option', hint: 'Run `serve bench --help` for the options.' },
+  ERR_BENCH_SCENARIO_UNKNOWN: { message: 'Unknown scenario', hint: 'Use one of: hello, cpu, io, upload, stream, mixed; or --path/--method/--body-file for your own request.' },
+  ERR_BENCH_ENGINE_UNKNOWN: { message: 'Unknown engine', hint: 'Use prefork, threaded, hybrid or single (comma-separated).' },
+  ERR_BENCH_PEER_UNKNOWN: { message: 'Unknown peer', hint: 'Use node-http or node-cluster (comma-separated).' },
+  ERR_BENCH_PORT_IN_USE: { message: 'Port is in use', hint: 'Stop the process that holds it, or leave out --port so free ports are picked.' },
+  ERR_BENCH_WRK_MISSING: { message: 'wrk is not on PATH', hint: 'Install wrk (apt-get install wrk, brew install wrk) or use --loadgen autocannon.' },
+  ERR_BENCH_APP_MISSING: { message: 'App file not found', hint: 'Pass the path of an app module, e.g. examples/hello/app.js.' },
+  ERR_BENCH_BODY_FILE: { message: 'Cannot read --body-file', hint: 'Pass a readable file whose bytes are the request body.' },
+  ERR_BENCH_NOTHING_RAN: { message: 'No engine or peer could be measured', hint: 'See the start-up errors above; fix the app or pick other engines.' },
+} as const;
+
+export type BenchErrorCode = keyof typeof BENCH_ERRORS;
+
+export class BenchError extends Error {
+  readonly code: BenchErrorCode;
+  readonly detail: string | undefined;
+
+  constructor(code: BenchErrorCode, detail?: string) {
+    const entry = BENCH_ERRORS[code];
+    super(detail ? `${entry.message}: ${detail}` : entry.message);
+    this.name = 'BenchError';
+    this.code = code;
+    this.detail = detail;
+  }
+
+  get hint(): string {
+    return BENCH_ERRORS[this.code].hint;
+  }
+
+  toLine(): string {
+    return `${this.code}: ${this.message}. ${this.hint}`;
+  }
+}
+
+export function isBenchError(value: unknown): value is BenchError {
+  return value instanceof BenchError;
+}

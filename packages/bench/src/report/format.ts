@@ -1,0 +1,40 @@
+/*
+ * Number formatting shared by the terminal table, report.md and the chart, so one figure reads
+ * the same everywhere.
+ */
+export function fmtInt(value: number): string {
+  if (!Number.isFinite(value)) return '-';
+  return Math.round(value).toLocaleString('en-US');
+}
+
+/** Milliseconds with about three significant digits: 0.412, 3.25, 41.2, 230. */
+export function fmtMs(value: number): string {
+  if (!Number.isFinite(value)) return '-';
+  if (value < 1) return value.toFixed(3);
+  if (value < 10) return value.toFixed(2);
+  if (value < 100) return value.toFixed(1);
+  return value.toFixed(0);
+}
+
+export function fmtRatio(value: number): string {
+  return Number.isFinite(value) ? `${value.toFixed(2)}x` : '-';
+}
+
+export function fmtPct(value: number): string {
+  return Number.isFinite(value) ? `±${(value / 2).toFixed(1)}%` : '-';
+}
+
+export function fmtMiB(bytes: number): string {
+  return Number.isFinite(bytes) && bytes > 0 ? `${(bytes / 1024 / 1024).toFixed(0)} MiB` : '-';
+}
+
+export function fmtSec(value: number): string {
+  return Number.isFinite(value) ? value.toFixed(2) : '-';
+}
+
+export function fmtCompact(value: number): string {
+  if (!Number.isFinite(value)) return '-';
+  if (value >= 1e6) return `${(value / 1e6).toFixed(value >= 1e7 ? 0 : 1)}M`;
+  if (value >= 1e3) return `${(value / 1e3).toFixed(value >= 1e4 ? 0 : 1)}k`;
+  return value.toFixed(0);
+}

@@ -1,0 +1,136 @@
+/*
+ * Built-in scenarios: what request the load generator sends, which app serves it when no APP is
+ * given, and which peer script does the same work on plain node:http. The scenario apps and
+ * peers live in the repository's benchmarks/ folder (scenarios/ and peers/), sharing one work
+ * module so an engine and a peer are always measured doing the same thing; examples/hello and
+ * examples/cpu are preferred for hello and cpu when they exist, as the issue asks.
+ */
+import { existsSync, readFileSync, statSync } from 'node:fs';
+import { dirname, isAbsolute, join, relative, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { BenchError } from './errors.js';
+import type { LoadRequest } from './loadgen/types.js';
+
+export const SCENARIO_NAMES = ['hello', 'cpu', 'io', 'upload', 'stream', 'mixed'] as const;
+export type ScenarioName = (typeof SCENARIO_NAMES)[number];
+
+export interface Scenario {
+  /** A built-in name, or 'custom' for --path/--method/--body-file. */
+  readonly name: ScenarioName | 'custom';
+  readonly describe: string;
+  /** Default app (absolute path) when the user gives none. */
+  readonly app: string | null;
+  readonly requests: readonly LoadRequest[];
+}
+
+const UPLOAD_BYTES = 64 * 1024;
+const OCTETS: ReadonlyArray<readonly [string, string]> = [['content-type', 'application/octet-stream']];
+
+/** The repository root: the nearest ancestor holding benchmarks/scenarios. */
+export function repoRoot(from = dirname(fileURLToPath(import.meta.url))): string | null {
+  let dir = from;
+  for (;;) {
+    if (existsSync(join(dir, 'benchmarks', 'scenarios'))) return dir;
+    const parent = dirname(dir);
+    if (parent === dir) return null;
+    dir = parent;
+  }
+}
+
+function firstExisting(root: string | null, candidates: readonly string[]): string | null {
+  if (!root) return null;
+  for (const candidate of candidates) {
+    const full = join(root, candidate);
+    if (existsSync(full)) return full;
+  }
+  return null;
+}
+
+function uploadBody(): Uint8Array {
+  // Printable bytes, so a body logged while debugging a failed run stays readable.
+  return new Uint8Array(UPLOAD_BYTES).fill(0x62);
+}
+
+const BUILT_IN: Record<ScenarioName, { describe: string; apps: string[]; requests: () => LoadRequest[] }> = {
+  hello: {
+    describe: 'GET / -> 13-byte text body: the cost of the server itself',
+    apps: ['examples/hello/app.js', 'benchmarks/scenarios/hello.mjs'],
+    requests: () => [{ method: 'GET', path: '/', headers: [] }],
+  },
+  cpu: {
+    describe: 'GET / -> fib(25) computed per request: CPU-bound, scales with parallelism',
+    apps: ['benchmarks/scenarios/cpu.mjs'],
+    requests: () => [{ method: 'GET', path: '/', headers: [] }],
+  },
+  io: {
+    describe: 'GET / -> awaits a 10 ms timer (a database call): bound by requests in flight',
+    apps: ['benchmarks/scenarios/io.mjs'],
+    requests: () => [{ method: 'GET', path: '/', headers: [] }],
+  },
+  upload: {
+    describe: 'POST / with a 64 KiB body, read in full by the app',
+    apps: ['benchmarks/scenarios/upload.mjs'],
+    requests: () => [{ method: 'POST', path: '/', headers: OCTETS, body: uploadBody() }],
+  },
+  stream: {
+    describe: 'GET / -> 1 MiB chunked response in 16 chunks of 64 KiB',
+    apps: ['benchmarks/scenarios/stream.mjs'],
+    requests: () => [{ method: 'GET', path: '/', headers: [] }],
+  },
+  mixed: {
+    describe: 'cycles /hello x4, /io x2, /cpu, /upload (64 KiB POST) on one app',
+    apps: ['benchmarks/scenarios/mixed.mjs'],
+    requests: () => {
+      const get = (path: string): LoadRequest => ({ method: 'GET', path, headers: [] });
+      return [get('/hello'), get('/io'), get('/hello'), get('/cpu'), get('/hello'), get('/io'), get('/hello'),
+        { method: 'POST', path: '/upload', headers: OCTETS, body: uploadBody() }];
+    },
+  },
+};
+
+export function isScenarioName(name: string): name is ScenarioName {
+  return (SCENARIO_NAMES as readonly string[]).includes(name);
+}
+
+export function builtInScenario(name: string, root = repoRoot()): Scenario {
+  if (!isScenarioName(name)) throw new BenchError('ERR_BENCH_SCENARIO_UNKNOWN', `"${name}"`);
+  const def = BUILT_IN[name];
+  return { name, describe: def.describe, app: firstExisting(root, def.apps), requests: def.requests() };
+}
+
+export function customScenario(path: string, method: string, bodyFile: string | undefined, cwd: string): Scenario {
+  if (!path.startsWith('/')) throw new BenchError('ERR_BENCH_USAGE', `--path must start with "/", got "${path}"`);
+  let body: Uint8Array | undefined;
+  if (bodyFile) {
+    const file = resolve(cwd, bodyFile);
+    try {
+      if (!statSync(file).isFile()) throw new Error('not a file');
+      body = readFileSync(file);
+    } catch {
+      throw new BenchError('ERR_BENCH_BODY_FILE', file);
+    }
+  }
+  const upper = method.toUpperCase();
+  return {
+    name: 'custom',
+    describe: `${upper} ${path}${body ? ` with a ${body.byteLength}-byte body` : ''}`,
+    app: null,
+    requests: [{ method: upper, path, headers: body ? OCTETS : [], body }],
+  };
+}
+
+/** benchmarks/peers/<peer>-<scenario>.mjs, or null when that peer has no script for it. */
+export function peerScript(peer: string, scenario: string, root = repoRoot()): string | null {
+  return firstExisting(root, [`benchmarks/peers/${peer}-${scenario}.mjs`]);
+}
+
+/** A path as a reader wants it: relative to cwd when inside it, else to the repository, else absolute. */
+export function displayPath(path: string, cwd: string, root = repoRoot()): string {
+  if (!isAbsolute(path)) return path;
+  for (const base of [cwd, root]) {
+    if (!base) continue;
+    const rel = relative(base, path);
+    if (rel && !rel.startsWith('..') && !isAbsolute(rel)) return rel;
+  }
+  return path;
+}

@@ -1,0 +1,144 @@
+/*
+ * A target under test as a real child process: started with its own log file, considered up
+ * once its port answers an HTTP request (any status), and stopped with SIGTERM then, after a
+ * grace period, SIGKILL to every process of its tree (listed before the first signal, since
+ * workers are re-parented once their master exits).
+ *
+ * Ports: the CLI does not yet report its bound address in a machine-readable way, so the tool
+ * picks a free port (listen on 0, close, reuse it) and polls it. `portIsFree` also backs the
+ * up-front check of a user-given --port.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { openSync, closeSync, readFileSync } from 'node:fs';
+import http from 'node:http';
+import net from 'node:net';
+import { processTree } from './proctree.js';
+
+export const HOST = '127.0.0.1';
+
+export function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = net.createServer();
+    server.unref();
+    server.on('error', reject);
+    server.listen(0, HOST, () => {
+      const { port } = server.address() as net.AddressInfo;
+      server.close(() => resolve(port));
+    });
+  });
+}
+
+export function portIsFree(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const server = net.createServer();
+    server.once('error', () => resolve(false));
+    server.listen(port, HOST, () => server.close(() => resolve(true)));
+  });
+}
+
+/** true when something on the port answers an HTTP GET with any status. */
+export function answers(port: number, timeoutMs = 1000): Promise<boolean> {
+  return new Promise((resolve) => {
+    const request = http.get({ host: HOST, port, path: '/', agent: false, timeout: timeoutMs }, (response) => {
+      response.resume();
+      resolve(true);
+    });
+    request.on('timeout', () => request.destroy());
+    request.on('error', () => resolve(false));
+  });
+}
+
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+export interface ServerStart {
+  readonly args: readonly string[];
+  readonly env: Readonly<Record<string, string>>;
+  readonly port: number;
+  readonly logFile: string;
+  readonly cwd: string;
+  readonly startTimeoutSec: number;
+}
+
+export class ServerProcess {
+  readonly child: ChildProcess;
+  #exited: { code: number | null; signal: NodeJS.Signals | null } | null = null;
+  readonly exited: Promise<void>;
+
+  private constructor(readonly spec: ServerStart) {
+    const log = openSync(spec.logFile, 'w');
+    try {
+      this.child = spawn(process.execPath, [...spec.args], {
+        cwd: spec.cwd,
+        env: { ...process.env, ...spec.env, PORT: String(spec.port), HOST },
+        stdio: ['ignore', log, log],
+      });
+    } finally {
+      closeSync(log);
+    }
+    this.exited = new Promise((resolve) => {
+      this.child.on('exit', (code, signal) => { this.#exited = { code, signal }; resolve(); });
+      this.child.on('error', () => { this.#exited ??= { code: null, signal: null }; resolve(); });
+    });
+  }
+
+  get pid(): number {
+    return this.child.pid ?? -1;
+  }
+
+  get alive(): boolean {
+    return this.#exited === null;
+  }
+
+  /** What the process said last: the reason shown when it fails. */
+  logTail(lines = 3): string {
+    try {
+      const text = readFileSync(this.spec.logFile, 'utf8').trim();
+      return text.split('\n').slice(-lines).join(' | ').slice(0, 600);
+    } catch {
+      return '';
+    }
+  }
+
+  exitDescription(): string {
+    const e = this.#exited;
+    if (!e) return 'still running';
+    return e.signal ? `killed by ${e.signal}` : `exited with code ${e.code}`;
+  }
+
+  /** Spawns and waits until the port answers; throws with the log's last lines if it never does. */
+  static async start(spec: ServerStart): Promise<ServerProcess> {
+    const server = new ServerProcess(spec);
+    const deadline = Date.now() + spec.startTimeoutSec * 1000;
+    while (Date.now() < deadline) {
+      if (!server.alive) throw new Error(`${server.exitDescription()} before answering: ${server.logTail() || '(no output)'}`);
+      if (await answers(spec.port, 500)) {
+        if (server.alive) return server;
+      }
+      await sleep(100);
+    }
+    await server.stop(2);
+    throw new Error(`did not answer on port ${spec.port} within ${spec.startTimeoutSec}s: ${server.logTail() || '(no output)'}`);
+  }
+
+  async stop(graceSec = 5): Promise<void> {
+    if (!this.alive) return;
+    const tree = processTree(this.pid);
+    this.child.kill('SIGTERM');
+    const timer = sleep(graceSec * 1000).then(() => 'timeout' as const);
+    if ((await Promise.race([this.exited.then(() => 'exited' as const), timer])) === 'timeout') this.child.kill('SIGKILL');
+    // Workers that outlive their master would hold the port and skew the next target's figures.
+    for (const pid of tree) {
+      if (pid === this.pid) continue;
+      try { process.kill(pid, 'SIGKILL'); } catch { /* already gone */ }
+    }
+    await this.exited;
+  }
+
+  /** Synchronous last resort for process 'exit': no child may outlive the tool. */
+  killTreeNow(): void {
+    if (!this.alive) return;
+    for (const pid of processTree(this.pid).reverse()) {
+      try { process.kill(pid, 'SIGKILL'); } catch { /* already gone */ }
+    }
+  }
+}
