@@ -27,6 +27,8 @@ export class AppThread implements ExchangeHost {
   readonly id: number;
   readonly generation: number;
   readonly worker: Worker;
+  /** Captured at spawn: Worker.threadId reads -1 once the thread has exited. */
+  readonly threadId: number;
   readonly startedAt = Date.now();
   readonly exchanges = new Map<number, Exchange>();
   state: UnitState = 'booting';
@@ -57,14 +59,12 @@ export class AppThread implements ExchangeHost {
     this.ready = new Promise((resolve, reject) => { this.#readyResolve = resolve; this.#readyReject = reject; });
     this.ready.catch(() => {}); // a replacement's boot failure is reported through `exited`
     this.worker = new Worker(THREAD_ENTRY, { workerData: data, resourceLimits, name: `gatehouse-app-${id}` });
+    this.threadId = this.worker.threadId;
     this.worker.on('message', (message: FromThread) => this.#onMessage(message));
     this.worker.on('error', (error) => { this.#error ??= error; });
     this.exited = new Promise((resolve) => this.worker.once('exit', () => { this.#onExit(); resolve(); }));
   }
 
-  get threadId(): number {
-    return this.worker.threadId;
-  }
 
   get inFlight(): number {
     return this.exchanges.size;

@@ -1,0 +1,15 @@
+import { ThreadedServer } from '/work/main/packages/engine-threaded/dist/src/index.js';
+import { defaultSettings, bindListener, parseBind } from '@gatehouse/core';
+const settings = { ...defaultSettings(), bind: ['127.0.0.1:0'], threads: 1, gracefulTimeout: 5 };
+const s = new ThreadedServer({ settings, app: { kind: 'module', spec: '/work/main/packages/engine-threaded/test/fixtures/app.mjs' } });
+await s.start();
+const l = await bindListener(parseBind('127.0.0.1:0'));
+s.attach(l);
+const url = 'http://127.0.0.1:' + l.address().port;
+const slow = fetch(url + '/slow?ms=400').then(r => r.text());
+await new Promise(r => setTimeout(r, 100));
+let t0 = Date.now();
+l.close();
+await s.service.drain(5000); console.log('drained', Date.now() - t0, await slow);
+s.dispatcher.close();
+await s.pool.stop(true, 5000); console.log('pool stopped', Date.now() - t0);

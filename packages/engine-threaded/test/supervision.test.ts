@@ -1,0 +1,139 @@
+/*
+ * Supervision of app threads, done to real threads: a stuck event loop, an uncaught exception
+ * in a timer, a heap limit, max-requests recycling, and reload under load. Each asserts what a
+ * user relies on: the affected request gets its status, other requests are served, the thread
+ * is replaced, and nothing else fails.
+ */
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import fs from 'node:fs';
+import type { Channel } from 'node:diagnostics_channel';
+import os from 'node:os';
+import path from 'node:path';
+import { channels, type UnitMessage, type EngineMessage } from '@gatehouse/core';
+import { getJson, inFlight, startEngine, until } from './helpers.js';
+
+function collect<T>(channel: Channel, t: { after(fn: () => void): void }): T[] {
+  const seen: T[] = [];
+  const listener = (message: unknown) => { seen.push(message as T); };
+  channel.subscribe(listener);
+  t.after(() => { channel.unsubscribe(listener); });
+  return seen;
+}
+
+test('an infinite loop in a handler: that request times out, its thread is replaced, another thread answers meanwhile', { timeout: 20_000 }, async (t) => {
+  const downs = collect<UnitMessage>(channels.unitDown, t);
+  const events = collect<EngineMessage>(channels.engine, t);
+  const { engine, url } = await startEngine(t, { threads: 2, threadConcurrency: 1, timeout: 1, requestTimeout: 0.5 });
+  const before = engine.stats().units.map((u) => u.threadId);
+  const looping = fetch(`${url}/loop`);
+  await until(() => inFlight(engine) === 1, 5000, 'the looping request on its thread');
+  const stuck = engine.stats().units.find((u) => u.inFlight === 1)!.threadId;
+
+  const meanwhile = await getJson<{ threadId: number }>(`${url}/hello`);
+  assert.equal(meanwhile.status, 200);
+  assert.notEqual(meanwhile.body.threadId, stuck, 'the other thread answered while one was stuck');
+
+  const response = await looping;
+  assert.ok(response.status === 504 || response.status === 503, `stuck request answered ${response.status}`);
+  await response.text();
+
+  await until(() => {
+    const units = engine.stats().units;
+    return units.length === 2 && units.every((u) => u.state === 'ready') && !units.some((u) => u.threadId === stuck);
+  }, 10_000, 'the stuck thread to be replaced');
+  assert.equal(engine.stats().restarts.timeout, 1);
+  assert.ok(downs.some((d) => d.reason === 'timeout' && d.threadId === stuck), 'a unit:down event names the stuck thread');
+  assert.ok(events.some((e) => e.event === 'thread-timeout' && e.level === 'error' && /GET \/loop/.test(e.detail ?? '')), 'the log line names the request it was on');
+  assert.ok(before.includes(stuck));
+  const after = await getJson(`${url}/hello`);
+  assert.equal(after.status, 200);
+});
+
+test('an uncaught exception in a timer costs only that thread: its request gets 500, the thread is replaced, the server goes on', { timeout: 20_000 }, async (t) => {
+  const downs = collect<UnitMessage>(channels.unitDown, t);
+  const { engine, url } = await startEngine(t, { threads: 2 });
+  const response = await fetch(`${url}/throw-in-timer`);
+  assert.equal(response.status, 500);
+  await response.text();
+  await until(() => engine.stats().units.filter((u) => u.state === 'ready').length === 2, 10_000, 'a replacement thread');
+  assert.equal(engine.stats().restarts.crash, 1);
+  assert.ok(downs.some((d) => d.reason === 'crash' && /boom in a timer/.test(d.detail ?? '')));
+  const results = await Promise.all([1, 2, 3, 4].map(() => getJson(`${url}/hello`)));
+  assert.deepEqual(results.map((r) => r.status), [200, 200, 200, 200]);
+});
+
+test('a thread that reaches --max-thread-memory is replaced; its request gets 503 and the next one is served', { timeout: 30_000 }, async (t) => {
+  const downs = collect<UnitMessage>(channels.unitDown, t);
+  const { engine, url } = await startEngine(t, { threads: 1, maxThreadMemory: 32 * 1024 * 1024 });
+  const response = await fetch(`${url}/grow`);
+  assert.equal(response.status, 503);
+  await response.text();
+  assert.ok(downs.some((d) => d.reason === 'memory'), 'the thread went down for memory');
+  const next = await getJson(`${url}/hello`);
+  assert.equal(next.status, 200);
+  assert.equal(engine.stats().units.length, 1);
+});
+
+test('--max-requests recycles threads without failing a request', { timeout: 30_000 }, async (t) => {
+  const { engine, url } = await startEngine(t, { threads: 2, threadConcurrency: 2, maxRequests: 10, maxRequestsJitter: 3 });
+  const statuses: number[] = [];
+  const threads = new Set<number>();
+  // Four clients, 30 requests of ~15 ms each, sequential per client: long enough for replacements to boot and serve.
+  await Promise.all([1, 2, 3, 4].map(async () => {
+    for (let i = 0; i < 30; i++) {
+      const r = await getJson<{ threadId: number }>(`${url}/slow?ms=15`);
+      statuses.push(r.status);
+      if (r.status === 200) threads.add(r.body.threadId);
+    }
+  }));
+  assert.equal(statuses.length, 120);
+  assert.deepEqual(statuses.filter((s) => s !== 200), [], 'no request failed');
+  // A recycled thread serves on until its replacement is ready, so recycling can lag a little behind the count.
+  assert.ok(engine.stats().restarts['max-requests'] >= 2, `recycled ${engine.stats().restarts['max-requests']} times`);
+  assert.ok(threads.size >= 3, 'replacement threads served requests');
+  await until(() => engine.stats().units.length === 2, 10_000, 'recycled threads to exit');
+});
+
+test('reload under continuous load serves the new code with zero failed requests', { timeout: 30_000 }, async (t) => {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'gh-reload-'));
+  t.after(() => fs.rmSync(dir, { recursive: true, force: true }));
+  const app = path.join(dir, 'app.mjs');
+  const version = (v: string) => `export default () => ({ status: 200, headers: [['content-type', 'text/plain']], body: '${v}' });\n`;
+  fs.writeFileSync(app, version('v1'));
+  const { engine, url } = await startEngine(t, { threads: 2 }, app);
+
+  let reloaded = false;
+  let stop = false;
+  const failures: string[] = [];
+  const afterReload: string[] = [];
+  let total = 0;
+  const deadline = Date.now() + 15_000;
+  const client = async () => {
+    while (!stop && total < 5000 && Date.now() < deadline) {
+      const reloadedBefore = reloaded;
+      total++;
+      try {
+        const response = await fetch(`${url}/`);
+        const text = await response.text();
+        if (response.status !== 200) failures.push(`${response.status} ${text}`);
+        else if (reloadedBefore) afterReload.push(text);
+      } catch (error) {
+        failures.push(String(error));
+      }
+    }
+  };
+  const load = Promise.all([1, 2, 3, 4].map(client));
+  await until(() => total > 50, 10_000, 'load to be running');
+  fs.writeFileSync(app, version('v2'));
+  await engine.reload();
+  reloaded = true;
+  await until(() => afterReload.length >= 50 || Date.now() > deadline, 15_000, 'requests after the reload');
+  stop = true;
+  await load;
+  assert.deepEqual(failures, [], 'no request failed during the reload');
+  assert.ok(afterReload.length >= 50, `${afterReload.length} requests after the reload`);
+  assert.deepEqual([...new Set(afterReload)], ['v2'], 'every request sent after reload() resolved got the new code');
+  assert.equal(engine.stats().generation, 2);
+  await until(() => engine.stats().units.length === 2, 10_000, 'the old generation to exit');
+});
