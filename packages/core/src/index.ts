@@ -28,3 +28,5 @@ export { resolveSettings, entriesFromEnv, entriesFromObject, type SettingEntry, 
 export { CONFIG_FILE_NAMES, findConfigFile, readConfigFile, entriesFromConfigFile, loadConfigHooks, serializableSettings } from './settings/config-file.js';
 export { nearest, editDistance } from './settings/suggest.js';
 export { SIGNAL_ACTIONS, ActionLoop, applyAction, type EngineAction, type HandledSignal, type ActionLoopHooks } from './engine/signals.js';
+export { adaptFetchHandler, isFetchHandler, type FetchHandler } from './gateway/adapters/fetch.js';
+export { adaptNodeListener, type NodeListener } from './gateway/adapters/node.js';
