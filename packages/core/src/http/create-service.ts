@@ -1,69 +1,112 @@
 /*
- * TEMPORARY: an HttpService over node:http, so engines can be built and tested while core's
- * own protocol layer (parser.ts, connection.ts) is written. It is replaced by the
- * connection-based implementation; nothing outside this file may depend on node:http.
+ * The HttpService engines use: give it accepted sockets, it runs HTTP/1.1 on each with a
+ * Connection (connection.ts) and calls the Dispatcher. It owns what connections share: the
+ * serializer, counters, the drain state, and one sweep timer that checks every connection's
+ * deadlines (headers, keep-alive, body, request, linger) a few times per shortest timeout.
+ * One interval per service instead of timers per request keeps timeouts off the hot path:
+ * a request only stores a number.
  */
-import http from 'node:http';
 import type { Socket } from 'node:net';
-import { createRequest, splitTarget } from '../gateway/request.js';
-import { HeaderList } from '../gateway/headers.js';
-import type { Dispatcher, RequestHead } from '../gateway/types.js';
-import type { BodySource } from '../gateway/body-source.js';
-import type { HttpService } from './service.js';
+import { channels } from '../diagnostics.js';
+import type { Dispatcher } from '../gateway/types.js';
+import { Connection, type ConnectionHost } from './connection.js';
 import type { ProtocolOptions } from './options.js';
+import { RequestParser } from './parser.js';
+import type { ParserHandlers, RequestParserLike } from './parse-events.js';
+import { ResponseSerializer } from './serializer.js';
+import type { HttpService, HttpServiceStats } from './service.js';
+
+/** Sweep period: a tenth of the shortest timeout, within [MIN_SWEEP_MS, MAX_SWEEP_MS]. */
+const MIN_SWEEP_MS = 10;
+const MAX_SWEEP_MS = 500;
 
 export function createHttpService(dispatcher: Dispatcher, options: ProtocolOptions): HttpService {
-  let inFlight = 0;
-  let requests = 0;
-  const sockets = new Set<Socket>();
-  const server = http.createServer({ keepAliveTimeout: options.keepAliveTimeoutMs, headersTimeout: options.headersTimeoutMs }, (req, res) => {
-    inFlight++; requests++;
-    const controller = new AbortController();
-    res.on('close', () => { if (!res.writableFinished) controller.abort(); });
-    const raw: string[] = [];
-    for (let i = 0; i < req.rawHeaders.length; i += 2) raw.push(req.rawHeaders[i]!.toLowerCase(), req.rawHeaders[i + 1]!);
-    const { path, query } = splitTarget(req.url ?? '/');
-    const length = req.headers['content-length'] !== undefined ? Number(req.headers['content-length']) : req.headers['transfer-encoding'] ? null : 0;
-    const head: RequestHead = {
-      method: req.method!, target: req.url!, path, query, httpVersion: req.httpVersion === '1.0' ? '1.0' : '1.1', rawHeaders: raw,
-      scheme: options.scheme, remote: { address: req.socket.remoteAddress ?? '', port: req.socket.remotePort ?? 0 },
-      server: { address: req.socket.localAddress ?? '', port: req.socket.localPort ?? 0 }, bodyLength: length,
-    };
-    const iterator = req[Symbol.asyncIterator]();
-    const source: BodySource | null = length === 0 ? null : {
-      length,
-      pull: async () => { const r = await iterator.next(); return r.done ? null : new Uint8Array(r.value as Buffer); },
-      cancel: () => { req.resume(); },
-    };
-    dispatcher.dispatch(createRequest(head, source, controller.signal)).then(async (response) => {
-      const headers = HeaderList.from(response.headers);
-      res.statusCode = response.status;
-      for (const [name, value] of headers) res.appendHeader(name, value);
-      if (options.serverHeader) res.setHeader('server', options.serverHeader);
-      const body = response.body;
-      if (body == null) res.end();
-      else if (typeof body === 'string' || body instanceof Uint8Array) res.end(body);
-      else { for await (const chunk of body) { if (!res.write(chunk)) await new Promise((r) => res.once('drain', r)); } res.end(); }
-    }).catch((error) => {
-      if (!res.headersSent) { res.statusCode = 500; res.end('Internal Server Error'); } else res.destroy(error as Error);
-    }).finally(() => { inFlight--; });
-  });
-  return {
-    handle(socket) {
-      sockets.add(socket);
-      socket.once('close', () => sockets.delete(socket));
-      server.emit('connection', socket);
-    },
-    async drain(timeoutMs) {
-      server.closeIdleConnections();
-      const deadline = Date.now() + timeoutMs;
-      while (sockets.size > 0 && Date.now() < deadline) {
-        server.closeIdleConnections();
-        await new Promise((r) => setTimeout(r, 20));
-      }
-      for (const s of sockets) s.destroy();
-    },
-    destroyAll() { for (const s of sockets) s.destroy(); },
-    stats: () => ({ connections: sockets.size, inFlight, requests }),
+  return new ConnectionService(dispatcher, options);
+}
+
+class ConnectionService implements HttpService, ConnectionHost {
+  readonly dispatcher: Dispatcher;
+  readonly options: ProtocolOptions;
+  readonly serializer: ResponseSerializer;
+  draining = false;
+  readonly #connections = new Set<Connection>();
+  #requests = 0;
+  #inFlight = 0;
+  #sweeper: NodeJS.Timeout | null = null;
+  readonly #sweepMs: number;
+  #drained: (() => void) | null = null;
+  #draining: Promise<void> | null = null;
+
+  constructor(dispatcher: Dispatcher, options: ProtocolOptions) {
+    this.dispatcher = dispatcher;
+    this.options = options;
+    this.serializer = new ResponseSerializer(options.serverHeader);
+    const timeouts = [options.headersTimeoutMs, options.keepAliveTimeoutMs, options.bodyTimeoutMs, options.requestTimeoutMs].filter((t) => t > 0);
+    const shortest = timeouts.length > 0 ? Math.min(...timeouts) : MAX_SWEEP_MS * 10;
+    this.#sweepMs = Math.min(MAX_SWEEP_MS, Math.max(MIN_SWEEP_MS, Math.floor(shortest / 10)));
+  }
+
+  handle(socket: Socket): void {
+    const connection = new Connection(this, socket);
+    this.#connections.add(connection);
+    if (this.#sweeper === null) {
+      this.#sweeper = setInterval(this.#sweep, this.#sweepMs);
+      this.#sweeper.unref();
+    }
+    if (channels.connectionOpen.hasSubscribers) {
+      channels.connectionOpen.publish({ remote: `${connection.remote.address}:${connection.remote.port}`, open: this.#connections.size });
+    }
+    if (this.draining) connection.drain();
+  }
+
+  createParser(handlers: ParserHandlers): RequestParserLike {
+    return new RequestParser(this.options.limits, handlers);
+  }
+
+  requestStarted(): void { this.#requests++; this.#inFlight++; }
+  requestEnded(): void { this.#inFlight--; }
+
+  connectionClosed(connection: Connection): void {
+    if (!this.#connections.delete(connection)) return;
+    if (channels.connectionClose.hasSubscribers) {
+      channels.connectionClose.publish({ remote: `${connection.remote.address}:${connection.remote.port}`, open: this.#connections.size });
+    }
+    if (this.#connections.size === 0) {
+      if (this.#sweeper !== null) { clearInterval(this.#sweeper); this.#sweeper = null; }
+      this.#drained?.();
+    }
+  }
+
+  readonly #sweep = (): void => {
+    const now = Date.now();
+    for (const connection of this.#connections) connection.checkDeadlines(now);
   };
+
+  drain(timeoutMs: number): Promise<void> {
+    this.draining = true;
+    for (const connection of this.#connections) connection.drain();
+    if (this.#connections.size === 0) return Promise.resolve();
+    if (this.#draining !== null) return this.#draining;
+    return this.#draining = new Promise((resolve) => {
+      const timer = setTimeout(() => {
+        this.destroyAll();
+        finish();
+      }, Math.max(0, timeoutMs));
+      const finish = (): void => {
+        clearTimeout(timer);
+        this.#drained = null;
+        this.#draining = null;
+        resolve();
+      };
+      this.#drained = finish;
+    });
+  }
+
+  destroyAll(): void {
+    for (const connection of this.#connections) connection.socket.destroy();
+  }
+
+  stats(): HttpServiceStats {
+    return { connections: this.#connections.size, inFlight: this.#inFlight, requests: this.#requests };
+  }
 }

@@ -1,0 +1,721 @@
+/*
+ * One HTTP/1.1 connection: drives the push parser over a net.Socket, hands each request to
+ * the Dispatcher, writes the responses in request order. Everything here runs on the event
+ * loop that owns the socket; the app may run elsewhere (the Dispatcher's business).
+ *
+ * States:  IDLE --first byte--> HEAD --head parsed--> ACTIVE --response written--> IDLE
+ *                                                         \--body left unread--> DISCARD --> IDLE
+ *          any --error / close decided--> CLOSING (FIN sent, lingering) --> CLOSED
+ *
+ * - One request at a time: while a request is ACTIVE and its message is complete, further
+ *   bytes (pipelined requests) are kept as they arrived and the socket is paused, so at most
+ *   one socket read of pipelined input is buffered; they are parsed when the response is out,
+ *   which keeps responses in request order without a response queue. The responses of a
+ *   pipelined batch go out corked, in one writev.
+ * - The app's response is serialized into one string or Buffer and written with one
+ *   socket.write; streams (async iterables) are written chunk by chunk, waiting for 'drain'
+ *   when the socket buffers more than writeHighWaterMark.
+ * - Timeouts are deadlines (ms since epoch) checked by the service's sweep: `deadline` for the
+ *   current phase (IDLE: keep-alive; HEAD: headers; DISCARD: body; CLOSING: linger),
+ *   `bodyDeadline` while the app waits for body bytes, `requestDeadline` for
+ *   requestTimeoutMs. No timer is created per request.
+ * - Closing is a lingering close: FIN first, keep reading (and dropping) until the client
+ *   closes or the linger deadline passes. Closing with unread bytes in the kernel would send
+ *   RST, and an RST can make the client drop the response it has not read yet.
+ *
+ * Decisions the contract leaves to us (docs/gateway-interface.md):
+ * - `Expect: 100-continue`: 100 is sent on the app's first body pull. An app that answers
+ *   without pulling gets its response sent with `Connection: close` and the connection closes
+ *   (RFC 9110 §10.1.1 allows either; the client may or may not send the body then, so no
+ *   next request could be framed reliably).
+ * - A body the app left unread: dropped while its rest is at most DISCARD_LIMIT bytes (then
+ *   keep-alive goes on); a longer Content-Length body closes the connection (the response says
+ *   `Connection: close`); a chunked one closes once the bound is passed.
+ * - Upgrade requests are served as ordinary requests (RFC 9110 §7.8 lets a server ignore
+ *   Upgrade); no 101 is ever sent. CONNECT is served too, then the connection closes (a 2xx
+ *   to CONNECT would otherwise make the client treat it as a tunnel).
+ * - A final status of 1xx from the app is an invalid response (500).
+ * - An app error before the head: 500 (or the status of a GatehouseError it let through, e.g.
+ *   400 for invalid JSON, 503 from an overloaded engine), keep-alive unharmed. After the head
+ *   (a stream that throws, a body that disagrees with its Content-Length): the connection is
+ *   destroyed, because the client must not take a truncated body for a complete one.
+ * - Request deadline passed: 504 with `Connection: close` when nothing was sent, else the
+ *   connection is destroyed; request.signal aborts; whatever the app returns later is dropped.
+ * - keepAliveTimeoutMs <= 0 disables keep-alive (as Gunicorn's keepalive = 0).
+ */
+import type { Socket } from 'node:net';
+import { channels } from '../diagnostics.js';
+import { GatehouseError, isGatehouseError } from '../errors/index.js';
+import { HeaderList } from '../gateway/headers.js';
+import { RequestBody } from '../gateway/body.js';
+import { splitTarget } from '../gateway/request.js';
+import type { Dispatcher, GatewayRequest, GatewayResponse, SocketAddress } from '../gateway/types.js';
+import type { ParsedHead, ParserHandlers, RequestParserLike } from './parse-events.js';
+import type { ProtocolOptions } from './options.js';
+import { CONTINUE_RESPONSE, LAST_CHUNK, chunkHeader, newFraming, type ResponseSerializer } from './serializer.js';
+import { SocketBody, type BodyHost } from './socket-body.js';
+
+/** Unread request body the server reads and drops to keep a connection alive. */
+export const DISCARD_LIMIT = 64 * 1024;
+/** Request body bytes buffered for the app before the socket is paused. */
+export const BODY_HIGH_WATER_MARK = 64 * 1024;
+/** A body and head up to this size are copied into one Buffer; larger ones go out as a writev. */
+const COPY_LIMIT = 16 * 1024;
+/** How long a closing connection keeps reading before it is destroyed. */
+export const LINGER_MS = 2000;
+
+const IDLE = 0;
+const HEAD = 1;
+const ACTIVE = 2;
+const DISCARD = 3;
+const CLOSING = 4;
+const CLOSED = 5;
+const STATE_NAMES = ['idle', 'head', 'active', 'discard', 'closing', 'closed'] as const;
+export type ConnectionState = typeof STATE_NAMES[number];
+
+const PAUSE_PIPELINED = 1;
+const PAUSE_BODY = 2;
+
+/** Buffer's own encoders (what buf.write(string, offset, encoding) dispatches to). */
+type RawBuffer = Buffer & { latin1Write(text: string, offset: number): number; utf8Write(text: string, offset: number): number };
+
+const BODY_NONE = 0;
+const BODY_STRING = 1;
+const BODY_BYTES = 2;
+const BODY_STREAM = 3;
+
+/** What connections share: the service they belong to. */
+export interface ConnectionHost {
+  readonly dispatcher: Dispatcher;
+  readonly options: ProtocolOptions;
+  readonly serializer: ResponseSerializer;
+  /** Graceful drain in progress: no connection is kept alive. */
+  readonly draining: boolean;
+  createParser(handlers: ParserHandlers): RequestParserLike;
+  requestStarted(): void;
+  requestEnded(): void;
+  connectionClosed(connection: Connection): void;
+}
+
+/**
+ * The GatewayRequest of a socket. Same fields as createRequest() builds, except that the
+ * AbortSignal is created on first use: constructing an AbortSignal costs ~2 µs in Node 20,
+ * more than the rest of a small request's handling, and most apps never look at it.
+ * All fields are own data properties except `signal` (a getter on the prototype).
+ */
+export class ConnectionRequest implements GatewayRequest {
+  readonly method: string;
+  readonly target: string;
+  readonly path: string;
+  readonly query: string;
+  readonly httpVersion: '1.0' | '1.1';
+  readonly headers: HeaderList;
+  readonly scheme: 'http' | 'https';
+  readonly remote: SocketAddress;
+  readonly server: SocketAddress;
+  readonly body: RequestBody;
+  #controller: AbortController | null = null;
+  #aborted = false;
+  #reason: unknown = undefined;
+
+  constructor(head: ParsedHead, scheme: 'http' | 'https', remote: SocketAddress, server: SocketAddress, body: SocketBody | null) {
+    const target = head.target;
+    const { path, query } = splitTarget(target);
+    this.method = head.method;
+    this.target = target;
+    this.path = path;
+    this.query = query;
+    this.httpVersion = head.httpVersion;
+    this.headers = new HeaderList(head.rawHeaders);
+    this.scheme = scheme;
+    this.remote = remote;
+    this.server = server;
+    this.body = new RequestBody(body);
+  }
+
+  get signal(): AbortSignal {
+    let controller = this.#controller;
+    if (controller === null) {
+      controller = this.#controller = new AbortController();
+      if (this.#aborted) controller.abort(this.#reason);
+    }
+    return controller.signal;
+  }
+
+  /** Connection side: the client went away or the request passed its deadline. */
+  abort(reason: unknown): void {
+    if (this.#aborted) return;
+    this.#aborted = true;
+    this.#reason = reason;
+    this.#controller?.abort(reason);
+  }
+}
+
+export class Connection implements BodyHost {
+  readonly socket: Socket;
+  readonly remote: SocketAddress;
+  readonly local: SocketAddress;
+  /** Deadline of the current phase (ms since epoch); 0 = none. Read by the service's sweep. */
+  deadline = 0;
+  /** While the app waits for body bytes. */
+  bodyDeadline = 0;
+  /** requestTimeoutMs of the request in progress. */
+  requestDeadline = 0;
+
+  readonly #host: ConnectionHost;
+  readonly #options: ProtocolOptions;
+  readonly #parser: RequestParserLike;
+  readonly #framing = newFraming();
+  #state = IDLE;
+  #paused = 0;
+  #pending: Buffer | null = null;
+  #corked = false;
+  #peerEnded = false;
+  #drainListening = false;
+  #drainWaiter: (() => void) | null = null;
+
+  // The request in progress (one at a time).
+  #newHead: ParsedHead | null = null;
+  #request: ConnectionRequest | null = null;
+  #body: SocketBody | null = null;
+  #http11 = true;
+  #isHead = false;
+  #wantsKeepAlive = false;
+  #expectContinue = false;
+  #continueSent = false;
+  #messageComplete = true;
+  #bodyReceived = 0;
+  #discarded = 0;
+  #discardOverflow = false;
+  /** The final response head is on the wire. */
+  #headSent = false;
+  /** The request is over for the app: whatever it returns or yields from now on is dropped. */
+  #done = true;
+  #status = 0;
+  #response: GatewayResponse | undefined = undefined;
+  #startedAt = 0n;
+
+  constructor(host: ConnectionHost, socket: Socket) {
+    this.#host = host;
+    this.#options = host.options;
+    this.socket = socket;
+    this.remote = { address: socket.remoteAddress ?? '', port: socket.remotePort ?? 0 };
+    this.local = { address: socket.localAddress ?? '', port: socket.localPort ?? 0 };
+    this.#parser = host.createParser({
+      onHead: (head) => this.#onHead(head),
+      onBody: (chunk) => this.#onBody(chunk),
+      onMessageComplete: () => this.#onMessageComplete(),
+    });
+    // We answer requests that arrive before the client's FIN, so a half-close must not end
+    // our side (node:http sets the same on its server).
+    socket.allowHalfOpen = true;
+    socket.setNoDelay(true);
+    socket.on('data', this.#onData);
+    socket.on('end', this.#onEnd);
+    socket.on('error', this.#onError);
+    socket.on('close', this.#onClose);
+    if (this.#options.keepAliveTimeoutMs > 0) this.deadline = Date.now() + this.#options.keepAliveTimeoutMs;
+    else if (this.#options.headersTimeoutMs > 0) this.deadline = Date.now() + this.#options.headersTimeoutMs;
+  }
+
+  get state(): ConnectionState { return STATE_NAMES[this.#state]!; }
+  /** Request body bytes received and not yet read by the app (for tests and stats). */
+  get bufferedBodyBytes(): number { return this.#body?.buffered ?? 0; }
+  /** Why reading is paused: none, pipelined input waiting, or an unread body. */
+  get readPaused(): boolean { return this.#paused !== 0; }
+
+  // ---- input ----------------------------------------------------------------------------
+
+  readonly #onData = (chunk: Buffer): void => {
+    if (this.#state >= CLOSING) return; // lingering close: read and drop
+    if (this.#pending !== null) { this.#stash(chunk, 0); return; }
+    this.#feed(chunk, 0);
+  };
+
+  /** Parses from `offset` until the bytes run out or the next request must wait. */
+  #feed(buf: Buffer, offset: number): void {
+    const parser = this.#parser;
+    const end = buf.length;
+    while (offset < end) {
+      const state = this.#state;
+      if (state >= CLOSING) return;
+      if (state === ACTIVE && this.#messageComplete) { this.#stash(buf, offset); return; }
+      if (state === IDLE) this.#beginHead();
+      const consumed = parser.execute(buf, offset, end);
+      offset += consumed;
+      if (parser.error !== null) { this.#protocolError(parser.error); return; }
+      if (this.#newHead !== null) this.#startRequest();
+      else if (consumed === 0 && this.#state !== ACTIVE) {
+        // A parser that neither consumes, completes nor fails would spin here forever.
+        this.#protocolError(new GatehouseError('ERR_HTTP_BAD_REQUEST', 'parser made no progress'));
+        return;
+      }
+    }
+  }
+
+  /** Keeps pipelined bytes until the response in progress is out; stops reading meanwhile. */
+  #stash(buf: Buffer, offset: number): void {
+    const rest = offset === 0 ? buf : buf.subarray(offset);
+    this.#pending = this.#pending === null ? rest : Buffer.concat([this.#pending, rest]);
+    this.#pause(PAUSE_PIPELINED);
+    this.#corkUntilTick();
+  }
+
+  #beginHead(): void {
+    this.#state = HEAD;
+    const timeout = this.#options.headersTimeoutMs;
+    this.deadline = timeout > 0 ? Date.now() + timeout : 0;
+  }
+
+  #onHead(head: ParsedHead): void {
+    this.#newHead = head;
+    this.#state = ACTIVE;
+    this.deadline = 0;
+    this.#messageComplete = false;
+    this.#bodyReceived = 0;
+    this.#discarded = 0;
+    this.#discardOverflow = false;
+    const framing = head.framing;
+    this.#body = framing.kind === 'chunked' ? new SocketBody(this, null, BODY_HIGH_WATER_MARK)
+      : framing.kind === 'length' && framing.length > 0 ? new SocketBody(this, framing.length, BODY_HIGH_WATER_MARK)
+      : null;
+  }
+
+  #onBody(chunk: Uint8Array): void {
+    this.#bodyReceived += chunk.byteLength;
+    const body = this.#body;
+    if (this.#state === ACTIVE && body !== null && !body.finished) {
+      if (!body.push(chunk)) this.#pause(PAUSE_BODY);
+      return;
+    }
+    // Nobody will read these bytes: drop them, within a bound.
+    this.#discarded += chunk.byteLength;
+    if (this.#discarded > DISCARD_LIMIT) {
+      this.#discardOverflow = true;
+      if (this.#state === DISCARD) this.#close();
+      else this.#pause(PAUSE_BODY); // the app is still answering; close after its response
+    } else if (this.#state === DISCARD && this.#options.bodyTimeoutMs > 0) {
+      this.deadline = Date.now() + this.#options.bodyTimeoutMs;
+    }
+  }
+
+  #onMessageComplete(): void {
+    this.#messageComplete = true;
+    this.#body?.end();
+    if (this.#state === DISCARD) this.#becomeIdle();
+  }
+
+  // ---- request ---------------------------------------------------------------------------
+
+  #startRequest(): void {
+    const head = this.#newHead!;
+    this.#newHead = null;
+    const host = this.#host;
+    host.requestStarted();
+    this.#http11 = head.httpVersion === '1.1';
+    this.#isHead = head.method === 'HEAD';
+    this.#wantsKeepAlive = head.keepAlive && head.method !== 'CONNECT';
+    this.#expectContinue = head.expectContinue;
+    this.#continueSent = false;
+    this.#headSent = false;
+    this.#done = false;
+    this.#status = 0;
+    this.#response = undefined;
+    const request = new ConnectionRequest(head, this.#options.scheme, this.remote, this.local, this.#body);
+    this.#request = request;
+    if (this.#options.requestTimeoutMs > 0) this.requestDeadline = Date.now() + this.#options.requestTimeoutMs;
+    if (channels.requestStart.hasSubscribers || channels.requestEnd.hasSubscribers) {
+      this.#startedAt = process.hrtime.bigint();
+      if (channels.requestStart.hasSubscribers) channels.requestStart.publish({ request, startedAt: this.#startedAt });
+    }
+    let result: Promise<GatewayResponse>;
+    try {
+      result = host.dispatcher.dispatch(request);
+    } catch (error) {
+      result = Promise.reject(error);
+    }
+    result.then(this.#onResponse, this.#onAppError);
+  }
+
+  // Both handlers are bound once per connection. Only one request is in progress at a time,
+  // and every path that abandons a request also closes the connection, so a late settlement
+  // is recognised by #done.
+  readonly #onResponse = (response: GatewayResponse): void => {
+    if (this.#done) return;
+    try {
+      this.#writeResponse(response);
+    } catch (error) {
+      this.#failRequest(error, 'response');
+    }
+  };
+
+  readonly #onAppError = (error: unknown): void => {
+    if (this.#done) return;
+    this.#failRequest(error, 'app');
+  };
+
+  #writeResponse(response: GatewayResponse): void {
+    if (response === null || typeof response !== 'object') throw new GatehouseError('ERR_APP_BAD_RESPONSE', `the app returned ${response === null ? 'null' : typeof response}, not { status, headers, body }`);
+    const status = response.status;
+    if (typeof status !== 'number' || status < 200) throw new GatehouseError('ERR_APP_BAD_RESPONSE', `status ${String(status)} (a final status is 200 to 999)`);
+    const body = response.body;
+    let kind: number;
+    let length: number;
+    if (body == null) { kind = BODY_NONE; length = 0; }
+    else if (typeof body === 'string') { kind = BODY_STRING; length = body.length === 0 ? 0 : Buffer.byteLength(body); }
+    else if (body instanceof Uint8Array) { kind = BODY_BYTES; length = body.byteLength; }
+    else if (typeof (body as AsyncIterable<Uint8Array>)[Symbol.asyncIterator] === 'function') { kind = BODY_STREAM; length = -1; }
+    else throw new GatehouseError('ERR_APP_BAD_RESPONSE', 'body must be a string, a Uint8Array, an async iterable of Uint8Array, or null');
+
+    const framing = this.#framing;
+    const head = this.#host.serializer.serializeHead(status, response.headers, this.#http11, this.#isHead, this.#mayKeepAlive(kind === BODY_STREAM), length, framing);
+    this.#status = status;
+    this.#response = response;
+    this.#headSent = true;
+    const socket = this.socket;
+    if (!framing.sendBody || kind === BODY_NONE) {
+      socket.write(head, 'latin1');
+      if (kind === BODY_STREAM) closeIterable(body as AsyncIterable<Uint8Array>);
+      this.#finishResponse(0);
+    } else if (kind === BODY_STRING) {
+      if (framing.ascii) socket.write(head + (body as string));
+      else {
+        const buf = Buffer.allocUnsafe(head.length + length) as RawBuffer;
+        buf.latin1Write(head, 0);
+        buf.utf8Write(body as string, head.length);
+        socket.write(buf);
+      }
+      this.#finishResponse(length);
+    } else if (kind === BODY_BYTES) {
+      if (length <= COPY_LIMIT) {
+        const buf = Buffer.allocUnsafe(head.length + length) as RawBuffer;
+        buf.latin1Write(head, 0);
+        buf.set(body as Uint8Array, head.length);
+        socket.write(buf);
+      } else {
+        socket.cork();
+        socket.write(head, 'latin1');
+        socket.write(body as Uint8Array);
+        socket.uncork();
+      }
+      this.#finishResponse(length);
+    } else {
+      socket.write(head, 'latin1');
+      void this.#writeStream(body as AsyncIterable<Uint8Array>, framing.chunked, framing.contentLength, framing.keepAlive);
+    }
+  }
+
+  /** Whether this response may leave the connection open (the app can still turn it off). */
+  #mayKeepAlive(streaming: boolean): boolean {
+    if (!this.#wantsKeepAlive || this.#peerEnded || this.#host.draining || this.#options.keepAliveTimeoutMs <= 0) return false;
+    if (!this.#messageComplete) {
+      if (this.#expectContinue && !this.#continueSent) return false;
+      if (this.#discardOverflow) return false;
+      const body = this.#body!;
+      if (!streaming && body.length !== null && body.length - this.#bodyReceived > DISCARD_LIMIT) return false;
+    }
+    return true;
+  }
+
+  async #writeStream(body: AsyncIterable<Uint8Array>, chunked: boolean, expected: number, keepAlive: boolean): Promise<void> {
+    const request = this.#request;
+    const socket = this.socket;
+    const highWaterMark = this.#options.writeHighWaterMark;
+    let bytes = 0;
+    try {
+      for await (const chunk of body) {
+        if (this.#done || this.#request !== request) return; // abandoned: `return` closes the iterator
+        if (!(chunk instanceof Uint8Array)) throw new GatehouseError('ERR_APP_BAD_RESPONSE', `the body stream yielded ${typeof chunk}, not a Uint8Array`);
+        const size = chunk.byteLength;
+        if (size === 0) continue;
+        bytes += size;
+        if (expected >= 0 && bytes > expected) throw new GatehouseError('ERR_APP_BAD_RESPONSE', `the body stream yielded more than content-length ${expected} bytes`);
+        if (chunked) {
+          socket.cork();
+          socket.write(chunkHeader(size), 'latin1');
+          socket.write(chunk);
+          socket.write('\r\n', 'latin1');
+          socket.uncork();
+        } else {
+          socket.write(chunk);
+        }
+        if (socket.writableLength > highWaterMark) await this.#writableDrained();
+      }
+      if (this.#done || this.#request !== request) return;
+      if (expected >= 0 && bytes < expected) throw new GatehouseError('ERR_APP_BAD_RESPONSE', `the body stream ended after ${bytes} of content-length ${expected} bytes`);
+      if (chunked) socket.write(LAST_CHUNK, 'latin1');
+      this.#framing.keepAlive = keepAlive;
+      this.#finishResponse(bytes);
+    } catch (error) {
+      if (this.#done || this.#request !== request) return;
+      this.#failRequest(error, 'response');
+    }
+  }
+
+  #writableDrained(): Promise<void> {
+    if (!this.#drainListening) {
+      this.#drainListening = true;
+      this.socket.on('drain', this.#onDrain);
+    }
+    return new Promise((resolve) => { this.#drainWaiter = resolve; });
+  }
+
+  readonly #onDrain = (): void => {
+    const waiter = this.#drainWaiter;
+    this.#drainWaiter = null;
+    waiter?.();
+  };
+
+  /** The app failed (or its response was invalid): answer 500 if nothing was sent, else cut the connection. */
+  #failRequest(error: unknown, phase: 'app' | 'response'): void {
+    const request = this.#request;
+    if (channels.requestError.hasSubscribers) channels.requestError.publish({ request: request ?? undefined, error, phase });
+    if (this.#headSent) {
+      // The head promised a body we cannot complete; a clean end would pass a truncated
+      // body off as complete.
+      this.#status = this.#status || 500;
+      this.#abandon(error);
+      this.socket.destroy();
+      return;
+    }
+    const gatehouse = isGatehouseError(error) ? error : null;
+    const status = gatehouse !== null && gatehouse.status >= 400 && gatehouse.status <= 599 && !gatehouse.code.startsWith('ERR_APP_') ? gatehouse.status : 500;
+    const code = gatehouse !== null && status !== 500 ? gatehouse.code : (gatehouse?.code.startsWith('ERR_APP_') ? gatehouse.code : 'ERR_APP_THREW');
+    let text = new GatehouseError(code).message + '\n';
+    if (this.#options.debug) text += '\n' + (error instanceof Error ? error.stack ?? String(error) : String(error)) + '\n';
+    this.#writeSimple(status, text, this.#mayKeepAlive(false));
+    this.#finishResponse(0);
+  }
+
+  /** Writes a complete server-made response (error pages) and records its status. */
+  #writeSimple(status: number, text: string, keepAlive: boolean): void {
+    const framing = this.#framing;
+    const response = this.#host.serializer.simpleResponse(status, text, this.#http11, this.#isHead, keepAlive, framing);
+    this.#status = status;
+    this.#headSent = true;
+    this.socket.write(response, 'latin1');
+  }
+
+  /** The response is written (to the socket's buffer): end the request, then read on or close. */
+  #finishResponse(bytes: number): void {
+    this.#endRequest(bytes);
+    const keepAlive = this.#framing.keepAlive;
+    if (!keepAlive || this.#peerEnded || this.#host.draining) { this.#close(); return; }
+    if (!this.#messageComplete) {
+      if (this.#discardOverflow) { this.#close(); return; }
+      // Read and drop the rest of the body, within DISCARD_LIMIT (see #onBody).
+      this.#state = DISCARD;
+      const timeout = this.#options.bodyTimeoutMs > 0 ? this.#options.bodyTimeoutMs : this.#options.keepAliveTimeoutMs;
+      this.deadline = Date.now() + timeout;
+      this.#body?.cancel();
+      this.#unpause(PAUSE_BODY);
+      return;
+    }
+    this.#becomeIdle();
+    const pending = this.#pending;
+    if (pending !== null) {
+      this.#pending = null;
+      this.#corkUntilTick();
+      this.#feed(pending, 0);
+      if (this.#pending === null) this.#unpause(PAUSE_PIPELINED);
+    }
+  }
+
+  #becomeIdle(): void {
+    this.#state = IDLE;
+    this.#body = null;
+    const timeout = this.#options.keepAliveTimeoutMs;
+    this.deadline = timeout > 0 ? Date.now() + timeout : 0;
+  }
+
+  /** Closes the books on the request in progress (once): counters and requestEnd. */
+  #endRequest(bytes: number): void {
+    const request = this.#request;
+    if (request === null) return;
+    this.#request = null;
+    this.#done = true;
+    this.requestDeadline = 0;
+    this.bodyDeadline = 0;
+    this.#host.requestEnded();
+    if (channels.requestEnd.hasSubscribers) {
+      channels.requestEnd.publish({
+        request, status: this.#status || 499, bytes, startedAt: this.#startedAt, endedAt: process.hrtime.bigint(), response: this.#response,
+      });
+    }
+    this.#response = undefined;
+  }
+
+  /** The request cannot complete normally: abort its signal and body, end it. */
+  #abandon(reason: unknown): void {
+    const request = this.#request;
+    if (request === null) return;
+    this.#done = true;
+    request.abort(reason);
+    this.#body?.fail(reason);
+    this.#endRequest(0);
+  }
+
+  // ---- BodyHost --------------------------------------------------------------------------
+
+  bodyFirstPull(): void {
+    if (this.#expectContinue && !this.#continueSent && !this.#headSent && !this.#messageComplete && this.#state === ACTIVE) {
+      this.#continueSent = true;
+      this.socket.write(CONTINUE_RESPONSE, 'latin1');
+    }
+  }
+
+  bodyWaiting(waiting: boolean): void {
+    const timeout = this.#options.bodyTimeoutMs;
+    this.bodyDeadline = waiting && timeout > 0 ? Date.now() + timeout : 0;
+  }
+
+  bodyDrained(): void {
+    if (!this.#discardOverflow) this.#unpause(PAUSE_BODY);
+  }
+
+  bodyCancelled(): void {
+    // The app stopped reading: the rest is dropped as it arrives (bounded in #onBody).
+    if (!this.#discardOverflow) this.#unpause(PAUSE_BODY);
+  }
+
+  // ---- errors, timeouts, closing ---------------------------------------------------------
+
+  /** The parser rejected the input, or the head took too long: answer the status, close. */
+  #protocolError(error: GatehouseError): void {
+    if (channels.protocolError.hasSubscribers) {
+      channels.protocolError.publish({ code: error.code, status: error.status, remote: `${this.remote.address}:${this.remote.port}`, detail: error.detail });
+    }
+    if (this.#state === ACTIVE && !this.#done) {
+      // A framing error in the body of a request the app is working on.
+      const headSent = this.#headSent;
+      this.#abandonWith(error, error.status, error.message + '\n');
+      if (headSent) { this.socket.destroy(); return; }
+    } else if (this.#state < CLOSING) {
+      this.#isHead = false;
+      this.#http11 = true;
+      this.#writeSimple(error.status, error.message + '\n', false);
+    }
+    this.#close();
+  }
+
+  /** Ends the request in progress with a server-made status (when nothing was sent yet). */
+  #abandonWith(reason: unknown, status: number, text: string): void {
+    if (!this.#headSent && this.#state < CLOSING) this.#writeSimple(status, text, false);
+    this.#abandon(reason);
+  }
+
+  /** Called by the service's sweep with the current time. */
+  checkDeadlines(now: number): void {
+    if (this.deadline !== 0 && this.deadline <= now) {
+      this.deadline = 0;
+      switch (this.#state) {
+        case IDLE: case DISCARD: this.#close(); break;
+        case HEAD: this.#protocolError(new GatehouseError('ERR_HTTP_HEADERS_TIMEOUT', `${this.#options.headersTimeoutMs} ms`)); break;
+        case CLOSING: this.socket.destroy(); break;
+      }
+    }
+    if (this.bodyDeadline !== 0 && this.bodyDeadline <= now) {
+      this.bodyDeadline = 0;
+      if (this.#body?.waiting && !this.#done) {
+        const error = new GatehouseError('ERR_HTTP_BODY_TIMEOUT', `no body bytes for ${this.#options.bodyTimeoutMs} ms`);
+        if (channels.protocolError.hasSubscribers) {
+          channels.protocolError.publish({ code: error.code, status: error.status, remote: `${this.remote.address}:${this.remote.port}`, detail: error.detail });
+        }
+        this.#timedOut(error);
+      }
+    }
+    if (this.requestDeadline !== 0 && this.requestDeadline <= now) {
+      this.requestDeadline = 0;
+      if (!this.#done) this.#timedOut(new GatehouseError('ERR_HTTP_REQUEST_TIMEOUT', `${this.#options.requestTimeoutMs} ms`));
+    }
+  }
+
+  #timedOut(error: GatehouseError): void {
+    if (this.#headSent) {
+      this.#abandon(error);
+      this.socket.destroy();
+      return;
+    }
+    this.#abandonWith(error, error.status, error.message + '\n');
+    this.#close();
+  }
+
+  /** Graceful drain: idle connections close now, busy ones after their response. */
+  drain(): void {
+    if (this.#state === IDLE || this.#state === DISCARD) this.#close();
+  }
+
+  /** Lingering close: FIN now, drop whatever still arrives, destroy when the client closes or LINGER_MS passes. */
+  #close(): void {
+    if (this.#state >= CLOSING) return;
+    this.#state = CLOSING;
+    this.#pending = null;
+    this.deadline = Date.now() + LINGER_MS;
+    if (this.#paused !== 0) { this.#paused = 0; this.socket.resume(); }
+    if (this.#peerEnded) this.socket.destroySoon();
+    else this.socket.end();
+  }
+
+  readonly #onEnd = (): void => {
+    this.#peerEnded = true;
+    switch (this.#state) {
+      case IDLE: case HEAD: case DISCARD: this.#close(); break;
+      case CLOSING: this.socket.destroySoon(); break;
+      case ACTIVE:
+        // The client sent its FIN: it will send nothing more, but may read our response.
+        if (!this.#messageComplete) this.#body?.fail(new GatehouseError('ERR_HTTP_CLIENT_GONE', 'the connection ended inside the request body'));
+        if (this.#done) this.#close();
+        break;
+    }
+  };
+
+  readonly #onError = (): void => {
+    // 'close' follows; ECONNRESET and friends are the client's business.
+  };
+
+  readonly #onClose = (): void => {
+    this.#state = CLOSED;
+    this.deadline = 0;
+    if (!this.#done) this.#abandon(new GatehouseError('ERR_HTTP_CLIENT_GONE'));
+    this.#onDrain();
+    this.#host.connectionClosed(this);
+  };
+
+  #pause(reason: number): void {
+    if (this.#paused === 0) this.socket.pause();
+    this.#paused |= reason;
+  }
+
+  #unpause(reason: number): void {
+    if ((this.#paused & reason) === 0) return;
+    this.#paused &= ~reason;
+    if (this.#paused === 0 && this.#state < CLOSED) this.socket.resume();
+  }
+
+  /** Batches the writes of this tick (pipelined responses) into one writev. */
+  #corkUntilTick(): void {
+    if (this.#corked) return;
+    this.#corked = true;
+    this.socket.cork();
+    process.nextTick(uncork, this);
+  }
+
+  /** @internal */
+  uncorkNow(): void {
+    this.#corked = false;
+    this.socket.uncork();
+  }
+}
+
+function uncork(connection: Connection): void {
+  connection.uncorkNow();
+}
+
+/** A stream body that will not be sent (HEAD, 204, 304): let a generator run its `finally`. */
+function closeIterable(body: AsyncIterable<Uint8Array>): void {
+  try {
+    const iterator = body[Symbol.asyncIterator]();
+    const done = iterator.return?.();
+    if (done && typeof done.then === 'function') done.then(undefined, () => {});
+  } catch { /* the app's iterator failed to close; nothing was sent from it */ }
+}

@@ -1,0 +1,11 @@
+/*
+ * Test kit for servers that speak HTTP on real sockets (exported as @gatehouse/core/testkit):
+ * - raw-client.ts: RawClient (chosen bytes in chosen pieces, responses parsed minimally),
+ *   parseResponses, exchange;
+ * - server.ts: startServer (an InLoopServer or the SingleEngine on 127.0.0.1:0), testSettings;
+ * - channels.ts: collect() diagnostics_channel messages.
+ * Other engines' tests and the parity suite build on these; keep them engine-neutral.
+ */
+export { RawClient, parseResponses, exchange, type RawResponse, type ParseOptions, type ParseResult, type ReadOptions } from './raw-client.js';
+export { startServer, testSettings, type TestServer, type TestServerOptions } from './server.js';
+export { collect, type Collector } from './channels.js';
