@@ -1,31 +1,139 @@
 /*
- * PROVISIONAL entry point: serve APP [--bind HOST:PORT] [--engine NAME]. The settings-driven
- * yargs CLI replaces this file.
+ * `serve [options] APP`: resolve settings (defaults < config file < env < command line), then
+ * one of --help, --version, --print-config, --check-config, or serve: start the engine through
+ * createServer's composition root, write --pid, route signals through the action loop, watch
+ * files under --reload, and exit when the engine has stopped.
+ *
+ * Exit codes: 0 after a requested stop; 1 when the app or engine cannot start or the engine
+ * stopped on its own; 2 for a usage error (bad setting, unknown flag, no app).
  */
-import { SingleEngine, defaultSettings, isGatehouseError, type Settings } from '@gatehouse/core';
+import fs from 'node:fs';
+import { SETTINGS, formatSettingValue, loadApp, type SettingName, type SettingSource } from '@gatehouse/core';
+import { helpText } from './command-line.js';
+import { loadSettings, type LoadedSettings } from './load-settings.js';
+import { containerFor, errorLine, startServer, type GatehouseServer } from './server.js';
+import { observe, type Observer } from './logging/setup.js';
+import { resolveEngine } from './engines.js';
+import { writePidFile, type PidFile } from './pid-file.js';
+import { appDirectory, watchForReload } from './dev-reload.js';
+import { GatehouseError } from '@gatehouse/core';
 
-export async function main(argv: string[]): Promise<void> {
-  const settings: Settings = defaultSettings();
-  const binds: string[] = [];
-  for (let i = 0; i < argv.length; i++) {
-    const arg = argv[i]!;
-    if (arg === '--bind' || arg === '-b') binds.push(argv[++i]!);
-    else if (arg.startsWith('--bind=')) binds.push(arg.slice(7));
-    else if (arg === '--engine' || arg === '-e') settings.engine = argv[++i]!;
-    else if (arg.startsWith('--engine=')) settings.engine = arg.slice(9);
-    else settings.app = arg;
-  }
-  if (binds.length) settings.bind = binds;
-  const engine = new SingleEngine({ settings, app: { kind: 'module', spec: settings.app } });
+export const EXIT_USAGE = 2;
+export const EXIT_FAILURE = 1;
+
+/** The typed message a parent process gets over IPC once the server listens (tests, supervisors). */
+export interface ReadyMessage {
+  readonly type: 'gatehouse:ready';
+  readonly pid: number;
+  readonly engine: string;
+  readonly addresses: readonly string[];
+  readonly metrics?: string;
+}
+
+export async function main(argv: readonly string[], env: NodeJS.ProcessEnv = process.env, cwd: string = process.cwd()): Promise<void> {
+  let loaded: LoadedSettings;
   try {
-    await engine.start();
+    loaded = await loadSettings(argv, env, cwd);
   } catch (error) {
-    console.error(isGatehouseError(error) ? `serve: ${error.toLine()}` : error);
-    process.exit(1);
+    return fail(error, EXIT_USAGE);
   }
-  console.log(`gatehouse: listening on ${engine.addresses.map((a) => a.url).join(', ')}`);
-  const stop = (graceful: boolean) => () => { void engine.stop({ graceful }).then(() => process.exit(0)); };
-  process.on('SIGTERM', stop(true));
-  process.on('SIGINT', stop(false));
-  process.on('SIGHUP', () => { void engine.reload(); });
+  const { commandLine, settings } = loaded;
+  if (commandLine.help) { process.stdout.write(`${await helpText()}\n`); return; }
+  if (commandLine.version) { process.stdout.write(`${version()}\n`); return; }
+  if (commandLine.printConfig) { process.stdout.write(printConfig(loaded)); return; }
+  if (!settings.app) return fail(new GatehouseError('ERR_APP_REQUIRED'), EXIT_USAGE);
+  if (commandLine.checkConfig) return checkConfig(loaded, cwd);
+  return serve(loaded, cwd);
+}
+
+function fail(error: unknown, code: number): void {
+  process.stderr.write(`serve: ${errorLine(error)}\n`);
+  process.exitCode = code;
+}
+
+function version(): string {
+  const pkg = JSON.parse(fs.readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string };
+  return `gatehouse ${pkg.version} (node ${process.version})`;
+}
+
+/** One line per setting: `name = value  # layer: where`. */
+export function printConfig({ settings, sources }: LoadedSettings): string {
+  const names = Object.keys(SETTINGS) as SettingName[];
+  const width = Math.max(...names.map((n) => n.length));
+  let out = '# Effective settings. Precedence: default < file < env < cli.\n';
+  for (const name of names) {
+    out += `${name.padEnd(width)} = ${formatSettingValue(name, settings[name])}  # ${whereFrom(sources[name])}\n`;
+  }
+  return out;
+}
+
+/** `layer: detail`, the layer being one of default, file, env, cli. */
+function whereFrom(source: SettingSource): string {
+  switch (source.kind) {
+    case 'default': return 'default';
+    case 'file': return `file: ${source.path} (key ${source.key})`;
+    case 'found': return `file: found in ${source.path}`;
+    case 'env': return `env: ${source.variable}`;
+    case 'cli': return source.via ? `env: ${source.flag} in ${source.via}` : `cli: ${source.flag}`;
+    case 'option': return `cli: createServer option ${source.key}`;
+  }
+}
+
+async function checkConfig({ settings, configFile }: LoadedSettings, cwd: string): Promise<void> {
+  try {
+    await resolveEngine(settings.engine, { cwd });
+    const app = await loadApp({ kind: 'module', spec: settings.app, cwd }, { interface: settings.interface });
+    process.stdout.write(`ok: settings are valid${configFile ? ` (config file ${configFile})` : ''}; app ${settings.app} loads (${app.interface}); engine ${settings.engine}\n`);
+    process.exit(0);
+  } catch (error) {
+    process.stderr.write(`serve: ${errorLine(error)}\n`);
+    process.exit(EXIT_FAILURE);
+  }
+}
+
+async function serve(loaded: LoadedSettings, cwd: string): Promise<void> {
+  const { settings, configFile } = loaded;
+  let observer: Observer;
+  try {
+    observer = observe(settings, { kind: 'master' });
+  } catch (error) {
+    return fail(error, EXIT_FAILURE);
+  }
+  const logger = observer.logger;
+  let pidFile: PidFile | undefined;
+  let server: GatehouseServer;
+  const exit = (code: number): never => {
+    pidFile?.remove();
+    observer.flush();
+    process.exit(code);
+  };
+  process.on('uncaughtException', (error) => {
+    logger.fatal({ err: error }, `uncaught exception in the master: ${errorLine(error)}`);
+    exit(EXIT_FAILURE);
+  });
+  try {
+    if (settings.pid) pidFile = writePidFile(settings.pid, cwd);
+    const container = await containerFor({ settings, app: { kind: 'module', spec: settings.app, cwd }, configFile, cwd }, observer);
+    server = await startServer(container);
+  } catch (error) {
+    process.stderr.write(`serve: ${errorLine(error)}\n`);
+    return exit(EXIT_FAILURE);
+  }
+  server.actions.install();
+  const watcher = settings.reload
+    ? watchForReload(appDirectory(settings.app, cwd), (file) => {
+      logger.info({ event: 'change', file }, `${file} changed; reloading`);
+      server.actions.enqueue({ kind: 'reload' });
+    })
+    : null;
+  if (process.send) {
+    const ready: ReadyMessage = { type: 'gatehouse:ready', pid: process.pid, engine: server.engine.name, addresses: server.addresses.map((a) => a.url), metrics: server.metricsAddress?.url };
+    process.send(ready);
+    process.channel?.unref();
+  }
+  await server.closed;
+  watcher?.close();
+  const requested = server.actions.stopping !== null;
+  logger.info({ event: 'stopped' }, requested ? 'stopped' : 'the engine stopped on its own');
+  exit(requested ? 0 : EXIT_FAILURE);
 }

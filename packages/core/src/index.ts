@@ -23,7 +23,7 @@ export type { HttpService, HttpServiceStats } from './http/service.js';
 export { createHttpService } from './http/create-service.js';
 export { loadApp, type LoadOptions } from './app/loader.js';
 export { flagName, snakeName, envName, camelName, ENV_PREFIX } from './settings/names.js';
-export { coerceSetting, describeSource, allowedValues, formatSettingValue, settingSpellings, type SettingSource } from './settings/parse.js';
+export { coerceSetting, describeSource, sourceLayer, allowedValues, formatSettingValue, settingSpellings, type SettingSource } from './settings/parse.js';
 export { resolveSettings, entriesFromEnv, entriesFromObject, type SettingEntry, type ResolvedSettings } from './settings/resolve.js';
 export { CONFIG_FILE_NAMES, findConfigFile, readConfigFile, entriesFromConfigFile, loadConfigHooks, serializableSettings } from './settings/config-file.js';
 export { nearest, editDistance } from './settings/suggest.js';

@@ -51,13 +51,20 @@ export interface ActionLoopHooks {
   readonly force?: (signal: HandledSignal) => void;
 }
 
-const MAX_QUEUED = 5; // Gunicorn's SIG_QUEUE bound: a storm beyond this is dropped, not stored
+const MAX_QUEUED = 5; // Gunicorn's SIG_QUEUE bound: a signal storm beyond this is dropped, not stored
 
-/** The master's single dispatcher for signals (and for --reload, which enqueues 'reload'). */
+interface QueuedAction {
+  readonly action: EngineAction;
+  readonly signal?: HandledSignal;
+  /** Callers of perform() wait on these; signals have none. */
+  readonly waiters: Array<{ resolve(): void; reject(error: unknown): void }>;
+}
+
+/** The master's single dispatcher for signals, --reload and the programmatic API. */
 export class ActionLoop {
   readonly #engine: Engine;
   readonly #hooks: ActionLoopHooks;
-  readonly #queue: Array<{ action: EngineAction; signal?: HandledSignal }> = [];
+  readonly #queue: QueuedAction[] = [];
   readonly #installed = new Map<HandledSignal, () => void>();
   #running = false;
   #stopping: Promise<void> | null = null;
@@ -82,26 +89,41 @@ export class ActionLoop {
     this.#installed.clear();
   }
 
-  /** The promise of the stop in progress, if any. */
+  /** The stop in progress, if any. */
   get stopping(): Promise<void> | null {
     return this.#stopping;
   }
 
+  /** From a signal handler: never throws, never waits. */
   enqueue(action: EngineAction, signal?: HandledSignal): void {
+    this.#submit(action, signal, null);
+  }
+
+  /** From the API (server.reload(), --reload): waits for this action, and rejects if it failed. */
+  perform(action: EngineAction): Promise<void> {
+    return new Promise((resolve, reject) => this.#submit(action, undefined, { resolve, reject }));
+  }
+
+  #submit(action: EngineAction, signal: HandledSignal | undefined, waiter: QueuedAction['waiters'][number] | null): void {
     if (action.kind === 'stop') {
       if (this.#stopping) {
         if (signal === 'SIGINT' || signal === 'SIGTERM') this.#hooks.force?.(signal);
+        if (waiter) this.#stopping.then(waiter.resolve, waiter.resolve);
         return;
       }
-      this.#queue.length = 0;
-      this.#stopping = this.#run({ action, signal });
+      for (const dropped of this.#queue.splice(0)) for (const w of dropped.waiters) w.resolve();
+      const item: QueuedAction = { action, signal, waiters: waiter ? [waiter] : [] };
+      this.#stopping = this.#run(item);
       return;
     }
-    if (this.#stopping) return;
+    if (this.#stopping) { waiter?.resolve(); return; }
     const last = this.#queue[this.#queue.length - 1];
-    if (action.kind === 'reload' && last?.action.kind === 'reload') return; // one pending reload covers them all
-    if (this.#queue.length >= MAX_QUEUED) return;
-    this.#queue.push({ action, signal });
+    if (action.kind === 'reload' && last?.action.kind === 'reload') { // one pending reload covers them all
+      if (waiter) last.waiters.push(waiter);
+      return;
+    }
+    if (!waiter && this.#queue.length >= MAX_QUEUED) return;
+    this.#queue.push({ action, signal, waiters: waiter ? [waiter] : [] });
     if (!this.#running) void this.#drain();
   }
 
@@ -114,12 +136,14 @@ export class ActionLoop {
     }
   }
 
-  async #run(item: { action: EngineAction; signal?: HandledSignal }): Promise<void> {
+  async #run(item: QueuedAction): Promise<void> {
     try {
       await this.#hooks.before?.(item.action, item.signal);
       await applyAction(this.#engine, item.action);
+      for (const w of item.waiters) w.resolve();
     } catch (error) {
-      this.#hooks.failed?.(item.action, error);
+      if (item.waiters.length === 0) this.#hooks.failed?.(item.action, error);
+      for (const w of item.waiters) w.reject(error);
     }
   }
 }

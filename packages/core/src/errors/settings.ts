@@ -10,5 +10,4 @@ export const SETTINGS_ERRORS = {
   ERR_ENGINE_NOT_INSTALLED: { status: 500, message: 'Engine package is not installed', hint: 'Install it next to @gatehouse/cli (npm install PACKAGE), or pick another --engine.' },
   ERR_PID_FILE: { status: 500, message: 'Could not write the pid file', hint: 'Another server may be running with this --pid file; stop it, or pick another path.' },
   ERR_LOG_OPEN: { status: 500, message: 'Could not open a log file', hint: 'Check that the directory exists and is writable, or log to "-".' },
-  ERR_ACCESS_LOG_FORMAT: { status: 500, message: 'Invalid access log format', hint: 'Use combined, common, or %(atom)s atoms listed in docs/configuration.md.' },
 } as const satisfies Record<string, CatalogueEntry>;

@@ -13,16 +13,33 @@ import type { SettingSpec } from './types.js';
 export type SettingSource =
   | { readonly kind: 'default' }
   | { readonly kind: 'file'; readonly path: string; readonly key: string }
+  /** The config file itself, found in the current directory rather than named. */
+  | { readonly kind: 'found'; readonly path: string }
   | { readonly kind: 'env'; readonly variable: string }
   | { readonly kind: 'cli'; readonly flag: string; readonly via?: string }
   | { readonly kind: 'option'; readonly key: string };
+
+/** The precedence layer a source belongs to: default < file < env < cli (createServer options count as cli). */
+export function sourceLayer(source: SettingSource): 'default' | 'file' | 'env' | 'cli' {
+  switch (source.kind) {
+    case 'default': return 'default';
+    case 'file': case 'found': return 'file';
+    case 'env': return 'env';
+    case 'cli': return source.via ? 'env' : 'cli';
+    case 'option': return 'cli';
+  }
+}
 
 export function describeSource(source: SettingSource): string {
   switch (source.kind) {
     case 'default': return 'default';
     case 'file': return `config file ${source.path} (key ${source.key})`;
+    case 'found': return `found in ${source.path}`;
     case 'env': return `env ${source.variable}`;
-    case 'cli': return source.via ? `flag ${source.flag} in ${source.via}` : `flag ${source.flag}`;
+    case 'cli': {
+      const what = source.flag === 'APP' ? 'the APP argument' : `flag ${source.flag}`;
+      return source.via ? `${what} in ${source.via}` : what;
+    }
     case 'option': return `createServer option ${source.key}`;
   }
 }

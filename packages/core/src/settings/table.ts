@@ -75,16 +75,20 @@ const MIB = 1024 * 1024;
 function validBinds(values: readonly string[]): string | undefined {
   if (values.length === 0) return 'at least one address';
   for (const value of values) {
-    try { parseBind(value); } catch (error) { return (error as Error).message; }
+    try { parseBind(value); } catch (error) { return `HOST:PORT, [IPv6]:PORT, unix:PATH or fd://N (${detailOf(error)})`; }
   }
   return undefined;
+}
+
+function detailOf(error: unknown): string {
+  return (error as { detail?: string }).detail ?? (error as Error).message;
 }
 
 function validMetricsBind(value: string): string | undefined {
   if (value === '') return undefined;
   try {
     if (parseBind(value).kind !== 'tcp') return 'a TCP HOST:PORT';
-  } catch (error) { return (error as Error).message; }
+  } catch (error) { return `a TCP HOST:PORT (${detailOf(error)})`; }
   return undefined;
 }
 
@@ -122,7 +126,7 @@ export const SETTINGS: { readonly [K in keyof Settings]: SettingSpec<Settings[K]
   logLevel: { kind: 'choice', default: 'info', choices: ['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent'], group: 'logging', doc: 'Error-log level.' },
   logFormat: { kind: 'choice', default: 'auto', choices: ['auto', 'json', 'pretty'], group: 'logging', doc: 'Log format: JSON lines, or human-readable; auto is pretty on a TTY.' },
   accessLog: { kind: 'string', default: '', group: 'logging', metavar: '-|FILE', doc: 'Access log destination: "-" or "stdout", "stderr", a file path, or empty for none. USR1 reopens the file.' },
-  accessLogFormat: { kind: 'string', default: 'combined', group: 'logging', metavar: 'FORMAT', doc: 'Access log line: "combined", "common", or a format string of %(atom)s atoms (see below).' },
+  accessLogFormat: { kind: 'string', default: 'combined', group: 'logging', metavar: 'FORMAT', doc: 'Access log line: "combined", "common", or a format string of %(atom)s atoms (listed in docs/configuration.md).' },
   errorLog: { kind: 'string', default: '-', group: 'logging', metavar: '-|FILE', doc: 'Error log destination: "-" or "stderr", "stdout", or a file path. USR1 reopens the file.' },
   metricsBind: { kind: 'string', default: '', group: 'metrics', metavar: 'HOST:PORT', validate: validMetricsBind, doc: 'Serve Prometheus metrics on this HOST:PORT, a separate listener in the master (empty = off).' },
   reload: { kind: 'boolean', default: false, group: 'dev', doc: 'Development: reload when the app\'s files change.' },

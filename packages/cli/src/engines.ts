@@ -1,0 +1,94 @@
+/*
+ * The CLI's engine registry: `--engine` names a built-in engine (imported lazily, so an engine
+ * package that is not installed costs nothing until asked for), an engine registered with
+ * core's registerEngine(), a package name, or a path to a module exporting an engine class
+ * (default export or `engine`). A third party ships an engine without touching Gatehouse.
+ */
+import fs from 'node:fs';
+import path from 'node:path';
+import { createRequire } from 'node:module';
+import { pathToFileURL } from 'node:url';
+import { GatehouseError, SingleEngine, knownEngines, nearest, resolveEngineClass, type EngineClass } from '@gatehouse/core';
+
+/** Built-in engine name -> package exporting its class (default and named export). */
+export const BUILTIN_ENGINES: Readonly<Record<string, string | null>> = {
+  single: null, // in @gatehouse/core
+  prefork: '@gatehouse/engine-prefork',
+  threaded: '@gatehouse/engine-threaded',
+  hybrid: '@gatehouse/engine-hybrid',
+};
+
+export interface EngineResolveOptions {
+  readonly cwd?: string;
+  /** Told when the engine asked for is stood in for by another (see the prefork fallback). */
+  readonly warn?: (message: string) => void;
+}
+
+export function engineNames(): string[] {
+  return [...new Set([...Object.keys(BUILTIN_ENGINES), ...knownEngines()])].sort();
+}
+
+export async function resolveEngine(name: string, options: EngineResolveOptions = {}): Promise<EngineClass> {
+  const cwd = options.cwd ?? process.cwd();
+  if (name in BUILTIN_ENGINES) {
+    const pkg = BUILTIN_ENGINES[name];
+    if (pkg === null) return SingleEngine as unknown as EngineClass;
+    let module: Record<string, unknown>;
+    try {
+      module = await importFromCli(pkg!);
+    } catch (error) {
+      if (!isNotFound(error, pkg!)) throw error;
+      // TEMPORARY until @gatehouse/engine-prefork exists: the default engine must keep
+      // `serve app.js` working, so it stands in for prefork with a warning.
+      if (name === 'prefork') {
+        options.warn?.('the prefork engine is not built yet; serving with the single engine instead');
+        return SingleEngine as unknown as EngineClass;
+      }
+      throw new GatehouseError('ERR_ENGINE_NOT_INSTALLED', `--engine ${name} needs the package ${pkg}`, { cause: error });
+    }
+    return engineClassOf(module, pkg!);
+  }
+  if (knownEngines().includes(name)) return resolveEngineClass(name);
+  if (looksLikePath(name)) {
+    const file = path.resolve(cwd, name);
+    if (!fs.existsSync(file)) throw new GatehouseError('ERR_ENGINE_UNKNOWN', `"${name}": no such file ${file}`);
+    return engineClassOf(await import(pathToFileURL(file).href) as Record<string, unknown>, name);
+  }
+  let module: Record<string, unknown> | undefined;
+  try {
+    const resolved = createRequire(path.join(cwd, 'package.json')).resolve(name);
+    module = await import(pathToFileURL(resolved).href) as Record<string, unknown>;
+  } catch (error) {
+    if (!isNotFound(error, name) && (error as NodeJS.ErrnoException).code !== 'ERR_PACKAGE_PATH_NOT_EXPORTED') throw error;
+    try { module = await importFromCli(name); } catch (inner) { if (!isNotFound(inner, name)) throw inner; }
+  }
+  if (!module) {
+    const guess = nearest(name, engineNames());
+    throw new GatehouseError('ERR_ENGINE_UNKNOWN', `"${name}"${guess ? ` (did you mean ${guess}?)` : ''}; known: ${engineNames().join(', ')}, or a package name or path exporting an engine class`);
+  }
+  return engineClassOf(module, name);
+}
+
+function importFromCli(specifier: string): Promise<Record<string, unknown>> {
+  return import(specifier) as Promise<Record<string, unknown>>;
+}
+
+function looksLikePath(name: string): boolean {
+  return name.startsWith('.') || path.isAbsolute(name) || /\.(c|m)?js$/.test(name);
+}
+
+function isNotFound(error: unknown, specifier: string): boolean {
+  const code = (error as NodeJS.ErrnoException | undefined)?.code;
+  return (code === 'ERR_MODULE_NOT_FOUND' || code === 'MODULE_NOT_FOUND') && String((error as Error).message).includes(specifier);
+}
+
+export function isEngineClass(value: unknown): value is EngineClass {
+  return typeof value === 'function' && typeof (value as { prototype?: { start?: unknown } }).prototype?.start === 'function';
+}
+
+function engineClassOf(module: Record<string, unknown>, from: string): EngineClass {
+  for (const candidate of [module.default, module.engine, (module.default as Record<string, unknown> | undefined)?.engine]) {
+    if (isEngineClass(candidate)) return candidate;
+  }
+  throw new GatehouseError('ERR_ENGINE_INVALID', `${from} exports no class with start() as its default export or as \`engine\``);
+}

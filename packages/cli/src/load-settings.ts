@@ -1,0 +1,46 @@
+/*
+ * Where the CLI's settings come from, in precedence order: defaults < config file <
+ * environment (GATEHOUSE_* variables, then GATEHOUSE_CMD_ARGS, which are extra command-line
+ * arguments as Gunicorn's GUNICORN_CMD_ARGS) < the command line.
+ *
+ * The config file is the one named by --config (command line, CMD_ARGS or GATEHOUSE_CONFIG),
+ * else gatehouse.config.{js,mjs,json} in the current directory.
+ */
+import path from 'node:path';
+import {
+  entriesFromConfigFile, entriesFromEnv, findConfigFile, readConfigFile, resolveSettings,
+  type ResolvedSettings, type SettingEntry,
+} from '@gatehouse/core';
+import { parseCommandLine, splitArgs, type CommandLine } from './command-line.js';
+import { checkAccessLogFormat } from './logging/access-format.js';
+
+export const CMD_ARGS_VARIABLE = 'GATEHOUSE_CMD_ARGS';
+
+export interface LoadedSettings extends ResolvedSettings {
+  readonly commandLine: CommandLine;
+  /** Absolute path of the config file read, if any. */
+  readonly configFile?: string;
+}
+
+export async function loadSettings(args: readonly string[], env: NodeJS.ProcessEnv, cwd: string): Promise<LoadedSettings> {
+  const commandLine = parseCommandLine(args);
+  const cmdArgsText = env[CMD_ARGS_VARIABLE];
+  const cmdArgs = cmdArgsText ? parseCommandLine(splitArgs(cmdArgsText), CMD_ARGS_VARIABLE).entries : [];
+  const envEntries = entriesFromEnv(env);
+
+  // Which config file: the highest-precedence `config` entry, else one found in cwd.
+  const named = [...commandLine.entries, ...cmdArgs, ...envEntries].find((entry) => entry.name === 'config');
+  let configFile: string | undefined;
+  let fileEntries: SettingEntry[] = [];
+  if (named && named.raw !== '') configFile = path.resolve(cwd, String(named.raw));
+  else {
+    configFile = findConfigFile(cwd);
+    if (configFile) fileEntries.push({ name: 'config', raw: configFile, source: { kind: 'found', path: cwd } });
+  }
+  if (configFile) fileEntries = [...fileEntries, ...entriesFromConfigFile(configFile, await readConfigFile(configFile))];
+
+  const resolved = resolveSettings(fileEntries, envEntries, cmdArgs, commandLine.entries);
+  if (configFile && resolved.settings.config) resolved.settings.config = configFile;
+  checkAccessLogFormat(resolved.settings.accessLogFormat, resolved.sources.accessLogFormat);
+  return { ...resolved, commandLine, configFile };
+}

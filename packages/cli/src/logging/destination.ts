@@ -1,0 +1,61 @@
+/*
+ * Log destinations: "-", "stdout", "stderr" or a file path, written through sonic-boom (the
+ * stream pino itself uses). Files are opened in append mode, so every worker process or thread
+ * may append its own lines to the same file; reopen() after logrotate moved the file makes the
+ * next line land in a new file at the same path (USR1).
+ */
+import fs from 'node:fs';
+import path from 'node:path';
+import sonicBoom from 'sonic-boom';
+import type { SonicBoom } from 'sonic-boom';
+
+// CommonJS module: its class is on the default export.
+const SonicBoomClass = (sonicBoom as unknown as { SonicBoom: typeof SonicBoom }).SonicBoom;
+import { GatehouseError } from '@gatehouse/core';
+
+export interface LogDestination {
+  write(text: string): void;
+  reopen(): void;
+  flushSync(): void;
+  end(): void;
+  /** Whether it is a terminal (for --log-format auto). */
+  readonly isTTY: boolean;
+}
+
+/** `dash` is the fd "-" means: 1 for the access log (stdout), 2 for the error log (stderr). */
+export function openDestination(spec: string, options: { dash: 1 | 2; sync: boolean; cwd?: string }): LogDestination {
+  const fd = spec === '-' ? options.dash : spec === 'stdout' ? 1 : spec === 'stderr' ? 2 : undefined;
+  if (fd !== undefined) {
+    const boom = new SonicBoomClass({ fd, sync: options.sync });
+    boom.on('error', () => { /* a closed stdout (EPIPE) must not crash the server */ });
+    return wrap(boom, fd === 1 ? process.stdout.isTTY === true : process.stderr.isTTY === true, false);
+  }
+  const file = path.resolve(options.cwd ?? process.cwd(), spec);
+  try {
+    fs.closeSync(fs.openSync(file, 'a'));
+  } catch (error) {
+    throw new GatehouseError('ERR_LOG_OPEN', `${file}: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}`, { cause: error });
+  }
+  const boom = new SonicBoomClass({ dest: file, append: true, sync: options.sync, mkdir: false });
+  boom.on('error', (error: Error) => { process.stderr.write(`gatehouse: log file ${file}: ${(error as Error).message}\n`); });
+  return wrap(boom, false, true);
+}
+
+function wrap(boom: SonicBoom, isTTY: boolean, isFile: boolean): LogDestination {
+  let ended = false;
+  return {
+    isTTY,
+    write: (text) => { if (!ended) boom.write(text); },
+    reopen: () => { if (isFile && !ended) boom.reopen(); },
+    flushSync: () => {
+      if (ended) return;
+      try { boom.flushSync(); } catch { /* nothing buffered, or the fd is gone: nothing to save */ }
+    },
+    end: () => {
+      if (ended) return;
+      try { boom.flushSync(); } catch { /* see flushSync */ }
+      ended = true;
+      if (isFile) boom.end();
+    },
+  };
+}

@@ -1,0 +1,124 @@
+/*
+ * `--metrics-bind HOST:PORT`: Prometheus text on a separate listener in the master (never on
+ * the app's port, never in a worker). Every value is computed at scrape time from
+ * engine.stats() and the aggregated per-unit counters, so nothing is pushed between scrapes.
+ */
+import http from 'node:http';
+import client from 'prom-client';
+import { bindListener, parseBind, type Engine, type ListenAddress } from '@gatehouse/core';
+import { MetricsAggregator, inFlight, unitsAlive } from './aggregate.js';
+import { readBacklog } from './backlog.js';
+import { DURATION_BUCKETS, STATUS_CLASSES, type UnitMetrics, type UnitMetricsSnapshot } from './unit-metrics.js';
+
+export interface MetricsServer {
+  readonly address: ListenAddress;
+  close(): Promise<void>;
+}
+
+/** The registry for one engine; exported for tests and embedders that serve it themselves. */
+export function createMetricsRegistry(engine: Engine, local: UnitMetrics): client.Registry {
+  const registry = new client.Registry();
+  const aggregator = new MetricsAggregator();
+  let scrape: { at: number; totals: UnitMetricsSnapshot } | null = null;
+  // Each metric's collect() runs per scrape; compute the totals once per scrape.
+  const totals = () => {
+    const now = Date.now();
+    if (!scrape || now - scrape.at > 50) scrape = { at: now, totals: aggregator.update(engine.stats(), local.snapshot()) };
+    return scrape.totals;
+  };
+
+  new client.Counter({
+    name: 'gatehouse_requests_total', help: 'Requests answered, by status class.', labelNames: ['status_class'], registers: [registry],
+    collect() {
+      this.reset();
+      const t = totals();
+      for (const cls of STATUS_CLASSES) this.inc({ status_class: cls }, t.requests[cls] ?? 0);
+    },
+  });
+  registry.registerMetric(durationHistogram(totals) as unknown as client.Metric);
+  new client.Gauge({ name: 'gatehouse_requests_in_flight', help: 'Requests being handled now.', registers: [registry], collect() { this.set(inFlight(engine.stats())); } });
+  new client.Gauge({ name: 'gatehouse_open_connections', help: 'Client connections open now.', registers: [registry], collect() { this.set(totals().connections); } });
+  new client.Gauge({
+    name: 'gatehouse_task_queue_depth', help: 'Requests waiting for a free app thread (threaded and hybrid engines).', registers: [registry],
+    collect() { this.set(engine.stats().queueDepth ?? 0); },
+  });
+  new client.Gauge({
+    name: 'gatehouse_units_alive', help: 'Worker processes and app threads not stopped.', labelNames: ['kind'], registers: [registry],
+    collect() { const alive = unitsAlive(engine.stats()); this.set({ kind: 'process' }, alive.process); this.set({ kind: 'thread' }, alive.thread); },
+  });
+  new client.Counter({
+    name: 'gatehouse_restarts_total', help: 'Workers or threads replaced, by cause.', labelNames: ['cause'], registers: [registry],
+    collect() {
+      this.reset();
+      for (const [cause, n] of Object.entries(engine.stats().restarts)) this.inc({ cause }, n);
+    },
+  });
+  new client.Gauge({ name: 'gatehouse_engine_generation', help: 'App generation (incremented by each reload).', registers: [registry], collect() { this.set(engine.stats().generation); } });
+  new client.Gauge({
+    name: 'gatehouse_listen_backlog', help: 'Connections waiting to be accepted, per listening port (Linux only).', labelNames: ['port'], registers: [registry],
+    collect() {
+      this.reset();
+      for (const reading of readBacklog(tcpPorts(engine.addresses))) this.set({ port: String(reading.port) }, reading.queued);
+    },
+  });
+  new client.Gauge({
+    name: 'gatehouse_listen_backlog_max', help: 'Listen backlog limit, per listening port (Linux only).', labelNames: ['port'], registers: [registry],
+    collect() {
+      this.reset();
+      for (const reading of readBacklog(tcpPorts(engine.addresses))) this.set({ port: String(reading.port) }, reading.max);
+    },
+  });
+  client.collectDefaultMetrics({ register: registry, prefix: 'gatehouse_master_' });
+  return registry;
+}
+
+function tcpPorts(addresses: readonly ListenAddress[]): Set<number> {
+  return new Set(addresses.filter((a) => a.port !== undefined).map((a) => a.port!));
+}
+
+/** A histogram whose buckets come from the aggregated snapshots (prom-client's own Histogram can only observe). */
+function durationHistogram(totals: () => UnitMetricsSnapshot) {
+  const name = 'gatehouse_request_duration_seconds';
+  return {
+    name,
+    help: 'Time from request head received to response end.',
+    type: 'histogram',
+    aggregator: 'sum',
+    reset() { /* derived from totals at scrape time */ },
+    async get() {
+      const t = totals();
+      const values: Array<{ metricName: string; labels: Record<string, string | number>; value: number }> = [];
+      let cumulative = 0;
+      DURATION_BUCKETS.forEach((bound, i) => {
+        cumulative += t.buckets[i] ?? 0;
+        values.push({ metricName: `${name}_bucket`, labels: { le: bound }, value: cumulative });
+      });
+      cumulative += t.buckets[DURATION_BUCKETS.length] ?? 0;
+      values.push({ metricName: `${name}_bucket`, labels: { le: '+Inf' }, value: cumulative });
+      values.push({ metricName: `${name}_sum`, labels: {}, value: t.sum });
+      values.push({ metricName: `${name}_count`, labels: {}, value: t.count });
+      return { name, help: this.help, type: 'histogram', values, aggregator: 'sum' };
+    },
+  };
+}
+
+export async function startMetricsServer(bind: string, registry: client.Registry): Promise<MetricsServer> {
+  const target = parseBind(bind);
+  const listener = await bindListener(target, { backlog: 64 });
+  const server = http.createServer((req, res) => {
+    if (req.method !== 'GET' && req.method !== 'HEAD') { res.writeHead(405, { allow: 'GET, HEAD' }).end(); return; }
+    if (req.url !== '/metrics' && req.url !== '/') { res.writeHead(404).end('not found: try /metrics\n'); return; }
+    registry.metrics().then(
+      (text) => { res.writeHead(200, { 'content-type': registry.contentType }).end(req.method === 'HEAD' ? undefined : text); },
+      (error: Error) => { res.writeHead(500).end(`${error.message}\n`); },
+    );
+  });
+  listener.on('connection', (socket) => server.emit('connection', socket));
+  const address = listener.address();
+  const port = typeof address === 'object' && address ? address.port : 0;
+  const host = target.kind === 'tcp' ? target.host : '';
+  return {
+    address: { kind: 'tcp', host, port, url: `http://${host.includes(':') ? `[${host}]` : host}:${port}/metrics` },
+    close: () => new Promise<void>((resolve) => { server.closeAllConnections(); listener.close(() => resolve()); }),
+  };
+}

@@ -1,0 +1,214 @@
+/*
+ * Composition root shared by the CLI and embedders: settings -> logging in this process ->
+ * engine class -> inversify container -> started server. `serve` is createServer() plus
+ * signals, a pid file and --reload.
+ *
+ *   const server = await createServer({ app: 'app.js', engine: 'prefork', workers: 4 });
+ *   await server.reload(); await server.scale(+1); await server.close({ graceful: true });
+ *
+ * To swap a part before start, build the container, rebind, then start it:
+ *
+ *   const container = await createContainerFor({ app: 'app.js' });
+ *   container.rebindSync(TOKENS.Engine).toDynamicValue((ctx) => new MyEngine(ctx.get(TOKENS.EngineContext)));
+ *   const server = await startServer(container);
+ *
+ * (Rebinding TOKENS.EngineContext changes the settings/app the engine gets; TOKENS.Logger is
+ * the pino logger of this process.)
+ */
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import type { Container } from 'inversify';
+import {
+  ActionLoop, GatehouseError, TOKENS, isGatehouseError, createContainer, entriesFromConfigFile, entriesFromObject, readConfigFile, resolveSettings,
+  type AppSource, type Engine, type EngineAction, type EngineClass, type EngineContext, type EngineStats, type ListenAddress,
+  type LoadedApp, type SettingEntry, type Settings, type StopOptions,
+} from '@gatehouse/core';
+import type { Logger } from 'pino';
+import { resolveEngine } from './engines.js';
+import { checkAccessLogFormat } from './logging/access-format.js';
+import { observe, type Observer } from './logging/setup.js';
+import { createMetricsRegistry, startMetricsServer, type MetricsServer } from './metrics/server.js';
+
+/** Import this module in every worker process and app thread (EngineContext.setupModules). */
+export const SETUP_MODULE = fileURLToPath(new URL('./logging/setup.js', import.meta.url));
+
+/** Any setting (camelCase, kebab-case or snake_case keys), plus the app as a path or an already loaded app. */
+export type ServerOptions = { readonly app: string | LoadedApp; readonly cwd?: string } & Readonly<Partial<Omit<Settings, 'app'>>> & Readonly<Record<string, unknown>>;
+
+/** Where the settings and the app came from, as the CLI resolved them. */
+export interface ServerInput {
+  readonly settings: Settings;
+  readonly app: AppSource;
+  readonly configFile?: string;
+  readonly cwd?: string;
+}
+
+export interface GatehouseServer {
+  readonly engine: Engine;
+  readonly settings: Readonly<Settings>;
+  readonly logger: Logger;
+  readonly addresses: readonly ListenAddress[];
+  /** The --metrics-bind listener, if any. */
+  readonly metricsAddress?: ListenAddress;
+  /** Serialized with signals: one reload or scale at a time. Rejects if the new code fails to load (the old keeps serving). */
+  reload(): Promise<void>;
+  /** Adds (delta > 0) or removes (delta < 0) worker processes or threads, as TTIN/TTOU do. */
+  scale(delta: number): Promise<void>;
+  reopenLogs(): void;
+  close(options?: StopOptions): Promise<void>;
+  stats(): EngineStats;
+  /** Resolves when the engine has stopped (by close(), a signal, or on its own). */
+  readonly closed: Promise<void>;
+  /** The loop signals go through (the CLI installs its handlers on it). */
+  readonly actions: ActionLoop;
+}
+
+export const OBSERVER = Symbol.for('gatehouse.cli.Observer');
+export const SERVER_INPUT = Symbol.for('gatehouse.cli.ServerInput');
+
+/** Validates options with the settings table (a config file named by `config` is read first). */
+export async function settingsFromOptions(options: ServerOptions): Promise<ServerInput> {
+  const { app, cwd = process.cwd(), ...rest } = options;
+  const layers: SettingEntry[][] = [];
+  if (typeof rest.config === 'string' && rest.config) {
+    const file = path.resolve(cwd, rest.config);
+    layers.push(entriesFromConfigFile(file, await readConfigFile(file)));
+  }
+  const optionEntries = entriesFromObject(rest, (key) => ({ kind: 'option', key }), 'createServer options');
+  if (typeof app === 'string') optionEntries.push({ name: 'app', raw: app, source: { kind: 'option', key: 'app' } });
+  layers.push(optionEntries);
+  const { settings, sources } = resolveSettings(...layers);
+  checkAccessLogFormat(settings.accessLogFormat, sources.accessLogFormat);
+  if (settings.config) settings.config = path.resolve(cwd, settings.config);
+  const source: AppSource = typeof app === 'string' ? { kind: 'module', spec: app, cwd } : { kind: 'inline', app };
+  return { settings, app: source, configFile: settings.config || undefined, cwd };
+}
+
+/** Builds the container for resolved input; the observer (logging in this process) is bound in it. */
+export async function containerFor(input: ServerInput, observer?: Observer): Promise<Container> {
+  const own = observer ?? observe(input.settings, { kind: 'master' });
+  let engineClass: EngineClass;
+  try {
+    engineClass = await resolveEngine(input.settings.engine, { cwd: input.cwd, warn: (message) => own.logger.warn({ event: 'engine-fallback' }, message) });
+  } catch (error) {
+    if (!observer) own.close();
+    throw error;
+  }
+  const context: EngineContext = {
+    settings: input.settings,
+    app: input.app,
+    configFile: input.configFile,
+    setupModules: [SETUP_MODULE],
+  };
+  const container = createContainer(context, engineClass);
+  // Resolve the context from the container, so rebinding TOKENS.EngineContext takes effect.
+  container.rebindSync<Engine>(TOKENS.Engine).toDynamicValue((ctx) => new engineClass(ctx.get<EngineContext>(TOKENS.EngineContext))).inSingletonScope();
+  container.bind(TOKENS.Logger).toConstantValue(own.logger);
+  container.bind(OBSERVER).toConstantValue(own);
+  container.bind(SERVER_INPUT).toConstantValue(input);
+  return container;
+}
+
+export async function createContainerFor(options: ServerOptions): Promise<Container> {
+  return containerFor(await settingsFromOptions(options));
+}
+
+export async function createServer(options: ServerOptions): Promise<GatehouseServer> {
+  return startServer(await createContainerFor(options));
+}
+
+/** Resolves TOKENS.Engine from the container and starts it, with hooks, metrics and logging. */
+export async function startServer(container: Container): Promise<GatehouseServer> {
+  const observer = container.get<Observer>(OBSERVER);
+  const context = container.get<EngineContext>(TOKENS.EngineContext);
+  const settings = context.settings;
+  const logger = observer.logger;
+  let engine: Engine;
+  let metrics: MetricsServer | undefined;
+  try {
+    engine = container.get<Engine>(TOKENS.Engine);
+    await callHook(settings.onStarting, 'on_starting', settings);
+    if (settings.metricsBind) metrics = await startMetricsServer(settings.metricsBind, createMetricsRegistry(engine, observer.metrics));
+    await engine.start();
+  } catch (error) {
+    await metrics?.close();
+    observer.close();
+    throw error;
+  }
+  let server!: GatehouseServer;
+  const actions = new ActionLoop(engine, {
+    before: async (action: EngineAction, signal) => {
+      logger.info({ event: action.kind, signal, ...(action.kind === 'scale' ? { delta: action.delta } : {}), ...(action.kind === 'stop' ? { graceful: action.graceful } : {}) },
+        describeAction(action, signal));
+      if (action.kind === 'reload') await callHook(settings.onReload, 'on_reload', server).catch((error) => logger.error({ err: error }, 'on_reload hook failed'));
+      if (action.kind === 'reopen-logs') observer.reopen();
+    },
+    force: (signal) => {
+      // Only reachable through handlers the CLI installed: a second INT/TERM means "now".
+      logger.warn({ event: 'forced-exit', signal }, `second ${signal} during stop: exiting now`);
+      observer.flush();
+      process.exit(1);
+    },
+    failed: (action, error) => {
+      logger.error({ err: error, event: `${action.kind}-failed` }, action.kind === 'reload'
+        ? `reload failed; the previous version keeps serving: ${errorLine(error)}`
+        : `${action.kind} failed: ${errorLine(error)}`);
+    },
+  });
+  const closed = engine.closed.then(async () => {
+    actions.uninstall();
+    await metrics?.close();
+  });
+  server = {
+    engine,
+    settings,
+    logger,
+    get addresses() { return engine.addresses; },
+    metricsAddress: metrics?.address,
+    reload: () => actions.perform({ kind: 'reload' }),
+    scale: (delta: number) => {
+      const step = Math.sign(delta) as 1 | -1;
+      let chain = Promise.resolve();
+      for (let i = 0; i < Math.abs(delta); i++) chain = chain.then(() => actions.perform({ kind: 'scale', delta: step }));
+      return chain;
+    },
+    reopenLogs: () => { void actions.perform({ kind: 'reopen-logs' }); },
+    close: async (options: StopOptions = {}) => {
+      await actions.perform({ kind: 'stop', graceful: options.graceful ?? true });
+      await closed;
+      observer.flush();
+    },
+    stats: () => engine.stats(),
+    closed,
+    actions,
+  };
+  logger.info({ event: 'ready', engine: engine.name, addresses: engine.addresses.map((a) => a.url), metrics: metrics?.address.url },
+    `listening on ${engine.addresses.map((a) => a.url).join(', ')} (engine ${engine.name})`);
+  await callHook(settings.whenReady, 'when_ready', server).catch((error) => logger.error({ err: error }, 'when_ready hook failed'));
+  return server;
+}
+
+function describeAction(action: EngineAction, signal?: string): string {
+  const by = signal ? ` (${signal})` : '';
+  switch (action.kind) {
+    case 'stop': return `${action.graceful ? 'graceful' : 'fast'} stop${by}`;
+    case 'reload': return `reloading${by}`;
+    case 'scale': return `scaling ${action.delta > 0 ? 'up' : 'down'} by one${by}`;
+    case 'reopen-logs': return `reopening log files${by}`;
+  }
+}
+
+async function callHook(hook: ((...args: any[]) => unknown) | null, name: string, ...args: unknown[]): Promise<void> {
+  if (typeof hook !== 'function') return;
+  try {
+    await hook(...args);
+  } catch (error) {
+    throw Object.assign(error instanceof Error ? error : new Error(String(error)), { hook: name });
+  }
+}
+
+export function errorLine(error: unknown): string {
+  if (isGatehouseError(error) && typeof (error as GatehouseError).toLine === 'function') return (error as GatehouseError).toLine();
+  if (error instanceof Error) return `${error.name}: ${error.message}`;
+  return String(error);
+}
