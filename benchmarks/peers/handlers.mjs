@@ -9,7 +9,11 @@ function text(res, body) {
 }
 
 const hello = (_req, res) => text(res, HELLO_BODY);
-const cpu = (_req, res) => text(res, cpuWork());
+const cpu = (req, res) => {
+  const body = cpuWork(req.url.includes('?') ? req.url.slice(req.url.indexOf('?') + 1) : '');
+  res.writeHead(200, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) });
+  res.end(body);
+};
 const io = (_req, res) => { ioWait().then(() => text(res, 'waited\n')); };
 const upload = (req, res) => {
   let length = 0;

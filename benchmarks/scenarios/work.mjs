@@ -1,13 +1,27 @@
 // The work each built-in scenario does, shared by the Gatehouse scenario apps here and the
 // plain node:http peers in ../peers, so an engine and a peer are measured doing the same thing.
 
-/** cpu: a fixed, allocation-free computation of about a millisecond on a laptop core. */
-export const CPU_FIB_N = 25;
-export function fib(n) {
-  return n < 2 ? n : fib(n - 1) + fib(n - 2);
+/**
+ * cpu: count the primes up to n by trial division, the same work and the same JSON answer as
+ * examples/cpu (GET /cpu?n=N), so the cpu scenario means one thing whichever app serves it.
+ * n = 100000 takes about 5 ms on one core of a 2020s server.
+ */
+export const CPU_N = 100_000;
+export function countPrimes(limit) {
+  let count = 0;
+  outer: for (let candidate = 2; candidate <= limit; candidate++) {
+    for (let divisor = 2; divisor * divisor <= candidate; divisor++) {
+      if (candidate % divisor === 0) continue outer;
+    }
+    count++;
+  }
+  return count;
 }
-export function cpuWork() {
-  return `fib(${CPU_FIB_N}) = ${fib(CPU_FIB_N)}\n`;
+/** The response body for `?n=...` (absent or invalid n means CPU_N; bench requests are well-formed). */
+export function cpuWork(query) {
+  const raw = new URLSearchParams(query).get('n');
+  const n = raw && /^[0-9]{1,7}$/.test(raw) ? Math.min(Number(raw), 5_000_000) : CPU_N;
+  return JSON.stringify({ n, primes: countPrimes(n) });
 }
 
 /** io: what a database round trip looks like to the event loop: an await, no CPU. */

@@ -80,7 +80,7 @@ export async function benchMain(argv: readonly string[], io: { stdout?: NodeJS.W
     progress.end();
     stdout.write(`\n${terminalTable(report)}\n\n`);
     const files = report.files!;
-    const show = (file: string) => relative(process.cwd(), file) || file;
+    const show = (file: string) => { const rel = relative(process.cwd(), file); return rel && !rel.startsWith('..') ? rel : file; };
     stdout.write(`Load generator: ${report.load.generator} ${report.load.version}. Report: ${show(files.markdown)}, ${show(files.json)}, chart: ${show(files.svg)}\n`);
     return report.targets.some((t) => t.status === 'failed') ? 1 : 0;
   } catch (error) {

@@ -5,7 +5,7 @@
  */
 import { existsSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
-import { join, resolve } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
 import { BenchError } from './errors.js';
 import { DEFAULTS, ENGINE_NAMES, PEER_NAMES, type BenchOptions } from './options.js';
 import { builtInScenario, customScenario, peerScript, repoRoot, type Scenario } from './scenarios.js';
@@ -62,10 +62,18 @@ export function resolveServeBin(option: string | undefined, cwd: string): string
   return root ? join(root, 'packages', 'cli', 'bin', 'serve.js') : 'serve';
 }
 
-/** An engine package is installed when the workspace has it (the CLI resolves it from there). */
-export function installedEngines(root = repoRoot()): string[] {
-  const found = ['prefork', 'threaded', 'hybrid'].filter((name) => root && existsSync(join(root, 'packages', `engine-${name}`, 'package.json')));
-  return found;
+/**
+ * Engines `serve` can load: their package resolves from the serve script's folder, the way the
+ * CLI's own `import('@gatehouse/engine-NAME')` finds it (node_modules, walking up). A package
+ * that exists in the workspace but is not yet a dependency of the CLI does not count.
+ */
+export function installedEngines(serveBin = resolveServeBin(undefined, process.cwd())): string[] {
+  return ['prefork', 'threaded', 'hybrid'].filter((name) => {
+    for (let dir = dirname(serveBin); ; dir = dirname(dir)) {
+      if (existsSync(join(dir, 'node_modules', '@gatehouse', `engine-${name}`, 'package.json'))) return true;
+      if (dirname(dir) === dir) return false;
+    }
+  });
 }
 
 function list(values: readonly string[] | undefined): string[] {
@@ -99,7 +107,7 @@ export function planBench(options: BenchOptions): BenchPlan {
     if (!(ENGINE_NAMES as readonly string[]).includes(engine)) throw new BenchError('ERR_BENCH_ENGINE_UNKNOWN', `"${engine}"`);
   }
   if (engines.length === 0) {
-    engines = installedEngines();
+    engines = installedEngines(resolveServeBin(options.serveBin, cwd));
     if (engines.length === 0) engines = ['single'];
   }
   engines = [...new Set(engines)];

@@ -99,8 +99,18 @@ export async function runBench(options: BenchOptions = {}): Promise<BenchReport>
           logFile: join(plan.out, `${r.target.name}.log`),
           cwd: plan.cwd,
           startTimeoutSec: plan.startTimeoutSec,
+          expectReady: r.target.kind === 'engine',
         });
-        emit({ phase: 'ready', target: r.target.name });
+        const actual = r.server.ready?.engine;
+        if (r.target.kind === 'engine' && actual && actual !== r.target.name) {
+          // e.g. the CLI standing `single` in for a prefork engine that is not built: measuring
+          // it under prefork's name would be a false figure.
+          r.error = `serve ran the "${actual}" engine instead of "${r.target.name}"`;
+          doneSec += plan.warmupSec + plan.rounds * plan.durationSec;
+          emit({ phase: 'failed', target: r.target.name, message: r.error });
+        } else {
+          emit({ phase: 'ready', target: r.target.name });
+        }
       } catch (error) {
         r.error = `failed to start: ${(error as Error).message}`;
         doneSec += plan.warmupSec + plan.rounds * plan.durationSec;
@@ -173,7 +183,7 @@ export async function runBench(options: BenchOptions = {}): Promise<BenchReport>
   const report = buildReport(plan, loadgen, running, commandLine(options));
   if (!report.targets.some((t) => t.status === 'ok')) {
     writeReport(report, plan.out);
-    throw new BenchError('ERR_BENCH_NOTHING_RAN', report.targets.map((t) => `${t.name}: ${t.error}`).join('; '));
+    throw new BenchError('ERR_BENCH_NOTHING_RAN', report.targets.map((t) => `${t.name}: ${(t.error ?? '').replace(/\.+$/, '')}`).join('; '));
   }
   const files = writeReport(report, plan.out);
   emit({ phase: 'done' });

@@ -58,9 +58,9 @@ const BUILT_IN: Record<ScenarioName, { describe: string; apps: string[]; request
     requests: () => [{ method: 'GET', path: '/', headers: [] }],
   },
   cpu: {
-    describe: 'GET / -> fib(25) computed per request: CPU-bound, scales with parallelism',
-    apps: ['benchmarks/scenarios/cpu.mjs'],
-    requests: () => [{ method: 'GET', path: '/', headers: [] }],
+    describe: 'GET /cpu?n=100000 -> counts primes to 100000 (about 5 ms of CPU): scales with parallelism',
+    apps: ['examples/cpu/app.js', 'benchmarks/scenarios/cpu.mjs'],
+    requests: () => [{ method: 'GET', path: '/cpu?n=100000', headers: [] }],
   },
   io: {
     describe: 'GET / -> awaits a 10 ms timer (a database call): bound by requests in flight',
@@ -78,11 +78,11 @@ const BUILT_IN: Record<ScenarioName, { describe: string; apps: string[]; request
     requests: () => [{ method: 'GET', path: '/', headers: [] }],
   },
   mixed: {
-    describe: 'cycles /hello x4, /io x2, /cpu, /upload (64 KiB POST) on one app',
+    describe: 'cycles /hello x4, /io x2, /cpu?n=20000, /upload (64 KiB POST) on one app',
     apps: ['benchmarks/scenarios/mixed.mjs'],
     requests: () => {
       const get = (path: string): LoadRequest => ({ method: 'GET', path, headers: [] });
-      return [get('/hello'), get('/io'), get('/hello'), get('/cpu'), get('/hello'), get('/io'), get('/hello'),
+      return [get('/hello'), get('/io'), get('/hello'), get('/cpu?n=20000'), get('/hello'), get('/io'), get('/hello'),
         { method: 'POST', path: '/upload', headers: OCTETS, body: uploadBody() }];
     },
   },

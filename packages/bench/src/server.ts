@@ -4,9 +4,11 @@
  * grace period, SIGKILL to every process of its tree (listed before the first signal, since
  * workers are re-parented once their master exits).
  *
- * Ports: the CLI does not yet report its bound address in a machine-readable way, so the tool
- * picks a free port (listen on 0, close, reuse it) and polls it. `portIsFree` also backs the
- * up-front check of a user-given --port.
+ * Ports: the tool picks a free port (listen on 0, close, reuse it) and polls it, which works
+ * with any server. The child also gets an IPC channel: `serve` sends a typed
+ * { type: 'gatehouse:ready', engine, addresses } message on it once listening, which tells us
+ * which engine really runs (the CLI may stand one engine in for another that is not installed).
+ * `portIsFree` also backs the up-front check of a user-given --port.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { openSync, closeSync, readFileSync } from 'node:fs';
@@ -57,10 +59,26 @@ export interface ServerStart {
   readonly logFile: string;
   readonly cwd: string;
   readonly startTimeoutSec: number;
+  /** true for `serve`, which sends a ready message; peers do not, so nobody waits for one. */
+  readonly expectReady: boolean;
+}
+
+/** What `serve` sends its parent over IPC once it listens (packages/cli ReadyMessage). */
+export interface ReadyMessage {
+  readonly type: 'gatehouse:ready';
+  readonly pid: number;
+  readonly engine: string;
+  readonly addresses: readonly string[];
+}
+
+function isReadyMessage(message: unknown): message is ReadyMessage {
+  return typeof message === 'object' && message !== null && (message as { type?: unknown }).type === 'gatehouse:ready';
 }
 
 export class ServerProcess {
   readonly child: ChildProcess;
+  ready: ReadyMessage | null = null;
+  #onReady: (() => void) | null = null;
   #exited: { code: number | null; signal: NodeJS.Signals | null } | null = null;
   readonly exited: Promise<void>;
 
@@ -70,8 +88,12 @@ export class ServerProcess {
       this.child = spawn(process.execPath, [...spec.args], {
         cwd: spec.cwd,
         env: { ...process.env, ...spec.env, PORT: String(spec.port), HOST },
-        stdio: ['ignore', log, log],
+        stdio: ['ignore', log, log, 'ipc'],
       });
+      this.child.on('message', (message) => {
+        if (isReadyMessage(message)) { this.ready = message; this.#onReady?.(); }
+      });
+      this.child.channel?.unref();
     } finally {
       closeSync(log);
     }
@@ -111,13 +133,23 @@ export class ServerProcess {
     const deadline = Date.now() + spec.startTimeoutSec * 1000;
     while (Date.now() < deadline) {
       if (!server.alive) throw new Error(`${server.exitDescription()} before answering: ${server.logTail() || '(no output)'}`);
-      if (await answers(spec.port, 500)) {
+      if (server.ready || (await answers(spec.port, 500))) {
+        // The port can answer a moment before the ready message arrives: give it that moment.
+        if (!server.ready && spec.expectReady && server.child.connected) await server.#readyWithin(500);
         if (server.alive) return server;
       }
-      await sleep(100);
+      await Promise.race([sleep(100), server.#readyWithin(100)]);
     }
     await server.stop(2);
     throw new Error(`did not answer on port ${spec.port} within ${spec.startTimeoutSec}s: ${server.logTail() || '(no output)'}`);
+  }
+
+  #readyWithin(ms: number): Promise<void> {
+    if (this.ready) return Promise.resolve();
+    return new Promise((resolve) => {
+      const timer = setTimeout(() => { this.#onReady = null; resolve(); }, ms);
+      this.#onReady = () => { clearTimeout(timer); this.#onReady = null; resolve(); };
+    });
   }
 
   async stop(graceSec = 5): Promise<void> {

@@ -20,13 +20,14 @@ export interface WrkReport {
   readonly socketErrors: { readonly connect: number; readonly read: number; readonly write: number; readonly timeout: number };
 }
 
-const UNIT_MS: Record<string, number> = { us: 0.001, ms: 1, s: 1000, m: 60_000, h: 3_600_000 };
+// us divides rather than multiplies by 0.001, so 572us is exactly 0.572 and not 0.5720000000000001.
+const UNIT_MS: Record<string, (v: number) => number> = { us: (v) => v / 1000, ms: (v) => v, s: (v) => v * 1000, m: (v) => v * 60_000, h: (v) => v * 3_600_000 };
 
 /** "486.60us", "3.93ms", "1.02s", "1.50m" -> milliseconds. */
 export function parseWrkDuration(text: string): number {
   const match = /^([\d.]+)(us|ms|s|m|h)$/.exec(text.trim());
   if (!match) return Number.NaN;
-  return Number(match[1]) * UNIT_MS[match[2]!]!;
+  return UNIT_MS[match[2]!]!(Number(match[1]));
 }
 
 export function parseWrkOutput(text: string): WrkReport {
