@@ -8,7 +8,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { loadApp, createRequest, GatehouseError, type GatewayRequest, type LoadOptions, type LoadedApp } from '../src/index.js';
+import { loadApp, createRequest, GatehouseError, SingleEngine, defaultSettings, type GatewayRequest, type LoadOptions, type LoadedApp } from '../src/index.js';
 import { detectInterface } from '../src/app/detect.js';
 import { parseAppSpec } from '../src/app/spec.js';
 import { adaptFetchHandler } from '../src/gateway/adapters/fetch.js';
@@ -132,6 +132,24 @@ describe('lifecycle hooks', { timeout: 10_000 }, () => {
     await loaded.startup!();
     await loaded.shutdown!();
     assert.deepEqual((globalThis as { __fetchHooks?: string[] }).__fetchHooks, ['startup', 'shutdown']);
+  });
+
+  it('a startup that throws is reported as ERR_APP_STARTUP_FAILED with the app\'s stack', async () => {
+    const loaded = await load('startup-throws.js');
+    await assert.rejects(Promise.resolve().then(() => loaded.startup!()), (error: unknown) => {
+      assert.ok(error instanceof GatehouseError);
+      assert.equal(error.code, 'ERR_APP_STARTUP_FAILED');
+      assert.match(error.message, /startup\(\) of .*startup-throws\.js/);
+      assert.match(error.message, /Error: cannot reach the database\n\s+at startup \(.*startup-throws\.js:5:9\)/);
+      return true;
+    });
+  });
+
+  it('the single engine does not start when startup() throws, and says why', async () => {
+    const engine = new SingleEngine({ settings: { ...defaultSettings(), bind: ['127.0.0.1:0'] }, app: { kind: 'module', spec: 'startup-throws.js', cwd: FIXTURES } });
+    await assert.rejects(engine.start(), { code: 'ERR_APP_STARTUP_FAILED', message: /cannot reach the database/ });
+    assert.equal(engine.addresses.length, 0, 'no listener was bound');
+    await engine.stop({ graceful: false });
   });
 
   it('refuses a hook that is not a function', async () => {

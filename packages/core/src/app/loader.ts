@@ -102,9 +102,25 @@ function lifecycle(ns: ModuleNamespace, candidate: Candidate, file: string): { s
     if (typeof value !== 'function') throw new GatehouseError('ERR_APP_BAD_HOOK', `${where} is ${describeValue(value)}`);
     return self ? (value as LifecycleHook).bind(self) : value as LifecycleHook;
   };
-  const startup = hook('startup');
+  const startup = reportingStartupFailure(hook('startup'), file);
   const shutdown = hook('shutdown');
   return { ...(startup && { startup }), ...(shutdown && { shutdown }) };
+}
+
+/**
+ * Every engine calls startup() in its own way; wrapping it here means each of them reports a
+ * failure the same way: ERR_APP_STARTUP_FAILED with the app's stack in the message (it may
+ * have to cross a process or thread boundary as data).
+ */
+function reportingStartupFailure(startup: LifecycleHook | undefined, file: string): LifecycleHook | undefined {
+  if (!startup) return undefined;
+  return async function startupOfApp(): Promise<void> {
+    try {
+      await startup();
+    } catch (error) {
+      throw new GatehouseError('ERR_APP_STARTUP_FAILED', `startup() of ${file}\n${appStack(error)}`, { cause: error });
+    }
+  };
 }
 
 function listExports(ns: ModuleNamespace): string {
