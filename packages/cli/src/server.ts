@@ -143,6 +143,10 @@ export async function startServer(container: Container): Promise<GatehouseServer
       if (action.kind === 'reload') await callHook(settings.onReload, 'on_reload', server).catch((error) => logger.error({ err: error }, 'on_reload hook failed'));
       if (action.kind === 'reopen-logs') observer.reopen();
     },
+    done: (action) => {
+      if (action.kind === 'reload') logger.info({ event: 'reloaded', generation: engine.stats().generation }, 'reload done: the new code is serving');
+      if (action.kind === 'scale') logger.info({ event: 'scaled', units: engine.stats().units.length }, `now ${engine.stats().units.length} unit(s)`);
+    },
     force: (signal) => {
       // Only reachable through handlers the CLI installed: a second INT/TERM means "now".
       logger.warn({ event: 'forced-exit', signal }, `second ${signal} during stop: exiting now`);

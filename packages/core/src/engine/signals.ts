@@ -45,6 +45,8 @@ export async function applyAction(engine: Engine, action: EngineAction): Promise
 export interface ActionLoopHooks {
   /** Before an action runs (the CLI logs it and runs on_reload / reopens its own logs). */
   readonly before?: (action: EngineAction, signal?: HandledSignal) => void | Promise<void>;
+  /** An action finished. */
+  readonly done?: (action: EngineAction, signal?: HandledSignal) => void;
   /** An action failed (a reload whose new code does not load): logged; the loop goes on. */
   readonly failed?: (action: EngineAction, error: unknown) => void;
   /** A second INT/TERM during a stop: exit now. */
@@ -140,6 +142,7 @@ export class ActionLoop {
     try {
       await this.#hooks.before?.(item.action, item.signal);
       await applyAction(this.#engine, item.action);
+      this.#hooks.done?.(item.action, item.signal);
       for (const w of item.waiters) w.resolve();
     } catch (error) {
       if (item.waiters.length === 0) this.#hooks.failed?.(item.action, error);
