@@ -32,9 +32,14 @@ export class GatehouseError extends Error {
     return CATALOGUE[this.code].hint;
   }
 
-  /** One line for a terminal: the problem, then the fix. */
+  /**
+   * One line for a terminal: the problem, then the fix. A multi-line detail (an app's stack)
+   * follows on the lines after it, so the fix is never lost at the end of a stack frame.
+   */
   toLine(): string {
-    return `${this.code}: ${this.message}. ${this.hint}`;
+    const newline = this.message.indexOf('\n');
+    if (newline === -1) return `${this.code}: ${this.message}. ${this.hint}`;
+    return `${this.code}: ${this.message.slice(0, newline)}. ${this.hint}\n${this.message.slice(newline + 1)}`;
   }
 
   toJSON(): SerializedError {
