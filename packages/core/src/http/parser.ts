@@ -35,8 +35,9 @@
 import { GatehouseError, type ErrorCode } from '../errors/index.js';
 import type { ParserLimits } from './options.js';
 import type { BodyFraming, ParsedHead, ParserHandlers, RequestParserLike } from './parse-events.js';
-import { CR, LF, SP, COLON, TCHAR, TARGET, FIELD_VALUE, OWS, DIGIT } from './grammar.js';
+import { CR, LF, SP, COLON, SLASH, TCHAR, TARGET, FIELD_VALUE, OWS, DIGIT } from './grammar.js';
 import { parseChunkSize, CHUNK_LINE_ERRORS } from './chunked.js';
+import { scanFieldValue, internFieldName, internMethod } from './parser-scan.js';
 import {
   parseContentLength, connectionOptions, isContinueExpectation, parseTransferCodings, judgeTransferCodings,
   targetFormError, CONNECTION_CLOSE, CONNECTION_KEEP_ALIVE, CONNECTION_UPGRADE, type TransferCoding,
@@ -63,6 +64,10 @@ const LINE_SECTION_END = 2;
 
 const METHOD_ERROR = 'method is not a token followed by one SP';
 const BARE_LF_ERROR = 'line ends in a bare LF (CRLF required)';
+
+/** Lengths of the field names headerField acts on (host, expect, upgrade, connection, content-length, transfer-encoding). */
+const SPECIAL_NAME_LENGTH = new Uint8Array(32);
+for (const name of ['host', 'expect', 'upgrade', 'connection', 'content-length', 'transfer-encoding']) SPECIAL_NAME_LENGTH[name.length] = 1;
 
 const NO_BODY: BodyFraming = { kind: 'none' };
 const CHUNKED: BodyFraming = { kind: 'chunked' };
@@ -97,6 +102,11 @@ export class RequestParser implements RequestParserLike {
   /** Bytes of an unfinished line (head, trailer or chunk-size line). */
   private carry: Buffer = Buffer.allocUnsafe(256);
   private carryLength = 0;
+  /** Latin1 text of the head or line being parsed; byte i of the input is text[i - textBase]. */
+  private text = '';
+  private textBase = 0;
+  /** 32-bit view of the input for scanFieldValue. */
+  private view: DataView = new DataView(new ArrayBuffer(8));
   /** Whether any byte of the current message has been consumed (see `idle`). */
   private started = false;
   private completed = false;
@@ -196,23 +206,46 @@ export class RequestParser implements RequestParserLike {
     this.started = true;
     if (this.state === REQUEST_LINE && this.carryLength === 0) {
       const stop = buf.indexOf(HEAD_END, pos);
-      if (stop !== -1 && stop + 4 <= end && stop + 4 - pos <= this.fastHeadLimit) {
-        const text = latin1(buf, pos, stop + 4);
-        let i = 0;
-        while (i < text.length) {
-          const lf = text.indexOf('\n', i);
-          const result = this.line(text, i, lf);
-          if (result === LINE_ERROR) return pos + i;
-          i = lf + 1;
-          if (result === LINE_SECTION_END) break;
-        }
-        return pos + i;
-      }
+      if (stop !== -1 && stop + 4 <= end && stop + 4 - pos <= this.fastHeadLimit) return this.wholeHead(buf, pos, stop + 4);
     }
     return this.lineBytes(buf, pos, end);
   }
 
-  /** One line (or the start of one) from bytes: through the carry buffer when it is split. */
+  /**
+   * buf[pos, headEnd) is a whole head ending in CRLF CRLF. Field lines are scanned
+   * optimistically (name, colon, value, CRLF, with no LF search first); any line that does not
+   * scan cleanly -- and the empty line that ends the head -- goes through the exact line
+   * functions that the split path uses, so both paths report the same thing.
+   */
+  private wholeHead(buf: Buffer, pos: number, headEnd: number): number {
+    this.text = latin1(buf, pos, headEnd);
+    this.textBase = pos;
+    this.view = new DataView(buf.buffer, buf.byteOffset, buf.byteLength);
+    let i = pos;
+    const first = this.fastRequestLine(buf, i);
+    if (first === 0) return i;
+    if (first !== -1) i = first;
+    while (this.state === REQUEST_LINE) {
+      const lf = buf.indexOf(LF, i);
+      if (this.requestLine(buf, i, lf) === LINE_ERROR) return i;
+      i = lf + 1;
+    }
+    while (i < headEnd) {
+      i = this.fastFieldLines(buf, i, headEnd);
+      if (this.state === DEAD) return i;
+      const lf = buf.indexOf(LF, i);
+      const result = this.fieldLine(buf, i, lf);
+      if (result === LINE_ERROR) return i;
+      i = lf + 1;
+      if (result === LINE_SECTION_END) break;
+    }
+    return i;
+  }
+
+  /**
+   * One line (or the start of one) from bytes: through the carry buffer when it is split.
+   * Used for head lines that arrive in pieces and for trailers.
+   */
   private lineBytes(buf: Buffer, pos: number, end: number): number {
     const lf = buf.indexOf(LF, pos);
     if (lf === -1 || lf >= end) {
@@ -220,15 +253,20 @@ export class RequestParser implements RequestParserLike {
       this.appendCarry(buf, pos, end);
       return end;
     }
-    let text: string;
+    let result: number;
     if (this.carryLength === 0) {
-      text = latin1(buf, pos, lf + 1);
+      this.text = latin1(buf, pos, lf + 1);
+      this.textBase = pos;
+      result = this.line(buf, pos, lf);
     } else {
       this.appendCarry(buf, pos, lf + 1);
-      text = latin1(this.carry, 0, this.carryLength);
+      const length = this.carryLength;
       this.carryLength = 0;
+      this.text = latin1(this.carry, 0, length);
+      this.textBase = 0;
+      result = this.line(this.carry, 0, length - 1);
     }
-    return this.line(text, 0, text.length - 1) === LINE_ERROR ? pos : lf + 1;
+    return result === LINE_ERROR ? pos : lf + 1;
   }
 
   private appendCarry(buf: Buffer, start: number, end: number): void {
@@ -281,19 +319,51 @@ export class RequestParser implements RequestParserLike {
     }
   }
 
-  /** text[start, lf] is one line ending in LF. */
-  private line(text: string, start: number, lf: number): number {
-    return this.state === REQUEST_LINE ? this.requestLine(text, start, lf) : this.fieldLine(text, start, lf);
+  /** bytes[start, lf] is one line ending in LF; this.text holds the same bytes from this.textBase. */
+  private line(bytes: Uint8Array, start: number, lf: number): number {
+    return this.state === REQUEST_LINE ? this.requestLine(bytes, start, lf) : this.fieldLine(bytes, start, lf);
+  }
+
+  /** The latin1 string of bytes[start, end) (this.text holds the current line or head). */
+  private slice(start: number, end: number): string {
+    return this.text.slice(start - this.textBase, end - this.textBase);
   }
 
   // ---- request-line ------------------------------------------------------------------------
 
   /**
+   * requestLine's common case for a whole head: method SP target SP HTTP/1.x CRLF, scanned
+   * without an LF search. Returns the index after the LF, 0 after an error, or -1 when the
+   * line needs requestLine (a leading empty line, anything malformed). Like fastFieldLine it
+   * only accepts lines requestLine accepts, and checks what can still fail in its order.
+   */
+  private fastRequestLine(bytes: Uint8Array, start: number): number {
+    const tchar = TCHAR;
+    let i = start;
+    while (tchar[bytes[i]!] !== 0) i++;
+    if (i === start || bytes[i] !== SP) return -1;
+    const methodEnd = i++;
+    const targetStart = i;
+    const target = TARGET;
+    while (target[bytes[i]!] === 1) i++;
+    if (i === targetStart || bytes[i] !== SP) return -1;
+    const targetEnd = i;
+    const v = i + 1;
+    // "HTTP/1." then 0 or 1, then CRLF
+    if (bytes[v] !== 0x48 || bytes[v + 1] !== 0x54 || bytes[v + 2] !== 0x54 || bytes[v + 3] !== 0x50 || bytes[v + 4] !== SLASH ||
+        bytes[v + 5] !== 0x31 || bytes[v + 6] !== 0x2e || (bytes[v + 7] !== 0x31 && bytes[v + 7] !== 0x30) ||
+        bytes[v + 8] !== CR || bytes[v + 9] !== LF) return -1;
+    const lf = v + 9;
+    if (lf - start > this.limits.maxRequestLine + 1) return this.die('ERR_HTTP_URI_TOO_LONG', `request-line longer than ${this.limits.maxRequestLine} bytes`);
+    return this.acceptRequestLine(bytes, start, methodEnd, targetStart, targetEnd, bytes[v + 7] === 0x31) === LINE_ERROR ? 0 : lf + 1;
+  }
+
+  /**
    * RFC 9112 3: request-line = method SP request-target SP HTTP-version
    *             method = token;  HTTP-version = HTTP-name "/" DIGIT "." DIGIT;  HTTP-name = %s"HTTP"
    */
-  private requestLine(text: string, start: number, lf: number): number {
-    const first = text.charCodeAt(start);
+  private requestLine(bytes: Uint8Array, start: number, lf: number): number {
+    const first = bytes[start]!;
     if (TCHAR[first] === 0 && first !== CR && first !== LF) return this.die('ERR_HTTP_BAD_REQUEST', METHOD_ERROR);
     if (lf - start > this.limits.maxRequestLine + 1) return this.die('ERR_HTTP_URI_TOO_LONG', `request-line longer than ${this.limits.maxRequestLine} bytes`);
     if (lf === start) return this.die('ERR_HTTP_BAD_REQUEST', BARE_LF_ERROR);
@@ -303,28 +373,34 @@ export class RequestParser implements RequestParserLike {
     }
     // The method is checked before the line ending (see partialLineFits).
     let i = start;
-    while (i < lf && TCHAR[text.charCodeAt(i)] !== 0) i++;
-    if (i === start || text.charCodeAt(i) !== SP) return this.die('ERR_HTTP_BAD_REQUEST', METHOD_ERROR);
-    if (text.charCodeAt(lf - 1) !== CR) return this.die('ERR_HTTP_BAD_REQUEST', BARE_LF_ERROR);
+    while (i < lf && TCHAR[bytes[i]!] !== 0) i++;
+    if (i === start || bytes[i] !== SP) return this.die('ERR_HTTP_BAD_REQUEST', METHOD_ERROR);
+    if (bytes[lf - 1] !== CR) return this.die('ERR_HTTP_BAD_REQUEST', BARE_LF_ERROR);
     const end = lf - 1;
-    const method = text.slice(start, i);
+    const methodEnd = i;
     const targetStart = ++i;
-    while (i < end && TARGET[text.charCodeAt(i)] === 1) i++;
-    if (i === targetStart || i === end || text.charCodeAt(i) !== SP) return this.die('ERR_HTTP_BAD_REQUEST', 'request-target has a byte outside VCHAR or is not followed by one SP');
-    const target = text.slice(targetStart, i);
+    while (i < end && TARGET[bytes[i]!] === 1) i++;
+    if (i === targetStart || i === end || bytes[i] !== SP) return this.die('ERR_HTTP_BAD_REQUEST', 'request-target has a byte outside VCHAR or is not followed by one SP');
     const v = i + 1;
-    if (end - v !== 8 || !text.startsWith('HTTP/', v) || DIGIT[text.charCodeAt(v + 5)] === 0 ||
-        text.charCodeAt(v + 6) !== 0x2e || DIGIT[text.charCodeAt(v + 7)] === 0) {
+    // HTTP-version = %s"HTTP" "/" DIGIT "." DIGIT
+    if (end - v !== 8 || bytes[v] !== 0x48 || bytes[v + 1] !== 0x54 || bytes[v + 2] !== 0x54 || bytes[v + 3] !== 0x50 ||
+        bytes[v + 4] !== SLASH || DIGIT[bytes[v + 5]!] === 0 || bytes[v + 6] !== 0x2e || DIGIT[bytes[v + 7]!] === 0) {
       return this.die('ERR_HTTP_BAD_REQUEST', 'malformed HTTP-version');
     }
-    const major = text.charCodeAt(v + 5);
-    const minor = text.charCodeAt(v + 7);
-    if (major !== 0x31 || (minor !== 0x31 && minor !== 0x30)) return this.die('ERR_HTTP_VERSION', `HTTP/${text[v + 5]}.${text[v + 7]}`);
+    const major = bytes[v + 5]!;
+    const minor = bytes[v + 7]!;
+    if (major !== 0x31 || (minor !== 0x31 && minor !== 0x30)) return this.die('ERR_HTTP_VERSION', `HTTP/${major - 0x30}.${minor - 0x30}`);
+    return this.acceptRequestLine(bytes, start, methodEnd, targetStart, i, minor === 0x31);
+  }
+
+  private acceptRequestLine(bytes: Uint8Array, start: number, methodEnd: number, targetStart: number, targetEnd: number, http11: boolean): number {
+    const method = internMethod(bytes, start, methodEnd) ?? this.slice(start, methodEnd);
+    const target = this.slice(targetStart, targetEnd);
     const formError = targetFormError(method, target);
     if (formError !== null) return this.die('ERR_HTTP_BAD_REQUEST', formError);
     this.method = method;
     this.target = target;
-    this.httpVersion = minor === 0x31 ? '1.1' : '1.0';
+    this.httpVersion = http11 ? '1.1' : '1.0';
     this.state = HEADERS;
     return LINE_MORE;
   }
@@ -336,43 +412,109 @@ export class RequestParser implements RequestParserLike {
    * No whitespace between name and colon (5.1), no obs-fold (5.2), no bare CR/LF or other
    * control byte in a value (RFC 9110 5.5).
    */
-  private fieldLine(text: string, start: number, lf: number): number {
+  private fieldLine(bytes: Uint8Array, start: number, lf: number): number {
     const limits = this.limits;
     if (lf - start > limits.maxHeaderFieldSize + 1) return this.die('ERR_HTTP_HEADERS_TOO_LARGE', `field line longer than ${limits.maxHeaderFieldSize} bytes`);
     this.sectionBytes += lf - start + 1;
     if (this.sectionBytes > this.sectionLimit) return this.die('ERR_HTTP_HEADERS_TOO_LARGE', `field section larger than ${this.sectionLimit} bytes`);
-    if (lf === start || text.charCodeAt(lf - 1) !== CR) return this.die('ERR_HTTP_BAD_REQUEST', BARE_LF_ERROR);
+    if (lf === start || bytes[lf - 1] !== CR) return this.die('ERR_HTTP_BAD_REQUEST', BARE_LF_ERROR);
     const end = lf - 1;
     if (end === start) return this.state === HEADERS ? this.endOfHead() : this.endOfTrailers();
-    if (OWS[text.charCodeAt(start)] === 1) return this.die('ERR_HTTP_BAD_REQUEST', 'obs-fold or whitespace at the start of a field line');
+    if (OWS[bytes[start]!] === 1) return this.die('ERR_HTTP_BAD_REQUEST', 'obs-fold or whitespace at the start of a field line');
     if (++this.fieldCount > limits.maxHeaderCount) return this.die('ERR_HTTP_HEADERS_TOO_LARGE', `more than ${limits.maxHeaderCount} fields`);
 
     let i = start;
     let kinds = 0;
     for (; i < end; i++) {
-      const kind = TCHAR[text.charCodeAt(i)]!;
+      const byte = bytes[i]!;
+      const kind = TCHAR[byte]!;
       if (kind === 0) break;
       kinds |= kind;
     }
     if (i === end) return this.die('ERR_HTTP_BAD_REQUEST', 'field line without a colon');
-    const stop = text.charCodeAt(i);
+    const stop = bytes[i]!;
     if (stop !== COLON) {
       return this.die('ERR_HTTP_BAD_REQUEST', OWS[stop] === 1 ? 'whitespace between field name and colon' : 'field name is not a token');
     }
     if (i === start) return this.die('ERR_HTTP_BAD_REQUEST', 'empty field name');
-    let name = text.slice(start, i);
-    if (kinds & 2) name = name.toLowerCase();
-
+    const nameEnd = i;
     i++;
-    while (i < end && OWS[text.charCodeAt(i)] === 1) i++;
+    while (i < end && OWS[bytes[i]!] === 1) i++;
     const valueStart = i;
     for (; i < end; i++) {
-      if (FIELD_VALUE[text.charCodeAt(i)] === 0) return this.die('ERR_HTTP_BAD_REQUEST', `invalid byte in the value of ${name}`);
+      if (FIELD_VALUE[bytes[i]!] === 0) return this.die('ERR_HTTP_BAD_REQUEST', `invalid byte in the value of ${this.slice(start, nameEnd).toLowerCase()}`);
     }
     let valueEnd = end;
-    while (valueEnd > valueStart && OWS[text.charCodeAt(valueEnd - 1)] === 1) valueEnd--;
-    const value = text.slice(valueStart, valueEnd);
+    while (valueEnd > valueStart && OWS[bytes[valueEnd - 1]!] === 1) valueEnd--;
+    return this.field(bytes, start, nameEnd, kinds, valueStart, valueEnd);
+  }
 
+  /**
+   * The common case of fieldLine for a whole head, as one loop over the field lines that scan
+   * cleanly (name, colon, value, CRLF; no LF search, counters in locals). Returns the start of
+   * the first line it leaves to fieldLine (anything unusual, including the empty line that ends
+   * the head), or of the line that failed (then the parser is dead). It accepts only lines that
+   * fieldLine accepts, and checks what can still fail (the limits) in fieldLine's order.
+   */
+  private fastFieldLines(bytes: Uint8Array, i: number, headEnd: number): number {
+    const tchar = TCHAR;
+    const ows = OWS;
+    const view = this.view;
+    const rawHeaders = this.rawHeaders;
+    const maxLine = this.limits.maxHeaderFieldSize + 1;
+    const maxCount = this.limits.maxHeaderCount;
+    const sectionLimit = this.sectionLimit;
+    const text = this.text;
+    const textBase = this.textBase;
+    let sectionBytes = this.sectionBytes;
+    let fieldCount = this.fieldCount;
+    for (;;) {
+      // The head ends in CRLF CRLF, and CR is in none of these classes: every loop stops in it.
+      const start = i;
+      let kinds = 0;
+      for (;;) {
+        const byte = bytes[i]!;
+        const kind = tchar[byte]!;
+        if (kind === 0) break;
+        kinds |= kind;
+        i++;
+      }
+      if (i === start || bytes[i] !== COLON) { i = start; break; }
+      const nameEnd = i++;
+      while (ows[bytes[i]!] === 1) i++;
+      const valueStart = i;
+      i = scanFieldValue(view, bytes, i, headEnd);
+      if (bytes[i] !== CR || bytes[i + 1] !== LF) { i = start; break; }
+      const lineBytes = i + 2 - start;
+      if (lineBytes > maxLine) { this.die('ERR_HTTP_HEADERS_TOO_LARGE', `field line longer than ${maxLine - 1} bytes`); return start; }
+      sectionBytes += lineBytes;
+      if (sectionBytes > sectionLimit) { this.die('ERR_HTTP_HEADERS_TOO_LARGE', `field section larger than ${sectionLimit} bytes`); return start; }
+      if (++fieldCount > maxCount) { this.die('ERR_HTTP_HEADERS_TOO_LARGE', `more than ${maxCount} fields`); return start; }
+      let valueEnd = i;
+      while (valueEnd > valueStart && ows[bytes[valueEnd - 1]!] === 1) valueEnd--;
+      i += 2;
+      let name = internFieldName(bytes, start, nameEnd);
+      if (name === undefined) {
+        name = text.slice(start - textBase, nameEnd - textBase);
+        if (kinds & 2) name = name.toLowerCase();
+      }
+      const value = text.slice(valueStart - textBase, valueEnd - textBase);
+      rawHeaders.push(name, value);
+      if (SPECIAL_NAME_LENGTH[name.length] === 1 && this.headerField(name, value) === LINE_ERROR) return start;
+    }
+    this.sectionBytes = sectionBytes;
+    this.fieldCount = fieldCount;
+    return i;
+  }
+
+  /** A checked field line: record it (header or trailer) and act on the fields that matter. */
+  private field(bytes: Uint8Array, start: number, nameEnd: number, kinds: number, valueStart: number, valueEnd: number): number {
+    let name = internFieldName(bytes, start, nameEnd);
+    if (name === undefined) {
+      name = this.slice(start, nameEnd);
+      if (kinds & 2) name = name.toLowerCase();
+    }
+    const value = this.slice(valueStart, valueEnd);
     if (this.state === TRAILERS) return this.trailerField(name, value);
     this.rawHeaders.push(name, value);
     return this.headerField(name, value);
