@@ -33,7 +33,9 @@ import { createMetricsRegistry, startMetricsServer, type MetricsServer } from '.
 export const SETUP_MODULE = fileURLToPath(new URL('./logging/setup.js', import.meta.url));
 
 /** Any setting (camelCase, kebab-case or snake_case keys), plus the app as a path or an already loaded app. */
-export type ServerOptions = { readonly app: string | LoadedApp; readonly cwd?: string } & Readonly<Partial<Omit<Settings, 'app'>>> & Readonly<Record<string, unknown>>;
+export type ServerOptions = { readonly app: string | LoadedApp; readonly cwd?: string }
+  & { readonly [K in Exclude<keyof Settings, 'app'>]?: Settings[K] extends string[] ? string | string[] : Settings[K] }
+  & Readonly<Record<string, unknown>>;
 
 /** Where the settings and the app came from, as the CLI resolved them. */
 export interface ServerInput {
