@@ -42,6 +42,8 @@
  * - Request deadline passed: 504 with `Connection: close` when nothing was sent, else the
  *   connection is destroyed; request.signal aborts; whatever the app returns later is dropped.
  * - keepAliveTimeoutMs <= 0 disables keep-alive (as Gunicorn's keepalive = 0).
+ * - The client's FIN while a request is in progress aborts request.signal (a half-close and a
+ *   departure look the same on the wire); the response is still written if the app returns one.
  */
 import type { Socket } from 'node:net';
 import { channels } from '../diagnostics.js';
@@ -661,11 +663,16 @@ export class Connection implements BodyHost {
     switch (this.#state) {
       case IDLE: case HEAD: case DISCARD: this.#close(); break;
       case CLOSING: this.socket.destroySoon(); break;
-      case ACTIVE:
-        // The client sent its FIN: it will send nothing more, but may read our response.
-        if (!this.#messageComplete) this.#body?.fail(new GatehouseError('ERR_HTTP_CLIENT_GONE', 'the connection ended inside the request body'));
+      case ACTIVE: {
+        // A FIN from a client that half-closed looks exactly like one from a client that
+        // left, so (as node:http by default) the request is aborted; a response the app
+        // still returns is written all the same, then the connection closes.
+        const gone = new GatehouseError('ERR_HTTP_CLIENT_GONE', 'the client closed its side of the connection');
+        if (!this.#messageComplete) this.#body?.fail(gone);
+        this.#request?.abort(gone);
         if (this.#done) this.#close();
         break;
+      }
     }
   };
 
