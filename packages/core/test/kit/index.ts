@@ -9,3 +9,4 @@
 export { RawClient, parseResponses, exchange, type RawResponse, type ParseOptions, type ParseResult, type ReadOptions } from './raw-client.js';
 export { startServer, testSettings, type TestServer, type TestServerOptions } from './server.js';
 export { collect, type Collector } from './channels.js';
+export { runParitySuite, engineStarter, expectationsFor, KNOWN_DIFFERENCES, type ParityServer, type ParityStarter, type ParityOptions, type ParityExpectations, type KnownDifference } from './parity.js';
