@@ -226,6 +226,7 @@ export class RequestParser implements RequestParserLike {
     if (first === 0) return i;
     if (first !== -1) i = first;
     while (this.state === REQUEST_LINE) {
+      if (i === headEnd) return i; // only empty lines so far: the head's end was their CRLF CRLF
       const lf = buf.indexOf(LF, i);
       if (this.requestLine(buf, i, lf) === LINE_ERROR) return i;
       i = lf + 1;
@@ -485,9 +486,10 @@ export class RequestParser implements RequestParserLike {
       const valueStart = i;
       i = scanFieldValue(view, bytes, i, headEnd);
       if (bytes[i] !== CR || bytes[i + 1] !== LF) { i = start; break; }
-      const lineBytes = i + 2 - start;
-      if (lineBytes > maxLine) { this.die('ERR_HTTP_HEADERS_TOO_LARGE', `field line longer than ${maxLine - 1} bytes`); return start; }
-      sectionBytes += lineBytes;
+      // As in fieldLine: the line up to its LF (content + CR) against the limit + 1, the whole
+      // line with CRLF toward the section.
+      if (i + 1 - start > maxLine) { this.die('ERR_HTTP_HEADERS_TOO_LARGE', `field line longer than ${maxLine - 1} bytes`); return start; }
+      sectionBytes += i + 2 - start;
       if (sectionBytes > sectionLimit) { this.die('ERR_HTTP_HEADERS_TOO_LARGE', `field section larger than ${sectionLimit} bytes`); return start; }
       if (++fieldCount > maxCount) { this.die('ERR_HTTP_HEADERS_TOO_LARGE', `more than ${maxCount} fields`); return start; }
       let valueEnd = i;
