@@ -78,8 +78,8 @@ export interface ParityOptions {
   readonly timeoutMs?: number;
 }
 
-/** The suite's own settings: short enough to keep the run lean, long enough never to fire by accident. */
-const SUITE_SETTINGS: Partial<Settings> = { gracefulTimeout: 10, keepAlive: 10, timeout: 30, logLevel: 'warn' };
+/** The suite's own settings: timeouts long enough never to fire by accident; the app's deliberate errors are not logged. */
+const SUITE_SETTINGS: Partial<Settings> = { gracefulTimeout: 10, keepAlive: 10, timeout: 30, logLevel: 'fatal' };
 
 const FIXTURES = fileURLToPath(new URL('../../../test/fixtures/parity/', import.meta.url));
 
