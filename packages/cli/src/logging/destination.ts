@@ -22,11 +22,27 @@ export interface LogDestination {
   readonly isTTY: boolean;
 }
 
-/** `dash` is the fd "-" means: 1 for the access log (stdout), 2 for the error log (stderr). */
-export function openDestination(spec: string, options: { dash: 1 | 2; sync: boolean; cwd?: string }): LogDestination {
+export interface DestinationOptions {
+  /** The fd "-" means: 1 for the access log (stdout), 2 for the error log (stderr). */
+  readonly dash: 1 | 2;
+  /** Write each line before returning (the error log: ordered with signals and exit). */
+  readonly sync: boolean;
+  /**
+   * Async only: gather lines up to this many bytes per write, flushed at least every
+   * FLUSH_INTERVAL_MS (the access log: one write per batch instead of one per request).
+   */
+  readonly batchBytes?: number;
+  readonly cwd?: string;
+}
+
+const FLUSH_INTERVAL_MS = 200;
+
+export function openDestination(spec: string, options: DestinationOptions): LogDestination {
+  const minLength = options.sync ? 0 : options.batchBytes ?? 0;
+  const periodicFlush = minLength > 0 ? FLUSH_INTERVAL_MS : 0; // bounds how stale a batched file gets
   const fd = spec === '-' ? options.dash : spec === 'stdout' ? 1 : spec === 'stderr' ? 2 : undefined;
   if (fd !== undefined) {
-    const boom = new SonicBoomClass({ fd, sync: options.sync });
+    const boom = new SonicBoomClass({ fd, sync: options.sync, minLength, periodicFlush });
     boom.on('error', () => { /* a closed stdout (EPIPE) must not crash the server */ });
     return wrap(boom, fd === 1 ? process.stdout.isTTY === true : process.stderr.isTTY === true, false);
   }
@@ -36,7 +52,7 @@ export function openDestination(spec: string, options: { dash: 1 | 2; sync: bool
   } catch (error) {
     throw new GatehouseError('ERR_LOG_OPEN', `${file}: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}`, { cause: error });
   }
-  const boom = new SonicBoomClass({ dest: file, append: true, sync: options.sync, mkdir: false });
+  const boom = new SonicBoomClass({ dest: file, append: true, sync: options.sync, mkdir: false, minLength, periodicFlush });
   boom.on('error', (error: Error) => { process.stderr.write(`gatehouse: log file ${file}: ${(error as Error).message}\n`); });
   return wrap(boom, false, true);
 }

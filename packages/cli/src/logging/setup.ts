@@ -56,7 +56,7 @@ export function createLogger(settings: Readonly<Settings>, unit: SetupUnit): { l
 export function observe(settings: Readonly<Settings>, unit: SetupUnit): Observer {
   const { logger, destination } = createLogger(settings, unit);
   const metrics = new UnitMetrics();
-  const access = settings.accessLog ? openDestination(settings.accessLog, { dash: 1, sync: false }) : null;
+  const access = settings.accessLog ? openDestination(settings.accessLog, { dash: 1, sync: false, batchBytes: 8192 }) : null;
   const formatLine = access ? compileAccessLogFormat(settings.accessLogFormat, {
     engine: settings.engine, pid: unit.pid ?? process.pid, unitId: unit.id ?? 0, thread: unit.kind === 'thread',
   }) : null;
