@@ -216,6 +216,8 @@ export class Connection implements BodyHost {
     socket.on('end', this.#onEnd);
     socket.on('error', this.#onError);
     socket.on('close', this.#onClose);
+    // A socket accepted with pauseOnConnect (handed over by a supervisor) starts paused.
+    if (socket.readableFlowing !== true) socket.resume();
     if (this.#options.keepAliveTimeoutMs > 0) this.deadline = Date.now() + this.#options.keepAliveTimeoutMs;
     else if (this.#options.headersTimeoutMs > 0) this.deadline = Date.now() + this.#options.headersTimeoutMs;
   }
