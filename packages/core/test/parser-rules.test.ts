@@ -103,6 +103,14 @@ describe('field lines', T, () => {
     assert.deepStrictEqual(headers(m), ['host', 'a', 'x-dup', '1', 'x-dup', '2', 'x-sp', 'a  b', 'x-empty', '', 'x-blank', '']);
   });
 
+  test('common names are recognised in any case, and near misses are not mistaken for them', () => {
+    const names = ['ACCEPT', 'Content-Type', 'content-TYPE', 'SEC-CH-UA-PLATFORM', 'X-Forwarded-For', 'cOnNeCtIoN', 'Content_Type', 'Content-Typf',
+      'Sec-Ch-Ua-Platform0', 'x-forwarded-fo', 'Accept-Language', 'Upgrade-Insecure-Requests', 'If-Modified-Since', 'X-Real-Ip'];
+    const m = one(`GET / HTTP/1.1\r\nHost: a\r\n${names.map((n) => `${n}: v`).join('\r\n')}\r\n\r\n`);
+    const got = headers(m).filter((_, i) => i % 2 === 0).slice(1);
+    assert.deepStrictEqual(got, names.map((n) => n.toLowerCase()));
+  });
+
   test('obs-fold (a line starting with SP or HTAB) is 400, also before the first field', () => {
     rejects('GET / HTTP/1.1\r\nHost: a\r\nX: a\r\n b\r\n\r\n', BAD, 400);
     rejects('GET / HTTP/1.1\r\nHost: a\r\nX: a\r\n\tb\r\n\r\n', BAD, 400);

@@ -54,12 +54,54 @@ const COMMON_NAMES = [
 ];
 
 const SLOTS = 512;
+const WORDS_PER_NAME = 8; // names up to 32 bytes
 const internTable: (string | undefined)[] = new Array<string | undefined>(SLOTS).fill(undefined);
+/**
+ * For the word compare: each name as little-endian 32-bit words (`nameWords`), the bits to
+ * set before comparing (`foldWords`: 0x20 on letters only, so digits and "-" compare exactly),
+ * and the bytes that belong to the name (`keepWords`: the last word is partial).
+ */
+const nameWords = new Int32Array(SLOTS * WORDS_PER_NAME);
+const foldWords = new Int32Array(SLOTS * WORDS_PER_NAME);
+const keepWords = new Int32Array(SLOTS * WORDS_PER_NAME);
 for (const name of COMMON_NAMES) {
   const n = name.length;
   let slot = nameKey(n, name.charCodeAt(0), name.charCodeAt(n >> 1), name.charCodeAt(n - 1)) & (SLOTS - 1);
   while (internTable[slot] !== undefined) slot = (slot + 1) & (SLOTS - 1);
   internTable[slot] = name;
+  for (let i = 0; i < n; i++) {
+    const word = slot * WORDS_PER_NAME + (i >> 2);
+    const shift = (i & 3) * 8;
+    const c = name.charCodeAt(i);
+    nameWords[word]! |= c << shift;
+    keepWords[word]! |= 0xff << shift;
+    if (c >= 0x61 && c <= 0x7a) foldWords[word]! |= 0x20 << shift;
+  }
+}
+
+/**
+ * internFieldName for the whole-head fast path: compares four bytes at a time through `view`.
+ * Reads up to 3 bytes past the name, which a whole head always has (":" and the line's CRLF).
+ */
+export function internFieldNameWords(view: DataView, bytes: Uint8Array, start: number, end: number): string | undefined {
+  const length = end - start;
+  if (length > WORDS_PER_NAME * 4) return undefined;
+  let slot = nameKey(length, bytes[start]!, bytes[start + (length >> 1)]!, bytes[end - 1]!) & (SLOTS - 1);
+  for (;;) {
+    const candidate = internTable[slot];
+    if (candidate === undefined) return undefined;
+    if (candidate.length === length) {
+      const base = slot * WORDS_PER_NAME;
+      let at = start;
+      let word = base;
+      while (at < end && ((view.getInt32(at, true) | foldWords[word]!) & keepWords[word]!) === nameWords[word]) {
+        at += 4;
+        word++;
+      }
+      if (at >= end) return candidate;
+    }
+    slot = (slot + 1) & (SLOTS - 1);
+  }
 }
 
 /**

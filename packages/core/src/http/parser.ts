@@ -37,7 +37,7 @@ import type { ParserLimits } from './options.js';
 import type { BodyFraming, ParsedHead, ParserHandlers, RequestParserLike } from './parse-events.js';
 import { CR, LF, SP, COLON, SLASH, TCHAR, TARGET, FIELD_VALUE, OWS, DIGIT } from './grammar.js';
 import { parseChunkSize, CHUNK_LINE_ERRORS } from './chunked.js';
-import { scanFieldValue, internFieldName, internMethod } from './parser-scan.js';
+import { scanFieldValue, internFieldName, internFieldNameWords, internMethod } from './parser-scan.js';
 import {
   parseContentLength, connectionOptions, isContinueExpectation, parseTransferCodings, judgeTransferCodings,
   targetFormError, CONNECTION_CLOSE, CONNECTION_KEEP_ALIVE, CONNECTION_UPGRADE, type TransferCoding,
@@ -495,7 +495,7 @@ export class RequestParser implements RequestParserLike {
       let valueEnd = i;
       while (valueEnd > valueStart && ows[bytes[valueEnd - 1]!] === 1) valueEnd--;
       i += 2;
-      let name = internFieldName(bytes, start, nameEnd);
+      let name = internFieldNameWords(view, bytes, start, nameEnd);
       if (name === undefined) {
         name = text.slice(start - textBase, nameEnd - textBase);
         if (kinds & 2) name = name.toLowerCase();
