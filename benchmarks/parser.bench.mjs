@@ -14,6 +14,7 @@
 // measuring an error path.
 //
 // Usage (after `npx --yes pnpm@10.34.8 build`): node benchmarks/parser.bench.mjs [--time ms] [--json]
+// (--json follows benchmarks/README.md: one object with rows {case, bytes, ours, reference, ratio}.)
 import os from 'node:os';
 import { Bench } from 'tinybench';
 import { RequestParser } from '../packages/core/dist/src/http/parser.js';
@@ -152,13 +153,23 @@ const rows = [];
 for (const name of Object.keys(INPUTS)) {
   const ours = opsPerSecond(bench.getTask(`gatehouse: ${name}`));
   const theirs = opsPerSecond(bench.getTask(`llhttp: ${name}`));
-  rows.push({ request: name, bytes: INPUTS[name].bytes.length, 'gatehouse ops/s': Math.round(ours), 'llhttp ops/s': Math.round(theirs), 'ours/llhttp': Number((ours / theirs).toFixed(2)) });
+  rows.push({ case: name, bytes: INPUTS[name].bytes.length, ours: Math.round(ours), reference: Math.round(theirs), ratio: Number((ours / theirs).toFixed(2)) });
 }
 const machine = { node: process.version, nproc: os.availableParallelism?.() ?? os.cpus().length, cpu: os.cpus()[0]?.model ?? 'unknown', date: new Date().toISOString() };
 if (json) {
-  console.log(JSON.stringify({ machine, method: 'llhttp via process.binding("http_parser").HTTPParser', batch: BATCH, timeMs, rows }));
+  // benchmarks/README.md convention: one JSON object, last line of stdout; ratio = ours / reference.
+  console.log(JSON.stringify({
+    name: 'parser',
+    title: 'Request parser: Gatehouse vs llhttp',
+    reference: 'llhttp (node:http\'s HTTPParser binding, process.binding("http_parser"))',
+    unit: 'ops/s',
+    batch: BATCH,
+    timeMs,
+    machine,
+    rows,
+  }));
 } else {
   console.log(`Request parser: Gatehouse vs llhttp (node:http's HTTPParser binding), ${BATCH} parses per sample, median sample`);
   console.log(`${machine.date}  node ${machine.node}  nproc ${machine.nproc}  ${machine.cpu}`);
-  console.table(rows);
+  console.table(rows.map((r) => ({ request: r.case, bytes: r.bytes, 'gatehouse ops/s': r.ours, 'llhttp ops/s': r.reference, 'ours/llhttp': r.ratio })));
 }
