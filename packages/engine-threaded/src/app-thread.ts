@@ -77,8 +77,8 @@ export class AppThread implements ExchangeHost {
     exchange.start(this);
   }
 
-  post(message: ToThread, transfer?: ArrayBuffer[]): void {
-    if (this.state !== 'stopped') this.worker.postMessage(message, transfer);
+  post(message: ToThread): void {
+    if (this.state !== 'stopped') this.worker.postMessage(message);
   }
 
   release(exchange: Exchange): void {

@@ -7,13 +7,13 @@
  * stuck, and the heartbeat check deals with it.
  */
 import { HeaderList, GatehouseError, type GatewayRequest, type GatewayResponse, type RequestHead } from '@gatehouse/core';
-import { ownedCopy, type FromThread, type ToThread } from './messages.js';
+import { wireBytes, type FromThread, type ToThread } from './messages.js';
 import { ResponseStream } from './response-stream.js';
 import { deserializeError, engineResponse, serializeError } from './wire-errors.js';
 
 /** The app thread an exchange runs on, as the exchange needs it. */
 export interface ExchangeHost {
-  post(message: ToThread, transfer?: ArrayBuffer[]): void;
+  post(message: ToThread): void;
   release(exchange: Exchange): void;
 }
 
@@ -212,9 +212,8 @@ export class Exchange {
           this.#host!.post({ t: 'body-end', id: this.id });
           break;
         }
-        const copy = ownedCopy(step.value);
-        this.#credit -= copy.byteLength;
-        this.#host!.post({ t: 'body', id: this.id, chunk: copy }, [copy.buffer as ArrayBuffer]);
+        this.#credit -= step.value.byteLength;
+        this.#host!.post({ t: 'body', id: this.id, chunk: wireBytes(step.value) });
       }
     } catch (error) {
       this.#bodyEnded = true;

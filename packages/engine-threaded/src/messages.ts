@@ -12,8 +12,8 @@
  * - response body: the main thread acknowledges bytes (`ack`) as the protocol layer takes
  *   them for the socket; the app thread stops iterating the app's body when a window is
  *   unacknowledged, so a slow client holds at most a window per response.
- * Byte chunks travel as exact-size ArrayBuffers in the transfer list (see docs/engines.md,
- * "threaded", for the measurements behind that choice).
+ * Byte chunks travel as exact-size Uint8Arrays by structured clone, not transferred: cloning
+ * measured faster (see wireBytes and docs/engines.md, "threaded").
  */
 import type { RequestHead, SerializedError, Settings } from '@gatehouse/core';
 
@@ -23,7 +23,7 @@ export const BODY_WINDOW = 512 * 1024;
 /** main -> app thread */
 export type ToThread =
   | { readonly t: 'request'; readonly id: number; readonly head: RequestHead }
-  /** A request-body chunk; `chunk` is transferred. */
+  /** A request-body chunk. */
   | { readonly t: 'body'; readonly id: number; readonly chunk: Uint8Array }
   | { readonly t: 'body-end'; readonly id: number }
   | { readonly t: 'body-error'; readonly id: number; readonly error: SerializedError }
@@ -70,8 +70,14 @@ export interface ThreadData {
   readonly heartbeatMs: number;
 }
 
-/** Copies `chunk` into an ArrayBuffer of its own size, so it can be transferred without detaching memory somebody else holds. */
-export function ownedCopy(chunk: Uint8Array): Uint8Array {
+/**
+ * The form of a byte chunk to post: an exact-size buffer as it is (the structured clone
+ * copies it, so the sender may reuse it), a view into a larger buffer copied to its own size
+ * first (a clone would copy the whole backing buffer: a 64 KiB slice of a 1 MiB buffer costs
+ * 1 MiB). Measured faster than transferring (benchmarks/crossing.bench.mjs).
+ */
+export function wireBytes(chunk: Uint8Array): Uint8Array {
+  if (chunk.byteOffset === 0 && chunk.byteLength === chunk.buffer.byteLength && !(chunk.buffer instanceof SharedArrayBuffer)) return chunk;
   const copy = new Uint8Array(chunk.byteLength);
   copy.set(chunk);
   return copy;

@@ -14,15 +14,15 @@ import v8 from 'node:v8';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { HeaderList, channels, createRequest, loadApp, GatehouseError, type GatewayResponse, type LoadedApp, type RequestHead } from '@gatehouse/core';
-import { BODY_WINDOW, ownedCopy, type FromThread, type ThreadData, type ToThread } from './messages.js';
+import { BODY_WINDOW, wireBytes, type FromThread, type ThreadData, type ToThread } from './messages.js';
 import { PortBodySource } from './port-body-source.js';
 import { deserializeError, serializeError } from './wire-errors.js';
 
 const data = workerData as ThreadData;
 const port = parentPort!;
 
-function post(message: FromThread, transfer?: ArrayBuffer[]): void {
-  port.postMessage(message, transfer);
+function post(message: FromThread): void {
+  port.postMessage(message);
 }
 
 const heartbeat = setInterval(() => post({ t: 'beat', heapUsed: v8.getHeapStatistics().used_heap_size }), data.heartbeatMs);
@@ -42,11 +42,11 @@ interface ThreadExchange {
 const exchanges = new Map<number, ThreadExchange>();
 let loaded: LoadedApp | null = null;
 
-function finish(exchange: ThreadExchange, message: FromThread, transfer?: ArrayBuffer[]): void {
+function finish(exchange: ThreadExchange, message: FromThread): void {
   if (exchange.closed) return;
   exchange.closed = true;
   exchanges.delete(exchange.id);
-  post(message, transfer);
+  post(message);
 }
 
 async function serve(id: number, head: RequestHead): Promise<void> {
@@ -80,9 +80,7 @@ async function serve(id: number, head: RequestHead): Promise<void> {
   if (payload === null || payload === undefined || typeof payload === 'string') {
     finish(exchange, { t: 'response', id, status, headers, body: payload ?? null, stream: false });
   } else if (payload instanceof Uint8Array) {
-    // The app may reuse its buffer: send a copy, never the app's own memory.
-    const copy = ownedCopy(payload);
-    finish(exchange, { t: 'response', id, status, headers, body: copy, stream: false }, [copy.buffer as ArrayBuffer]);
+    finish(exchange, { t: 'response', id, status, headers, body: wireBytes(payload), stream: false });
   } else if (typeof (payload as AsyncIterable<Uint8Array>)[Symbol.asyncIterator] === 'function') {
     post({ t: 'response', id, status, headers, body: null, stream: true });
     await stream(exchange, payload as AsyncIterable<Uint8Array>);
@@ -110,9 +108,8 @@ async function stream(exchange: ThreadExchange, body: AsyncIterable<Uint8Array>)
       const bytes = typeof value === 'string' ? encoder.encode(value) : value;
       if (!(bytes instanceof Uint8Array)) throw new GatehouseError('ERR_APP_BAD_RESPONSE', `body chunk of type ${typeof value}, expected Uint8Array`);
       if (bytes.byteLength === 0) continue;
-      const copy = typeof value === 'string' ? bytes : ownedCopy(bytes);
-      exchange.unacked += copy.byteLength;
-      post({ t: 'chunk', id: exchange.id, chunk: copy }, [copy.buffer as ArrayBuffer]);
+      exchange.unacked += bytes.byteLength;
+      post({ t: 'chunk', id: exchange.id, chunk: wireBytes(bytes) });
     }
     if (exchange.closed) await iterator.return?.();
     else finish(exchange, { t: 'end', id: exchange.id });
