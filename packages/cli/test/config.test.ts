@@ -164,6 +164,12 @@ describe('app and engine errors: one line, non-zero exit', { timeout: 60_000 }, 
     assert.match(line, /known: hybrid, prefork, single, threaded/);
   });
 
+  it('a log file that cannot be opened', async () => {
+    const result = await runServe(['app.js', '--engine', 'single', '--bind', '127.0.0.1:0', '--access-log', 'no/such/dir/access.log'], { cwd: dir });
+    assert.equal(result.code, 1);
+    assert.match(oneLine(result.stderr), /^serve: ERR_LOG_OPEN: .*no\/such\/dir\/access\.log: ENOENT/);
+  });
+
   it('an engine module that exports no engine class', async () => {
     const result = await runServe(['app.js', '--engine', './not-an-engine.mjs', '--bind', '127.0.0.1:0'], { cwd: dir });
     assert.equal(result.code, 1);

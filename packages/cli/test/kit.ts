@@ -75,7 +75,7 @@ export class ServeProcess {
       this.#notify();
     });
     this.child.stdout!.on('data', (data: Buffer) => { this.stdout += data; this.#notify(); });
-    this.exited = new Promise((resolve) => this.child.on('exit', (code, signal) => { this.#notify(); resolve({ code, signal }); }));
+    this.exited = new Promise((resolve) => this.child.on('close', (code: number | null, signal: NodeJS.Signals | null) => { this.#notify(); resolve({ code, signal }); }));
     this.ready = new Promise((resolve, reject) => {
       this.child.on('message', (message: ReadyMessage) => { if (message?.type === 'gatehouse:ready') resolve(message); });
       void this.exited.then(({ code }) => reject(new Error(`serve exited (${code}) before ready; stderr:\n${this.stderr}`)));

@@ -148,6 +148,20 @@ describe('logs', { timeout: 60_000 }, () => {
   });
 });
 
+describe('pretty error log', { timeout: 30_000 }, () => {
+  it('--log-format pretty writes human-readable lines', async (t) => {
+    const dir = tempDir({ 'app.js': HELLO_APP });
+    const serve = new ServeProcess(['app.js', ...BASE, '--log-format', 'pretty'], { cwd: dir });
+    t.after(() => serve.dispose());
+    const url = await serve.url;
+    await serve.until('the listening line', () => serve.stderr.includes('listening on'));
+    assert.match(serve.stderr, new RegExp(`^\\d{2}:\\d{2}:\\d{2}\\.\\d{3} INFO  listening on ${url.replace(/[.]/g, '\\.')} \\(engine single\\)`, 'm'));
+    assert.equal(serve.records.length, 0, 'no JSON lines');
+    serve.kill('SIGTERM');
+    assert.equal((await serve.exited).code, 0);
+  });
+});
+
 describe('--reload', { timeout: 60_000 }, () => {
   it('serves edited code; a syntax error is logged and the previous version keeps serving', async (t) => {
     const dir = tempDir({ 'app.js': 'export default () => ({ status: 200, body: "v1" });\n' });

@@ -56,8 +56,11 @@ export function createLogger(settings: Readonly<Settings>, unit: SetupUnit): { l
 export function observe(settings: Readonly<Settings>, unit: SetupUnit): Observer {
   const { logger, destination } = createLogger(settings, unit);
   const metrics = new UnitMetrics();
-  const access = settings.accessLog ? openDestination(settings.accessLog, { dash: 1, sync: false, batchBytes: 8192 }) : null;
-  const formatLine = access ? compileAccessLogFormat(settings.accessLogFormat, {
+  // The master opens the access log at once (a bad path fails the start); a worker or thread
+  // opens it with its first line, since in some engines its requests end elsewhere.
+  const openAccess = () => openDestination(settings.accessLog, { dash: 1, sync: false, batchBytes: 8192 });
+  let access: LogDestination | null = settings.accessLog && unit.kind === 'master' ? openAccess() : null;
+  const formatLine = settings.accessLog ? compileAccessLogFormat(settings.accessLogFormat, {
     engine: settings.engine, pid: unit.pid ?? process.pid, unitId: unit.id ?? 0, thread: unit.kind === 'thread',
   }) : null;
   const preRequest = typeof settings.preRequest === 'function' ? settings.preRequest : null;
@@ -73,7 +76,7 @@ export function observe(settings: Readonly<Settings>, unit: SetupUnit): Observer
 
   on<RequestEndMessage>(channels.requestEnd, (m) => {
     metrics.observe(m.status, Number(m.endedAt - m.startedAt) / 1e9);
-    if (access) access.write(formatLine!(m) + '\n');
+    if (formatLine) (access ??= openAccess()).write(formatLine(m) + '\n');
     if (postRequest) callHook(logger, 'post_request', postRequest, m.request, { status: m.status, bytes: m.bytes, response: m.response });
   });
   if (preRequest) on<RequestStartMessage>(channels.requestStart, (m) => callHook(logger, 'pre_request', preRequest, m.request));
