@@ -86,7 +86,12 @@ export class Exchange {
   onMessage(message: FromThread): void {
     switch (message.t) {
       case 'response': {
-        if (this.#answered) return; // answered already (deadline): the thread was told to abort
+        if (this.#answered) {
+          // Answered already (deadline, client gone) and the thread told to abort. A whole
+          // response means the thread is done with it; a stream ends with `end` or `done`.
+          if (!message.stream) this.#release();
+          return;
+        }
         const headers = new HeaderList(message.headers);
         if (!message.stream) {
           this.#answer({ status: message.status, headers, body: message.body });

@@ -69,6 +69,21 @@ test('a client that disconnects aborts request.signal on the app thread', { time
   await until(() => inFlight(engine) === 0, 5000, 'the aborted request to release its slot');
 });
 
+test('a client that leaves while a CPU-bound handler runs frees the thread for the next request', { timeout: 10_000 }, async (t) => {
+  // The handler finishes before its thread sees the abort: the response that arrives for an
+  // already-abandoned request must still free the concurrency slot.
+  const { engine, url } = await startEngine(t, { threads: 1, threadConcurrency: 1 });
+  const { port } = new URL(url);
+  const socket = net.connect(Number(port), '127.0.0.1');
+  await new Promise((resolve) => socket.once('connect', resolve));
+  socket.write('GET /busy?ms=300 HTTP/1.1\r\nHost: x\r\n\r\n');
+  await until(() => inFlight(engine) === 1, 5000, 'the busy request on its thread');
+  socket.destroy();
+  const next = await getJson(`${url}/hello`);
+  assert.equal(next.status, 200);
+  await until(() => inFlight(engine) === 0, 5000, 'the slot to be free');
+});
+
 test('--request-timeout answers 504 and aborts the request on its thread', { timeout: 10_000 }, async (t) => {
   const { engine, url } = await startEngine(t, { threads: 1, requestTimeout: 0.3 });
   const started = Date.now();
