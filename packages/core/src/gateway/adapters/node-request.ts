@@ -47,11 +47,9 @@ export class GatewayIncomingMessage extends http.IncomingMessage {
     // fields comma-joined, singletons such as content-type keep the first).
     const raw = request.headers.raw;
     self._addHeaderLines(raw.slice(), raw.length);
-    if (request.body.length === 0) {
-      // As node does for a request without a body: complete at once, 'end' on first read.
-      this.complete = true;
-      this.push(null);
-    }
+    // As node does for a request without a body: complete at once, 'end' on first read
+    // (pushed by readBody, so a request nobody reads costs no stream work at all).
+    if (request.body.length === 0) this.complete = true;
   }
 }
 
@@ -65,6 +63,10 @@ function readBody(this: AdaptedRequest): void {
   }
   const state = this[kBody];
   if (state.pulling) return;
+  if (state.request.body.length === 0) {
+    this.push(null);
+    return;
+  }
   if (this._dumped && state.iterator === null) {
     // node dumps an unread body once the response is finished; the protocol layer discards
     // the bytes itself, so the stream just ends.

@@ -29,7 +29,11 @@ import type { GatewayIncomingMessage } from './node-request.js';
 const kState = Symbol('gatehouse.response');
 const outgoingEnd = http.OutgoingMessage.prototype.end as (this: http.OutgoingMessage, ...args: unknown[]) => unknown;
 /** node's private slot for headers set with setHeader; writeHead passes it to _storeHeader. */
-const kOutHeaders: symbol | undefined = Object.getOwnPropertySymbols(new http.OutgoingMessage()).find((s) => s.description === 'kOutHeaders');
+const outgoingSymbols = Object.getOwnPropertySymbols(new http.OutgoingMessage());
+const kOutHeaders: symbol | undefined = outgoingSymbols.find((s) => s.description === 'kOutHeaders');
+/** node's write() sets it when write returns false; its writableNeedDrain getter reads it; whoever emits 'drain' clears it. */
+const kNeedDrain: symbol | undefined = outgoingSymbols.find((s) => s.description === 'kNeedDrain');
+const resolved = Promise.resolve();
 
 /** What the response tells the exchange that created it. Runs on the app's event loop. */
 export interface ResponseOwner {
@@ -72,7 +76,7 @@ export class GatewayServerResponse extends http.ServerResponse {
     self.addTrailers = addTrailers;
     self.assignSocket = assignSocket;
     self.detachSocket = detachSocket;
-    Object.defineProperty(self, 'writableNeedDrain', { get: needDrain, configurable: true, enumerable: false });
+    if (kNeedDrain === undefined) Object.defineProperty(self, 'writableNeedDrain', { get: needDrain, configurable: true, enumerable: false });
     self.socket = socket;
     socket._httpMessage = this;
   }
@@ -264,7 +268,8 @@ class ResponseState implements AsyncIterator<Uint8Array> {
   #schedule(): void {
     if (this.#scheduled) return;
     this.#scheduled = true;
-    queueMicrotask(() => this.#settle());
+    // A promise job rather than queueMicrotask, which wraps each callback in an AsyncResource.
+    void resolved.then(() => this.#settle());
   }
 
   #settle(): void {
@@ -332,6 +337,7 @@ class ResponseState implements AsyncIterator<Uint8Array> {
       if (item.callback) process.nextTick(item.callback);
       if (this.needDrain && this.#queuedBytes === 0) {
         this.needDrain = false;
+        if (kNeedDrain !== undefined) (this.#res as unknown as Record<symbol, boolean>)[kNeedDrain] = false;
         process.nextTick(() => { if (!this.#res.destroyed) this.#res.emit('drain'); });
       }
       if (item.data.length > 0) return toBytes(item);

@@ -25,10 +25,8 @@ export interface SocketOwner {
 export class GatewaySocket extends EventEmitter {
   readonly remoteAddress: string;
   readonly remotePort: number;
-  readonly remoteFamily: 'IPv4' | 'IPv6';
   readonly localAddress: string;
   readonly localPort: number;
-  readonly localFamily: 'IPv4' | 'IPv6';
   /** Set (true) only for https, as on a tls.TLSSocket: Express's req.protocol and req.secure read it. */
   readonly encrypted?: true;
 
@@ -57,11 +55,18 @@ export class GatewaySocket extends EventEmitter {
     super();
     this.remoteAddress = request.remote.address;
     this.remotePort = request.remote.port;
-    this.remoteFamily = isIPv6(request.remote.address) ? 'IPv6' : 'IPv4';
     this.localAddress = request.server.address;
     this.localPort = request.server.port;
-    this.localFamily = isIPv6(request.server.address) ? 'IPv6' : 'IPv4';
     if (request.scheme === 'https') this.encrypted = true;
+  }
+
+  // Computed on demand: most requests never ask, and the IPv6 test is a large regexp.
+  get remoteFamily(): 'IPv4' | 'IPv6' {
+    return isIPv6(this.remoteAddress) ? 'IPv6' : 'IPv4';
+  }
+
+  get localFamily(): 'IPv4' | 'IPv6' {
+    return isIPv6(this.localAddress) ? 'IPv6' : 'IPv4';
   }
 
   attach(owner: SocketOwner): void {

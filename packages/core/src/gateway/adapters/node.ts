@@ -46,6 +46,7 @@ class NodeExchange implements SocketOwner, ResponseOwner {
   #finished = false;
   /** The exchange is over (finished, client gone, app failed): later events are ignored. */
   #over = false;
+  #listening = false;
 
   constructor(request: GatewayRequest, resolve: (response: GatewayResponse) => void, reject: (error: unknown) => void) {
     this.#request = request;
@@ -63,8 +64,6 @@ class NodeExchange implements SocketOwner, ResponseOwner {
       this.#reject(signal.reason);
       return;
     }
-    // `this` is the listener object (handleEvent): no closure per request.
-    signal.addEventListener('abort', this, { once: true });
     try {
       const result = listener(this.#req, this.#res) as { then?: unknown } | undefined;
       // node:http ignores a listener's return value; a rejected promise there would be an
@@ -74,6 +73,19 @@ class NodeExchange implements SocketOwner, ResponseOwner {
       }
     } catch (error) {
       this.#appFailed(error);
+    }
+    // Watching the signal costs more than the rest of the exchange (EventTarget listeners on
+    // an AbortSignal are slow in Node 20), and an app that ended its response synchronously
+    // (res.send, res.json, res.end) has nothing left to be told: its body is already whole.
+    // Everyone else (async handlers, streams, long polls) hears about the client leaving.
+    if (!this.#over && !this.#res.writableEnded) {
+      if (signal.aborted) {
+        this.handleEvent();
+      } else {
+        // `this` is the listener object (handleEvent): no closure per request.
+        signal.addEventListener('abort', this);
+        this.#listening = true;
+      }
     }
   }
 
@@ -94,8 +106,10 @@ class NodeExchange implements SocketOwner, ResponseOwner {
       closeResponse(this.#res);
       const req = this.#req as GatewayIncomingMessage & { _consuming: boolean; _dump(): void };
       // As node:http does once a response is finished: an unread body is dumped, which ends
-      // the request stream ('end', 'close'); the protocol layer discards the bytes.
-      if (!req._consuming && !req.readableFlowing && !req.destroyed) req._dump();
+      // the request stream ('end', 'close'); the protocol layer discards the bytes. Skipped
+      // when nobody listens for those events, which is most requests (the stream work is a
+      // measurable part of the exchange).
+      if (!req._consuming && !req.readableFlowing && !req.destroyed && (req.listenerCount('end') > 0 || req.listenerCount('close') > 0)) req._dump();
     });
   }
 
@@ -158,7 +172,10 @@ class NodeExchange implements SocketOwner, ResponseOwner {
   }
 
   #release(): void {
-    this.#request.signal.removeEventListener('abort', this);
+    if (this.#listening) {
+      this.#listening = false;
+      this.#request.signal.removeEventListener('abort', this);
+    }
     this.#socket.release();
   }
 }
