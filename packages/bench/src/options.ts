@@ -5,8 +5,8 @@
  * yargs, so the CLI can mount the spec however it builds commands.
  *
  * Equal parallelism: with P = --workers, else --threads, else the machine's available
- * parallelism, prefork runs P worker processes, threaded P app threads, hybrid P/2 processes x 2
- * threads (rounded so the product stays P; 1 x P when P < 4 would leave one thread per process),
+ * parallelism, prefork runs P worker processes, threaded P app threads, hybrid floor(P/2)
+ * processes x 2 threads (1 x P below P = 4, where halving would leave a single process anyway),
  * node-cluster P processes, and single and node-http one. Giving both --workers and --threads
  * sets prefork's processes, threaded's threads, and hybrid's processes x threads as given.
  */

@@ -161,6 +161,11 @@ export async function runBench(options: BenchOptions = {}): Promise<BenchReport>
           r.peakRssBytes = Math.max(r.peakRssBytes, after.peakRssBytes);
           if (!r.server.alive) {
             markDead(r, `round ${round}`);
+          } else if (result.requests === 0) {
+            // Up but answering nothing (stuck dispatch, every connection reset): a failure, not
+            // a figure of 0 req/s, and not worth the remaining rounds.
+            r.error = `answered no request in round ${round} (${result.errors} socket errors or timeouts, ${result.non2xx} non-2xx); see ${r.target.name}.log`;
+            emit({ phase: 'failed', target: r.target.name, message: r.error });
           } else {
             r.rounds.push({ round, ...result, cpuSec: after.cpuSec - cpuBefore, peakRssBytes: after.peakRssBytes });
             emit({ phase: 'measured', target: r.target.name, round, rounds: plan.rounds, message: `${Math.round(result.rps)} req/s` });
