@@ -10,6 +10,7 @@ import { GatehouseError, type UnitState } from '@gatehouse/core';
 import type { FromThread, ThreadData, ToThread } from './messages.js';
 import type { Exchange, ExchangeHost } from './exchange.js';
 import { deserializeError } from './wire-errors.js';
+import { Outbox, unbatch } from './outbox.js';
 
 /** Why a thread went down, as unit:down events and EngineStats.restarts name it. */
 export type ExitReason = 'crash' | 'exit' | 'timeout' | 'memory' | 'max-requests' | 'reload' | 'scale' | 'stop' | 'boot-failed';
@@ -51,6 +52,7 @@ export class AppThread implements ExchangeHost {
   #readyReject!: (error: Error) => void;
   #shutdownTimer: NodeJS.Timeout | null = null;
   readonly #events: AppThreadEvents;
+  readonly #outbox: Outbox<ToThread>;
 
   constructor(id: number, generation: number, data: ThreadData, events: AppThreadEvents, resourceLimits?: ResourceLimits) {
     this.id = id;
@@ -60,7 +62,8 @@ export class AppThread implements ExchangeHost {
     this.ready.catch(() => {}); // a replacement's boot failure is reported through `exited`
     this.worker = new Worker(THREAD_ENTRY, { workerData: data, resourceLimits, name: `gatehouse-app-${id}` });
     this.threadId = this.worker.threadId;
-    this.worker.on('message', (message: FromThread) => this.#onMessage(message));
+    this.#outbox = new Outbox<ToThread>(this.worker);
+    this.worker.on('message', unbatch((message: FromThread) => this.#onMessage(message)));
     this.worker.on('error', (error) => { this.#error ??= error; });
     this.exited = new Promise((resolve) => this.worker.once('exit', () => { this.#onExit(); resolve(); }));
   }
@@ -78,7 +81,7 @@ export class AppThread implements ExchangeHost {
   }
 
   post(message: ToThread): void {
-    if (this.state !== 'stopped') this.worker.postMessage(message);
+    if (this.state !== 'stopped') this.#outbox.send(message);
   }
 
   release(exchange: Exchange): void {
@@ -101,7 +104,7 @@ export class AppThread implements ExchangeHost {
     this.#exitReason ??= reason;
     if (this.state === 'stopped' || this.#shutdownTimer) return;
     if (this.state === 'booting') { this.kill(reason); return; }
-    this.worker.postMessage({ t: 'shutdown' } satisfies ToThread);
+    this.#outbox.send({ t: 'shutdown' });
     this.#shutdownTimer = setTimeout(() => this.kill(reason), Math.max(0, timeoutMs));
     this.#shutdownTimer.unref();
   }
@@ -143,6 +146,7 @@ export class AppThread implements ExchangeHost {
   #onExit(): void {
     const wasBooting = this.state === 'booting';
     this.state = 'stopped';
+    this.#outbox.clear();
     if (this.#shutdownTimer) clearTimeout(this.#shutdownTimer);
     const error = this.#error;
     const reason: ExitReason = this.#exitReason ??

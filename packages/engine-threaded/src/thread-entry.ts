@@ -16,14 +16,14 @@ import { pathToFileURL } from 'node:url';
 import { HeaderList, channels, createRequest, loadApp, GatehouseError, type GatewayResponse, type LoadedApp, type RequestHead } from '@gatehouse/core';
 import { BODY_WINDOW, wireBytes, type FromThread, type ThreadData, type ToThread } from './messages.js';
 import { PortBodySource } from './port-body-source.js';
+import { Outbox, unbatch } from './outbox.js';
 import { deserializeError, serializeError } from './wire-errors.js';
 
 const data = workerData as ThreadData;
 const port = parentPort!;
 
-function post(message: FromThread): void {
-  port.postMessage(message);
-}
+const outbox = new Outbox<FromThread>(port);
+const post = (message: FromThread): void => outbox.send(message);
 
 const heartbeat = setInterval(() => post({ t: 'beat', heapUsed: v8.getHeapStatistics().used_heap_size }), data.heartbeatMs);
 
@@ -127,7 +127,7 @@ function abort(id: number, error: GatehouseError): void {
   exchange.wake?.();
 }
 
-port.on('message', (message: ToThread) => {
+port.on('message', unbatch((message: ToThread) => {
   switch (message.t) {
     case 'request': void serve(message.id, message.head); break;
     case 'body': exchanges.get(message.id)?.body?.push(message.chunk); break;
@@ -145,7 +145,7 @@ port.on('message', (message: ToThread) => {
     case 'reopen-logs': channels.engine.publish({ engine: 'threaded', event: 'reopen-logs' }); break;
     case 'shutdown': void shutdown(); break;
   }
-});
+}));
 
 async function shutdown(): Promise<void> {
   clearInterval(heartbeat);
@@ -155,6 +155,7 @@ async function shutdown(): Promise<void> {
     channels.engine.publish({ engine: 'threaded', event: 'shutdown-failed', level: 'error', detail: `thread ${data.unit.id}: ${(error as Error)?.stack ?? String(error)}` });
   }
   post({ t: 'stopped' });
+  outbox.flush();
   port.close();
 }
 
@@ -177,6 +178,7 @@ async function boot(): Promise<void> {
   } catch (error) {
     clearInterval(heartbeat);
     post({ t: 'boot-failed', error: serializeError(error, phase === 'startup' ? 'ERR_APP_STARTUP_FAILED' : 'ERR_APP_IMPORT_FAILED') });
+    outbox.flush();
     port.close();
     return;
   }

@@ -79,19 +79,21 @@ test('--max-requests recycles threads without failing a request', { timeout: 30_
   const { engine, url } = await startEngine(t, { threads: 2, threadConcurrency: 2, maxRequests: 10, maxRequestsJitter: 3 });
   const statuses: number[] = [];
   const threads = new Set<number>();
-  // Four clients, 30 requests of ~15 ms each, sequential per client: long enough for replacements to boot and serve.
+  // Four sequential clients, requests of ~15 ms, until replacement threads have served
+  // (their boot time varies with the machine's load) or a bound is reached.
+  const deadline = Date.now() + 20_000;
+  const enough = () => (threads.size >= 4 && statuses.length >= 60) || statuses.length >= 800 || Date.now() > deadline;
   await Promise.all([1, 2, 3, 4].map(async () => {
-    for (let i = 0; i < 30; i++) {
+    while (!enough()) {
       const r = await getJson<{ threadId: number }>(`${url}/slow?ms=15`);
       statuses.push(r.status);
       if (r.status === 200) threads.add(r.body.threadId);
     }
   }));
-  assert.equal(statuses.length, 120);
-  assert.deepEqual(statuses.filter((s) => s !== 200), [], 'no request failed');
+  assert.deepEqual(statuses.filter((s) => s !== 200), [], `no request failed (of ${statuses.length})`);
+  assert.ok(threads.size >= 4, `replacement threads served requests (${threads.size} threads seen)`);
   // A recycled thread serves on until its replacement is ready, so recycling can lag a little behind the count.
   assert.ok(engine.stats().restarts['max-requests'] >= 2, `recycled ${engine.stats().restarts['max-requests']} times`);
-  assert.ok(threads.size >= 3, 'replacement threads served requests');
   await until(() => engine.stats().units.length === 2, 10_000, 'recycled threads to exit');
 });
 
