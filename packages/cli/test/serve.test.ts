@@ -198,3 +198,26 @@ describe('--engine as a path to a third-party engine', { timeout: 30_000 }, () =
     assert.equal((await serve.exited).code, 0);
   });
 });
+
+describe('metrics from worker processes', { timeout: 60_000 }, () => {
+  it('the master sums the requests each prefork worker reports', async (t) => {
+    const dir = tempDir({ 'app.js': HELLO_APP });
+    const serve = new ServeProcess(['app.js', '--engine', 'prefork', '--workers', '2', '--bind', '127.0.0.1:0', '--metrics-bind', '127.0.0.1:0', '--timeout', '2'], { cwd: dir });
+    t.after(() => serve.dispose());
+    const ready = await serve.ready;
+    if (ready.engine !== 'prefork') { t.skip('@gatehouse/engine-prefork is not installed yet (the CLI stood in the single engine)'); return; }
+    const requests = 20;
+    for (let i = 0; i < requests; i++) await (await fetch(`${ready.addresses[0]}/${i}`, { headers: { connection: 'close' } })).text();
+    await (await fetch(`${ready.addresses[0]}/missing`)).text();
+    // Workers report with their heartbeat: poll the totals (bounded) rather than sleep a fixed time.
+    let last = '';
+    const deadline = Date.now() + 20_000;
+    while (!(/^gatehouse_requests_total\{status_class="2xx"\} 20$/m.test(last) && /^gatehouse_requests_total\{status_class="4xx"\} 1$/m.test(last))) {
+      assert.ok(Date.now() < deadline, `the master never showed 20 2xx and 1 4xx; last scrape:\n${last}`);
+      await new Promise((resolve) => setTimeout(resolve, 100));
+      last = await (await fetch(ready.metrics!)).text();
+    }
+    assert.match(last, /^gatehouse_units_alive\{kind="process"\} 2$/m);
+    assert.match(last, /^gatehouse_request_duration_seconds_count 21$/m);
+  });
+});
