@@ -184,7 +184,7 @@ describe('connection: backpressure', { timeout: 30_000 }, () => {
 });
 
 describe('connection: graceful drain', { timeout: 30_000 }, () => {
-  it('closes idle connections now, finishes the in-flight request with Connection: close, then resolves', async (t) => {
+  it('closes idle connections after a short grace, finishes the in-flight request with Connection: close, then resolves', async (t) => {
     const release = deferred();
     const arrived = deferred();
     const server = await startServer({
@@ -212,6 +212,33 @@ describe('connection: graceful drain', { timeout: 30_000 }, () => {
     assert.equal(responses.length, 1);
     assert.equal(responses[0]!.text(), 'done /busy');
     assert.equal(responses[0]!.header('connection'), 'close');
+    await draining;
+    assert.equal(server.stats()!.connections, 0);
+  });
+
+  it('still answers, with Connection: close, a request that arrives on an idle connection just after the drain began', async (t) => {
+    const server = await startServer({ app: (request: GatewayRequest): GatewayResponse => ({ status: 200, body: `done ${request.path}` }) });
+    t.after(() => server.close());
+    const kept = await RawClient.connect(server.port);
+    const fresh = await RawClient.connect(server.port);
+    t.after(() => { kept.destroy(); fresh.destroy(); });
+    await kept.write(GET('/first'));
+    await kept.readResponses(1);
+    while (server.stats()!.connections < 2) await new Promise((r) => setTimeout(r, 5));
+
+    const draining = server.service!.drain(10_000);
+    // The keep-alive client's next request and a fresh connection's first request were
+    // already on their way when the drain began: neither may be lost.
+    await kept.write(GET('/second'));
+    await fresh.write(GET('/fresh'));
+    const keptResponses = await kept.readUntilClose();
+    const freshResponses = await fresh.readUntilClose();
+    assert.equal(keptResponses.length, 2);
+    assert.equal(keptResponses[1]!.text(), 'done /second');
+    assert.equal(keptResponses[1]!.header('connection'), 'close');
+    assert.equal(freshResponses.length, 1);
+    assert.equal(freshResponses[0]!.text(), 'done /fresh');
+    assert.equal(freshResponses[0]!.header('connection'), 'close');
     await draining;
     assert.equal(server.stats()!.connections, 0);
   });

@@ -66,6 +66,8 @@ const COPY_LIMIT = 16 * 1024;
 /** How long a closing connection keeps reading before it is destroyed. */
 export const LINGER_MS = 2000;
 
+/** How long, while draining, an idle keep-alive connection may still bring one more request. */
+const DRAIN_IDLE_GRACE_MS = 1000;
 const IDLE = 0;
 const HEAD = 1;
 const ACTIVE = 2;
@@ -169,6 +171,8 @@ export class Connection implements BodyHost {
   readonly #parser: RequestParserLike;
   readonly #framing = newFraming();
   #state = IDLE;
+  /** Has answered at least one request (see drain()). */
+  #servedAny = false;
   #paused = 0;
   #pending: Buffer | null = null;
   #corked = false;
@@ -527,6 +531,7 @@ export class Connection implements BodyHost {
 
   #becomeIdle(): void {
     this.#state = IDLE;
+    this.#servedAny = true;
     this.#body = null;
     const timeout = this.#options.keepAliveTimeoutMs;
     this.deadline = timeout > 0 ? Date.now() + timeout : 0;
@@ -644,9 +649,21 @@ export class Connection implements BodyHost {
     this.#close();
   }
 
-  /** Graceful drain: idle connections close now, busy ones after their response. */
+  /**
+   * Graceful drain: a busy connection closes after its response (sent with Connection: close).
+   * An idle one is NOT closed at once: under keep-alive load its client has often already sent
+   * the next request (it is on the wire), and a connection accepted just before the listener
+   * closed has not sent its first one yet; closing either loses that request (seen as failed
+   * requests on reload). So an idle connection that has served requests gets DRAIN_IDLE_GRACE_MS
+   * for one more request, and a fresh one keeps its first-request deadline; a request that
+   * arrives is answered with Connection: close, and the sweep closes the rest at their deadline.
+   */
   drain(): void {
-    if (this.#state === IDLE || this.#state === DISCARD) this.#close();
+    if (this.#state === DISCARD) { this.#close(); return; }
+    if (this.#state === IDLE && this.#servedAny) {
+      const graceEnd = Date.now() + DRAIN_IDLE_GRACE_MS;
+      if (this.deadline === 0 || this.deadline > graceEnd) this.deadline = graceEnd;
+    }
   }
 
   /** Lingering close: FIN now, drop whatever still arrives, destroy when the client closes or LINGER_MS passes. */
