@@ -52,7 +52,7 @@ function generate(random: Random): { text: string; body: string } {
     lines.push(pick(random, ['Transfer-Encoding: chunked', 'Transfer-Encoding: Chunked', 'transfer-encoding: identity, chunked']));
     for (let i = int(random, 4); i > 0; i--) {
       const piece = String.fromCharCode(97 + int(random, 26)).repeat(1 + int(random, 40));
-      const ext = pick(random, ['', ';a', ';a=b', ' ; n="v"']);
+      const ext = pick(random, ['', ';a', ';a=b', ';n="v"']);
       framed += `${piece.length.toString(16)}${ext}\r\n${piece}\r\n`;
       body += piece;
     }

@@ -223,7 +223,7 @@ describe('Transfer-Encoding', T, () => {
   const te = (value: string, version = '1.1', more = '') => `POST / HTTP/${version}\r\nHost: a\r\nTransfer-Encoding: ${value}\r\n${more}\r\n0\r\n\r\n`;
 
   test('chunked (any case, with OWS, after identity) gives chunked framing', () => {
-    for (const value of ['chunked', 'Chunked', 'CHUNKED', ' chunked\t', 'identity, chunked', 'identity ,chunked']) {
+    for (const value of ['chunked', 'Chunked', 'CHUNKED', '\tchunked ', 'identity, chunked', 'identity ,chunked']) {
       assert.deepStrictEqual(one(te(value)).head.framing, { kind: 'chunked' }, value);
     }
     assert.deepStrictEqual(one(te('identity', '1.1', 'Transfer-Encoding: chunked\r\n')).head.framing, { kind: 'chunked' });
@@ -276,11 +276,12 @@ describe('chunked body', T, () => {
     assert.equal(outcome.messages[0]!.body, 'abc');
   });
 
-  test('chunk extensions follow their grammar (BWS, token or quoted-string values)', () => {
-    for (const ext of [';a', ';a=b', ';a=b;c', ' ;a', '\t; a = b', ';a="q \\" \\\\ \xe9"', ';a="";b=c', ';!#$%&\'*+-.^_`|~=x']) {
+  test('chunk extensions follow their grammar (token or quoted-string values), without BWS (as llhttp)', () => {
+    for (const ext of [';a', ';a=b', ';a=b;c', ';a="q \\" \\\\ \xe9"', ';a="";b=c', ';!#$%&\'*+-.^_`|~=x']) {
       assert.equal(one(chunked(`5${ext}\r\nhello\r\n0${ext}\r\n\r\n`)).body, 'hello', JSON.stringify(ext));
     }
-    for (const ext of [';', ';=b', ';a=', ';a b', ';a=b c', ';a="open', ';a="bad\x01"', ';a=b ', ' ', ';a=(', ',a', ';a="x"y', ';a="\\\x01"', ';a=\x7f']) {
+    for (const ext of [';', ';=b', ';a=', ';a b', ';a=b c', ';a="open', ';a="bad\x01"', ';a=b ', ' ', ';a=(', ',a', ';a="x"y', ';a="\\\x01"', ';a=\x7f',
+      ' ;a', '\t;a', '; a', ';a =b', ';a= b', '\t; a = b']) {
       rejects(chunked(`5${ext}\r\nhello\r\n0\r\n\r\n`), BAD, 400);
     }
   });

@@ -35,7 +35,7 @@
 import { GatehouseError, type ErrorCode } from '../errors/index.js';
 import type { ParserLimits } from './options.js';
 import type { BodyFraming, ParsedHead, ParserHandlers, RequestParserLike } from './parse-events.js';
-import { CR, LF, SP, COLON, SLASH, TCHAR, TARGET, FIELD_VALUE, OWS, DIGIT } from './grammar.js';
+import { CR, LF, SP, HTAB, COLON, SLASH, TCHAR, TARGET, FIELD_VALUE, OWS, DIGIT } from './grammar.js';
 import { parseChunkSize, CHUNK_LINE_ERRORS } from './chunked.js';
 import { scanFieldValue, internFieldName, internFieldNameWords, internMethod } from './parser-scan.js';
 import {
@@ -64,6 +64,7 @@ const LINE_SECTION_END = 2;
 
 const METHOD_ERROR = 'method is not a token followed by one SP';
 const BARE_LF_ERROR = 'line ends in a bare LF (CRLF required)';
+const TAB_AFTER_FRAMING_ERROR = 'HTAB after a Content-Length or Transfer-Encoding value';
 
 /** Lengths of the field names headerField acts on (host, expect, upgrade, connection, content-length, transfer-encoding). */
 const SPECIAL_NAME_LENGTH = new Uint8Array(32);
@@ -87,6 +88,12 @@ const latin1 = hasLatin1Slice
 export function headerSectionLimit(limits: ParserLimits): number {
   const implied = limits.maxHeaderCount * (limits.maxHeaderFieldSize + 2) + 2;
   return Math.min(implied, Math.max(256 * 1024, 4 * (limits.maxHeaderFieldSize + 2)));
+}
+
+/** Whether bytes[start, end) (trailing OWS) holds an HTAB. */
+function hasTab(bytes: Uint8Array, start: number, end: number): boolean {
+  for (let i = start; i < end; i++) if (bytes[i] === HTAB) return true;
+  return false;
 }
 
 export class RequestParser implements RequestParserLike {
@@ -447,7 +454,7 @@ export class RequestParser implements RequestParserLike {
     }
     let valueEnd = end;
     while (valueEnd > valueStart && OWS[bytes[valueEnd - 1]!] === 1) valueEnd--;
-    return this.field(bytes, start, nameEnd, kinds, valueStart, valueEnd);
+    return this.field(bytes, start, nameEnd, kinds, valueStart, valueEnd, valueEnd !== end && hasTab(bytes, valueEnd, end));
   }
 
   /**
@@ -494,6 +501,7 @@ export class RequestParser implements RequestParserLike {
       if (++fieldCount > maxCount) { this.die('ERR_HTTP_HEADERS_TOO_LARGE', `more than ${maxCount} fields`); return start; }
       let valueEnd = i;
       while (valueEnd > valueStart && ows[bytes[valueEnd - 1]!] === 1) valueEnd--;
+      const tabAfter = valueEnd !== i && hasTab(bytes, valueEnd, i);
       i += 2;
       let name = internFieldNameWords(view, bytes, start, nameEnd);
       if (name === undefined) {
@@ -502,7 +510,7 @@ export class RequestParser implements RequestParserLike {
       }
       const value = text.slice(valueStart - textBase, valueEnd - textBase);
       rawHeaders.push(name, value);
-      if (SPECIAL_NAME_LENGTH[name.length] === 1 && this.headerField(name, value) === LINE_ERROR) return start;
+      if (SPECIAL_NAME_LENGTH[name.length] === 1 && this.headerField(name, value, tabAfter) === LINE_ERROR) return start;
     }
     this.sectionBytes = sectionBytes;
     this.fieldCount = fieldCount;
@@ -510,7 +518,7 @@ export class RequestParser implements RequestParserLike {
   }
 
   /** A checked field line: record it (header or trailer) and act on the fields that matter. */
-  private field(bytes: Uint8Array, start: number, nameEnd: number, kinds: number, valueStart: number, valueEnd: number): number {
+  private field(bytes: Uint8Array, start: number, nameEnd: number, kinds: number, valueStart: number, valueEnd: number, tabAfter: boolean): number {
     let name = internFieldName(bytes, start, nameEnd);
     if (name === undefined) {
       name = this.slice(start, nameEnd);
@@ -519,11 +527,17 @@ export class RequestParser implements RequestParserLike {
     const value = this.slice(valueStart, valueEnd);
     if (this.state === TRAILERS) return this.trailerField(name, value);
     this.rawHeaders.push(name, value);
-    return this.headerField(name, value);
+    return this.headerField(name, value, tabAfter);
   }
 
-  /** Fields that decide framing and connection handling; every other field is only recorded. */
-  private headerField(name: string, value: string): number {
+  /**
+   * Fields that decide framing and connection handling; every other field is only recorded.
+   * `tabAfter`: the value was followed by OWS holding an HTAB. RFC 9110 5.5 strips it like SP,
+   * but llhttp (node:http) refuses a Content-Length or Transfer-Encoding value followed by
+   * HTAB, so accepting one would make us laxer about framing than a parser that may sit in
+   * front of us: found by differential.test.ts, refused here.
+   */
+  private headerField(name: string, value: string, tabAfter: boolean): number {
     switch (name.length) {
       case 4:
         if (name === 'host') {
@@ -543,6 +557,7 @@ export class RequestParser implements RequestParserLike {
       case 14:
         if (name === 'content-length') {
           if (this.contentLength !== -1) return this.die('ERR_HTTP_BAD_REQUEST', 'more than one Content-Length field');
+          if (tabAfter) return this.die('ERR_HTTP_BAD_REQUEST', TAB_AFTER_FRAMING_ERROR);
           const length = parseContentLength(value);
           if (length === -1) return this.die('ERR_HTTP_BAD_REQUEST', 'Content-Length is not a plain decimal number');
           this.contentLength = length;
@@ -550,6 +565,7 @@ export class RequestParser implements RequestParserLike {
         break;
       case 17:
         if (name === 'transfer-encoding') {
+          if (tabAfter) return this.die('ERR_HTTP_BAD_REQUEST', TAB_AFTER_FRAMING_ERROR);
           if (this.transferCodings === null) this.transferCodings = [];
           if (!parseTransferCodings(value, this.transferCodings)) return this.die('ERR_HTTP_BAD_REQUEST', 'malformed Transfer-Encoding list');
         }
@@ -584,6 +600,13 @@ export class RequestParser implements RequestParserLike {
       const max = this.limits.maxBodySize;
       if (max > 0 && this.contentLength > max) return this.die('ERR_HTTP_BODY_TOO_LARGE', `Content-Length ${this.contentLength} is over ${max} bytes`);
       framing = { kind: 'length', length: this.contentLength };
+    }
+    // RFC 9110 9.3.6: CONNECT content has no defined semantics, and llhttp (node:http) frames
+    // a CONNECT head as the end of HTTP on the connection, whatever its Content-Length or
+    // Transfer-Encoding say. Reading a body where a parser in front reads none would be a
+    // desync (found by differential.test.ts), so such a request is refused.
+    if (this.method === 'CONNECT' && (framing === CHUNKED || this.contentLength > 0)) {
+      return this.die('ERR_HTTP_BAD_REQUEST', 'CONNECT request with a body');
     }
     const connection = this.connection;
     const keepAlive = (connection & CONNECTION_CLOSE) === 0 && (http11 || (connection & CONNECTION_KEEP_ALIVE) !== 0);
