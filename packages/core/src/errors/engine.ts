@@ -11,4 +11,5 @@ export const ENGINE_ERRORS = {
   ERR_THREAD_CRASHED: { status: 500, message: 'App thread crashed while handling the request', hint: 'See the error log for the uncaught exception (often thrown in a timer or callback); the thread was replaced.' },
   ERR_THREAD_STUCK: { status: 503, message: 'App thread stopped responding', hint: 'A handler blocked its thread\'s event loop for longer than --timeout; the thread was replaced. Move blocking work off the event loop or raise --timeout.' },
   ERR_THREAD_OUT_OF_MEMORY: { status: 503, message: 'App thread ran out of memory', hint: 'Raise --max-thread-memory or find the leak; the thread was replaced.' },
+  ERR_RELOAD_FAILED: { status: 500, message: 'Reload failed: the new generation of workers could not boot the app', hint: 'The previous version keeps serving. Fix the app error shown and reload again.' },
 } as const satisfies Record<string, CatalogueEntry>;

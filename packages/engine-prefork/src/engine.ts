@@ -1,0 +1,130 @@
+/*
+ * The `prefork` engine (Gunicorn's model): this process is the master. It binds every
+ * listener first (a bind error is one clear line before any worker starts), then hands the
+ * listening sockets to an Arbiter that forks and supervises worker processes; the master
+ * never loads or runs the app. Each worker runs the app on its own event loop through core's
+ * InLoopServer, or, for engines built on this one (hybrid), whatever worker body
+ * PreforkOptions.workerEntry names.
+ *
+ * Hooks: the composition root (the CLI, createServer) runs on_starting, when_ready and
+ * on_reload for every engine; this engine runs the per-worker ones it alone can: pre_fork and
+ * worker_exit in the master, post_fork in each worker (re-read from the config file).
+ */
+import 'reflect-metadata';
+import { inject, injectable, optional } from 'inversify';
+import type net from 'node:net';
+import {
+  GatehouseError, TOKENS, bindListener, channels, describeAddress, prepareToListen,
+  type Engine, type EngineContext, type EngineStats, type ListenAddress, type StopOptions,
+} from '@gatehouse/core';
+import { Arbiter } from './arbiter.js';
+
+/** For engines that reuse this master with another worker body (hybrid). */
+export interface PreforkOptions {
+  /** Engine name in stats and diagnostics events. Default 'prefork'. */
+  readonly name?: string;
+  /** Module (file URL or absolute path) whose default export is a WorkerBodyFactory. Default: the in-loop body. */
+  readonly workerEntry?: string;
+  /** Given to the worker body as `context.data`; must survive JSON. */
+  readonly workerData?: unknown;
+}
+
+export const PREFORK_OPTIONS = Symbol.for('gatehouse.engine-prefork.Options');
+
+@injectable()
+export class PreforkEngine implements Engine {
+  readonly name: string;
+  readonly #options: PreforkOptions;
+  #arbiter: Arbiter | null = null;
+  #listeners: net.Server[] = [];
+  #addresses: ListenAddress[] = [];
+  #closed!: () => void;
+  readonly closed: Promise<void> = new Promise((resolve) => { this.#closed = resolve; });
+
+  constructor(
+    @inject(TOKENS.EngineContext) private readonly context: EngineContext,
+    @inject(PREFORK_OPTIONS) @optional() options?: PreforkOptions,
+  ) {
+    this.#options = options ?? {};
+    this.name = this.#options.name ?? 'prefork';
+  }
+
+  async start(): Promise<void> {
+    const { settings, app } = this.context;
+    if (app.kind !== 'module') throw new GatehouseError('ERR_APP_NEEDS_MODULE', `the ${this.name} engine loads the app in each worker process`);
+    if (this.#arbiter) throw new Error(`${this.name} engine started twice`);
+    const scheme = settings.certfile ? 'https' : 'http';
+    try {
+      for (const target of prepareToListen(settings)) {
+        // pauseOnConnect: a connection the master's own copy accepts is handed to a worker unread.
+        const listener = await bindListener(target, { backlog: settings.backlog, pauseOnConnect: true });
+        this.#listeners.push(listener);
+        this.#addresses.push(describeAddress(listener, target, scheme));
+      }
+    } catch (error) {
+      this.#closeListeners();
+      throw error;
+    }
+    const arbiter = new Arbiter({
+      engine: this.name,
+      settings,
+      app: { spec: app.spec, cwd: app.cwd },
+      listeners: this.#listeners,
+      workerEntry: this.#options.workerEntry,
+      workerData: this.#options.workerData,
+      configFile: this.context.configFile,
+      setupModules: this.context.setupModules,
+    });
+    this.#arbiter = arbiter;
+    void arbiter.closed.then(() => {
+      this.#closeListeners();
+      this.#closed();
+    });
+    try {
+      await arbiter.start();
+    } catch (error) {
+      this.#closeListeners();
+      await arbiter.stop(false, 0);
+      throw error;
+    }
+    channels.engine.publish({ engine: this.name, event: 'ready', detail: `${this.#addresses.map((a) => a.url).join(', ')} (${settings.workers} workers)` });
+  }
+
+  async stop(options: StopOptions = {}): Promise<void> {
+    const graceful = options.graceful ?? true;
+    const timeoutMs = (options.timeout ?? this.context.settings.gracefulTimeout) * 1000;
+    if (!this.#arbiter) { this.#closeListeners(); this.#closed(); return; }
+    channels.engine.publish({ engine: this.name, event: 'stopping', detail: graceful ? 'graceful' : 'fast' });
+    // Stop the master's own accepting first; the workers close their copies when told to stop.
+    this.#closeListeners();
+    await this.#arbiter.stop(graceful, timeoutMs);
+    await this.closed;
+  }
+
+  reload(): Promise<void> {
+    if (!this.#arbiter) return Promise.reject(new GatehouseError('ERR_ENGINE_NOT_STARTED'));
+    return this.#arbiter.reload();
+  }
+
+  scale(delta: number): Promise<void> {
+    if (!this.#arbiter) return Promise.reject(new GatehouseError('ERR_ENGINE_NOT_STARTED'));
+    return this.#arbiter.scale(delta);
+  }
+
+  reopenLogs(): void {
+    this.#arbiter?.reopenLogs();
+  }
+
+  get addresses(): readonly ListenAddress[] {
+    return this.#addresses;
+  }
+
+  stats(): EngineStats {
+    const stats = this.#arbiter?.stats() ?? { generation: 0, units: [], restarts: { crash: 0, timeout: 0, 'max-requests': 0, memory: 0, reload: 0 } };
+    return { engine: this.name, pid: process.pid, ...stats };
+  }
+
+  #closeListeners(): void {
+    for (const listener of this.#listeners.splice(0)) listener.close();
+  }
+}

@@ -1,0 +1,16 @@
+/*
+ * @gatehouse/engine-prefork public surface. Importing it registers the `prefork` engine with
+ * core's container. The master's pieces are exported for the hybrid engine, which runs this
+ * same master with its own worker body (PreforkOptions.workerEntry; see worker/body.ts).
+ */
+import { registerEngine } from '@gatehouse/core';
+import { PreforkEngine } from './engine.js';
+
+registerEngine('prefork', PreforkEngine);
+
+export { PreforkEngine };
+export default PreforkEngine;
+export { PREFORK_OPTIONS, type PreforkOptions } from './engine.js';
+export { Arbiter, IN_LOOP_BODY, type ArbiterOptions } from './arbiter.js';
+export type { WorkerBody, WorkerBodyContext, WorkerBodyFactory, WorkerBodyStats, WorkerUnit } from './worker/body.js';
+export { EXIT_BOOT_FAILED, type FromWorker, type ToWorker, type WorkerConfig, type CurrentRequest } from './messages.js';

@@ -1,0 +1,77 @@
+/*
+ * What the master and a worker process say to each other over the IPC channel: one tagged
+ * union per direction (vitest's WorkerRequest/WorkerResponse, not Puma's one-letter pipe
+ * protocol). JSON serialization; listening servers and accepted sockets ride along as the
+ * IPC handle of `listen` and `connection`.
+ *
+ * A worker's life in messages:
+ *   master: start(config)           worker: heartbeat ... (from its first tick, so a stuck import is seen)
+ *                                   worker: booted            (app loaded, startup() done) | boot-failed
+ *   master: listen x N (+ server)   worker: ready             (serving every listener)
+ *   ...     connection (+ socket)   worker: heartbeat, retire (max-requests reached)
+ *   master: stop                    worker: exits 0 after shutdown()
+ */
+import { GatehouseError, type SerializedError, type Settings, type UnitStats } from '@gatehouse/core';
+
+/** Exit code of a worker that could not load or start the app (Gunicorn's WORKER_BOOT_ERROR). */
+export const EXIT_BOOT_FAILED = 3;
+
+/** Everything a worker needs, sent once in `start`. Settings arrive with hooks set to null. */
+export interface WorkerConfig {
+  readonly id: number;
+  readonly generation: number;
+  readonly settings: Settings;
+  readonly app: { readonly spec: string; readonly cwd?: string };
+  /** Config file to re-read the worker-side hooks (postFork) from. */
+  readonly configFile?: string;
+  readonly setupModules: readonly string[];
+  /** Module (file URL or absolute path) whose default export makes this worker's WorkerBody. */
+  readonly entry: string;
+  /** Passed to the entry as is: the hybrid engine's thread settings, for example. */
+  readonly data: unknown;
+  readonly heartbeatMs: number;
+  /** 0 = never; max-requests plus this worker's share of the jitter. */
+  readonly maxRequests: number;
+  /** How many `listen` messages follow `booted`. */
+  readonly listeners: number;
+}
+
+/** The request a worker was running, as far as it knows (for the "stuck doing what" log line). */
+export interface CurrentRequest {
+  readonly method: string;
+  readonly path: string;
+  /** How long before this heartbeat it started, in ms. */
+  readonly ageMs: number;
+}
+
+export type ToWorker =
+  | { readonly type: 'start'; readonly config: WorkerConfig }
+  /** Carries a listening net.Server as its handle. */
+  | { readonly type: 'listen'; readonly index: number }
+  /** Carries a socket the master accepted itself as its handle. */
+  | { readonly type: 'connection'; readonly index: number }
+  | { readonly type: 'stop'; readonly graceful: boolean; readonly timeoutMs: number }
+  | { readonly type: 'reopen-logs' };
+
+export type FromWorker =
+  | { readonly type: 'heartbeat'; readonly requests: number; readonly inFlight: number; readonly rss: number;
+      readonly current?: CurrentRequest; readonly metrics?: Record<string, unknown>; readonly children?: readonly UnitStats[] }
+  | { readonly type: 'booted' }
+  | { readonly type: 'boot-failed'; readonly error: SerializedError; readonly phase: 'setup' | 'load' | 'startup' }
+  | { readonly type: 'ready' }
+  /** The worker wants to be replaced (max-requests reached); it keeps serving until told to stop. */
+  | { readonly type: 'retire'; readonly reason: 'max-requests' };
+
+export function isFromWorker(value: unknown): value is FromWorker {
+  return typeof value === 'object' && value !== null && typeof (value as { type?: unknown }).type === 'string';
+}
+
+/** Serializes any thrown value; non-Gatehouse errors keep their own message and stack. */
+export function serializeError(error: unknown, fallback: SerializedError['code']): SerializedError {
+  const e = error as { code?: unknown; name?: unknown; message?: unknown; detail?: unknown; stack?: unknown } | null;
+  if (e && e.name === 'GatehouseError' && typeof e.code === 'string') {
+    return { code: e.code as SerializedError['code'], message: String(e.message), detail: e.detail as string | undefined, stack: e.stack as string | undefined };
+  }
+  const detail = error instanceof Error ? `${error.name}: ${error.message}` : String(error);
+  return { code: fallback, message: new GatehouseError(fallback, detail).message, detail, stack: error instanceof Error ? error.stack : undefined };
+}

@@ -1,0 +1,102 @@
+/*
+ * The master's view of one worker process (Puma's cluster/worker_handle.rb): identity, what
+ * the worker last reported, and what the master has decided about it. It never runs worker
+ * code; the worker's side is worker/main.ts. Only the arbiter mutates these fields, from its
+ * reconcile loop.
+ */
+import type { ChildProcess } from 'node:child_process';
+import type net from 'node:net';
+import type { SerializedError, UnitState, UnitStats } from '@gatehouse/core';
+import type { CurrentRequest, ToWorker } from './messages.js';
+
+/** Why a worker went (or is going) down; the first five are counted in EngineStats.restarts. */
+export type DownReason = 'crash' | 'timeout' | 'max-requests' | 'memory' | 'reload' | 'scale' | 'stop' | 'exit';
+
+export class WorkerHandle {
+  state: UnitState = 'booting';
+  /** performance.now() of the last message from the worker (any message proves its loop turns). */
+  lastHeartbeat: number;
+  requests = 0;
+  inFlight = 0;
+  rss = 0;
+  current: CurrentRequest | undefined;
+  metrics: Record<string, unknown> | undefined;
+  children: readonly UnitStats[] | undefined;
+  /** Set when the worker should be replaced; it keeps serving until a replacement is ready. */
+  retiring: 'max-requests' | 'memory' | null = null;
+  /** Set when the master told it to stop or killed it: the reason its exit is reported with. */
+  downReason: DownReason | null = null;
+  /** performance.now() past which a stopping worker is killed. */
+  killAt = Infinity;
+  killed = false;
+  /** It reached `ready` once (booting gets a longer liveness bound). */
+  wasReady = false;
+  /** The app error it reported while booting. */
+  bootError: string | null = null;
+  bootFailure: SerializedError | null = null;
+  readonly startedAt = Date.now();
+  /** Sockets the master accepted and is handing to this worker, until the message is written. */
+  readonly handedOver = new Set<net.Socket>();
+
+  constructor(
+    readonly id: number,
+    readonly generation: number,
+    readonly child: ChildProcess,
+    now: number,
+  ) {
+    this.lastHeartbeat = now;
+  }
+
+  get pid(): number {
+    return this.child.pid ?? 0;
+  }
+
+  /** Serving, or about to: counts toward the worker target. */
+  get live(): boolean {
+    return this.state === 'booting' || this.state === 'ready';
+  }
+
+  send(message: ToWorker, handle?: net.Server | net.Socket, done?: (error: Error | null) => void, keepOpen = false): void {
+    if (!this.child.connected) { done?.(new Error('worker channel closed')); return; }
+    try {
+      this.child.send(message, handle as net.Server, { keepOpen }, (error) => done?.(error ?? null));
+    } catch (error) {
+      done?.(error as Error);
+    }
+  }
+
+  /** Tells the worker to stop; it is killed if it has not exited `timeoutMs` (+ slack) from now. */
+  stop(reason: DownReason, graceful: boolean, timeoutMs: number, now: number): void {
+    if (this.state === 'stopped') return;
+    this.downReason ??= reason;
+    if (this.state !== 'draining') {
+      this.state = 'draining';
+      this.send({ type: 'stop', graceful, timeoutMs });
+    }
+    // The worker cuts off connections at timeoutMs itself, then runs shutdown(): allow for it.
+    this.killAt = Math.min(this.killAt, now + timeoutMs + KILL_SLACK_MS);
+  }
+
+  kill(reason: DownReason): void {
+    this.downReason ??= reason;
+    if (this.killed) return;
+    this.killed = true;
+    try { this.child.kill('SIGKILL'); } catch { /* already gone */ }
+  }
+
+  describe(): string {
+    return `worker ${this.id} (pid ${this.pid})`;
+  }
+
+  stats(): UnitStats {
+    return {
+      id: this.id, kind: 'process', pid: this.pid, state: this.state, generation: this.generation,
+      requests: this.requests, inFlight: this.inFlight, memory: this.rss, startedAt: this.startedAt,
+      ...(this.children ? { children: this.children } : {}),
+      ...(this.metrics ? { metrics: this.metrics } : {}),
+    };
+  }
+}
+
+/** Time a stopping worker gets beyond its drain deadline to run shutdown() and exit. */
+export const KILL_SLACK_MS = 2000;

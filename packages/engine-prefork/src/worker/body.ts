@@ -1,0 +1,52 @@
+/*
+ * The seam between the worker process's supervision plumbing (runtime.ts: IPC, heartbeats,
+ * stop) and what the worker actually runs. The default body runs the app on the worker's
+ * own event loop (in-loop-body.ts); the hybrid engine gives the same master a body that runs
+ * a thread pool instead. A body module's default export is a WorkerBodyFactory; the master
+ * is told its path as `workerEntry`, and each worker imports it.
+ */
+import type net from 'node:net';
+import type { Settings, UnitStats } from '@gatehouse/core';
+
+export interface WorkerUnit {
+  /** The master's number for this worker, unique for the master's life. */
+  readonly id: number;
+  readonly generation: number;
+  readonly pid: number;
+}
+
+export interface WorkerBodyContext {
+  /** Settings as JSON (hooks are null; runtime.ts re-reads postFork from the config file). */
+  readonly settings: Readonly<Settings>;
+  readonly app: { readonly spec: string; readonly cwd?: string };
+  readonly unit: WorkerUnit;
+  /** The master's `workerData`, untouched. */
+  readonly data: unknown;
+  /**
+   * Call as each request reaches the app: it counts toward max-requests and, when the master
+   * has not heard from this worker for a moment, tells it which request is running, so a
+   * request that then blocks the event loop can be named in the timeout log line.
+   */
+  requestStarted(method: string, path: string): void;
+}
+
+export interface WorkerBodyStats {
+  readonly requests: number;
+  readonly inFlight: number;
+  /** Sub-units (app threads of a hybrid worker), reported as UnitStats.children. */
+  readonly children?: readonly UnitStats[];
+}
+
+export interface WorkerBody {
+  /** Loads the app and runs its startup(); rejects with the app's error. No socket is open yet. */
+  boot(): Promise<void>;
+  /** Serve connections accepted on a listening server the master shared. */
+  attach(listener: net.Server): void;
+  /** Serve one connection the master accepted itself and handed over. */
+  handle(socket: net.Socket): void;
+  /** Stop accepting; finish (graceful) or drop in-flight requests within timeoutMs; run shutdown(). */
+  close(graceful: boolean, timeoutMs: number): Promise<void>;
+  stats(): WorkerBodyStats;
+}
+
+export type WorkerBodyFactory = (context: WorkerBodyContext) => WorkerBody | Promise<WorkerBody>;

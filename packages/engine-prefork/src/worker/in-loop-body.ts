@@ -1,0 +1,66 @@
+/*
+ * The prefork engine's default worker body: the app on this process's event loop through
+ * core's InLoopServer (the same code path as the `single` engine). The app is loaded here and
+ * handed to InLoopServer already loaded, wrapped once so each request is counted and named
+ * for the supervisor; the wrapper adds a counter and two stores per request, nothing else.
+ */
+import type net from 'node:net';
+import { GatehouseError, InLoopServer, isGatehouseError, loadApp, type Application, type ErrorCode, type LoadedApp } from '@gatehouse/core';
+import type { WorkerBody, WorkerBodyContext, WorkerBodyFactory, WorkerBodyStats } from './body.js';
+
+class InLoopBody implements WorkerBody {
+  #server: InLoopServer | null = null;
+  #requests = 0;
+
+  constructor(private readonly context: WorkerBodyContext) {}
+
+  async boot(): Promise<void> {
+    const { settings, app } = this.context;
+    const loaded = await loadApp({ kind: 'module', spec: app.spec, cwd: app.cwd }, { interface: settings.interface })
+      .catch((error: unknown) => { throw asGatehouseError(error, 'ERR_APP_IMPORT_FAILED'); });
+    const server = new InLoopServer({ settings, app: { kind: 'inline', app: this.#instrument(loaded) } });
+    await server.boot().catch((error: unknown) => { throw asGatehouseError(error, 'ERR_APP_STARTUP_FAILED'); });
+    this.#server = server;
+  }
+
+  #instrument(loaded: LoadedApp): LoadedApp {
+    const inner = loaded.app;
+    const started = this.context.requestStarted;
+    const app: Application = (request) => {
+      this.#requests++;
+      started(request.method, request.path);
+      return inner(request);
+    };
+    return { ...loaded, app };
+  }
+
+  attach(listener: net.Server): void {
+    this.#server!.attach(listener);
+  }
+
+  handle(socket: net.Socket): void {
+    this.#server!.service.handle(socket);
+  }
+
+  async close(graceful: boolean, timeoutMs: number): Promise<void> {
+    // InLoopServer.close() closes the listeners it was given: our copies of the shared sockets.
+    await this.#server?.close(graceful, timeoutMs);
+  }
+
+  stats(): WorkerBodyStats {
+    const service = this.#server?.service.stats();
+    return { requests: this.#requests, inFlight: service?.inFlight ?? 0 };
+  }
+}
+
+/** The loader already speaks GatehouseError; a startup() that throws, or an import the loader passed through, does not. */
+function asGatehouseError(error: unknown, code: ErrorCode): unknown {
+  if (isGatehouseError(error)) return error;
+  const detail = error instanceof Error ? `${error.name}: ${error.message}` : String(error);
+  const wrapped = new GatehouseError(code, detail, { cause: error });
+  if (error instanceof Error && error.stack) wrapped.stack = `${wrapped.name}: ${wrapped.message}\n${error.stack.split('\n').slice(1).join('\n')}`;
+  return wrapped;
+}
+
+const createInLoopBody: WorkerBodyFactory = (context) => new InLoopBody(context);
+export default createInLoopBody;

@@ -1,0 +1,162 @@
+/*
+ * The worker process: what the master forks. It runs supervision plumbing only (the IPC
+ * protocol of messages.ts, heartbeats, stop) around a WorkerBody that the master names by
+ * module path, so the prefork engine and the hybrid engine share this file.
+ *
+ * Order (issue 4): heartbeats start first, so a worker stuck importing the app is seen; then
+ * the setup modules (the CLI's logging) and the postFork hook; then the body boots the app
+ * (load + startup()) before the master hands it any listener; `ready` only once it serves
+ * every listener. On `stop` it closes its copies of the listeners, drains, runs shutdown()
+ * and exits 0. A failure to boot is reported as `boot-failed` and exit code EXIT_BOOT_FAILED,
+ * which tells the master to stop rather than fork the same failure again.
+ *
+ * Signals: the master decides. A terminal's Ctrl-C or HUP reaches the whole process group;
+ * workers ignore those (and TTIN/TTOU, whose default would suspend them) and wait for the
+ * master's word. TERM sent to a worker alone drains and exits, as a supervisor
+ * (systemd's control group) expects. USR1 reopens this worker's logs.
+ */
+import type net from 'node:net';
+import path from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { channels, dropPrivileges, loadConfigHooks, type Settings } from '@gatehouse/core';
+import { EXIT_BOOT_FAILED, serializeError, type CurrentRequest, type FromWorker, type ToWorker, type WorkerConfig } from '../messages.js';
+import type { WorkerBody, WorkerBodyContext, WorkerBodyFactory, WorkerUnit } from './body.js';
+
+/**
+ * A request that starts when this worker was idle, or this long after the last heartbeat,
+ * sends a heartbeat at once naming it: if it then blocks the event loop, the master can say
+ * which request did. Busy workers so send at most 20 extra small messages a second.
+ */
+const EAGER_BEAT_MS = 50;
+
+let config: WorkerConfig | null = null;
+let body: WorkerBody | null = null;
+let booted = false;
+let attached = 0;
+let stopping: Promise<void> | null = null;
+let pendingStop: { graceful: boolean; timeoutMs: number } | null = null;
+let heartbeat: NodeJS.Timeout | undefined;
+let lastBeatAt = 0;
+let started = 0;
+let retireSent = false;
+let lastRequest: { method: string; path: string; at: number } | null = null;
+
+function send(message: FromWorker, then?: () => void): void {
+  if (!process.connected) { then?.(); return; }
+  try {
+    process.send!(message, undefined, {}, then ? () => then() : undefined);
+  } catch {
+    then?.(); // the channel closed under us: the master is gone
+  }
+}
+
+function beat(withMetrics: boolean): void {
+  lastBeatAt = Date.now();
+  const stats = body?.stats();
+  const inFlight = stats?.inFlight ?? 0;
+  let current: CurrentRequest | undefined;
+  if (lastRequest && inFlight > 0) current = { method: lastRequest.method, path: lastRequest.path, ageMs: lastBeatAt - lastRequest.at };
+  let metrics: Record<string, unknown> | undefined;
+  if (withMetrics && channels.metricsCollect.hasSubscribers) {
+    metrics = {};
+    channels.metricsCollect.publish({ into: metrics });
+  }
+  send({ type: 'heartbeat', requests: stats?.requests ?? started, inFlight, rss: process.memoryUsage.rss(), current, metrics, children: stats?.children });
+}
+
+function requestStarted(method: string, requestPath: string): void {
+  started++;
+  const now = Date.now();
+  lastRequest = { method, path: requestPath, at: now };
+  if (config!.maxRequests > 0 && started >= config!.maxRequests && !retireSent) {
+    retireSent = true;
+    send({ type: 'retire', reason: 'max-requests' });
+  }
+  if (now - lastBeatAt >= EAGER_BEAT_MS || (body?.stats().inFlight ?? 0) <= 1) beat(false);
+}
+
+function toImportable(spec: string, cwd: string | undefined): string {
+  if (spec.startsWith('file:') || spec.startsWith('data:')) return spec;
+  if (spec.startsWith('.') || path.isAbsolute(spec)) return pathToFileURL(path.resolve(cwd ?? process.cwd(), spec)).href;
+  return spec; // a package name
+}
+
+async function start(received: WorkerConfig): Promise<void> {
+  config = received;
+  heartbeat = setInterval(() => beat(true), config.heartbeatMs);
+  beat(false);
+  const settings: Readonly<Settings> = config.settings;
+  const unit: WorkerUnit = { id: config.id, generation: config.generation, pid: process.pid };
+  let phase: 'setup' | 'load' | 'startup' = 'setup';
+  try {
+    for (const spec of config.setupModules) {
+      const setup = await import(toImportable(spec, config.app.cwd)) as { default?: (settings: Settings, unit: unknown) => unknown };
+      await setup.default?.(settings, { kind: 'process', ...unit });
+    }
+    dropPrivileges(settings);
+    const hooks = await loadConfigHooks(config.configFile ?? (settings.config || undefined));
+    await hooks.postFork?.({ ...unit });
+    phase = 'load';
+    const factory = (await import(toImportable(config.entry, undefined)) as { default: WorkerBodyFactory }).default;
+    const context: WorkerBodyContext = { settings, app: config.app, unit, data: config.data, requestStarted };
+    body = await factory(context);
+    phase = 'startup';
+    await body.boot();
+  } catch (error) {
+    const fallback = phase === 'startup' ? 'ERR_APP_STARTUP_FAILED' : 'ERR_APP_IMPORT_FAILED';
+    send({ type: 'boot-failed', error: serializeError(error, fallback), phase }, () => process.exit(EXIT_BOOT_FAILED));
+    return;
+  }
+  booted = true;
+  if (pendingStop) { void stop(pendingStop.graceful, pendingStop.timeoutMs); return; }
+  send({ type: 'booted' });
+}
+
+function listen(server: net.Server): void {
+  if (!body || stopping) { server.close(); return; }
+  body.attach(server);
+  if (++attached === config!.listeners) send({ type: 'ready' });
+}
+
+function stop(graceful: boolean, timeoutMs: number): Promise<void> {
+  if (stopping) return stopping;
+  if (config && !booted) { pendingStop = { graceful, timeoutMs }; return Promise.resolve(); }
+  stopping = (async () => {
+    try {
+      await body?.close(graceful, timeoutMs);
+    } finally {
+      clearInterval(heartbeat);
+      process.exit(0);
+    }
+  })();
+  return stopping;
+}
+
+process.on('message', (message: ToWorker, handle?: net.Server | net.Socket) => {
+  switch (message.type) {
+    case 'start': void start(message.config); break;
+    case 'listen': listen(handle as net.Server); break;
+    case 'connection':
+      if (body && !stopping) body.handle(handle as net.Socket);
+      else (handle as net.Socket | undefined)?.destroy();
+      break;
+    case 'stop': void stop(message.graceful, message.timeoutMs); break;
+    case 'reopen-logs': channels.logsReopen.publish({ reason: 'signal' }); break;
+  }
+});
+
+// The master is gone (killed -9, or crashed): nobody will supervise us, so finish and leave.
+process.on('disconnect', () => {
+  const timeoutMs = (config?.settings.gracefulTimeout ?? 30) * 1000;
+  if (!config || !booted) process.exit(0);
+  void stop(true, timeoutMs);
+});
+
+for (const signal of ['SIGINT', 'SIGHUP', 'SIGQUIT', 'SIGTTIN', 'SIGTTOU'] as const) process.on(signal, () => {});
+process.on('SIGTERM', () => { void stop(true, (config?.settings.gracefulTimeout ?? 30) * 1000); });
+process.on('SIGUSR1', () => channels.logsReopen.publish({ reason: 'signal' }));
+
+if (!process.send) {
+  process.stderr.write('gatehouse: this is a prefork worker process; the prefork master starts it\n');
+  process.exit(1);
+}
