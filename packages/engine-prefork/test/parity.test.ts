@@ -2,4 +2,4 @@
 import { runParitySuite, engineStarter } from '@gatehouse/core/testkit';
 import { PreforkEngine } from '../src/index.js';
 
-runParitySuite('prefork', engineStarter(PreforkEngine, { workers: 2 }));
+runParitySuite('prefork', engineStarter(PreforkEngine, { workers: 2 }), { timeoutMs: 90_000 });
