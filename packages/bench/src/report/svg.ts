@@ -152,7 +152,7 @@ export function renderSvg(report: BenchReport): string {
   const panel2H = targets.length * ROW_H;
   for (const tick of ticks) {
     out.push(`<line x1="${n(xLat(tick))}" y1="${n(panel2Top)}" x2="${n(xLat(tick))}" y2="${n(panel2Top + panel2H)}" stroke="${GRID}" stroke-width="1"/>`);
-    out.push(text(xLat(tick), panel2Top + panel2H + 15, tick >= 1 ? String(tick) : String(Number(tick.toPrecision(1))), { 'text-anchor': 'middle', fill: MUTED, 'font-size': 11 }));
+    out.push(text(xLat(tick), panel2Top + panel2H + 15, tick >= 1000 ? `${tick / 1000} s` : tick >= 1 ? String(tick) : String(Number(tick.toPrecision(1))), { 'text-anchor': 'middle', fill: MUTED, 'font-size': 11 }));
   }
   targets.forEach((t, i) => {
     const rowY = panel2Top + i * ROW_H;
@@ -169,7 +169,7 @@ export function renderSvg(report: BenchReport): string {
       if (!Number.isFinite(v)) continue;
       out.push(`<circle cx="${n(xLat(v))}" cy="${n(mid)}" r="${p.r}" fill="${p.fill}" stroke="${INK}" stroke-width="${p.key === 'max' ? 1.5 : 0.5}"><title>${escapeXml(`${t.name} ${p.label}: ${fmtMs(v)} ms`)}</title></circle>`);
     }
-    out.push(text(WIDTH - MARGIN - VALUE_W + 12, mid + 4, `p50 ${fmtMs(lat.p50)} · p99 ${fmtMs(lat.p99)}`, { fill: MUTED, 'font-size': 11 }));
+    out.push(text(WIDTH - MARGIN - VALUE_W + 12, mid + 4, `p50 ${fmtMs(lat.p50)} · p99 ${fmtMs(lat.p99)} ms`, { fill: MUTED, 'font-size': 11 }));
   });
   out.push(`<line x1="${n(plotX)}" y1="${n(panel2Top)}" x2="${n(plotX)}" y2="${n(panel2Top + panel2H)}" stroke="${INK}" stroke-width="1"/>`);
   y = panel2Top + panel2H + 28;
