@@ -206,6 +206,7 @@ export const STRICTER_ALLOWED: readonly AllowEntry[] = [
   { name: 'trailer-framing-field', match: /is not allowed in trailers/, reason: 'RFC 9110 6.5.1: framing and routing fields are not allowed in trailers' },
   { name: 'chunk-size-syntax', match: /chunk-size is not a hex number|chunk-size has too many digits|chunk-size is larger than|chunk-size line longer than/, reason: 'RFC 9112 7.1: chunk-size = 1*HEXDIG, bounded' },
   { name: 'chunk-ext-syntax', match: /malformed chunk extension/, reason: 'RFC 9112 7.1.1: chunk-ext = *( BWS ";" BWS name [ BWS "=" BWS value ] ); we check the grammar, llhttp skips bytes up to CRLF' },
+  { name: 'absolute-form-host', match: /Host differs from the authority of the absolute-form target/, reason: 'RFC 9112 3.2.2 says to use the target\'s authority and ignore Host; an app routes on Host, a cache in front may key on the target, so when the two disagree we refuse (llhttp does not look at Host)' },
   { name: 'connect-body', match: /CONNECT request with a body/, reason: 'RFC 9110 9.3.6: CONNECT content has no defined semantics; llhttp ends HTTP at a CONNECT head whatever its framing fields say, so we refuse one that announces a body rather than read one' },
   { name: 'chunk-data-end', match: /chunk data not followed by CRLF/, reason: 'RFC 9112 7.1: chunk-data CRLF' },
 ];

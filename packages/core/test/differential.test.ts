@@ -169,6 +169,7 @@ const CLASS_EXAMPLES: Record<string, { input: string; llhttp: 'accepts' | 'refus
   'chunk-size-syntax': { input: 'POST / HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\n\r\n00000000000000001\r\nx\r\n0\r\n\r\n', llhttp: 'accepts' },
   'chunk-ext-syntax': { input: 'POST / HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\n\r\n1;a=\r\nx\r\n0\r\n\r\n', llhttp: 'accepts' },
   'chunk-data-end': { input: 'POST / HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\n\r\n1\r\nxy\r\n0\r\n\r\n', llhttp: 'refuses' },
+  'absolute-form-host': { input: 'GET http://a.example/x HTTP/1.1\r\nHost: b.example\r\n\r\n', llhttp: 'accepts' },
   'connect-body': { input: 'CONNECT a:443 HTTP/1.1\r\nHost: a:443\r\nContent-Length: 3\r\n\r\nabc', llhttp: 'accepts' },
   'method-not-registered': { input: 'BREW / HTTP/1.1\r\nHost: a\r\n\r\n', llhttp: 'refuses' },
   'url-parser': { input: 'GET ht1p://a/ HTTP/1.1\r\nHost: a\r\n\r\n', llhttp: 'refuses' },

@@ -41,8 +41,8 @@ describe('request-line', T, () => {
     assert.equal(one(get(undefined, 'CONNECT example.com:443 HTTP/1.1')).head.target, 'example.com:443');
     assert.equal(one(get(undefined, 'CONNECT [::1]:8080 HTTP/1.1')).head.target, '[::1]:8080');
     assert.equal(one(get(undefined, 'OPTIONS * HTTP/1.1')).head.target, '*');
-    assert.equal(one(get(undefined, 'GET http://example.com/x?y HTTP/1.1')).head.target, 'http://example.com/x?y');
-    assert.equal(one(get(undefined, 'OPTIONS http://example.com HTTP/1.1')).head.target, 'http://example.com');
+    assert.equal(one(get('Host: example.com\r\n', 'GET http://example.com/x?y HTTP/1.1')).head.target, 'http://example.com/x?y');
+    assert.equal(one(get('Host: EXAMPLE.com\r\n', 'OPTIONS http://example.com HTTP/1.1')).head.target, 'http://example.com');
     for (const line of ['CONNECT / HTTP/1.1', 'CONNECT http://example.com/ HTTP/1.1', 'CONNECT example.com HTTP/1.1', 'CONNECT example.com: HTTP/1.1',
       'CONNECT user@example.com:443 HTTP/1.1', 'CONNECT * HTTP/1.1', 'GET * HTTP/1.1', 'OPTIONS *x HTTP/1.1', 'GET example.com:443 HTTP/1.1',
       'GET x HTTP/1.1', 'GET ?a HTTP/1.1', 'GET http: HTTP/1.1', 'GET 1http://x/ HTTP/1.1']) {

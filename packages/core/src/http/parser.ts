@@ -90,6 +90,28 @@ export function headerSectionLimit(limits: ParserLimits): number {
   return Math.min(implied, Math.max(256 * 1024, 4 * (limits.maxHeaderFieldSize + 2)));
 }
 
+/**
+ * RFC 9112 3.2.2: with an absolute-form target, a server MUST ignore Host and use the target's
+ * authority. But an app (and the framework under it) routes on the Host header, and a cache or
+ * a proxy in front may have keyed the request on the target: two parties, two hosts. So when
+ * both are present they must name the same authority (compared case-insensitively, userinfo
+ * dropped), else 400. Targets in origin-form (the usual case) and asterisk-form pass at once.
+ */
+function absoluteFormAgreesWithHost(target: string, host: string): boolean {
+  const first = target.charCodeAt(0);
+  if (first === SLASH || first === 0x2a /* * */) return true;
+  const start = target.indexOf('://') + 3;
+  let end = start;
+  while (end < target.length) {
+    const c = target.charCodeAt(end);
+    if (c === SLASH || c === 0x3f /* ? */ || c === 0x23 /* # */) break;
+    end++;
+  }
+  const at = target.lastIndexOf('@', end - 1);
+  const authority = target.slice(at >= start ? at + 1 : start, end);
+  return authority.length === host.length && authority.toLowerCase() === host.toLowerCase();
+}
+
 /** Whether bytes[start, end) (trailing OWS) holds an HTAB. */
 function hasTab(bytes: Uint8Array, start: number, end: number): boolean {
   for (let i = start; i < end; i++) if (bytes[i] === HTAB) return true;
@@ -129,6 +151,7 @@ export class RequestParser implements RequestParserLike {
   private contentLength = -1;
   private transferCodings: TransferCoding[] | null = null;
   private hostSeen = false;
+  private host = '';
   private connection = 0;
   private expectContinue = false;
   private upgradeSeen = false;
@@ -543,6 +566,7 @@ export class RequestParser implements RequestParserLike {
         if (name === 'host') {
           if (this.hostSeen) return this.die('ERR_HTTP_BAD_REQUEST', 'more than one Host field');
           this.hostSeen = true;
+          this.host = value;
         }
         break;
       case 6:
@@ -588,6 +612,9 @@ export class RequestParser implements RequestParserLike {
   private endOfHead(): number {
     const http11 = this.httpVersion === '1.1';
     if (http11 && !this.hostSeen) return this.die('ERR_HTTP_BAD_REQUEST', 'HTTP/1.1 request without Host');
+    if (this.hostSeen && this.method !== 'CONNECT' && !absoluteFormAgreesWithHost(this.target, this.host)) {
+      return this.die('ERR_HTTP_BAD_REQUEST', 'Host differs from the authority of the absolute-form target');
+    }
     let framing: BodyFraming = NO_BODY;
     const codings = this.transferCodings;
     if (codings !== null) {
@@ -652,6 +679,7 @@ export class RequestParser implements RequestParserLike {
     this.contentLength = -1;
     this.transferCodings = null;
     this.hostSeen = false;
+    this.host = '';
     this.connection = 0;
     this.expectContinue = false;
     this.upgradeSeen = false;
