@@ -516,8 +516,8 @@ export class Arbiter {
 /** What a worker was doing when it went silent, as far as its last heartbeat told. */
 function doing(worker: WorkerHandle): string {
   if (worker.state === 'booting') return 'It was loading the app.';
-  if (worker.current) return `It was running ${worker.current.method} ${worker.current.path} (started ${(worker.current.ageMs / 1000).toFixed(1)}s before its last heartbeat).`;
-  return `At its last heartbeat it had ${worker.inFlight} request(s) in flight; the one that blocked arrived after it.`;
+  if (worker.current) return `The last request it reported starting: ${worker.current.method} ${worker.current.path}, ${(worker.current.ageMs / 1000).toFixed(1)}s before its last heartbeat.`;
+  return `At its last heartbeat it had no request in flight; the one that blocked it started after that.`;
 }
 
 /** The app's error on one line: its message lines without stack frames (the stack stays in error.stack). */
