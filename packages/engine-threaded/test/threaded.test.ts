@@ -132,6 +132,29 @@ test('an app that fails to load makes start() reject with its error, without res
   assert.equal(engine.stats().units.length, 0);
 });
 
+test('every thread imports the setup modules before loading the app', { timeout: 10_000 }, async (t) => {
+  const settings = { ...defaultSettings(), bind: ['127.0.0.1:0'], threads: 2, threadConcurrency: 1 };
+  const engine = new ThreadedEngine({ settings, app: { kind: 'module', spec: fixture('app.mjs') }, setupModules: [fixture('setup.mjs')] });
+  await engine.start();
+  t.after(() => engine.stop({ graceful: false }));
+  const url = engine.addresses[0]!.url;
+  type Setup = { threadId: number; setup: { unit: { kind: string; id: number }; threads: number; appLoaded: boolean } | null };
+  // Two concurrent slow requests occupy both threads, then each thread reports its setup.
+  const seen = new Map<number, Setup['setup']>();
+  await until(async () => {
+    const [a, b] = await Promise.all([getJson<Setup>(`${url}/setup`), getJson<Setup>(`${url}/setup`)]);
+    for (const r of [a, b]) seen.set(r.body.threadId, r.body.setup);
+    return seen.size === 2;
+  }, 5000, 'both threads to answer');
+  for (const setup of seen.values()) {
+    assert.ok(setup, 'the setup module ran in this thread');
+    assert.equal(setup.unit.kind, 'thread');
+    assert.equal(setup.threads, 2, 'it was given the settings');
+    assert.equal(setup.appLoaded, false, 'it ran before the app module loaded');
+  }
+  assert.deepEqual(new Set([...seen.values()].map((s) => s!.unit.id)).size, 2, 'each thread got its own unit');
+});
+
 test('an inline app is refused with ERR_APP_NEEDS_MODULE', async () => {
   const settings = { ...defaultSettings(), bind: ['127.0.0.1:0'] };
   const engine = new ThreadedEngine({ settings, app: { kind: 'inline', app: { app: () => ({ status: 200 }), interface: 'gateway' } } });
