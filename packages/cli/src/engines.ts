@@ -38,12 +38,6 @@ export async function resolveEngine(name: string, options: EngineResolveOptions 
       module = await importFromCli(pkg!);
     } catch (error) {
       if (!isNotFound(error, pkg!)) throw error;
-      // TEMPORARY until @gatehouse/engine-prefork exists: the default engine must keep
-      // `serve app.js` working, so it stands in for prefork with a warning.
-      if (name === 'prefork') {
-        options.warn?.('the prefork engine is not built yet; serving with the single engine instead');
-        return SingleEngine as unknown as EngineClass;
-      }
       throw new GatehouseError('ERR_ENGINE_NOT_INSTALLED', `--engine ${name} needs the package ${pkg}`, { cause: error });
     }
     return engineClassOf(module, pkg!);

@@ -31,6 +31,12 @@ export interface ReadyMessage {
 }
 
 export async function main(argv: readonly string[], env: NodeJS.ProcessEnv = process.env, cwd: string = process.cwd()): Promise<void> {
+  // `serve bench ...` is the benchmarking tool; imported only when asked for.
+  if (argv[0] === 'bench') {
+    const { benchMain } = await import('@gatehouse/bench');
+    process.exitCode = await benchMain([...argv.slice(1)]);
+    return;
+  }
   let loaded: LoadedSettings;
   try {
     loaded = await loadSettings(argv, env, cwd);
