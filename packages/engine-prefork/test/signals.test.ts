@@ -103,6 +103,15 @@ describe('prefork: signals to the master process', { timeout: 120_000 }, () => {
     assert.ok(workerPids.every((pid) => !isAlive(pid)));
   });
 
+  it('kill -9 of the master: the workers notice and exit, none is orphaned', { timeout: 30_000 }, async (t) => {
+    const master = await startMaster(t, fixture('app.mjs'));
+    const workerPids = (await stats(master)).units.map((u) => u.pid!);
+    assert.equal(workerPids.length, 2);
+    process.kill(master.pid, 'SIGKILL');
+    await master.exit;
+    await until(() => workerPids.every((pid) => !isAlive(pid)), 10_000, 'the workers to exit');
+  });
+
   it('an app that throws at import: the master exits non-zero with the app error', { timeout: 30_000 }, async (t) => {
     await assert.rejects(startMaster(t, fixture('throws-at-import.mjs')), (error: Error) => {
       assert.match(error.message, /exited with 1/);
