@@ -46,6 +46,7 @@ if (role === 'cluster-primary') {
     process.on('message', (m) => { if (m === 'stats') process.send({ masterAccepted }); });
   });
 } else if (role === 'fork-worker') {
+  process.on('disconnect', () => process.exit(0)); // the master was killed: do not linger
   const server = http.createServer(hello);
   process.on('message', (m, handle) => {
     if (m === 'listen') server.listen(handle);
