@@ -7,7 +7,7 @@
 import 'reflect-metadata';
 import { injectable, inject } from 'inversify';
 import type net from 'node:net';
-import { TOKENS, bindListener, channels, describeAddress, parseBind, GatehouseError, type Engine, type EngineContext, type EngineStats, type ListenAddress, type StopOptions } from '@gatehouse/core';
+import { TOKENS, bindListener, channels, describeAddress, prepareToListen, dropPrivileges, GatehouseError, type Engine, type EngineContext, type EngineStats, type ListenAddress, type StopOptions } from '@gatehouse/core';
 import { ThreadedServer } from './server.js';
 
 @injectable()
@@ -23,7 +23,7 @@ export class ThreadedEngine implements Engine {
   async start(): Promise<void> {
     const { settings, app } = this.context;
     if (app.kind !== 'module') throw new GatehouseError('ERR_APP_NEEDS_MODULE', 'the threaded engine loads the app in each thread');
-    const targets = settings.bind.map(parseBind);
+    const targets = prepareToListen(settings);
     // Bind first: a bind error is one clear line before any thread starts.
     const listeners: net.Server[] = [];
     const addresses: ListenAddress[] = [];
@@ -41,6 +41,7 @@ export class ThreadedEngine implements Engine {
     // Connections that arrive while the threads boot wait in the dispatcher's queue.
     for (const listener of listeners) server.attach(listener);
     try {
+      dropPrivileges(settings);
       await server.start();
     } catch (error) {
       await server.close(false, 0);

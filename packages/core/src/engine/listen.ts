@@ -1,6 +1,12 @@
 /*
  * Listener addresses: parsing `--bind` values and binding them. Used by every engine's
  * supervisor, so a bind error is one clear line before any worker starts.
+ *
+ * Unix sockets: a socket file left by a server that died is removed, but only after a
+ * connect to it is refused (a live server behind it is an error, not something to steal
+ * from); a path that is not a socket is never removed. The file gets the target's mode
+ * (prepareToListen sets 0660, or 0666 minus --umask) and owner, and is removed again when the
+ * listener closes (libuv unlinks the path it bound).
  */
 import net from 'node:net';
 import fs from 'node:fs';
@@ -9,7 +15,7 @@ import type { ListenAddress } from './engine.js';
 
 export type ListenTarget =
   | { readonly kind: 'tcp'; readonly host: string; readonly port: number }
-  | { readonly kind: 'unix'; readonly path: string }
+  | { readonly kind: 'unix'; readonly path: string; readonly mode?: number; readonly uid?: number; readonly gid?: number }
   | { readonly kind: 'fd'; readonly fd: number };
 
 export function parseBind(value: string): ListenTarget {
@@ -59,29 +65,54 @@ export function describeAddress(server: net.Server, target: ListenTarget, scheme
  * Binds one listening server. `pauseOnConnect` is for supervisors that hand sockets to
  * another process. Rejects with ERR_BIND_FAILED naming the address and the OS reason.
  */
-export function bindListener(target: ListenTarget, options: { backlog?: number; exclusive?: boolean; pauseOnConnect?: boolean } = {}): Promise<net.Server> {
-  return new Promise((resolve, reject) => {
+export async function bindListener(target: ListenTarget, options: { backlog?: number; exclusive?: boolean; pauseOnConnect?: boolean } = {}): Promise<net.Server> {
+  if (target.kind === 'unix') await removeStaleSocket(target.path);
+  const server = await new Promise<net.Server>((resolve, reject) => {
     const server = net.createServer({ pauseOnConnect: options.pauseOnConnect ?? false, noDelay: true });
     const onError = (error: NodeJS.ErrnoException) => {
       server.close();
-      const where = target.kind === 'tcp' ? `${target.host}:${target.port}` : target.kind === 'unix' ? `unix:${target.path}` : `fd://${target.fd}`;
-      reject(new GatehouseError('ERR_BIND_FAILED', `${where}: ${error.code ?? error.message}`, { cause: error }));
+      reject(bindFailed(target, error.code === 'EADDRINUSE' && target.kind === 'unix' ? 'the path exists and is not a stale socket this process may remove' : error.code ?? error.message, error));
     };
     server.once('error', onError);
     const done = () => { server.off('error', onError); resolve(server); };
     const backlog = options.backlog ?? 2048;
     const exclusive = options.exclusive ?? false;
     if (target.kind === 'tcp') server.listen({ host: target.host, port: target.port, backlog, exclusive }, done);
-    else if (target.kind === 'unix') {
-      removeStaleSocket(target.path);
-      server.listen({ path: target.path, backlog, exclusive }, done);
-    } else server.listen({ fd: target.fd, backlog, exclusive }, done);
+    else if (target.kind === 'unix') server.listen({ path: target.path, backlog, exclusive }, done);
+    else server.listen({ fd: target.fd, backlog, exclusive }, done);
   });
+  if (target.kind === 'unix') {
+    try {
+      if (target.mode !== undefined) fs.chmodSync(target.path, target.mode);
+      if (target.uid !== undefined || target.gid !== undefined) fs.chownSync(target.path, target.uid ?? -1, target.gid ?? -1);
+    } catch (error) {
+      server.close();
+      throw bindFailed(target, `setting the socket file's mode/owner: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}`, error);
+    }
+  }
+  return server;
 }
 
-/** A socket file left by a crashed server would make listen fail with EADDRINUSE. */
-function removeStaleSocket(path: string): void {
-  try {
-    if (fs.statSync(path).isSocket()) fs.unlinkSync(path);
-  } catch { /* absent: nothing to remove */ }
+function bindFailed(target: ListenTarget, reason: string, cause: unknown): GatehouseError {
+  const where = target.kind === 'tcp' ? `${target.host}:${target.port}` : target.kind === 'unix' ? `unix:${target.path}` : `fd://${target.fd}`;
+  return new GatehouseError('ERR_BIND_FAILED', `${where}: ${reason}`, { cause });
+}
+
+/**
+ * A socket file left by a crashed server would make listen fail with EADDRINUSE. It is
+ * removed only if nothing answers on it; a server that answers means the address is taken.
+ */
+async function removeStaleSocket(path: string): Promise<void> {
+  let stat: fs.Stats;
+  try { stat = fs.statSync(path); } catch { return; } // absent: nothing to remove
+  if (!stat.isSocket()) return; // listen reports EADDRINUSE; we never delete other files
+  const probe = await new Promise<'alive' | 'stale' | 'unknown'>((resolve) => {
+    const socket = net.connect({ path });
+    socket.once('connect', () => { socket.destroy(); resolve('alive'); });
+    // ECONNREFUSED: nobody listens any more. Anything else (EACCES): leave it to listen().
+    socket.once('error', (error: NodeJS.ErrnoException) => resolve(error.code === 'ECONNREFUSED' ? 'stale' : 'unknown'));
+  });
+  if (probe === 'unknown') return;
+  if (probe === 'alive') throw bindFailed({ kind: 'unix', path }, 'a running server is listening on this socket', null);
+  try { fs.unlinkSync(path); } catch { /* removed meanwhile */ }
 }

@@ -8,7 +8,9 @@ import { injectable, inject } from 'inversify';
 import type net from 'node:net';
 import { channels } from '../diagnostics.js';
 import { GatehouseError } from '../errors/index.js';
-import { bindListener, describeAddress, parseBind } from './listen.js';
+import { bindListener, describeAddress } from './listen.js';
+import { prepareToListen } from '../net/prepare.js';
+import { dropPrivileges } from '../net/privileges.js';
 import { InLoopServer } from './in-loop.js';
 import { TOKENS } from './tokens.js';
 import type { Engine, EngineContext, EngineStats, ListenAddress, StopOptions } from './engine.js';
@@ -29,7 +31,7 @@ export class SingleEngine implements Engine {
 
   async start(): Promise<void> {
     const { settings } = this.context;
-    const targets = settings.bind.map(parseBind);
+    const targets = prepareToListen(settings);
     const server = new InLoopServer({ settings, app: this.context.app });
     await server.boot();
     try {
@@ -39,6 +41,7 @@ export class SingleEngine implements Engine {
         this.#addresses.push(describeAddress(listener, target, settings.certfile ? 'https' : 'http'));
         server.attach(listener);
       }
+      dropPrivileges(settings);
     } catch (error) {
       await server.close(false, 0);
       throw error;

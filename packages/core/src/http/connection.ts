@@ -44,6 +44,11 @@
  * - keepAliveTimeoutMs <= 0 disables keep-alive (as Gunicorn's keepalive = 0).
  * - The client's FIN while a request is in progress aborts request.signal (a half-close and a
  *   departure look the same on the wire); the response is still written if the app returns one.
+ *
+ * Addresses and proxies: `remote`/`local` are the socket's, or what a PROXY protocol header
+ * said (given by the service). With --proxy-headers, whether the peer is a trusted proxy is
+ * decided once here; per request, readForwarded() either applies its X-Forwarded-* /
+ * Forwarded fields (trusted) or removes them (not trusted). With it off, nothing is looked at.
  */
 import type { Socket } from 'node:net';
 import { channels } from '../diagnostics.js';
@@ -56,6 +61,7 @@ import type { ParsedHead, ParserHandlers, RequestParserLike } from './parse-even
 import type { ProtocolOptions } from './options.js';
 import { CONTINUE_RESPONSE, LAST_CHUNK, chunkHeader, newFraming, type ResponseSerializer } from './serializer.js';
 import { SocketBody, type BodyHost } from './socket-body.js';
+import { readForwarded, type ProxyTrust } from '../net/proxy-headers.js';
 
 /** Unread request body the server reads and drops to keep a connection alive. */
 export const DISCARD_LIMIT = 64 * 1024;
@@ -87,6 +93,17 @@ const BODY_NONE = 0;
 const BODY_STRING = 1;
 const BODY_BYTES = 2;
 const BODY_STREAM = 3;
+
+// Proxy fields: --proxy-headers off (the fast path), or the peer's trust, decided per connection.
+const FORWARDED_OFF = 0;
+const FORWARDED_TRUSTED = 1;
+const FORWARDED_UNTRUSTED = 2;
+
+/** The connection's addresses as a PROXY protocol header gave them (null fields: the socket's). */
+export interface PeerAddresses {
+  readonly remote: SocketAddress | null;
+  readonly local: SocketAddress | null;
+}
 
 /** What connections share: the service they belong to. */
 export interface ConnectionHost {
@@ -170,6 +187,8 @@ export class Connection implements BodyHost {
   readonly #options: ProtocolOptions;
   readonly #parser: RequestParserLike;
   readonly #framing = newFraming();
+  readonly #forwarding: number;
+  readonly #proxyTrust: ProxyTrust | null;
   #state = IDLE;
   /** Has answered at least one request (see drain()). */
   #servedAny = false;
@@ -201,12 +220,15 @@ export class Connection implements BodyHost {
   #response: GatewayResponse | undefined = undefined;
   #startedAt = 0n;
 
-  constructor(host: ConnectionHost, socket: Socket) {
+  constructor(host: ConnectionHost, socket: Socket, peer: PeerAddresses | null = null) {
     this.#host = host;
     this.#options = host.options;
     this.socket = socket;
-    this.remote = { address: socket.remoteAddress ?? '', port: socket.remotePort ?? 0 };
-    this.local = { address: socket.localAddress ?? '', port: socket.localPort ?? 0 };
+    this.remote = peer?.remote ?? { address: socket.remoteAddress ?? '', port: socket.remotePort ?? 0 };
+    this.local = peer?.local ?? { address: socket.localAddress ?? '', port: socket.localPort ?? 0 };
+    const trust = this.#options.proxyTrust ?? null;
+    this.#proxyTrust = trust;
+    this.#forwarding = trust === null ? FORWARDED_OFF : trust.trusts(this.remote.address) ? FORWARDED_TRUSTED : FORWARDED_UNTRUSTED;
     this.#parser = host.createParser({
       onHead: (head) => this.#onHead(head),
       onBody: (chunk) => this.#onBody(chunk),
@@ -329,7 +351,9 @@ export class Connection implements BodyHost {
     this.#done = false;
     this.#status = 0;
     this.#response = undefined;
-    const request = new ConnectionRequest(head, this.#options.scheme, this.remote, this.local, this.#body);
+    const request = this.#forwarding === FORWARDED_OFF
+      ? new ConnectionRequest(head, this.#options.scheme, this.remote, this.local, this.#body)
+      : this.#forwardedRequest(head);
     this.#request = request;
     if (this.#options.requestTimeoutMs > 0) this.requestDeadline = Date.now() + this.#options.requestTimeoutMs;
     if (channels.requestStart.hasSubscribers || channels.requestEnd.hasSubscribers) {
@@ -343,6 +367,19 @@ export class Connection implements BodyHost {
       result = Promise.reject(error);
     }
     result.then(this.#onResponse, this.#onAppError);
+  }
+
+  /** --proxy-headers: the request as trusted proxy fields describe it, or without untrusted ones. */
+  #forwardedRequest(head: ParsedHead): ConnectionRequest {
+    const view = readForwarded(head.rawHeaders, this.#forwarding === FORWARDED_TRUSTED, this.#proxyTrust!);
+    if (view === null) return new ConnectionRequest(head, this.#options.scheme, this.remote, this.local, this.#body);
+    return new ConnectionRequest(
+      view.rawHeaders !== null ? { ...head, rawHeaders: view.rawHeaders } : head,
+      view.scheme ?? this.#options.scheme,
+      view.remote ?? this.remote,
+      view.server ?? this.local,
+      this.#body,
+    );
   }
 
   // Both handlers are bound once per connection. Only one request is in progress at a time,

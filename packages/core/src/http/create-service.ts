@@ -5,15 +5,29 @@
  * deadlines (headers, keep-alive, body, request, linger) a few times per shortest timeout.
  * One interval per service instead of timers per request keeps timeouts off the hot path:
  * a request only stores a number.
+ *
+ * Before HTTP starts on a socket (decided once per connection; with none of these set, handle()
+ * goes straight to the Connection):
+ *   1. --proxy-protocol: the PROXY header is read off the raw socket (net/proxy-protocol.ts);
+ *      a bad or missing one closes the connection. Sockets in this phase are `#admitting`,
+ *      so drain and destroyAll reach them.
+ *   2. TLS: the socket is wrapped in a server-side TLSSocket (net/tls.ts). Engines bind and
+ *      share plain TCP listeners; TLS lives here, so it works wherever sockets are handed over.
+ *   3. --limit-concurrency: past N open connections in this service (one per process, so per
+ *      process), the new one gets a minimal 503 with Connection: close once its first bytes
+ *      arrive, and is closed (overload.ts); it never reaches the app.
  */
 import type { Socket } from 'node:net';
 import { channels } from '../diagnostics.js';
 import type { Dispatcher } from '../gateway/types.js';
-import { Connection, type ConnectionHost } from './connection.js';
+import { Connection, type ConnectionHost, type PeerAddresses } from './connection.js';
 import type { ProtocolOptions } from './options.js';
 import { RequestParser } from './parser.js';
 import type { ParserHandlers, RequestParserLike } from './parse-events.js';
 import { ResponseSerializer } from './serializer.js';
+import { rejectOverLimit } from './overload.js';
+import { readProxyHeader, type ProxyHeader } from '../net/proxy-protocol.js';
+import { startTls } from '../net/tls.js';
 import type { HttpService, HttpServiceStats } from './service.js';
 
 /** Sweep period: a tenth of the shortest timeout, within [MIN_SWEEP_MS, MAX_SWEEP_MS]. */
@@ -36,6 +50,10 @@ class ConnectionService implements HttpService, ConnectionHost {
   readonly #sweepMs: number;
   #drained: (() => void) | null = null;
   #draining: Promise<void> | null = null;
+  /** No PROXY header, TLS or connection limit: sockets go straight to a Connection. */
+  readonly #plain: boolean;
+  /** Sockets whose PROXY header is still being read. */
+  readonly #admitting = new Set<Socket>();
 
   constructor(dispatcher: Dispatcher, options: ProtocolOptions) {
     this.dispatcher = dispatcher;
@@ -44,10 +62,48 @@ class ConnectionService implements HttpService, ConnectionHost {
     const timeouts = [options.headersTimeoutMs, options.keepAliveTimeoutMs, options.bodyTimeoutMs, options.requestTimeoutMs].filter((t) => t > 0);
     const shortest = timeouts.length > 0 ? Math.min(...timeouts) : MAX_SWEEP_MS * 10;
     this.#sweepMs = Math.min(MAX_SWEEP_MS, Math.max(MIN_SWEEP_MS, Math.floor(shortest / 10)));
+    this.#plain = (options.proxyProtocol ?? 'off') === 'off' && !options.tls && !(options.limitConcurrency! > 0);
   }
 
   handle(socket: Socket): void {
-    const connection = new Connection(this, socket);
+    if (this.#plain) this.#open(socket, null);
+    else this.#admit(socket);
+  }
+
+  #admit(raw: Socket): void {
+    const mode = this.options.proxyProtocol ?? 'off';
+    if (mode === 'off') { this.#secure(raw, null); return; }
+    if (this.draining) { raw.destroy(); return; }
+    this.#admitting.add(raw);
+    readProxyHeader(raw, mode, this.options.headersTimeoutMs, (result) => {
+      if (!this.#admitting.delete(raw)) return; // destroyed by destroyAll meanwhile
+      if (!result.ok) {
+        if (channels.protocolError.hasSubscribers) {
+          channels.protocolError.publish({ code: result.error.code, status: result.error.status, remote: `${raw.remoteAddress ?? ''}:${raw.remotePort ?? 0}`, detail: result.error.detail });
+        }
+        raw.destroy();
+        this.#settleDrain();
+        return;
+      }
+      if (this.draining) { raw.destroy(); this.#settleDrain(); return; }
+      this.#secure(raw, result.header);
+    });
+  }
+
+  #secure(raw: Socket, header: ProxyHeader | null): void {
+    const tls = this.options.tls;
+    const socket = tls ? startTls(raw, tls) : raw;
+    const limit = this.options.limitConcurrency ?? 0;
+    if (limit > 0 && this.#connections.size >= limit) {
+      rejectOverLimit(socket, this.serializer, this.options.headersTimeoutMs, limit);
+      this.#settleDrain();
+      return;
+    }
+    this.#open(socket, header !== null ? { remote: header.source, local: header.destination } : null);
+  }
+
+  #open(socket: Socket, peer: PeerAddresses | null): void {
+    const connection = new Connection(this, socket, peer);
     this.#connections.add(connection);
     if (this.#sweeper === null) {
       this.#sweeper = setInterval(this.#sweep, this.#sweepMs);
@@ -73,8 +129,13 @@ class ConnectionService implements HttpService, ConnectionHost {
     }
     if (this.#connections.size === 0) {
       if (this.#sweeper !== null) { clearInterval(this.#sweeper); this.#sweeper = null; }
-      this.#drained?.();
+      this.#settleDrain();
     }
+  }
+
+  /** A drain waits for every connection, and for every socket still admitting. */
+  #settleDrain(): void {
+    if (this.#connections.size === 0 && this.#admitting.size === 0) this.#drained?.();
   }
 
   readonly #sweep = (): void => {
@@ -85,6 +146,9 @@ class ConnectionService implements HttpService, ConnectionHost {
   drain(timeoutMs: number): Promise<void> {
     this.draining = true;
     for (const connection of this.#connections) connection.drain();
+    // Nothing was asked on a socket still sending its PROXY header.
+    for (const socket of this.#admitting) socket.destroy();
+    this.#admitting.clear();
     if (this.#connections.size === 0) return Promise.resolve();
     if (this.#draining !== null) return this.#draining;
     return this.#draining = new Promise((resolve) => {
@@ -103,6 +167,8 @@ class ConnectionService implements HttpService, ConnectionHost {
   }
 
   destroyAll(): void {
+    for (const socket of this.#admitting) socket.destroy();
+    this.#admitting.clear();
     for (const connection of this.#connections) connection.socket.destroy();
   }
 

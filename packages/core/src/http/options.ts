@@ -3,6 +3,9 @@
  * are milliseconds (settings speak seconds, as Gunicorn's do).
  */
 import type { Settings } from '../settings/table.js';
+import { ProxyTrust } from '../net/proxy-headers.js';
+import type { ProxyProtocolMode } from '../net/proxy-protocol.js';
+import { tlsContextFor, type TlsContext } from '../net/tls.js';
 
 export interface ParserLimits {
   readonly maxRequestLine: number;
@@ -28,11 +31,22 @@ export interface ProtocolOptions {
   readonly scheme: 'http' | 'https';
   /** Bytes buffered on a socket before the app's body stream is paused. */
   readonly writeHighWaterMark: number;
+  // What happens to a socket before HTTP starts on it (absent = off); see create-service.ts.
+  /** Serve HTTPS: wrap each accepted socket in TLS with this context. */
+  readonly tls?: TlsContext | null;
+  /** Read a PROXY protocol header first. */
+  readonly proxyProtocol?: 'off' | ProxyProtocolMode;
+  /** --proxy-headers on: whose X-Forwarded-* / Forwarded fields to believe (others are removed). null = off. */
+  readonly proxyTrust?: ProxyTrust | null;
+  /** Open connections past which new ones get 503 (0 = no limit). */
+  readonly limitConcurrency?: number;
 }
 
 export const DEFAULT_MAX_CHUNK_LINE = 4096;
 
+/** Throws ERR_TLS_CONFIG (certificate/key) or ERR_SETTING_INVALID (--forwarded-allow-ips). */
 export function protocolOptionsFrom(settings: Readonly<Settings>): ProtocolOptions {
+  const tls = tlsContextFor(settings);
   return {
     limits: {
       maxRequestLine: settings.limitRequestLine,
@@ -47,7 +61,11 @@ export function protocolOptionsFrom(settings: Readonly<Settings>): ProtocolOptio
     requestTimeoutMs: settings.requestTimeout * 1000,
     serverHeader: settings.serverHeader,
     debug: settings.debug,
-    scheme: settings.certfile ? 'https' : 'http',
+    scheme: tls !== null ? 'https' : 'http',
     writeHighWaterMark: 64 * 1024,
+    tls,
+    proxyProtocol: settings.proxyProtocol,
+    proxyTrust: settings.proxyHeaders ? ProxyTrust.parse(settings.forwardedAllowIps) : null,
+    limitConcurrency: settings.limitConcurrency,
   };
 }

@@ -10,3 +10,5 @@ export { RawClient, parseResponses, exchange, type RawResponse, type ParseOption
 export { startServer, testSettings, type TestServer, type TestServerOptions } from './server.js';
 export { collect, type Collector } from './channels.js';
 export { runParitySuite, engineStarter, expectationsFor, KNOWN_DIFFERENCES, type ParityServer, type ParityStarter, type ParityOptions, type ParityExpectations, type KnownDifference } from './parity.js';
+export { makeCertificate, writeCertificate, type Certificate, type CertificateOptions } from './certs.js';
+export { runListenerSuite, httpsGet, type HttpsResult } from './listener-suite.js';
