@@ -102,13 +102,26 @@ function opensslReason(error: NodeJS.ErrnoException): string {
 /**
  * Starts server-side TLS on an accepted socket. Bytes already read from `socket` (and put
  * back with unshift, as the PROXY protocol reader does) are fed to TLS first.
+ *
+ * With --ca-certs, a client whose certificate does not verify is cut off once the handshake
+ * completes. tls.Server does that check in its own connection listener, which a TLSSocket
+ * made outside a server does not get, so it is done here the same way (the handle's
+ * verifyError(), what tls.Server and tls.connect both use); without that method, fail closed.
  */
 export function startTls(socket: Socket, context: TlsContext): tls.TLSSocket {
-  return new tls.TLSSocket(socket, {
+  const secure = new tls.TLSSocket(socket, {
     isServer: true,
     secureContext: context.secureContext,
     ALPNProtocols: ALPN,
     requestCert: context.requestCert,
     rejectUnauthorized: context.requestCert,
   });
+  if (context.requestCert) secure.once('secure', rejectUnverifiedClient);
+  return secure;
+}
+
+function rejectUnverifiedClient(this: tls.TLSSocket): void {
+  const handle = (this as unknown as { _handle?: { verifyError?: () => Error | null } })._handle;
+  const error = typeof handle?.verifyError === 'function' ? handle.verifyError() : new Error('cannot verify the client certificate');
+  if (error) this.destroy();
 }
