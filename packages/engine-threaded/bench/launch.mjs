@@ -1,15 +1,16 @@
-// Starts one Gatehouse engine for a load run: node launch.mjs ENGINE APP PORT [UNITS]
+// Starts one Gatehouse engine for a load run: node launch.mjs ENGINE APP PORT [UNITS] [THREAD_CONCURRENCY]
 // ENGINE is threaded (UNITS app threads) or prefork (UNITS worker processes). No logger is
 // subscribed, so every engine is measured doing the same work. Exits on SIGTERM/SIGINT.
 import { defaultSettings } from '@gatehouse/core';
 
-const [engineName, app, port, units = '2'] = process.argv.slice(2);
+const [engineName, app, port, units = '2', threadConcurrency] = process.argv.slice(2);
 const packages = {
   threaded: '../dist/src/index.js',
   prefork: '../../engine-prefork/dist/src/index.js',
 };
 const { default: Engine } = await import(new URL(packages[engineName], import.meta.url).href);
 const settings = { ...defaultSettings(), bind: [`127.0.0.1:${port}`], threads: Number(units), workers: Number(units), engine: engineName };
+if (threadConcurrency) settings.threadConcurrency = Number(threadConcurrency);
 const engine = new Engine({ settings, app: { kind: 'module', spec: app } });
 await engine.start();
 const stop = () => engine.stop({ graceful: false }).then(() => process.exit(0));

@@ -22,8 +22,10 @@ const UNITS = 2;
 
 const launcher = path.join(here, 'launch.mjs');
 const servers = {
-  'threaded': (app) => [launcher, 'threaded', app],
-  'prefork': (app) => [launcher, 'prefork', app],
+  'threaded': (app, port) => [launcher, 'threaded', app, port, String(UNITS)],
+  // Same engine with more requests in flight per thread than the default 16 (see docs/engines.md).
+  'threaded c64': (app, port) => [launcher, 'threaded', app, port, String(UNITS), '64'],
+  'prefork': (app, port) => [launcher, 'prefork', app, port, String(UNITS)],
 };
 const scenarios = {
   hello: { app: path.join(root, 'examples/hello/app.js'), path: '/', peer: path.join(root, 'benchmarks/peers/node-http-hello.mjs') },
@@ -79,7 +81,7 @@ function wrk(url, seconds, connections) {
 async function measure(kind, scenario) {
   const port = await freePort();
   const { app, path: urlPath, peer } = scenarios[scenario];
-  const argv = kind === 'node:http' ? [peer] : [...servers[kind](app), String(port), String(UNITS)];
+  const argv = kind === 'node:http' ? [peer] : servers[kind](app, String(port));
   const child = spawn(process.execPath, argv, { env: { ...process.env, PORT: String(port), HOST: '127.0.0.1' }, stdio: ['ignore', 'ignore', 'inherit'] });
   const url = `http://127.0.0.1:${port}${urlPath}`;
   try {
@@ -96,7 +98,7 @@ async function measure(kind, scenario) {
   }
 }
 
-const kinds = ['threaded', 'prefork', 'node:http'];
+const kinds = ['threaded', 'threaded c64', 'prefork', 'node:http'];
 const results = {};
 for (let round = 1; round <= ROUNDS; round++) {
   for (const scenario of Object.keys(scenarios)) {
