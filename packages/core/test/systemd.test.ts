@@ -19,7 +19,7 @@ import http from 'node:http';
 import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
-import { PREFORK_ENGINE, SERVE_BIN, cleanEnv, requireBuilt } from './kit/serve-bin.js';
+import { PREFORK_ENGINE, SERVE_BIN, cleanEnv, requireBuilt, spawnServe } from './kit/serve-bin.js';
 
 const APP = `export default () => ({ status: 200, headers: [['content-type', 'application/json']],
   body: JSON.stringify({ master: process.ppid, listenFds: process.env.LISTEN_FDS ?? null }) });
@@ -161,5 +161,54 @@ describe('systemd socket activation (emulated): restart under load', { timeout: 
 
     process.kill(second, 'SIGTERM');
     await until('the second server to exit', () => gone(second));
+  });
+});
+
+/**
+ * What a supervisor's stop timeout (systemd TimeoutStopSec, Kubernetes
+ * terminationGracePeriodSeconds) must be longer than: after SIGTERM, serve finishes requests
+ * in flight, cuts those that outlive --graceful-timeout, and exits 0 within it.
+ */
+const SLOW_APP = `import fs from 'node:fs';
+export default async (request) => {
+  fs.writeFileSync(request.path.slice(1) + '-started', '');
+  await new Promise((resolve) => setTimeout(resolve, request.path === '/slow' ? 60_000 : 500));
+  return { status: 200, body: request.path };
+};
+`;
+
+describe('SIGTERM and --graceful-timeout (what stop timeouts rely on)', { timeout: 60_000 }, () => {
+  it('finishes a short request in flight, cuts one that outlives --graceful-timeout, exits 0 within it', async (t) => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'gatehouse-term-'));
+    t.after(() => fs.rmSync(dir, { recursive: true, force: true }));
+    fs.writeFileSync(path.join(dir, 'app.mjs'), SLOW_APP);
+    const graceful = 2;
+    const serve = spawnServe(['app.mjs', '--engine', PREFORK_ENGINE, '--workers', '1', '--bind', '127.0.0.1:0', '--graceful-timeout', String(graceful)], { cwd: dir });
+    t.after(() => serve.dispose());
+    const port = Number(new URL((await serve.ready).addresses[0]!).port);
+    const outcome = (urlPath: string) => new Promise<string>((resolve) => {
+      const request = http.get({ host: '127.0.0.1', port, path: urlPath, agent: false }, (response) => {
+        let body = '';
+        response.on('data', (chunk) => { body += chunk; });
+        response.on('end', () => resolve(`${response.statusCode} ${body}`));
+        response.on('error', (error) => resolve(`cut: ${error.message}`));
+      });
+      request.on('error', (error) => resolve(`cut: ${error.message}`));
+    });
+    const slow = outcome('/slow');
+    const fast = outcome('/fast');
+    const deadline = Date.now() + 10_000;
+    while (!(fs.existsSync(path.join(dir, 'slow-started')) && fs.existsSync(path.join(dir, 'fast-started')))) {
+      if (Date.now() > deadline) throw new Error('the requests never reached the app');
+      await new Promise((resolve) => setTimeout(resolve, 20));
+    }
+    const termAt = Date.now();
+    serve.child.kill('SIGTERM');
+    assert.equal(await fast, '200 /fast');
+    assert.match(await slow, /^cut: /);
+    assert.deepEqual(await serve.exited, { code: 0, signal: null });
+    const took = Date.now() - termAt;
+    t.diagnostic(`exited ${took} ms after SIGTERM with --graceful-timeout ${graceful}`);
+    assert.ok(took < (graceful + 5) * 1000, `exited within --graceful-timeout (and a margin for a busy machine): ${took} ms`);
   });
 });
