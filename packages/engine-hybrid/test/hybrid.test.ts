@@ -65,7 +65,9 @@ describe('hybrid engine', { timeout: 60_000 }, () => {
   });
 
   it('replaces a stuck app thread inside its process: 504 for its request, the other thread answers meanwhile, the process lives', async (t) => {
-    const { engine, url } = await start(t, { workers: 1, threads: 2, timeout: 1, requestTimeout: 1 });
+    // The request deadline (1 s) comes before the thread's liveness bound (2 s), so the stuck
+    // request is answered 504 by its deadline, and the thread is replaced after.
+    const { engine, url } = await start(t, { workers: 1, threads: 2, timeout: 2, requestTimeout: 1 });
     await until(() => engine.stats().units[0]?.children?.length === 2, 'the process to report its threads');
     const pid = engine.stats().units[0]!.pid!;
     const before = new Set(engine.stats().units[0]!.children!.map((c) => c.threadId));
@@ -98,16 +100,6 @@ describe('hybrid engine', { timeout: 60_000 }, () => {
     assert.ok(answers.every((a) => a.pid !== victim));
   });
 });
-
-/**
- * Core's graceful drain (HttpService.drain, connection.ts) closes a connection that is idle at
- * that moment, and a connection accepted a moment before the listener closed is idle until its
- * first bytes arrive: a request crossing that close fails. It costs a few requests per reload
- * under every engine whose reload drains connections (prefork, hybrid, single); with drain
- * leaving idle connections to their keep-alive deadline, 3 runs of this test out of 3 had
- * zero failures. Remove the todo when core's drain is fixed.
- */
-const DRAIN_RACE = 'core\'s drain closes idle and just-accepted connections at once; see the comment above';
 
 describe('serve --engine hybrid (the real bin)', { timeout: 90_000 }, () => {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'gatehouse-hybrid-hup-'));
@@ -169,7 +161,7 @@ describe('serve --engine hybrid (the real bin)', { timeout: 90_000 }, () => {
     assert.equal(exitCode, 0, stderr);
   });
 
-  it('HUP under load fails no request', { todo: DRAIN_RACE }, () => {
+  it('HUP under load fails no request', () => {
     assert.deepEqual(failures, [], `failed requests out of ${total}`);
   });
 });
