@@ -17,6 +17,7 @@ const AREA_TITLES = {
   app: 'Loading and running the application',
   settings: 'Settings, flags, config files',
   engine: 'Engines, listeners, workers and threads',
+  bench: '`serve bench`: usage errors (never answer a request)',
 };
 const NOT_AREAS = new Set(['catalogue.js', 'error.js', 'index.js']);
 

@@ -7,7 +7,6 @@ export { benchMain, parseBenchArgv, benchUsage } from './main.js';
 export { benchCommandSpec, DEFAULTS, ENGINE_NAMES, PEER_NAMES, type BenchOptions, type BenchProgress, type FlagSpec, type BenchEngine, type BenchPeer } from './options.js';
 export { planBench, type BenchPlan, type Target } from './plan.js';
 export { SCENARIO_NAMES, builtInScenario, type Scenario, type ScenarioName } from './scenarios.js';
-export { BenchError, BENCH_ERRORS, isBenchError, type BenchErrorCode } from './errors.js';
 export { renderSvg } from './report/svg.js';
 export { renderMarkdown, markdownTable } from './report/markdown.js';
 export { terminalTable } from './report/table.js';

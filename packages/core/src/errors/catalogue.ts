@@ -7,6 +7,7 @@ import { HTTP_ERRORS } from './http.js';
 import { APP_ERRORS } from './app.js';
 import { SETTINGS_ERRORS } from './settings.js';
 import { ENGINE_ERRORS } from './engine.js';
+import { BENCH_ERRORS } from './bench.js';
 
 export interface CatalogueEntry {
   /** HTTP status when this error answers a request; 500 for errors that never do. */
@@ -21,6 +22,7 @@ export const CATALOGUE = {
   ...APP_ERRORS,
   ...SETTINGS_ERRORS,
   ...ENGINE_ERRORS,
+  ...BENCH_ERRORS,
 } as const satisfies Record<string, CatalogueEntry>;
 
 export type ErrorCode = keyof typeof CATALOGUE;

@@ -1,0 +1,14 @@
+import type { CatalogueEntry } from './catalogue.js';
+
+/** `serve bench`: usage problems that stop it before it measures anything. */
+export const BENCH_ERRORS = {
+  ERR_BENCH_USAGE: { status: 500, message: 'Invalid bench option', hint: 'Run `serve bench --help` for the options.' },
+  ERR_BENCH_SCENARIO_UNKNOWN: { status: 500, message: 'Unknown scenario', hint: 'Use one of: hello, cpu, io, upload, stream, mixed; or --path/--method/--body-file for your own request.' },
+  ERR_BENCH_ENGINE_UNKNOWN: { status: 500, message: 'Unknown engine', hint: 'Use prefork, threaded, hybrid or single (comma-separated).' },
+  ERR_BENCH_PEER_UNKNOWN: { status: 500, message: 'Unknown peer', hint: 'Use node-http or node-cluster (comma-separated).' },
+  ERR_BENCH_PORT_IN_USE: { status: 500, message: 'Port is in use', hint: 'Stop the process that holds it, or leave out --port so free ports are picked.' },
+  ERR_BENCH_WRK_MISSING: { status: 500, message: 'wrk is not on PATH', hint: 'Install wrk (apt-get install wrk, brew install wrk) or use --loadgen autocannon.' },
+  ERR_BENCH_APP_MISSING: { status: 500, message: 'App file not found', hint: 'Pass the path of an app module, e.g. examples/hello/app.js.' },
+  ERR_BENCH_BODY_FILE: { status: 500, message: 'Cannot read --body-file', hint: 'Pass a readable file whose bytes are the request body.' },
+  ERR_BENCH_NOTHING_RAN: { status: 500, message: 'No engine or peer could be measured', hint: 'See the start-up errors above; fix the app or pick other engines.' },
+} as const satisfies Record<string, CatalogueEntry>;
