@@ -1,34 +1,19 @@
-// examples/node (an Express app, unchanged) over real HTTP, under every engine whose package
-// is built: single always; threaded, prefork and hybrid when their dist exists (skipped with
-// the reason otherwise). Every route of the app is exercised, res.sendFile's conditional and
-// range requests included.
+// examples/node (an Express app, unchanged) over real HTTP, under every engine (single,
+// threaded, prefork, hybrid). Every route of the app is exercised, res.sendFile's conditional
+// and range requests included.
 import { describe, it, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import http from 'node:http';
 import { fileURLToPath } from 'node:url';
-import { SingleEngine, defaultSettings } from '../../packages/core/dist/src/index.js';
+import { defaultSettings } from '../../packages/core/dist/src/index.js';
+import { ENGINES } from './engines.mjs';
 
 const APP = fileURLToPath(new URL('../node/app.js', import.meta.url));
 const FILE = fs.readFileSync(new URL('../node/public/hello.txt', import.meta.url), 'utf8');
 
-/** [name, Engine class or the reason it is unavailable] for each engine. */
-async function engines() {
-  const found = [['single', SingleEngine]];
-  for (const [name, entry] of [['threaded', 'engine-threaded'], ['prefork', 'engine-prefork'], ['hybrid', 'engine-hybrid']]) {
-    try {
-      const mod = await import(`../../packages/${entry}/dist/src/index.js`);
-      const Engine = typeof mod.default === 'function' ? mod.default : Object.values(mod).find((v) => typeof v === 'function' && /Engine$/.test(v.name));
-      found.push([name, Engine ?? `packages/${entry} exports no engine class`]);
-    } catch (error) {
-      found.push([name, `packages/${entry} is not built or does not load (${error.code ?? error.message})`]);
-    }
-  }
-  return found;
-}
-
-for (const [name, Engine] of await engines()) {
-  describe(`examples/node (Express) under the ${name} engine`, { timeout: 30_000, skip: typeof Engine === 'string' ? Engine : false }, () => {
+for (const [name, Engine] of ENGINES) {
+  describe(`examples/node (Express) under the ${name} engine`, { timeout: 30_000 }, () => {
     let engine;
     let base;
     before(async () => {

@@ -205,7 +205,7 @@ describe('metrics from worker processes', { timeout: 60_000 }, () => {
     const serve = new ServeProcess(['app.js', '--engine', 'prefork', '--workers', '2', '--bind', '127.0.0.1:0', '--metrics-bind', '127.0.0.1:0', '--timeout', '2'], { cwd: dir });
     t.after(() => serve.dispose());
     const ready = await serve.ready;
-    if (ready.engine !== 'prefork') { t.skip('@gatehouse/engine-prefork is not installed yet (the CLI stood in the single engine)'); return; }
+    assert.equal(ready.engine, 'prefork');
     const requests = 20;
     for (let i = 0; i < requests; i++) await (await fetch(`${ready.addresses[0]}/${i}`, { headers: { connection: 'close' } })).text();
     await (await fetch(`${ready.addresses[0]}/missing`)).text();

@@ -11,7 +11,6 @@ import { fileURLToPath } from 'node:url';
 import { loadApp, createRequest, GatehouseError, SingleEngine, defaultSettings, type GatewayRequest, type LoadOptions, type LoadedApp } from '../src/index.js';
 import { detectInterface } from '../src/app/detect.js';
 import { parseAppSpec } from '../src/app/spec.js';
-import { adaptFetchHandler } from '../src/gateway/adapters/fetch.js';
 
 const FIXTURES = fileURLToPath(new URL('../../test/fixtures/apps/', import.meta.url));
 
@@ -34,11 +33,6 @@ async function rejectsWith(promise: Promise<unknown>, code: string, ...patterns:
   for (const pattern of patterns) assert.match(error.message, pattern);
   return error;
 }
-
-/** The fetch/node adapters are another module; until they exist the stub throws. */
-const adaptersMissing = (() => {
-  try { adaptFetchHandler({ fetch: () => new Response('') }); return false; } catch { return 'fetch/node adapters not written yet'; }
-})();
 
 describe('app specifiers', { timeout: 10_000 }, () => {
   it('parses path, path:name, path:a.b and path:factory()', () => {
@@ -125,7 +119,7 @@ describe('lifecycle hooks', { timeout: 10_000 }, () => {
     assert.equal(loaded.shutdown, undefined);
   });
 
-  it('takes hooks from a default-exported fetch handler object', { skip: adaptersMissing }, async () => {
+  it('takes hooks from a default-exported fetch handler object', async () => {
     const loaded = await load('fetch-object.js');
     assert.equal(loaded.interface, 'fetch');
     (globalThis as { __fetchHooks?: string[] }).__fetchHooks = [];
@@ -182,10 +176,10 @@ describe('interface detection', { timeout: 10_000 }, () => {
   it('a class, a string, null or a plain object is none of them', () => {
     for (const value of [class App {}, 'app', null, undefined, { handle() {} }, 42]) assert.equal(detectInterface({ value, where }, 'auto'), null);
   });
-  it('loads an Express-shaped export through the node adapter', { skip: adaptersMissing }, async () => {
+  it('loads an Express-shaped export through the node adapter', async () => {
     assert.equal((await load('express-like.js')).interface, 'node');
   });
-  it('loads a fetch handler object through the fetch adapter', { skip: adaptersMissing }, async () => {
+  it('loads a fetch handler object through the fetch adapter', async () => {
     assert.equal((await load('fetch-object.js')).interface, 'fetch');
   });
   it('--interface gateway refuses a fetch handler object and says what it wanted', async () => {
