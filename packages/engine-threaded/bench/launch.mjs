@@ -7,9 +7,10 @@ const [engineName, app, port, units = '2', threadConcurrency] = process.argv.sli
 const packages = {
   threaded: '../dist/src/index.js',
   prefork: '../../engine-prefork/dist/src/index.js',
+  'threaded-base': '../.ab-base/dist/src/index.js',
 };
 const { default: Engine } = await import(new URL(packages[engineName], import.meta.url).href);
-const settings = { ...defaultSettings(), bind: [`127.0.0.1:${port}`], threads: Number(units), workers: Number(units), engine: engineName };
+const settings = { ...defaultSettings(), bind: [`127.0.0.1:${port}`], threads: Number(units), workers: Number(units), engine: engineName.replace(/-base$/, '') };
 if (threadConcurrency) settings.threadConcurrency = Number(threadConcurrency);
 const engine = new Engine({ settings, app: { kind: 'module', spec: app } });
 await engine.start();

@@ -4,6 +4,7 @@
 // Reports requests/s medians, ratios, and the total RSS of each server's process tree
 // sampled under load. Needs wrk (apt-get install -y wrk); tests never do.
 //   node packages/engine-threaded/bench/load.mjs [--rounds 3] [--duration 8] [--connections 64] [--cpu-connections 16]
+//     [--scenarios hello,cpu] [--kinds threaded,prefork,node:http]   (subsets, for quick A/B runs)
 import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import net from 'node:net';
@@ -14,6 +15,7 @@ const here = path.dirname(fileURLToPath(import.meta.url));
 const root = path.resolve(here, '../../..');
 const args = process.argv.slice(2);
 const option = (name, fallback) => (args.includes(`--${name}`) ? Number(args[args.indexOf(`--${name}`) + 1]) : fallback);
+const list = (name, fallback) => (args.includes(`--${name}`) ? args[args.indexOf(`--${name}`) + 1].split(',') : fallback);
 const ROUNDS = option('rounds', 3);
 const DURATION = option('duration', 8);
 /** Connections per scenario: enough to keep every unit busy; cpu needs few (each request is milliseconds of work). */
@@ -26,7 +28,16 @@ const servers = {
   // Same engine with more requests in flight per thread than the default 16 (see docs/engines.md).
   'threaded c64': (app, port) => [launcher, 'threaded', app, port, String(UNITS), '64'],
   'prefork': (app, port) => [launcher, 'prefork', app, port, String(UNITS)],
+  // A/B against an earlier build: a copy of dist/ in packages/engine-threaded/.ab-base/ (not committed).
+  'threaded base': (app, port) => [launcher, 'threaded-base', app, port, String(UNITS)],
 };
+/** A kind from the table, or "threaded cN" / "threaded base cN": that build with --thread-concurrency N. */
+function serverArgv(kind, app, port) {
+  if (servers[kind]) return servers[kind](app, port);
+  const match = /^(threaded|threaded base) c(\d+)$/.exec(kind);
+  if (!match) throw new Error(`unknown server kind ${kind}`);
+  return [launcher, match[1] === 'threaded' ? 'threaded' : 'threaded-base', app, port, String(UNITS), match[2]];
+}
 const scenarios = {
   hello: { app: path.join(root, 'examples/hello/app.js'), path: '/', peer: path.join(root, 'benchmarks/peers/node-http-hello.mjs') },
   cpu: { app: path.join(root, 'examples/cpu/app.js'), path: '/cpu', peer: path.join(root, 'benchmarks/peers/node-http-cpu.mjs') },
@@ -81,7 +92,7 @@ function wrk(url, seconds, connections) {
 async function measure(kind, scenario) {
   const port = await freePort();
   const { app, path: urlPath, peer } = scenarios[scenario];
-  const argv = kind === 'node:http' ? [peer] : servers[kind](app, String(port));
+  const argv = kind === 'node:http' ? [peer] : serverArgv(kind, app, String(port));
   const child = spawn(process.execPath, argv, { env: { ...process.env, PORT: String(port), HOST: '127.0.0.1' }, stdio: ['ignore', 'ignore', 'inherit'] });
   const url = `http://127.0.0.1:${port}${urlPath}`;
   try {
@@ -98,10 +109,11 @@ async function measure(kind, scenario) {
   }
 }
 
-const kinds = ['threaded', 'threaded c64', 'prefork', 'node:http'];
+const kinds = list('kinds', ['threaded', 'threaded c64', 'prefork', 'node:http']);
+const scenarioNames = list('scenarios', Object.keys(scenarios));
 const results = {};
 for (let round = 1; round <= ROUNDS; round++) {
-  for (const scenario of Object.keys(scenarios)) {
+  for (const scenario of scenarioNames) {
     for (const kind of kinds) {
       const r = await measure(kind, scenario);
       (results[`${scenario}/${kind}`] ??= []).push(r);
@@ -111,12 +123,12 @@ for (let round = 1; round <= ROUNDS; round++) {
 }
 const median = (xs) => { const s = [...xs].sort((a, b) => a - b); return s[Math.floor(s.length / 2)]; };
 const rows = [];
-for (const scenario of Object.keys(scenarios)) {
+for (const scenario of scenarioNames) {
   const med = Object.fromEntries(kinds.map((k) => [k, { rps: median(results[`${scenario}/${k}`].map((r) => r.rps)), rss: median(results[`${scenario}/${k}`].map((r) => r.rss)) }]));
   for (const kind of kinds) {
     rows.push({
       scenario, server: kind, 'req/s (median)': Math.round(med[kind].rps), 'RSS MiB (median)': Math.round(med[kind].rss / 2 ** 20),
-      'threaded / this (req/s)': (med.threaded.rps / med[kind].rps).toFixed(2), 'threaded / this (RSS)': (med.threaded.rss / med[kind].rss).toFixed(2),
+      [`${kinds[0]} / this (req/s)`]: (med[kinds[0]].rps / med[kind].rps).toFixed(2), [`${kinds[0]} / this (RSS)`]: (med[kinds[0]].rss / med[kind].rss).toFixed(2),
     });
   }
 }

@@ -7,7 +7,7 @@
  */
 import { Worker, type ResourceLimits } from 'node:worker_threads';
 import { GatehouseError, type UnitState } from '@gatehouse/core';
-import type { FromThread, ThreadData, ToThread } from './messages.js';
+import { BEAT, BOOT_FAILED, READY, SHUTDOWN, STOPPED, type FromThread, type ThreadData, type ToThread } from './messages.js';
 import type { Exchange, ExchangeHost } from './exchange.js';
 import { deserializeError } from './wire-errors.js';
 import { Outbox, unbatch } from './outbox.js';
@@ -104,7 +104,7 @@ export class AppThread implements ExchangeHost {
     this.#exitReason ??= reason;
     if (this.state === 'stopped' || this.#shutdownTimer) return;
     if (this.state === 'booting') { this.kill(reason); return; }
-    this.#outbox.send({ t: 'shutdown' });
+    this.#outbox.send([SHUTDOWN]);
     this.#shutdownTimer = setTimeout(() => this.kill(reason), Math.max(0, timeoutMs));
     this.#shutdownTimer.unref();
   }
@@ -118,28 +118,26 @@ export class AppThread implements ExchangeHost {
   }
 
   #onMessage(message: FromThread): void {
-    switch (message.t) {
-      case 'beat':
+    switch (message[0]) {
+      case BEAT:
         this.lastBeat = Date.now();
-        this.heapUsed = message.heapUsed;
+        this.heapUsed = message[1];
         return;
-      case 'ready':
+      case READY:
         this.state = 'ready';
         this.lastBeat = Date.now();
         this.#readyResolve();
         this.#events.ready(this);
         return;
-      case 'boot-failed':
-        this.#bootError = deserializeError(message.error);
+      case BOOT_FAILED:
+        this.#bootError = deserializeError(message[1]);
         this.kill('boot-failed');
         return;
-      case 'stopped':
+      case STOPPED:
         this.kill(this.#exitReason ?? 'stop');
         return;
-      default: {
-        const exchange = this.exchanges.get(message.id);
-        exchange?.onMessage(message);
-      }
+      default:
+        this.exchanges.get(message[1])?.onMessage(message);
     }
   }
 

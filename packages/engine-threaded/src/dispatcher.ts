@@ -1,12 +1,17 @@
 /*
- * MAIN THREAD. The Dispatcher core's protocol layer calls for each request: it sends the
- * request to the least-loaded app thread with a free slot, or queues it (FIFO) when every
+ * MAIN THREAD. The Dispatcher core's protocol layer calls for each request: it reads the
+ * request's body ahead (read-ahead.ts: a slow body must not hold a thread's slot), then sends
+ * the request to the least-loaded app thread with a free slot, or queues it (FIFO) when every
  * thread is at its --thread-concurrency bound. Past --max-queue a request is answered 503 with
  * Retry-After at once (cheaper for everyone than a long wait). When the queue grows past a
  * threshold a warning is published, as Waitress logs "Task queue depth is N".
+ *
+ * Requests still in progress WATCH_DELAY_MS after they arrived start watching request.signal
+ * (one timer per dispatcher, not one listener per request; see exchange.ts).
  */
 import { channels, GatehouseError, type Dispatcher, type GatewayRequest, type GatewayResponse } from '@gatehouse/core';
-import { Exchange } from './exchange.js';
+import { Exchange, type ExchangeOwner } from './exchange.js';
+import { ReadAheadBudget, wantsReadAhead } from './read-ahead.js';
 import type { ThreadPool } from './pool.js';
 import { engineResponse } from './wire-errors.js';
 
@@ -23,6 +28,8 @@ export interface ThreadPoolDispatcherOptions {
 const RETRY_AFTER_SECONDS = 1;
 /** At most one queue warning per this interval while the queue stays deep. */
 const WARN_INTERVAL_MS = 5000;
+/** How long a request runs before the client going away is watched for (the most it can go unnoticed). */
+const WATCH_DELAY_MS = 50;
 
 export class ThreadPoolDispatcher implements Dispatcher {
   readonly #pool: ThreadPool;
@@ -36,11 +43,20 @@ export class ThreadPoolDispatcher implements Dispatcher {
   #closed = false;
   #lastWarning = 0;
   #rejected = 0;
+  readonly #owner: ExchangeOwner;
+  /** Exchanges that arrived since the last watch pass. */
+  #unwatched: Exchange[] = [];
+  #watchTimer: NodeJS.Timeout | null = null;
 
   constructor(pool: ThreadPool, options: ThreadPoolDispatcherOptions) {
     this.#pool = pool;
     this.#options = options;
     this.#warnDepth = options.queueWarnDepth ?? Math.max(1, Math.floor(options.maxQueue / 8));
+    this.#owner = {
+      requestTimeoutMs: options.requestTimeoutMs,
+      budget: new ReadAheadBudget(),
+      leaveQueue: () => { this.#queued--; },
+    };
     pool.onCapacity = () => this.#serveQueue();
   }
 
@@ -55,33 +71,66 @@ export class ThreadPoolDispatcher implements Dispatcher {
 
   dispatch(request: GatewayRequest): Promise<GatewayResponse> {
     return new Promise<GatewayResponse>((resolve, reject) => {
-      const exchange = new Exchange(this.#nextId++, request, resolve, reject, {
-        requestTimeoutMs: this.#options.requestTimeoutMs,
-        leaveQueue: () => { this.#queued--; },
-      });
+      const exchange = new Exchange(this.#nextId++, request, resolve, reject, this.#owner);
       if (this.#closed) {
         exchange.refuse(engineResponse(new GatehouseError('ERR_HTTP_SERVICE_UNAVAILABLE', 'the server is stopping'), RETRY_AFTER_SECONDS));
         return;
       }
-      if (this.#queued === 0) {
-        const thread = this.#pool.pick();
-        if (thread) { this.#pool.run(thread, exchange); return; }
-      }
-      if (this.#queued >= this.#options.maxQueue) {
-        this.#rejected++;
-        exchange.refuse(engineResponse(new GatehouseError('ERR_HTTP_SERVICE_UNAVAILABLE', `${this.#queued} requests already queued (--max-queue ${this.#options.maxQueue})`), RETRY_AFTER_SECONDS));
-        this.#warn('queue-full', `Task queue full (${this.#queued}): answering 503`);
-        return;
-      }
-      this.#queue.push(exchange);
-      this.#queued++;
-      if (this.#queued >= this.#warnDepth) this.#warn('queue-depth', `Task queue depth is ${this.#queued}`);
+      this.#watchSoon(exchange);
+      if (wantsReadAhead(request) && this.#owner.budget.available > 0) void this.#readAhead(exchange);
+      else this.#admit(exchange);
     });
   }
+
+  /** Bytes of request bodies held by read-ahead, free to hold (negative: over budget). */
+  get readAheadAvailable(): number {
+    return this.#owner.budget.available;
+  }
+
+  async #readAhead(exchange: Exchange): Promise<void> {
+    if (!(await exchange.readAhead())) return;
+    if (this.#closed) exchange.refuse(engineResponse(new GatehouseError('ERR_HTTP_SERVICE_UNAVAILABLE', 'the server is stopping'), RETRY_AFTER_SECONDS));
+    else this.#admit(exchange);
+  }
+
+  /** Runs the exchange on a thread with a free slot, or queues it, or answers 503 past --max-queue. */
+  #admit(exchange: Exchange): void {
+    exchange.state = 'queued';
+    if (this.#queued === 0) {
+      const thread = this.#pool.pick();
+      if (thread) { this.#pool.run(thread, exchange); return; }
+    }
+    if (this.#queued >= this.#options.maxQueue) {
+      this.#rejected++;
+      exchange.refuse(engineResponse(new GatehouseError('ERR_HTTP_SERVICE_UNAVAILABLE', `${this.#queued} requests already queued (--max-queue ${this.#options.maxQueue})`), RETRY_AFTER_SECONDS));
+      this.#warn('queue-full', `Task queue full (${this.#queued}): answering 503`);
+      return;
+    }
+    this.#queue.push(exchange);
+    this.#queued++;
+    if (this.#queued >= this.#warnDepth) this.#warn('queue-depth', `Task queue depth is ${this.#queued}`);
+  }
+
+  #watchSoon(exchange: Exchange): void {
+    this.#unwatched.push(exchange);
+    if (this.#watchTimer === null) {
+      this.#watchTimer = setTimeout(this.#watchAll, WATCH_DELAY_MS);
+      this.#watchTimer.unref();
+    }
+  }
+
+  readonly #watchAll = (): void => {
+    this.#watchTimer = null;
+    const exchanges = this.#unwatched;
+    this.#unwatched = [];
+    for (const exchange of exchanges) exchange.watch();
+  };
 
   /** Answers every queued request 503 and refuses new ones (the server is stopping). */
   close(): void {
     this.#closed = true;
+    if (this.#watchTimer !== null) { clearTimeout(this.#watchTimer); this.#watchTimer = null; }
+    this.#watchAll();
     for (let exchange = this.#shift(); exchange; exchange = this.#shift()) {
       exchange.refuse(engineResponse(new GatehouseError('ERR_HTTP_SERVICE_UNAVAILABLE', 'the server is stopping'), RETRY_AFTER_SECONDS));
     }

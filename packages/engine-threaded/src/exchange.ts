@@ -1,13 +1,22 @@
 /*
- * MAIN THREAD. One request's life on the main side: queued, then running on an app thread,
- * then answered (the dispatch promise settled) and released (the thread no longer holds a
- * concurrency slot for it). The two ends are separate on purpose: a request answered 504 at
- * its deadline still occupies its thread until the thread confirms it let go (`done`), so a
- * thread's in-flight count is the truth about its load. A thread that never confirms is
- * stuck, and the heartbeat check deals with it.
+ * MAIN THREAD. One request's life on the main side: its body read ahead (read-ahead.ts),
+ * queued, then running on an app thread, then answered (the dispatch promise settled) and
+ * released (the thread no longer holds a concurrency slot for it). The two ends are separate
+ * on purpose: a request answered 504 at its deadline still occupies its thread until the thread
+ * confirms it let go (DONE), so a thread's in-flight count is the truth about its load. A
+ * thread that never confirms is stuck, and the heartbeat check deals with it.
+ *
+ * The client going away is learnt from request.signal, but only for requests still in
+ * progress a moment after they arrived (`watch()`, called by the dispatcher): creating an
+ * AbortSignal and its listener costs more than the rest of a small request's crossing, and
+ * most requests are over before anyone could abort them.
  */
-import { HeaderList, GatehouseError, type GatewayRequest, type GatewayResponse, type RequestHead } from '@gatehouse/core';
-import { wireBytes, type FromThread, type ToThread } from './messages.js';
+import { HeaderList, GatehouseError, type GatewayRequest, type GatewayResponse } from '@gatehouse/core';
+import {
+  ABORT, ACK, BODY, BODY_CANCEL, BODY_END, BODY_ERROR, CHUNK, DONE, END, ERROR, PULL, REQUEST, RESPONSE, RESPONSE_STREAM,
+  wireBytes, type FromThread, type ToThread,
+} from './messages.js';
+import { READ_AHEAD_LIMIT, joinChunks, type ReadAheadBudget } from './read-ahead.js';
 import { ResponseStream } from './response-stream.js';
 import { deserializeError, engineResponse, serializeError } from './wire-errors.js';
 
@@ -17,31 +26,40 @@ export interface ExchangeHost {
   release(exchange: Exchange): void;
 }
 
-export type ExchangeState = 'queued' | 'running' | 'finished';
-
-export interface ExchangeOptions {
-  /** 0 = no deadline. Counted from arrival, so queueing time counts. */
+/** What an exchange needs from its dispatcher (one object per dispatcher, not per request). */
+export interface ExchangeOwner {
+  /** 0 = no deadline. Counted from arrival, so reading ahead and queueing count. */
   readonly requestTimeoutMs: number;
-  /** Called when a queued exchange gives up its place (deadline, client gone). */
-  readonly leaveQueue: (exchange: Exchange) => void;
+  readonly budget: ReadAheadBudget;
+  /** A queued exchange gave up its place (deadline, client gone). */
+  leaveQueue(exchange: Exchange): void;
 }
+
+export type ExchangeState = 'reading' | 'queued' | 'running' | 'finished';
+
+/** Stands in for the listener's removal once it is removed (so `watch()` does not watch again). */
+const UNWATCHED = (): void => {};
 
 export class Exchange {
   readonly id: number;
   readonly request: GatewayRequest;
   readonly arrivedAt = Date.now();
   state: ExchangeState = 'queued';
+  readonly #owner: ExchangeOwner;
   #host: ExchangeHost | null = null;
   #resolve: (response: GatewayResponse) => void;
   #reject: (error: unknown) => void;
   #answered = false;
   #released = false;
   #abortSent = false;
+  #unwatch: (() => void) | null = null;
   #stream: ResponseStream | null = null;
   #timer: NodeJS.Timeout | null = null;
-  readonly #options: ExchangeOptions;
-  readonly #onSignal = () => this.#clientGone();
-  // Request-body pump state.
+  // Request body: read ahead whole (`#inline`), or its first bytes (`#prefix`) then pumped.
+  #inline: Uint8Array | null = null;
+  #prefix: Uint8Array[] | null = null;
+  /** Read-ahead bytes counted against the budget until they leave for the thread. */
+  #held = 0;
   #credit = 0;
   #pumping = false;
   /** No more reads: the thread finished or cancelled the body. */
@@ -50,14 +68,13 @@ export class Exchange {
   #bodyEnded = false;
   #bodyIterator: AsyncIterator<Uint8Array> | null = null;
 
-  constructor(id: number, request: GatewayRequest, resolve: (response: GatewayResponse) => void, reject: (error: unknown) => void, options: ExchangeOptions) {
+  constructor(id: number, request: GatewayRequest, resolve: (response: GatewayResponse) => void, reject: (error: unknown) => void, owner: ExchangeOwner) {
     this.id = id;
     this.request = request;
     this.#resolve = resolve;
     this.#reject = reject;
-    this.#options = options;
-    if (options.requestTimeoutMs > 0) this.#timer = setTimeout(() => this.#deadline(), options.requestTimeoutMs);
-    request.signal.addEventListener('abort', this.#onSignal, { once: true });
+    this.#owner = owner;
+    if (owner.requestTimeoutMs > 0) this.#timer = setTimeout(() => this.#deadline(), owner.requestTimeoutMs);
   }
 
   get answered(): boolean {
@@ -66,14 +83,77 @@ export class Exchange {
 
   /** True once the request has outlived its deadline (decides 504 over 503 when its thread dies). */
   get pastDeadline(): boolean {
-    return this.#options.requestTimeoutMs > 0 && Date.now() - this.arrivedAt >= this.#options.requestTimeoutMs;
+    return this.#owner.requestTimeoutMs > 0 && Date.now() - this.arrivedAt >= this.#owner.requestTimeoutMs;
+  }
+
+  /** MAIN THREAD: from now on, the client going away (request.signal) ends this exchange. */
+  watch(): void {
+    if (this.state === 'finished' || this.#unwatch !== null) return;
+    const signal = this.request.signal;
+    if (signal.aborted) { this.#clientGone(); return; }
+    const onAbort = (): void => this.#clientGone();
+    signal.addEventListener('abort', onAbort, { once: true });
+    this.#unwatch = () => signal.removeEventListener('abort', onAbort);
+  }
+
+  /**
+   * MAIN THREAD: reads the body ahead, up to READ_AHEAD_LIMIT or while the budget lasts.
+   * Resolves true when the exchange should go on to a thread, false when it is over already
+   * (the body failed, the deadline passed, the client left).
+   */
+  async readAhead(): Promise<boolean> {
+    this.state = 'reading';
+    const budget = this.#owner.budget;
+    const iterator = this.#bodyIterator = this.request.body[Symbol.asyncIterator]();
+    const chunks: Uint8Array[] = [];
+    let total = 0;
+    this.#pumping = true; // a pending read: #closeBody leaves the iterator to this loop
+    try {
+      while (total < READ_AHEAD_LIMIT) {
+        const step = await iterator.next();
+        if (this.state !== 'reading') return false;
+        if (step.done) {
+          this.#bodyEnded = true;
+          this.#inline = joinChunks(chunks, total);
+          return true;
+        }
+        const chunk = step.value;
+        chunks.push(chunk);
+        total += chunk.byteLength;
+        this.#held += chunk.byteLength;
+        if (!budget.hold(chunk.byteLength)) break; // the process holds enough: stream the rest
+      }
+      this.#prefix = chunks;
+      return true;
+    } catch (error) {
+      // The protocol layer has answered already (408, 413, client gone); settle for form's sake.
+      this.#bodyEnded = true;
+      if (this.state === 'reading') {
+        this.#fail(error);
+        this.#cleanup();
+      }
+      return false;
+    } finally {
+      this.#pumping = false;
+      if (this.#bodyStopped) this.#closeBody();
+    }
   }
 
   /** MAIN THREAD: sends the request to its thread. */
   start(host: ExchangeHost): void {
     this.state = 'running';
     this.#host = host;
-    host.post({ t: 'request', id: this.id, head: headOf(this.request) });
+    const request = this.request;
+    const inline = this.#inline;
+    host.post([
+      REQUEST, this.id, request.method, request.target, request.path, request.query, request.httpVersion, request.headers.raw,
+      request.scheme, request.remote.address, request.remote.port, request.server.address, request.server.port,
+      request.body.length, inline,
+    ]);
+    if (inline !== null) {
+      this.#inline = null;
+      this.#giveBack();
+    }
   }
 
   /** Answers without running the app (queue full, server stopping). */
@@ -84,39 +164,33 @@ export class Exchange {
   }
 
   onMessage(message: FromThread): void {
-    switch (message.t) {
-      case 'response': {
-        if (this.#answered) {
-          // Answered already (deadline, client gone) and the thread told to abort. A whole
-          // response means the thread is done with it; a stream ends with `end` or `done`.
-          if (!message.stream) this.#release();
-          return;
-        }
-        const headers = new HeaderList(message.headers);
-        if (!message.stream) {
-          this.#answer({ status: message.status, headers, body: message.body });
-          this.#release();
-        } else {
-          this.#stream = new ResponseStream(
-            (bytes) => { if (!this.#released) this.#host!.post({ t: 'ack', id: this.id, bytes }); },
-            () => this.#abortThread(new GatehouseError('ERR_HTTP_CLIENT_GONE')),
-          );
-          this.#answer({ status: message.status, headers, body: this.#stream });
-        }
+    switch (message[0]) {
+      case RESPONSE:
+        // Answered already (deadline, client gone) and the thread told to abort: a whole
+        // response still means the thread is done with it.
+        if (!this.#answered) this.#answer({ status: message[2], headers: new HeaderList(message[3]), body: message[4] });
+        this.#release();
         return;
-      }
-      case 'chunk': this.#stream?.push(message.chunk); return;
-      case 'end': this.#stream?.end(); this.#release(); return;
-      case 'error': {
-        const error = deserializeError(message.error);
+      case RESPONSE_STREAM:
+        if (this.#answered) return; // the thread ends it with END or DONE
+        this.#stream = new ResponseStream(
+          (bytes) => { if (!this.#released) this.#host!.post([ACK, this.id, bytes]); },
+          () => this.#abortThread(new GatehouseError('ERR_HTTP_CLIENT_GONE')),
+        );
+        this.#answer({ status: message[2], headers: new HeaderList(message[3]), body: this.#stream });
+        return;
+      case CHUNK: this.#stream?.push(message[2]); return;
+      case END: this.#stream?.end(); this.#release(); return;
+      case ERROR: {
+        const error = deserializeError(message[2]);
         if (!this.#answered) this.#fail(error);
         else this.#stream?.fail(error);
         this.#release();
         return;
       }
-      case 'pull': this.#credit += message.bytes; if (!this.#pumping) void this.#pump(); return;
-      case 'body-cancel': this.#closeBody(); return;
-      case 'done':
+      case PULL: this.#credit += message[2]; if (!this.#pumping) void this.#pump(); return;
+      case BODY_CANCEL: this.#closeBody(); return;
+      case DONE:
         if (!this.#answered) this.#answer(engineResponse(new GatehouseError('ERR_HTTP_SERVICE_UNAVAILABLE'), 1));
         this.#stream?.fail(new GatehouseError('ERR_HTTP_CLIENT_GONE'));
         this.#release();
@@ -143,10 +217,8 @@ export class Exchange {
 
   #deadline(): void {
     this.#timer = null;
-    const error = new GatehouseError('ERR_HTTP_REQUEST_TIMEOUT', `${this.request.method} ${this.request.target} after ${this.#options.requestTimeoutMs} ms`);
-    if (this.state === 'queued') {
-      this.state = 'finished';
-      this.#options.leaveQueue(this);
+    const error = new GatehouseError('ERR_HTTP_REQUEST_TIMEOUT', `${this.request.method} ${this.request.target} after ${this.#owner.requestTimeoutMs} ms`);
+    if (this.#notStarted()) {
       this.#answer(engineResponse(error));
       this.#cleanup();
       return;
@@ -159,9 +231,7 @@ export class Exchange {
   #clientGone(): void {
     const reason = this.request.signal.reason;
     const error = reason instanceof GatehouseError ? reason : new GatehouseError('ERR_HTTP_CLIENT_GONE');
-    if (this.state === 'queued') {
-      this.state = 'finished';
-      this.#options.leaveQueue(this);
+    if (this.#notStarted()) {
       this.#fail(error);
       this.#cleanup();
       return;
@@ -171,11 +241,25 @@ export class Exchange {
     this.#abortThread(error);
   }
 
-  /** The thread's request signal aborts; the thread answers `done` and frees its slot. */
+  /** Ends a request that has no thread yet (reading ahead or queued); true if it was one. */
+  #notStarted(): boolean {
+    if (this.state === 'queued') {
+      this.state = 'finished';
+      this.#owner.leaveQueue(this);
+      return true;
+    }
+    if (this.state === 'reading') {
+      this.state = 'finished';
+      return true;
+    }
+    return false;
+  }
+
+  /** The thread's request signal aborts; the thread answers DONE and frees its slot. */
   #abortThread(error: GatehouseError): void {
     if (this.#released || this.#abortSent || !this.#host) return;
     this.#abortSent = true;
-    this.#host.post({ t: 'abort', id: this.id, error: serializeError(error, 'ERR_HTTP_CLIENT_GONE') });
+    this.#host.post([ABORT, this.id, serializeError(error, 'ERR_HTTP_CLIENT_GONE')]);
   }
 
   #answer(response: GatewayResponse): void {
@@ -199,30 +283,49 @@ export class Exchange {
 
   #cleanup(): void {
     this.state = 'finished';
-    if (this.#timer) { clearTimeout(this.#timer); this.#timer = null; }
-    this.request.signal.removeEventListener('abort', this.#onSignal);
+    if (this.#timer !== null) { clearTimeout(this.#timer); this.#timer = null; }
+    if (this.#unwatch !== null) { this.#unwatch(); this.#unwatch = UNWATCHED; }
     this.#closeBody();
   }
 
-  /** MAIN THREAD: reads the socket side of the body only while the app thread has granted credit. */
+  /** Read-ahead bytes are no longer held by the main thread. */
+  #giveBack(): void {
+    if (this.#held === 0) return;
+    this.#owner.budget.give(this.#held);
+    this.#held = 0;
+  }
+
+  /** MAIN THREAD: sends the body's read-ahead bytes, then reads the socket side only while the app thread has granted credit. */
   async #pump(): Promise<void> {
     this.#pumping = true;
+    const host = this.#host!;
     try {
+      const prefix = this.#prefix;
+      if (prefix !== null) {
+        while (prefix.length > 0 && this.#credit > 0 && !this.#bodyStopped) {
+          const chunk = prefix.shift()!;
+          this.#credit -= chunk.byteLength;
+          host.post([BODY, this.id, wireBytes(chunk)]);
+        }
+        if (prefix.length > 0) return;
+        this.#prefix = null;
+        this.#giveBack();
+      }
       this.#bodyIterator ??= this.request.body[Symbol.asyncIterator]();
       while (this.#credit > 0 && !this.#bodyStopped && !this.#bodyEnded) {
         const step = await this.#bodyIterator.next();
         if (step.done) this.#bodyEnded = true;
         if (this.#bodyStopped) break;
         if (step.done) {
-          this.#host!.post({ t: 'body-end', id: this.id });
+          host.post([BODY_END, this.id]);
           break;
         }
         this.#credit -= step.value.byteLength;
-        this.#host!.post({ t: 'body', id: this.id, chunk: wireBytes(step.value) });
+        host.post([BODY, this.id, wireBytes(step.value)]);
       }
     } catch (error) {
       this.#bodyEnded = true;
-      if (!this.#bodyStopped) this.#host!.post({ t: 'body-error', id: this.id, error: serializeError(error, 'ERR_HTTP_CLIENT_GONE') });
+      if (!this.#bodyStopped) host.post([BODY_ERROR, this.id, serializeError(error, 'ERR_HTTP_CLIENT_GONE')]);
     } finally {
       this.#pumping = false;
       if (this.#bodyStopped) this.#closeBody();
@@ -232,25 +335,12 @@ export class Exchange {
   /** Stops pumping and gives the unread rest of the body back to the protocol layer (which discards it). */
   #closeBody(): void {
     this.#bodyStopped = true;
+    this.#prefix = null;
+    this.#inline = null;
+    this.#giveBack();
     const iterator = this.#bodyIterator;
-    if (!iterator || this.#pumping) return; // the pump closes it when its read returns
+    if (!iterator || this.#pumping) return; // the pump (or read-ahead) closes it when its read returns
     this.#bodyIterator = null;
     if (!this.#bodyEnded) void iterator.return?.()?.catch(() => {});
   }
-}
-
-/** The plain-data half of a request: what crosses to the app thread. */
-export function headOf(request: GatewayRequest): RequestHead {
-  return {
-    method: request.method,
-    target: request.target,
-    path: request.path,
-    query: request.query,
-    httpVersion: request.httpVersion,
-    rawHeaders: request.headers.raw,
-    scheme: request.scheme,
-    remote: { address: request.remote.address, port: request.remote.port },
-    server: { address: request.server.address, port: request.server.port },
-    bodyLength: request.body.length,
-  };
 }

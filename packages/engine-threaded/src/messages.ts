@@ -1,63 +1,105 @@
 /*
  * The messages between the main thread and an app thread: two tagged unions, one per
  * direction (vitest's WorkerRequest/WorkerResponse; not Puma's one-letter pipe protocol).
- * Every request is multiplexed over the worker's own port by a numeric id, so a request costs
- * no MessageChannel of its own: a body-less request with an in-memory response is exactly two
- * messages, `request` out and `response` back.
+ * Each message is a tuple whose first element is its tag, a small integer: a structured clone
+ * of a tuple of strings and numbers costs about half that of the same fields as an object with
+ * nested objects (every key is written and read back as a string, every nested object is one
+ * more to allocate), and a body-less request is on the hot path of every engine benchmark.
+ * Messages leave in batches (outbox.ts): one postMessage per thread per event-loop turn.
  *
- * Bodies stream with credit-based flow control in both directions:
- * - request body: the app thread grants bytes (`pull`) as the app reads; the main thread
+ * Every request is multiplexed over the worker's own port by a numeric id, so a request costs
+ * no MessageChannel of its own: a request whose body is already in memory (none, or one the
+ * main thread read ahead, see read-ahead.ts) with an in-memory response is exactly two
+ * messages, REQUEST out and RESPONSE back.
+ *
+ * Larger bodies stream with credit-based flow control in both directions:
+ * - request body: the app thread grants bytes (PULL) as the app reads; the main thread
  *   reads the socket side of the body only while it holds credit, so an app that never
- *   reads never makes the server buffer, and one that reads slowly holds at most a window.
- * - response body: the main thread acknowledges bytes (`ack`) as the protocol layer takes
+ *   reads never makes the server buffer past the read-ahead, and one that reads slowly
+ *   holds at most a window.
+ * - response body: the main thread acknowledges bytes (ACK) as the protocol layer takes
  *   them for the socket; the app thread stops iterating the app's body when a window is
  *   unacknowledged, so a slow client holds at most a window per response.
  * Byte chunks travel as exact-size Uint8Arrays by structured clone, not transferred: cloning
  * measured faster (see wireBytes and docs/engines.md, "threaded").
  */
-import type { RequestHead, SerializedError, Settings } from '@gatehouse/core';
+import type { SerializedError, Settings } from '@gatehouse/core';
 
 /** Bytes a side may have in flight per body before the other side grants more. */
 export const BODY_WINDOW = 512 * 1024;
 
-/** main -> app thread */
+// main -> app thread
+export const REQUEST = 0;
+export const BODY = 1;
+export const BODY_END = 2;
+export const BODY_ERROR = 3;
+export const ACK = 4;
+export const ABORT = 5;
+export const REOPEN_LOGS = 6;
+export const SHUTDOWN = 7;
+
+/**
+ * A request: its RequestHead field by field, then its body when the main thread holds all of
+ * it (`inline`: the body is complete, no PULL needed), or null (none, or it streams).
+ */
+export type RequestMessage = readonly [
+  tag: typeof REQUEST, id: number,
+  method: string, target: string, path: string, query: string, httpVersion: '1.0' | '1.1', rawHeaders: readonly string[],
+  scheme: 'http' | 'https', remoteAddress: string, remotePort: number, serverAddress: string, serverPort: number,
+  /** Content-Length, null when chunked, 0 when there is no body. */
+  bodyLength: number | null,
+  inline: Uint8Array | null,
+];
+
 export type ToThread =
-  | { readonly t: 'request'; readonly id: number; readonly head: RequestHead }
+  | RequestMessage
   /** A request-body chunk. */
-  | { readonly t: 'body'; readonly id: number; readonly chunk: Uint8Array }
-  | { readonly t: 'body-end'; readonly id: number }
-  | { readonly t: 'body-error'; readonly id: number; readonly error: SerializedError }
+  | readonly [tag: typeof BODY, id: number, chunk: Uint8Array]
+  | readonly [tag: typeof BODY_END, id: number]
+  | readonly [tag: typeof BODY_ERROR, id: number, error: SerializedError]
   /** The protocol layer took `bytes` more of the response body. */
-  | { readonly t: 'ack'; readonly id: number; readonly bytes: number }
+  | readonly [tag: typeof ACK, id: number, bytes: number]
   /** The client went away, the deadline passed, or the response is no longer wanted. */
-  | { readonly t: 'abort'; readonly id: number; readonly error: SerializedError }
-  | { readonly t: 'reopen-logs' }
+  | readonly [tag: typeof ABORT, id: number, error: SerializedError]
+  | readonly [tag: typeof REOPEN_LOGS]
   /** Run the app's shutdown() and exit. */
-  | { readonly t: 'shutdown' };
+  | readonly [tag: typeof SHUTDOWN];
 
 export type WireBody = string | Uint8Array | null;
 
-/** app thread -> main */
+// app thread -> main
+export const READY = 0;
+export const BOOT_FAILED = 1;
+export const BEAT = 2;
+export const RESPONSE = 3;
+export const RESPONSE_STREAM = 4;
+export const CHUNK = 5;
+export const END = 6;
+export const ERROR = 7;
+export const PULL = 8;
+export const BODY_CANCEL = 9;
+export const DONE = 10;
+export const STOPPED = 11;
+
 export type FromThread =
-  | { readonly t: 'ready' }
-  | { readonly t: 'boot-failed'; readonly error: SerializedError }
-  | { readonly t: 'beat'; readonly heapUsed: number }
-  /**
-   * The response head. With `stream` false the body is in `body` and the request is finished;
-   * with `stream` true `chunk` messages follow, then `end` or `error`.
-   */
-  | { readonly t: 'response'; readonly id: number; readonly status: number; readonly headers: string[]; readonly body: WireBody; readonly stream: boolean }
-  | { readonly t: 'chunk'; readonly id: number; readonly chunk: Uint8Array }
-  | { readonly t: 'end'; readonly id: number }
-  /** The app failed; before `response` it becomes a rejection (500), after it a broken stream. */
-  | { readonly t: 'error'; readonly id: number; readonly error: SerializedError }
+  | readonly [tag: typeof READY]
+  | readonly [tag: typeof BOOT_FAILED, error: SerializedError]
+  | readonly [tag: typeof BEAT, heapUsed: number]
+  /** A whole response: the request is finished. `headers` is a HeaderList's flat raw array. */
+  | readonly [tag: typeof RESPONSE, id: number, status: number, headers: string[], body: WireBody]
+  /** A response head: CHUNK messages follow, then END or ERROR. */
+  | readonly [tag: typeof RESPONSE_STREAM, id: number, status: number, headers: string[]]
+  | readonly [tag: typeof CHUNK, id: number, chunk: Uint8Array]
+  | readonly [tag: typeof END, id: number]
+  /** The app failed; before a response it becomes a rejection (500), after it a broken stream. */
+  | readonly [tag: typeof ERROR, id: number, error: SerializedError]
   /** The app thread grants `bytes` more of the request body. */
-  | { readonly t: 'pull'; readonly id: number; readonly bytes: number }
+  | readonly [tag: typeof PULL, id: number, bytes: number]
   /** The app does not want the rest of the request body. */
-  | { readonly t: 'body-cancel'; readonly id: number }
+  | readonly [tag: typeof BODY_CANCEL, id: number]
   /** The thread has forgotten an aborted request: its concurrency slot is free again. */
-  | { readonly t: 'done'; readonly id: number }
-  | { readonly t: 'stopped' };
+  | readonly [tag: typeof DONE, id: number]
+  | readonly [tag: typeof STOPPED];
 
 /** What each app thread receives as workerData. */
 export interface ThreadData {

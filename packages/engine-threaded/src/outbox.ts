@@ -3,7 +3,13 @@
  * postMessage of an array, flushed from setImmediate (after the poll phase, so every socket
  * read or thread message handled in this turn is in the batch). Under load this turns N
  * serializations, N cross-thread wake-ups and N message events into one each; with a single
- * request in flight it adds no wait beyond the end of the current turn.
+ * request in flight it adds no wait beyond the end of the current turn. Measured under wrk on
+ * hello, a batch carries about as many requests as a thread has slots (--thread-concurrency):
+ * a request that arrives while its thread works on a batch rides the next one, and a thread's
+ * replies to one batch leave together.
+ *
+ * A batch is always an array of messages (messages are tuples, so a lone message could not
+ * be told from a batch).
  */
 export interface MessageTarget {
   postMessage(value: unknown): void;
@@ -32,7 +38,7 @@ export class Outbox<T> {
     const batch = this.#pending;
     if (batch.length === 0) return;
     this.#pending = [];
-    this.#target.postMessage(batch.length === 1 ? batch[0] : batch);
+    this.#target.postMessage(batch);
   };
 
   /** Drops whatever is pending (the thread is gone). */
@@ -41,10 +47,9 @@ export class Outbox<T> {
   }
 }
 
-/** Calls `handle` for a single message or for each message of a batch. */
-export function unbatch<T>(handle: (message: T) => void): (data: T | T[]) => void {
-  return (data) => {
-    if (Array.isArray(data)) for (const message of data) handle(message);
-    else handle(data);
+/** Calls `handle` for each message of a batch. */
+export function unbatch<T>(handle: (message: T) => void): (batch: readonly T[]) => void {
+  return (batch) => {
+    for (let i = 0; i < batch.length; i++) handle(batch[i]!);
   };
 }

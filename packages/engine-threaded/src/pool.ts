@@ -17,7 +17,7 @@ import { randomInt } from 'node:crypto';
 import { channels, GatehouseError, type Settings, type UnitStats } from '@gatehouse/core';
 import { AppThread, type AppThreadEvents, type ExitReason } from './app-thread.js';
 import type { Exchange } from './exchange.js';
-import type { ThreadData } from './messages.js';
+import { REOPEN_LOGS, type ThreadData } from './messages.js';
 
 export interface ThreadPoolOptions {
   readonly settings: Readonly<Settings>;
@@ -169,7 +169,7 @@ export class ThreadPool implements AppThreadEvents {
   }
 
   reopenLogs(): void {
-    for (const thread of this.#threads) thread.post({ t: 'reopen-logs' });
+    for (const thread of this.#threads) thread.post([REOPEN_LOGS]);
   }
 
   /** graceful: each thread finishes its in-flight requests (within timeoutMs), runs shutdown(), exits. Otherwise terminated now. */

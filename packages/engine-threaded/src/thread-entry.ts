@@ -1,8 +1,12 @@
 /*
  * APP THREAD entry point. Each app thread is its own small server without sockets: it runs
  * the setup modules (the CLI's logging), loads the app module itself (closures cannot cross
- * threads), runs startup(), then serves `request` messages from the main thread until told to
+ * threads), runs startup(), then serves REQUEST messages from the main thread until told to
  * shut down. Several requests may be in flight at once (the main thread bounds how many).
+ * It imports core's lean `app-runtime` entry, not the whole public surface (the engine
+ * container and its DI library would cost every thread's isolate memory and start-up time).
+ * An app that answers synchronously is answered within the same message handler, so the
+ * replies to a whole batch of requests leave in one postMessage.
  *
  * A heartbeat timer posts `beat` every heartbeatMs: if this thread's event loop is stuck,
  * the beats stop and the main thread terminates and replaces it. An uncaught exception here
@@ -13,9 +17,14 @@ import { parentPort, workerData } from 'node:worker_threads';
 import v8 from 'node:v8';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { HeaderList, channels, createRequest, loadApp, GatehouseError, type GatewayResponse, type LoadedApp, type RequestHead } from '@gatehouse/core';
-import { BODY_WINDOW, wireBytes, type FromThread, type ThreadData, type ToThread } from './messages.js';
+import { HeaderList, channels, loadApp, GatehouseError, type GatewayResponse, type LoadedApp } from '@gatehouse/core/app-runtime';
+import {
+  ABORT, ACK, BEAT, BODY, BODY_CANCEL, BODY_END, BODY_ERROR, BOOT_FAILED, CHUNK, DONE, END, ERROR, PULL, READY, REOPEN_LOGS,
+  REQUEST, RESPONSE, RESPONSE_STREAM, SHUTDOWN, STOPPED, BODY_WINDOW, wireBytes,
+  type FromThread, type RequestMessage, type ThreadData, type ToThread,
+} from './messages.js';
 import { PortBodySource } from './port-body-source.js';
+import { InlineBody, ThreadRequest } from './thread-request.js';
 import { Outbox, unbatch } from './outbox.js';
 import { deserializeError, serializeError } from './wire-errors.js';
 
@@ -25,12 +34,12 @@ const port = parentPort!;
 const outbox = new Outbox<FromThread>(port);
 const post = (message: FromThread): void => outbox.send(message);
 
-const heartbeat = setInterval(() => post({ t: 'beat', heapUsed: v8.getHeapStatistics().used_heap_size }), data.heartbeatMs);
+const heartbeat = setInterval(() => post([BEAT, v8.getHeapStatistics().used_heap_size]), data.heartbeatMs);
 
 /** One request as this thread tracks it. */
 interface ThreadExchange {
   readonly id: number;
-  readonly controller: AbortController;
+  readonly request: ThreadRequest;
   readonly body: PortBodySource | null;
   /** Final message sent (or the request aborted): post nothing more for it. */
   closed: boolean;
@@ -49,22 +58,40 @@ function finish(exchange: ThreadExchange, message: FromThread): void {
   post(message);
 }
 
-async function serve(id: number, head: RequestHead): Promise<void> {
-  const controller = new AbortController();
-  const body = head.bodyLength === 0 ? null : new PortBodySource(head.bodyLength, {
-    grant: (bytes) => { if (!exchange.closed) post({ t: 'pull', id, bytes }); },
-    cancel: () => { if (!exchange.closed) post({ t: 'body-cancel', id }); },
-  });
-  const exchange: ThreadExchange = { id, controller, body, closed: false, unacked: 0, wake: null };
+function serve(message: RequestMessage): void {
+  const id = message[1];
+  const bodyLength = message[13];
+  const inline = message[14];
+  let body: PortBodySource | null = null;
+  if (inline === null && bodyLength !== 0) {
+    body = new PortBodySource(bodyLength, {
+      grant: (bytes) => { if (!exchange.closed) post([PULL, id, bytes]); },
+      cancel: () => { if (!exchange.closed) post([BODY_CANCEL, id]); },
+    });
+  }
+  const request = new ThreadRequest(message, inline !== null ? new InlineBody(bodyLength, inline) : body);
+  const exchange: ThreadExchange = { id, request, body, closed: false, unacked: 0, wake: null };
   exchanges.set(id, exchange);
-  let response: GatewayResponse;
+  let result: GatewayResponse | Promise<GatewayResponse>;
   try {
-    response = await loaded!.app(createRequest(head, body, controller.signal));
+    result = loaded!.app(request);
   } catch (error) {
-    finish(exchange, { t: 'error', id, error: serializeError(error, 'ERR_APP_THREW') });
+    finish(exchange, [ERROR, id, serializeError(error, 'ERR_APP_THREW')]);
     return;
   }
+  if (result !== null && typeof result === 'object' && typeof (result as Promise<GatewayResponse>).then === 'function') {
+    (result as Promise<GatewayResponse>).then(
+      (response) => respond(exchange, response),
+      (error: unknown) => finish(exchange, [ERROR, id, serializeError(error, 'ERR_APP_THREW')]),
+    );
+  } else {
+    respond(exchange, result as GatewayResponse);
+  }
+}
+
+function respond(exchange: ThreadExchange, response: GatewayResponse): void {
   if (exchange.closed) return;
+  const id = exchange.id;
   let headers: string[];
   try {
     if (response === null || typeof response !== 'object' || !Number.isInteger(response.status)) {
@@ -72,20 +99,20 @@ async function serve(id: number, head: RequestHead): Promise<void> {
     }
     headers = HeaderList.from(response.headers).raw as string[];
   } catch (error) {
-    finish(exchange, { t: 'error', id, error: serializeError(error, 'ERR_APP_BAD_RESPONSE') });
+    finish(exchange, [ERROR, id, serializeError(error, 'ERR_APP_BAD_RESPONSE')]);
     return;
   }
   const { status } = response;
   const payload = response.body;
   if (payload === null || payload === undefined || typeof payload === 'string') {
-    finish(exchange, { t: 'response', id, status, headers, body: payload ?? null, stream: false });
+    finish(exchange, [RESPONSE, id, status, headers, payload ?? null]);
   } else if (payload instanceof Uint8Array) {
-    finish(exchange, { t: 'response', id, status, headers, body: wireBytes(payload), stream: false });
+    finish(exchange, [RESPONSE, id, status, headers, wireBytes(payload)]);
   } else if (typeof (payload as AsyncIterable<Uint8Array>)[Symbol.asyncIterator] === 'function') {
-    post({ t: 'response', id, status, headers, body: null, stream: true });
-    await stream(exchange, payload as AsyncIterable<Uint8Array>);
+    post([RESPONSE_STREAM, id, status, headers]);
+    void stream(exchange, payload as AsyncIterable<Uint8Array>);
   } else {
-    finish(exchange, { t: 'error', id, error: serializeError(new GatehouseError('ERR_APP_BAD_RESPONSE', `body of type ${typeof payload}`), 'ERR_APP_BAD_RESPONSE') });
+    finish(exchange, [ERROR, id, serializeError(new GatehouseError('ERR_APP_BAD_RESPONSE', `body of type ${typeof payload}`), 'ERR_APP_BAD_RESPONSE')]);
   }
 }
 
@@ -109,41 +136,42 @@ async function stream(exchange: ThreadExchange, body: AsyncIterable<Uint8Array>)
       if (!(bytes instanceof Uint8Array)) throw new GatehouseError('ERR_APP_BAD_RESPONSE', `body chunk of type ${typeof value}, expected Uint8Array`);
       if (bytes.byteLength === 0) continue;
       exchange.unacked += bytes.byteLength;
-      post({ t: 'chunk', id: exchange.id, chunk: wireBytes(bytes) });
+      post([CHUNK, exchange.id, wireBytes(bytes)]);
     }
     if (exchange.closed) await iterator.return?.();
-    else finish(exchange, { t: 'end', id: exchange.id });
+    else finish(exchange, [END, exchange.id]);
   } catch (error) {
-    finish(exchange, { t: 'error', id: exchange.id, error: serializeError(error, 'ERR_APP_THREW') });
+    finish(exchange, [ERROR, exchange.id, serializeError(error, 'ERR_APP_THREW')]);
   }
 }
 
 function abort(id: number, error: GatehouseError): void {
   const exchange = exchanges.get(id);
   if (!exchange) return;
-  finish(exchange, { t: 'done', id });
-  exchange.controller.abort(error);
+  finish(exchange, [DONE, id]);
+  exchange.request.abort(error);
   exchange.body?.fail(error);
   exchange.wake?.();
 }
 
 port.on('message', unbatch((message: ToThread) => {
-  switch (message.t) {
-    case 'request': void serve(message.id, message.head); break;
-    case 'body': exchanges.get(message.id)?.body?.push(message.chunk); break;
-    case 'body-end': exchanges.get(message.id)?.body?.end(); break;
-    case 'body-error': exchanges.get(message.id)?.body?.fail(deserializeError(message.error)); break;
-    case 'ack': {
-      const exchange = exchanges.get(message.id);
+  switch (message[0]) {
+    case REQUEST: serve(message); break;
+    case BODY: exchanges.get(message[1])?.body?.push(message[2]); break;
+    case BODY_END: exchanges.get(message[1])?.body?.end(); break;
+    case BODY_ERROR: exchanges.get(message[1])?.body?.fail(deserializeError(message[2])); break;
+    case ACK: {
+      const exchange = exchanges.get(message[1]);
       if (exchange) {
-        exchange.unacked -= message.bytes;
+        exchange.unacked -= message[2];
         if (exchange.unacked < BODY_WINDOW && exchange.wake) { const wake = exchange.wake; exchange.wake = null; wake(); }
       }
       break;
     }
-    case 'abort': abort(message.id, deserializeError(message.error)); break;
-    case 'reopen-logs': channels.engine.publish({ engine: 'threaded', event: 'reopen-logs' }); break;
-    case 'shutdown': void shutdown(); break;
+    case ABORT: abort(message[1], deserializeError(message[2])); break;
+    // USR1: the logger the setup module subscribed in this thread reopens its files.
+    case REOPEN_LOGS: channels.logsReopen.publish({ reason: 'signal' }); break;
+    case SHUTDOWN: void shutdown(); break;
   }
 }));
 
@@ -154,7 +182,7 @@ async function shutdown(): Promise<void> {
   } catch (error) {
     channels.engine.publish({ engine: 'threaded', event: 'shutdown-failed', level: 'error', detail: `thread ${data.unit.id}: ${(error as Error)?.stack ?? String(error)}` });
   }
-  post({ t: 'stopped' });
+  post([STOPPED]);
   outbox.flush();
   port.close();
 }
@@ -177,12 +205,12 @@ async function boot(): Promise<void> {
     await loaded.startup?.();
   } catch (error) {
     clearInterval(heartbeat);
-    post({ t: 'boot-failed', error: serializeError(error, phase === 'startup' ? 'ERR_APP_STARTUP_FAILED' : 'ERR_APP_IMPORT_FAILED') });
+    post([BOOT_FAILED, serializeError(error, phase === 'startup' ? 'ERR_APP_STARTUP_FAILED' : 'ERR_APP_IMPORT_FAILED')]);
     outbox.flush();
     port.close();
     return;
   }
-  post({ t: 'ready' });
+  post([READY]);
 }
 
 void boot();

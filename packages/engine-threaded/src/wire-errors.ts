@@ -3,7 +3,7 @@
  * postMessage; codes do). Anything that is not already a GatehouseError is wrapped in the
  * code the caller names, keeping the original message as detail and its stack.
  */
-import { GatehouseError, isGatehouseError, type ErrorCode, type GatewayResponse, type SerializedError } from '@gatehouse/core';
+import { GatehouseError, isGatehouseError, type ErrorCode, type GatewayResponse, type SerializedError } from '@gatehouse/core/app-runtime';
 
 export function serializeError(error: unknown, fallback: ErrorCode): SerializedError {
   if (isGatehouseError(error)) {

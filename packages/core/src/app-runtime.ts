@@ -1,0 +1,15 @@
+/*
+ * @gatehouse/core/app-runtime: what runs the app on the far side of a thread boundary, and
+ * nothing else. An app thread imports this instead of the whole public surface, so each
+ * thread's isolate does not load the engine container (inversify, reflect-metadata), the
+ * settings table, the protocol layer or the listeners. Additive: everything here is also
+ * exported from '@gatehouse/core'.
+ */
+export type * from './gateway/types.js';
+export { HeaderList, type HeaderInit } from './gateway/headers.js';
+export { RequestBody, bufferedBodySource } from './gateway/body.js';
+export type { BodySource } from './gateway/body-source.js';
+export { createRequest, splitTarget } from './gateway/request.js';
+export { GatehouseError, isGatehouseError, type ErrorCode, type SerializedError } from './errors/index.js';
+export { channels } from './diagnostics.js';
+export { loadApp, type LoadOptions } from './app/loader.js';
