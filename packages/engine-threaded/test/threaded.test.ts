@@ -155,6 +155,21 @@ test('every thread imports the setup modules before loading the app', { timeout:
   assert.deepEqual(new Set([...seen.values()].map((s) => s!.unit.id)).size, 2, 'each thread got its own unit');
 });
 
+test('reopenLogs() (USR1) publishes logsReopen in every app thread, where the setup module\'s logger listens', { timeout: 10_000 }, async (t) => {
+  const log = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'gh-reopen-')), 'reopen.log');
+  process.env.REOPEN_LOG = log;
+  t.after(() => { delete process.env.REOPEN_LOG; });
+  const settings = { ...defaultSettings(), bind: ['127.0.0.1:0'], threads: 2 };
+  const engine = new ThreadedEngine({ settings, app: { kind: 'module', spec: fixture('app.mjs') }, setupModules: [fixture('setup-reopen.mjs')] });
+  await engine.start();
+  t.after(() => engine.stop({ graceful: false }));
+  const threadIds = engine.stats().units.map((u) => String(u.threadId)).sort();
+  engine.reopenLogs();
+  const lines = () => (fs.existsSync(log) ? fs.readFileSync(log, 'utf8').trim().split('\n') : []);
+  await until(() => lines().length >= 2, 5000, 'both threads to see logsReopen');
+  assert.deepEqual(lines().map((l) => l.split(' ')[0]).sort(), threadIds, 'once in each app thread');
+});
+
 test('an inline app is refused with ERR_APP_NEEDS_MODULE', async () => {
   const settings = { ...defaultSettings(), bind: ['127.0.0.1:0'] };
   const engine = new ThreadedEngine({ settings, app: { kind: 'inline', app: { app: () => ({ status: 200 }), interface: 'gateway' } } });
