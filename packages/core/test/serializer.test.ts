@@ -199,6 +199,10 @@ describe('ResponseSerializer: app fields', { timeout: 5_000 }, () => {
   it('refuses header shapes that are not pairs', () => {
     throwsCode(() => head({ headers: [['only-name']] as unknown as ResponseHeaders }), 'ERR_APP_BAD_HEADER');
   });
+  it('refuses a Map or a fetch Headers instead of sending none of their fields', () => {
+    throwsCode(() => head({ headers: new Map([['x-a', '1']]) as unknown as ResponseHeaders }), 'ERR_APP_BAD_HEADER');
+    throwsCode(() => head({ headers: new Headers([['x-a', '1']]) as unknown as ResponseHeaders }), 'ERR_APP_BAD_HEADER');
+  });
 });
 
 describe('ResponseSerializer: simple responses and chunks', { timeout: 5_000 }, () => {

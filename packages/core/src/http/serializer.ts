@@ -136,6 +136,11 @@ export class ResponseSerializer {
           // FIELD_TRANSFER_ENCODING: dropped, the server frames the body.
         }
       } else if (typeof headers === 'object') {
+        // A Map or a fetch Headers has no own enumerable fields: read as a record it would
+        // send none of them, silently. The Gateway Interface does not take them (docs 3.2).
+        if (typeof (headers as { [Symbol.iterator]?: unknown })[Symbol.iterator] === 'function') {
+          throw new GatehouseError('ERR_APP_BAD_HEADER', `headers is a ${(headers as object).constructor?.name ?? 'iterable'}: return [name, value] pairs, a plain object or a HeaderList (e.g. [...headers])`);
+        }
         const record = headers as Readonly<Record<string, string | number | readonly string[]>>;
         for (const name in record) {
           const field = record[name];
