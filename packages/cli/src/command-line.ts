@@ -47,7 +47,9 @@ function describe(name: SettingName, spec: SettingSpec<unknown>): string {
   const metavar = spec.metavar ?? (spec.kind === 'integer' ? 'N' : spec.kind === 'seconds' ? 'SECONDS' : spec.kind === 'bytes' ? 'BYTES' : spec.kind === 'choice' ? spec.choices!.join('|') : spec.kind === 'boolean' ? '' : 'VALUE');
   const only = spec.engines ? ` (${spec.engines.join(', ')})` : '';
   const shown = formatSettingValue(name, spec.default);
-  const fallback = spec.kind === 'boolean' || shown === '""' ? '' : ` [default: ${shown}]`;
+  // A boolean that is on by default is turned off with --no-NAME: say so, or nobody finds it.
+  const fallback = spec.kind === 'boolean' ? (spec.default === true ? ` [default: on; --no-${flagName(name)} turns it off]` : '')
+    : shown === '""' ? '' : ` [default: ${shown}]`;
   return `${metavar ? `${metavar}  ` : ''}${spec.doc}${only}${fallback}`;
 }
 

@@ -2,6 +2,8 @@
  * @gatehouse/cli public surface: the `serve` program and the embedding API.
  */
 export { main, printConfig, type ReadyMessage } from './main.js';
+// Re-exported so an embedder that only depends on @gatehouse/cli can rebind a token.
+export { TOKENS } from '@gatehouse/core';
 export {
   createServer, createContainerFor, startServer, containerFor, settingsFromOptions, SETUP_MODULE, OBSERVER,
   type GatehouseServer, type ServerOptions, type ServerInput,
