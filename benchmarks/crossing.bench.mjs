@@ -6,7 +6,10 @@
 // 1. Per-request messages: a RequestHead (8 headers) goes to the thread, a small response
 //    comes back. Measured one at a time (latency: dominated by waking the other thread) and
 //    with 64 in flight (throughput: what a loaded server sees).
-//    - postMessage of the plain objects (structured clone);
+//    - postMessage of the plain objects (structured clone), one message per postMessage;
+//    - the same fields as a flat tuple ([tag, id, method, ...], what the engine sends);
+//    - 64 messages per postMessage, as objects and as tuples (the engine batches each event-loop
+//      turn's messages, see packages/engine-threaded/src/outbox.ts);
 //    - JSON encoded into an ArrayBuffer that is transferred (hand serialization + transfer);
 //    - a SharedArrayBuffer ring per direction, JSON-framed, woken by Atomics.notify and
 //      awaited with Atomics.waitAsync (neither thread may block: both run event loops).
@@ -92,8 +95,11 @@ const RESPONSE = { t: 'response', id: 0, status: 200, headers: ['content-type', 
 const encoder = new TextEncoder();
 const decoder = new TextDecoder();
 const mode = workerData.mode;
+const reply = (m) => Array.isArray(m) ? [3, m[1], 200, RESPONSE.headers, RESPONSE.body] : { ...RESPONSE, id: m.id };
 if (mode === 'clone') {
-  parentPort.on('message', (m) => parentPort.postMessage({ ...RESPONSE, id: m.id }));
+  parentPort.on('message', (m) => parentPort.postMessage(reply(m)));
+} else if (mode === 'batch') {
+  parentPort.on('message', (batch) => parentPort.postMessage(batch.map(reply)));
 } else if (mode === 'json-transfer') {
   parentPort.on('message', (m) => {
     const request = JSON.parse(decoder.decode(m.bytes));
@@ -156,6 +162,29 @@ function cloneTrips(worker) {
   });
 }
 
+const tupleOf = (id, head) => [0, id, head.method, head.target, head.path, head.query, head.httpVersion, head.rawHeaders,
+  head.scheme, head.remote.address, head.remote.port, head.server.address, head.server.port, head.bodyLength, null];
+
+/** Round trips `inFlight` request tuples, one postMessage each. */
+function tupleTrips(worker) {
+  return (inFlight) => new Promise((resolve) => {
+    let pending = inFlight;
+    const onMessage = () => { if (--pending === 0) { worker.off('message', onMessage); resolve(); } };
+    worker.on('message', onMessage);
+    for (let i = 0; i < inFlight; i++) worker.postMessage(tupleOf(nextId++, HEAD));
+  });
+}
+
+/** `inFlight` requests in one postMessage (objects or tuples); the replies come back in one. */
+function batchTrips(worker, asTuples) {
+  return (inFlight) => new Promise((resolve) => {
+    worker.once('message', () => resolve());
+    const batch = [];
+    for (let i = 0; i < inFlight; i++) batch.push(asTuples ? tupleOf(nextId++, HEAD) : { t: 'request', id: nextId++, head: HEAD });
+    worker.postMessage(batch);
+  });
+}
+
 function jsonTransferTrips(worker) {
   return (inFlight) => new Promise((resolve) => {
     let pending = inFlight;
@@ -205,7 +234,12 @@ const copyOf = (bytes) => { const copy = new Uint8Array(bytes.byteLength); copy.
 const workers = [];
 const spawn = async (mode, extra) => { const w = await startWorker(mode, extra); workers.push(w); return w; };
 
-const clone = cloneTrips(await spawn('clone'));
+const cloneWorker = await spawn('clone');
+const clone = cloneTrips(cloneWorker);
+const tuples = tupleTrips(cloneWorker);
+const batchWorker = await spawn('batch');
+const objectBatch = batchTrips(batchWorker, false);
+const tupleBatch = batchTrips(batchWorker, true);
 const jsonTransfer = jsonTransferTrips(await spawn('json-transfer'));
 const ringIn = Ring.create(1 << 20), ringOut = Ring.create(1 << 20);
 await spawn('ring', { toThread: ringIn, toMain: ringOut });
@@ -218,9 +252,13 @@ const chunkRing = ringTrips(new Ring(chunkRingIn), new Ring(chunkRingOut), () =>
 const scenarios = [
   // [group, option, messages per iteration, fn]
   ['request, 1 in flight', 'postMessage (structured clone)', 1, () => clone(1)],
+  ['request, 1 in flight', 'postMessage of a tuple', 1, () => tuples(1)],
   ['request, 1 in flight', 'JSON in transferred ArrayBuffer', 1, () => jsonTransfer(1)],
   ['request, 1 in flight', 'SharedArrayBuffer ring + Atomics', 1, () => ring(1)],
   ['request, 64 in flight', 'postMessage (structured clone)', 64, () => clone(64)],
+  ['request, 64 in flight', 'postMessage of a tuple each', 64, () => tuples(64)],
+  ['request, 64 in flight', 'one postMessage of 64 objects', 64, () => objectBatch(64)],
+  ['request, 64 in flight', 'one postMessage of 64 tuples (engine)', 64, () => tupleBatch(64)],
   ['request, 64 in flight', 'JSON in transferred ArrayBuffer', 64, () => jsonTransfer(64)],
   ['request, 64 in flight', 'SharedArrayBuffer ring + Atomics', 64, () => ring(64)],
   ['64 KiB chunk, 16 in flight', 'clone exact-size Uint8Array', 16, chunkPortTrips(chunkWorker, () => exact, false).bind(null, 16)],
