@@ -1,0 +1,72 @@
+// CPU time per request, by thread, for one server under wrk: steadier than requests/s on a
+// shared machine, since it does not count the time other processes take from the cores.
+// Read from /proc/<pid>/task/*/stat (utime + stime) around one wrk run, after a warm-up.
+//   node packages/engine-threaded/bench/cpu-per-request.mjs [threaded|threaded-base|prefork|node:http] [seconds] [connections] [thread-concurrency]
+// "main" is the server process's main thread; "other threads" are its app threads and V8's and
+// libuv's helpers; "children" are worker processes (prefork). Needs wrk; Linux only.
+import { spawn, execFileSync } from 'node:child_process';
+import fs from 'node:fs';
+import net from 'node:net';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const here = path.dirname(fileURLToPath(import.meta.url));
+const root = path.resolve(here, '../../..');
+const [kind = 'threaded', seconds = '5', connections = '64', threadConcurrency] = process.argv.slice(2);
+const app = process.env.APP ?? path.join(root, 'examples/hello/app.js');
+const urlPath = process.env.URL_PATH ?? '/';
+const port = await new Promise((resolve) => { const s = net.createServer().listen(0, '127.0.0.1', () => { const p = s.address().port; s.close(() => resolve(p)); }); });
+const argv = kind === 'node:http'
+  ? [path.join(root, 'benchmarks/peers/node-http-hello.mjs')]
+  : [path.join(here, 'launch.mjs'), kind, app, String(port), '2', ...(threadConcurrency ? [threadConcurrency] : [])];
+const child = spawn(process.execPath, argv, { stdio: 'inherit', env: { ...process.env, PORT: String(port), HOST: '127.0.0.1' } });
+const url = `http://127.0.0.1:${port}${urlPath}`;
+for (let i = 0; i < 150; i++) {
+  try { await (await fetch(url)).arrayBuffer(); break; } catch { await new Promise((r) => setTimeout(r, 100)); }
+}
+const TICKS = 100; // USER_HZ
+
+function descendants(rootPid) {
+  const found = [rootPid];
+  for (const entry of fs.readdirSync('/proc')) {
+    if (!/^\d+$/.test(entry)) continue;
+    try {
+      const stat = fs.readFileSync(`/proc/${entry}/stat`, 'utf8');
+      if (found.includes(Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]))) found.push(Number(entry));
+    } catch { /* gone */ }
+  }
+  return found;
+}
+
+/** task -> { group, ticks } */
+function sample() {
+  const tasks = new Map();
+  for (const pid of descendants(child.pid)) {
+    let ids = [];
+    try { ids = fs.readdirSync(`/proc/${pid}/task`); } catch { continue; }
+    for (const tid of ids) {
+      try {
+        const stat = fs.readFileSync(`/proc/${pid}/task/${tid}/stat`, 'utf8');
+        const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+        const group = pid !== child.pid ? 'children' : tid === String(pid) ? 'main' : 'other threads';
+        tasks.set(`${pid}/${tid}`, { group, ticks: Number(fields[11]) + Number(fields[12]) });
+      } catch { /* gone */ }
+    }
+  }
+  return tasks;
+}
+
+execFileSync('wrk', ['-t1', `-c${connections}`, '-d2s', url]);
+const before = sample();
+const out = execFileSync('wrk', ['-t1', `-c${connections}`, `-d${seconds}s`, url]).toString();
+const after = sample();
+const rps = Number(/Requests\/sec:\s+([\d.]+)/.exec(out)[1]);
+const requests = rps * Number(seconds);
+const groups = new Map();
+for (const [id, { group, ticks }] of after) groups.set(group, (groups.get(group) ?? 0) + ticks - (before.get(id)?.ticks ?? 0));
+const micros = (ticks) => ((ticks / TICKS) * 1e6 / requests).toFixed(1);
+const total = [...groups.values()].reduce((a, b) => a + b, 0);
+console.log(`${kind}${threadConcurrency ? ` c${threadConcurrency}` : ''}: ${rps.toFixed(0)} req/s; CPU µs per request: total ${micros(total)}, `
+  + [...groups].filter(([, t]) => t > 0).map(([g, t]) => `${g} ${micros(t)}`).join(', '));
+child.kill('SIGTERM');
+await new Promise((resolve) => child.once('exit', resolve));
