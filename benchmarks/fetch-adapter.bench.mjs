@@ -4,11 +4,12 @@
 // 1. In memory (tinybench): each iteration builds a GatewayRequest, calls the app and drains
 //    the response body, for the same "Hello, World!" answer written five ways: a native
 //    Gateway app; a bare fetch handler (`{ fetch: () => new Response(...) }`) and a Hono app
-//    through adaptFetchHandler; a bare node listener (writeHead + end) and an Express app
+//    through adaptFetchHandler (each twice: with undici's global Response, and with the
+//    lightweight one Gatehouse installs for a fetch app, `fetchGlobals`); a bare node listener (writeHead + end) and an Express app
 //    through adaptNodeListener. Plus a JSON POST (read the body, answer JSON) natively, with
 //    Hono and with Express + express.json(). The figure that matters is the ratio to native.
 // 2. Under load (--load): the single engine serving examples/hello (native), examples/fetch
-//    (Hono) and examples/node (Express), and as peers Hono on @hono/node-server and Express on
+//    (Hono, with fetchGlobals on and off) and examples/node (Express), and as peers Hono on @hono/node-server and Express on
 //    node:http, each in its own process, GET / over loopback with wrk (or autocannon when wrk
 //    is missing), in interleaved rounds; the median requests/s of each and its ratio to native.
 //
@@ -19,7 +20,7 @@ import { createRequire } from 'node:module';
 import os from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { Bench } from 'tinybench';
-import { createRequest, bufferedBodySource, adaptFetchHandler, adaptNodeListener } from '../packages/core/dist/src/index.js';
+import { createRequest, bufferedBodySource, adaptFetchHandler, adaptNodeListener, installFetchGlobals } from '../packages/core/dist/src/index.js';
 
 const args = process.argv.slice(2);
 const option = (name, fallback) => { const i = args.indexOf(name); return i === -1 ? fallback : Number(args[i + 1]); };
@@ -34,6 +35,20 @@ const { Hono } = await import(fromFetchExample.resolve('hono'));
 const express = fromNodeExample('express');
 
 const HELLO = 'Hello, World!';
+
+// The two global Responses: undici's, and Gatehouse's lightweight one (what a fetch app gets
+// under fetchGlobals). A "(fetchGlobals)" app runs with the second installed, the others
+// with the first; frameworks look the global up at call time.
+const undiciResponse = globalThis.Response;
+installFetchGlobals();
+const lightResponse = globalThis.Response;
+globalThis.Response = undiciResponse;
+function withLightResponse(app) {
+  return async (request) => {
+    globalThis.Response = lightResponse;
+    try { return await app(request); } finally { globalThis.Response = undiciResponse; }
+  };
+}
 const JSON_BODY = JSON.stringify({ name: 'Ada', languages: ['en', 'fr'], admin: false });
 
 function gatewayRequest(method = 'GET', target = '/', body = null) {
@@ -56,6 +71,8 @@ const apps = {
   'native Gateway app': (request) => ({ status: 200, headers: [['content-type', 'text/plain']], body: HELLO }),
   'fetch handler (bare)': adaptFetchHandler({ fetch: () => new Response(HELLO, { headers: { 'content-type': 'text/plain' } }) }),
   'fetch handler (Hono)': adaptFetchHandler(new Hono().get('/', (c) => c.text(HELLO))),
+  'fetch handler (bare, fetchGlobals)': withLightResponse(adaptFetchHandler({ fetch: () => new Response(HELLO, { headers: { 'content-type': 'text/plain' } }) })),
+  'fetch handler (Hono, fetchGlobals)': withLightResponse(adaptFetchHandler(new Hono().get('/', (c) => c.text(HELLO)))),
   'node listener (bare)': adaptNodeListener((req, res) => { res.writeHead(200, { 'content-type': 'text/plain' }); res.end(HELLO); }),
   'node listener (Express)': adaptNodeListener(express().disable('etag').get('/', (req, res) => res.type('text').send(HELLO))),
 };
@@ -65,6 +82,7 @@ const postApps = {
     return { status: 200, headers: [['content-type', 'application/json']], body: JSON.stringify({ hello: data.name }) };
   },
   'fetch handler (Hono)': adaptFetchHandler(new Hono().post('/', async (c) => c.json({ hello: (await c.req.json()).name }))),
+  'fetch handler (Hono, fetchGlobals)': withLightResponse(adaptFetchHandler(new Hono().post('/', async (c) => c.json({ hello: (await c.req.json()).name })))),
   'node listener (Express)': adaptNodeListener(express().disable('etag').use(express.json()).post('/', (req, res) => res.json({ hello: req.body.name }))),
 };
 
@@ -126,6 +144,7 @@ async function loadFigures() {
   const targets = {
     'Gatehouse: native (examples/hello)': gatehouse(`${root}examples/hello/app.js`),
     'Gatehouse: Hono (examples/fetch)': gatehouse(`${root}examples/fetch/app.js`),
+    'Gatehouse: Hono, fetchGlobals off': gatehouse(`${root}examples/fetch/app.js`, { fetchGlobals: false }),
     'Gatehouse: Express (examples/node)': gatehouse(`${root}examples/node/app.js`),
     'peer: Hono on @hono/node-server': `
       import { serve } from ${JSON.stringify(fromFetchExample.resolve('@hono/node-server'))};
@@ -155,10 +174,10 @@ async function loadFigures() {
 }
 
 /** Module code that runs the single engine serving `spec` on 127.0.0.1:0 and sends its URL. */
-function gatehouse(spec) {
+function gatehouse(spec, overrides = {}) {
   return `
     import { SingleEngine, defaultSettings } from ${JSON.stringify(`${root}packages/core/dist/src/index.js`)};
-    const engine = new SingleEngine({ settings: { ...defaultSettings(), bind: ['127.0.0.1:0'] }, app: { kind: 'module', spec: ${JSON.stringify(spec)} } });
+    const engine = new SingleEngine({ settings: { ...defaultSettings(), bind: ['127.0.0.1:0'], ...${JSON.stringify(overrides)} }, app: { kind: 'module', spec: ${JSON.stringify(spec)} } });
     await engine.start();
     process.send({ url: engine.addresses[0].url });`;
 }

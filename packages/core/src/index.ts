@@ -29,6 +29,7 @@ export { CONFIG_FILE_NAMES, findConfigFile, readConfigFile, entriesFromConfigFil
 export { nearest, editDistance } from './settings/suggest.js';
 export { SIGNAL_ACTIONS, ActionLoop, applyAction, type EngineAction, type HandledSignal, type ActionLoopHooks } from './engine/signals.js';
 export { adaptFetchHandler, isFetchHandler, type FetchHandler } from './gateway/adapters/fetch.js';
+export { installFetchGlobals, fetchGlobalsInstalled } from './gateway/adapters/fetch-globals.js';
 export { adaptNodeListener, type NodeListener } from './gateway/adapters/node.js';
 export { prepareToListen } from './net/prepare.js';
 export { dropPrivileges, applyUmask, resolveIdentity, type ProcessIdentity } from './net/privileges.js';

@@ -200,7 +200,7 @@ async function boot(): Promise<void> {
       await setup.default?.(data.settings, data.unit);
     }
     phase = 'load';
-    loaded = await loadApp({ kind: 'module', spec: data.app.spec, cwd: data.app.cwd }, { interface: data.settings.interface, cacheBust: data.cacheBust });
+    loaded = await loadApp({ kind: 'module', spec: data.app.spec, cwd: data.app.cwd }, { interface: data.settings.interface, fetchGlobals: data.settings.fetchGlobals, cacheBust: data.cacheBust });
     phase = 'startup';
     await loaded.startup?.();
   } catch (error) {

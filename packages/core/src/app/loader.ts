@@ -8,6 +8,7 @@
  */
 import { GatehouseError } from '../errors/index.js';
 import { validate } from '../gateway/validator.js';
+import { installFetchGlobals } from '../gateway/adapters/fetch-globals.js';
 import type { AppSource, LifecycleHook, LoadedApp } from '../gateway/types.js';
 import { adaptApp, describeValue, isAppLike, type Candidate, type InterfaceChoice } from './detect.js';
 import { appStack, importAppModule, type ModuleNamespace } from './import.js';
@@ -18,6 +19,8 @@ export interface LoadOptions {
   readonly interface?: InterfaceChoice;
   /** Appended to the entry module's URL so a reload imports fresh entry code (its imports stay cached). */
   readonly cacheBust?: string;
+  /** For a fetch-handler app, install the lightweight global Response (the fetchGlobals setting). */
+  readonly fetchGlobals?: boolean;
   /** Wrap the app in the Gateway Interface validator (development and tests). */
   readonly validate?: boolean;
 }
@@ -34,6 +37,8 @@ async function loadModuleApp(specifier: string, cwd: string, options: LoadOption
   const choice = options.interface ?? 'auto';
   const candidate = spec.factory ? await callFactory(spec, file, ns) : pickExport(spec, file, ns, choice);
   const { app, interface: form } = adaptApp(candidate, choice);
+  // Here, where the app runs, and only for a fetch handler: never in a master or for others.
+  if (form === 'fetch' && options.fetchGlobals === true) installFetchGlobals();
   return { app, interface: form, ...lifecycle(ns, candidate, file) };
 }
 

@@ -42,7 +42,7 @@ export class InLoopServer {
 
   /** Loads the app and runs its startup hook. Throws the loader's GatehouseError on failure. */
   async boot(cacheBust?: string): Promise<LoadedApp> {
-    const loaded = await loadApp(this.#options.app, { interface: this.#options.settings.interface, cacheBust });
+    const loaded = await loadApp(this.#options.app, { interface: this.#options.settings.interface, fetchGlobals: this.#options.settings.fetchGlobals, cacheBust });
     await loaded.startup?.();
     this.#loaded = loaded;
     this.#service = createHttpService(new InLoopDispatcher(loaded.app), protocolOptionsFrom(this.#options.settings));

@@ -16,7 +16,7 @@ class InLoopBody implements WorkerBody {
 
   async boot(): Promise<void> {
     const { settings, app } = this.context;
-    const loaded = await loadApp({ kind: 'module', spec: app.spec, cwd: app.cwd }, { interface: settings.interface })
+    const loaded = await loadApp({ kind: 'module', spec: app.spec, cwd: app.cwd }, { interface: settings.interface, fetchGlobals: settings.fetchGlobals })
       .catch((error: unknown) => { throw asGatehouseError(error, 'ERR_APP_IMPORT_FAILED'); });
     const server = new InLoopServer({ settings, app: { kind: 'inline', app: this.#instrument(loaded) } });
     await server.boot().catch((error: unknown) => { throw asGatehouseError(error, 'ERR_APP_STARTUP_FAILED'); });

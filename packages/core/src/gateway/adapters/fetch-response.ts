@@ -5,11 +5,16 @@
  * hono/streaming) reaches the client as it is written and a client that goes away cancels it.
  *
  * Duck-typed, not `instanceof Response`: an app may bundle its own fetch implementation.
+ *
+ * Gatehouse's lightweight Response (fetch-light-response.ts, the global Response where the app
+ * runs) is read without any of that: its status, flat header list and raw body (string, bytes
+ * or the app's own ReadableStream) are taken as the app gave them.
  */
 import { GatehouseError } from '../../errors/index.js';
 import { HeaderList } from '../headers.js';
 import type { GatewayResponse } from '../types.js';
 import { isServerOwned } from './server-owned.js';
+import { realResponse, responseParts, type ResponseParts } from './fetch-light-response.js';
 
 interface ResponseLike {
   readonly status: number;
@@ -20,7 +25,11 @@ interface ResponseLike {
 
 const encoder = new TextEncoder();
 
-export function toGatewayResponse(response: unknown, method: string): GatewayResponse {
+export function toGatewayResponse(value: unknown, method: string): GatewayResponse {
+  const parts = responseParts(value);
+  if (parts !== undefined) return fromParts(parts, method);
+  // A lightweight Response the app made real (it read .body, cloned it...): read the real one.
+  const response = realResponse(value) ?? value;
   if (!isResponseLike(response)) {
     throw new GatehouseError('ERR_APP_BAD_RESPONSE', `the fetch handler returned ${describe(response)}; return a Response (new Response(body, { status, headers }))`);
   }
@@ -43,6 +52,29 @@ export function toGatewayResponse(response: unknown, method: string): GatewayRes
   return { status, headers, body: streamBody(stream) };
 }
 
+function fromParts({ status, headers, body }: ResponseParts, method: string): GatewayResponse {
+  let list: HeaderList;
+  if (Array.isArray(headers)) {
+    const flat: string[] = [];
+    for (let i = 0; i < headers.length; i += 2) {
+      const name = headers[i]!, value = headers[i + 1]!;
+      if (!isServerOwned(name, value)) flat.push(name, value);
+    }
+    list = new HeaderList(flat);
+  } else {
+    list = headerList(headers as Headers);
+  }
+  if (body === null) return { status, headers: list, body: null };
+  if (typeof body === 'string' || body instanceof Uint8Array) {
+    return { status, headers: list, body: method === 'HEAD' || status === 204 || status === 304 ? null : body };
+  }
+  if (method === 'HEAD') {
+    body.cancel().catch(() => {});
+    return { status, headers: list, body: null };
+  }
+  return { status, headers: list, body: streamBody(body) };
+}
+
 /**
  * undici keeps the value a Response was built from (`new Response('text')`, Response.json())
  * in its internal state, beside the stream it made of it. Taking that value, when the stream
@@ -50,10 +82,11 @@ export function toGatewayResponse(response: unknown, method: string): GatewayRes
  * lets the protocol layer send a Content-Length. Guarded at every step: any other Response,
  * or an undici that keeps its state differently, takes the streaming path.
  */
-const kState: symbol | undefined = Object.getOwnPropertySymbols(new Response('')).find((s) => s.description === 'state');
+const NativeResponse: typeof Response = globalThis.Response;
+const kState: symbol | undefined = Object.getOwnPropertySymbols(new NativeResponse('')).find((s) => s.description === 'state');
 
 function wholeBody(response: ResponseLike): string | Uint8Array | undefined {
-  if (kState === undefined || !(response instanceof Response) || response.bodyUsed) return undefined;
+  if (kState === undefined || !(response instanceof NativeResponse) || response.bodyUsed) return undefined;
   const body = (response as unknown as Record<symbol, { body?: { stream?: ReadableStream; source?: unknown } | null } | undefined>)[kState]?.body;
   if (body === null || body === undefined || body.stream === undefined || body.stream.locked) return undefined;
   const source = body.source;
