@@ -535,7 +535,22 @@ function mib(bytes: number): string {
   return (bytes / 1024 / 1024).toFixed(0);
 }
 
-/** The master's node flags minus those that must not be repeated per worker (test runner, inspector). */
-function workerExecArgv(): string[] {
-  return process.execArgv.filter((arg) => !/^--(test|inspect|debug|watch)/.test(arg));
+/** Flags whose next argument is their value, which goes with them. */
+const FLAGS_WITH_VALUE = new Set(['-e', '--eval', '-p', '--print']);
+
+/**
+ * The master's node flags minus those that must not be repeated per worker: the test runner
+ * and inspector, and above all an inline script (`node -e`/`-p`): fork() would run that script
+ * again in every worker instead of the worker's entry, and a script that starts a server would
+ * fork without end. Loaders (--import, --require, --loader) stay: the app may need them.
+ */
+export function workerExecArgv(execArgv: readonly string[] = process.execArgv): string[] {
+  const kept: string[] = [];
+  for (let i = 0; i < execArgv.length; i++) {
+    const arg = execArgv[i]!;
+    if (FLAGS_WITH_VALUE.has(arg)) { i++; continue; }
+    if (/^--(test|inspect|debug|watch|eval=|print=|input-type|interactive|check)/.test(arg) || arg === '-i' || arg === '-c') continue;
+    kept.push(arg);
+  }
+  return kept;
 }
