@@ -150,8 +150,8 @@ export const SETTINGS: { readonly [K in keyof Settings]: SettingSpec<Settings[K]
   preFork: { kind: 'hook', default: null, group: 'hooks', cli: false, doc: 'pre_fork(worker): in the master, before a worker is started.' },
   postFork: { kind: 'hook', default: null, group: 'hooks', cli: false, doc: 'post_fork(worker): in the worker, after it starts, before it loads the app.' },
   workerExit: { kind: 'hook', default: null, group: 'hooks', cli: false, doc: 'worker_exit(worker): in the master, after a worker exits.' },
-  preRequest: { kind: 'hook', default: null, group: 'hooks', cli: false, doc: 'pre_request(request): where the app runs, before it is called.' },
-  postRequest: { kind: 'hook', default: null, group: 'hooks', cli: false, doc: 'post_request(request, response): where the app runs, after it answered.' },
+  preRequest: { kind: 'hook', default: null, group: 'hooks', cli: false, doc: 'pre_request(request): before the app is called, in the process that handles the connection (a prefork worker; the I/O thread under threaded and hybrid).' },
+  postRequest: { kind: 'hook', default: null, group: 'hooks', cli: false, doc: 'post_request(request, response): after the response is written, where pre_request runs.' },
   onReload: { kind: 'hook', default: null, group: 'hooks', cli: false, doc: 'on_reload(server): in the master, when a reload begins.' },
 };
 
