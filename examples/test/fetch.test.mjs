@@ -2,6 +2,7 @@
 // prefork, hybrid). Every route of the app is exercised.
 import { describe, it, before, after } from 'node:test';
 import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { defaultSettings } from '../../packages/core/dist/src/index.js';
 import { ENGINES } from './engines.mjs';
@@ -101,3 +102,43 @@ for (const [name, Engine] of ENGINES) {
     });
   });
 }
+
+// fetchGlobals: the lightweight Response is installed where a fetch app runs (the process or
+// the app threads), never in a process that only supervises, and not at all with fetchGlobals
+// off. Each case runs in a fresh process (fixtures/fetch-globals-driver.mjs) that starts the
+// engine, asks the app which Response it has, and reports its own global too (this test
+// process ran the single engine above, so its own global proves nothing).
+const DRIVER = fileURLToPath(new URL('./fixtures/fetch-globals-driver.mjs', import.meta.url));
+
+function kindServed(engineName, overrides) {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, [DRIVER, engineName, JSON.stringify(overrides)], { stdio: ['ignore', 'pipe', 'inherit'] });
+    const timer = setTimeout(() => child.kill('SIGKILL'), 20_000);
+    let out = '';
+    child.stdout.on('data', (chunk) => { out += chunk; });
+    child.on('exit', (status) => {
+      clearTimeout(timer);
+      if (status !== 0) reject(new Error(`${engineName} engine process exited with ${status}: ${out}`));
+      else resolve(JSON.parse(out));
+    });
+  });
+}
+
+const LIGHT = { kind: 'gatehouse', instanceOfResponse: true, tag: '[object Response]' };
+const UNDICI = { kind: 'undici', instanceOfResponse: true, tag: '[object Response]' };
+
+describe('fetchGlobals: which Response a fetch app gets', { timeout: 60_000 }, () => {
+  for (const [name] of ENGINES) {
+    it(`${name}: the lightweight one by default, and the supervising process keeps undici's`, async () => {
+      const { served, here } = await kindServed(name, {});
+      assert.deepEqual(served, LIGHT);
+      // The single engine runs the app in its own process; the others run it elsewhere.
+      assert.equal(here, name === 'single' ? 'gatehouse' : 'undici');
+    });
+  }
+  for (const name of ['single', 'hybrid']) {
+    it(`${name}: undici's with fetchGlobals off`, async () => {
+      assert.deepEqual(await kindServed(name, { fetchGlobals: false }), { served: UNDICI, here: 'undici' });
+    });
+  }
+});

@@ -2,15 +2,20 @@
  * The fetch-handler adapter: the Request a handler receives (URL, method, headers, body read
  * every way the Fetch standard offers, signal), the env and ctx it gets beside it, and how its
  * Response goes out (status, Set-Cookie fields, streamed ReadableStream bodies, cancellation,
- * HEAD), plus the errors for what is not a Response. In memory first, then over real HTTP.
+ * HEAD), plus the errors for what is not a Response; the lightweight Response installed for
+ * fetch apps (fetchGlobals) and where it is installed. In memory first, then over real HTTP.
  */
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { setImmediate as tick } from 'node:timers/promises';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
 import {
   adaptFetchHandler, isFetchHandler, createRequest, splitTarget, validate, bufferedBodySource, channels,
-  GatehouseError, HeaderList, type BodySource, type GatewayRequest, type GatewayResponse,
+  GatehouseError, HeaderList, loadApp, fetchGlobalsInstalled, type BodySource, type GatewayRequest, type GatewayResponse,
 } from '../src/index.js';
+import { GatewayFetchResponse } from '../src/gateway/adapters/fetch-light-response.js';
 import { startServer, collect, RawClient } from './kit/index.js';
 
 const encoder = new TextEncoder();
@@ -365,5 +370,227 @@ describe('fetch adapter over HTTP', { timeout: 15_000 }, () => {
     assert.equal(head!.body.length, 0);
     assert.equal(thrown!.status, 500);
     assert.equal(get!.text(), 'hello world');
+  });
+});
+
+describe('fetch adapter: the lightweight Response (fetchGlobals)', { timeout: 10_000 }, () => {
+  // The class installed as the global Response where a fetch app runs; used here by name so
+  // this test process keeps undici's global.
+  const Light = GatewayFetchResponse as unknown as typeof Response;
+
+  it('is a Response: instanceof both ways, toStringTag, name, subclasses', async () => {
+    const light = new Light('x');
+    assert.ok(light instanceof Light);
+    assert.ok(light instanceof Response);
+    assert.ok(new Response('x') instanceof Light, 'undici\'s Responses are Responses too once this is the global');
+    assert.ok(!({} instanceof Light));
+    assert.equal(Object.prototype.toString.call(light), '[object Response]');
+    assert.equal(Light.name, 'Response');
+    class Mine extends Light { readonly mine = true; }
+    const mine = new Mine('sub', { status: 202 });
+    assert.ok(mine instanceof Mine && mine instanceof Light);
+    assert.ok(!(light instanceof Mine));
+    assert.equal(mine.status, 202);
+    assert.equal(await mine.text(), 'sub');
+  });
+
+  it('has status, statusText, ok, headers (with text/plain for a string), type, url, redirected', () => {
+    const plain = new Light('hello');
+    assert.deepEqual([plain.status, plain.statusText, plain.ok, plain.type, plain.url, plain.redirected], [200, '', true, 'default', '', false]);
+    assert.equal(plain.headers.get('content-type'), 'text/plain;charset=UTF-8');
+    const made = new Light(new Uint8Array([1]), { status: 404, statusText: 'Nope', headers: [['X-One', '1'], ['x-two', '2']] });
+    assert.deepEqual([made.status, made.statusText, made.ok], [404, 'Nope', false]);
+    assert.deepEqual([...made.headers], [['x-one', '1'], ['x-two', '2']]);
+    assert.equal(new Light(null, { status: 204 }).headers.get('content-type'), null);
+  });
+
+  it('reads a body with text(), json(), arrayBuffer(), bytes(), blob() and formData(), once', async () => {
+    assert.equal(await new Light('héllo').text(), 'héllo');
+    assert.deepEqual(await new Light('{"a":[1]}').json(), { a: [1] });
+    assert.deepEqual([...new Uint8Array(await new Light(new Uint8Array([7, 8])).arrayBuffer())], [7, 8]);
+    assert.deepEqual([...await (new Light('ab') as unknown as { bytes(): Promise<Uint8Array> }).bytes()], [97, 98]);
+    const blob = await new Light('a,b', { headers: { 'content-type': 'text/csv' } }).blob();
+    assert.deepEqual([blob.type, await blob.text()], ['text/csv', 'a,b']);
+    const form = await new Light('a=1&b=two+words', { headers: { 'content-type': 'application/x-www-form-urlencoded' } }).formData();
+    assert.deepEqual(Object.fromEntries(form), { a: '1', b: 'two words' });
+    assert.equal(await new Light(null).text(), '');
+    await assert.rejects(new Light('{nope').json(), SyntaxError);
+    const once = new Light('once');
+    assert.equal(once.bodyUsed, false);
+    await once.text();
+    assert.equal(once.bodyUsed, true);
+    await assert.rejects(once.text(), TypeError);
+  });
+
+  it('keeps what it was given: a Uint8Array and an init Headers are copied, as undici copies them', async () => {
+    const bytes = new Uint8Array([1, 2, 3]);
+    const headers = new Headers({ 'x-a': '1' });
+    const response = await serve(() => {
+      const made = new Light(bytes, { headers });
+      bytes[0] = 9;
+      headers.set('x-a', 'changed');
+      return made;
+    });
+    assert.deepEqual([...(response.body as Uint8Array)], [1, 2, 3]);
+    assert.equal(HeaderList.from(response.headers).get('x-a'), '1');
+  });
+
+  it('hands anything unusual to undici: its bodies, its errors, its header normalization', async () => {
+    assert.equal(new Light(new URLSearchParams('a=1')).headers.get('content-type'), 'application/x-www-form-urlencoded;charset=UTF-8');
+    const blob = new Light(new Blob(['b'], { type: 'x/y' }));
+    assert.deepEqual([blob.headers.get('content-type'), await blob.text()], ['x/y', 'b']);
+    assert.equal(new Light('x', { headers: { 'x-pad': '  v  ' } }).headers.get('x-pad'), 'v');
+    // Each error is undici's own (its class and message), compared with undici's Response.
+    const bad: Array<[string, unknown, unknown]> = [
+      ['null-body status with a body', 'x', { status: 204 }],
+      ['status out of range', 'x', { status: 99 }],
+      ['invalid field name', 'x', { headers: { 'a b': '1' } }],
+      ['CR in a field value', 'x', { headers: [['x', 'a\r\nb']] }],
+      ['locked stream', (() => { const s = new ReadableStream(); s.getReader(); return s; })(), undefined],
+    ];
+    for (const [name, body, init] of bad) {
+      let expected: Error | undefined;
+      try { new Response(body as never, init as never); } catch (error) { expected = error as Error; }
+      assert.ok(expected, `undici refuses: ${name}`);
+      assert.throws(() => new Light(body as never, init as never), (error: Error) => error.constructor === expected!.constructor && error.message === expected!.message, name);
+    }
+  });
+
+  it('clone(), body and formData() make the real undici Response, and the adapter then sends that', async () => {
+    const response = await serve(async () => {
+      const made = new Light('cloned', { status: 201, headers: { 'x-kept': 'yes' } });
+      const copy = made.clone();
+      assert.equal(Object.getPrototypeOf(copy), Response.prototype, 'the clone is undici\'s own Response');
+      assert.equal(await copy.text(), 'cloned');
+      made.headers.set('x-after', 'real');
+      return made;
+    });
+    assert.equal(response.status, 201);
+    const headers = HeaderList.from(response.headers);
+    assert.deepEqual([headers.get('x-kept'), headers.get('x-after')], ['yes', 'real']);
+    assert.equal(await bodyText(response), 'cloned');
+  });
+
+  it('Response.json, Response.redirect and Response.error behave as undici\'s', async () => {
+    const json = Light.json({ a: 1 }, { status: 400 });
+    assert.equal(Object.getPrototypeOf(json), GatewayFetchResponse.prototype, 'a lightweight one, not undici\'s');
+    assert.deepEqual([json.status, json.headers.get('content-type'), await json.json()], [400, 'application/json', { a: 1 }]);
+    assert.equal(Light.json(1, { headers: { 'content-type': 'application/vnd.x+json' } }).headers.get('content-type'), 'application/vnd.x+json');
+    assert.throws(() => Light.json(undefined), TypeError);
+    const redirect = Light.redirect('https://example.test/a b', 301);
+    assert.deepEqual([redirect.status, redirect.headers.get('location')], [301, 'https://example.test/a%20b']);
+    assert.throws(() => Light.redirect('https://example.test/', 200 as 301), RangeError);
+    assert.throws(() => Light.redirect('/relative', 302), TypeError);
+    assert.equal(Light.error().type, 'error');
+  });
+
+  it('sends status, header fields in order, each Set-Cookie its own field, without server-owned fields', async () => {
+    const fromPairs = await serve(() => new Light('{}', {
+      status: 201, headers: [['content-type', 'application/json'], ['set-cookie', 'a=1'], ['set-cookie', 'b=2'], ['connection', 'keep-alive'], ['transfer-encoding', 'chunked']],
+    }));
+    assert.equal(fromPairs.status, 201);
+    assert.deepEqual(HeaderList.from(fromPairs.headers).raw, ['content-type', 'application/json', 'set-cookie', 'a=1', 'set-cookie', 'b=2']);
+    const fromHeaders = await serve(() => {
+      const made = new Light('x', { headers: new Headers([['set-cookie', 'c=3'], ['set-cookie', 'd=4']]) });
+      made.headers.append('set-cookie', 'e=5');
+      return made;
+    });
+    assert.deepEqual(HeaderList.from(fromHeaders.headers).getAll('set-cookie'), ['c=3', 'd=4', 'e=5']);
+    assert.equal(await bodyText(fromHeaders), 'x');
+  });
+
+  it('sends a string or bytes body whole, and nothing for HEAD', async () => {
+    const text = await serve(() => new Light('whole'));
+    assert.equal(text.body, 'whole');
+    const head = await serve(() => new Light('whole'), { method: 'HEAD' });
+    assert.equal(head.body, null);
+    assert.equal(HeaderList.from(head.headers).get('content-type'), 'text/plain;charset=UTF-8');
+  });
+
+  it('streams a ReadableStream body as the app produces it, and cancels it when the client goes away or for HEAD', async () => {
+    const gate = deferred<void>();
+    const streamed = await serve(() => new Light(new ReadableStream<Uint8Array>({
+      async start(controller) {
+        controller.enqueue(encoder.encode('one\n'));
+        await gate.promise;
+        controller.enqueue(encoder.encode('two\n'));
+        controller.close();
+      },
+    })));
+    const iterator = (streamed.body as AsyncIterable<Uint8Array>)[Symbol.asyncIterator]();
+    assert.equal(Buffer.from((await iterator.next()).value!).toString(), 'one\n');
+    gate.resolve();
+    assert.equal(Buffer.from((await iterator.next()).value!).toString(), 'two\n');
+    assert.equal((await iterator.next()).done, true);
+
+    const cancelled = deferred<string>();
+    const endless = await serve(() => new Light(new ReadableStream<Uint8Array>({
+      pull(controller) { controller.enqueue(encoder.encode('tick\n')); },
+      cancel() { cancelled.resolve('client gone'); },
+    })));
+    const ticks = (endless.body as AsyncIterable<Uint8Array>)[Symbol.asyncIterator]();
+    await ticks.next();
+    await ticks.return!();
+    assert.equal(await cancelled.promise, 'client gone');
+
+    const headCancelled = deferred<string>();
+    const head = await serve(() => new Light(new ReadableStream({ cancel() { headCancelled.resolve('head'); } })), { method: 'HEAD' });
+    assert.equal(head.body, null);
+    assert.equal(await headCancelled.promise, 'head');
+  });
+
+  it('gives the handler the abort signal, and a handler that rejects on abort fails the request', async () => {
+    const controller = new AbortController();
+    const response = serve((request) => new Promise<Response>((resolve, reject) => {
+      const timer = setTimeout(() => resolve(new Light('late')), 5_000);
+      request.signal.addEventListener('abort', () => { clearTimeout(timer); reject(request.signal.reason); });
+    }), { signal: controller.signal });
+    await tick();
+    controller.abort(new Error('client gone'));
+    await assert.rejects(response, /client gone/);
+  });
+
+  it('over HTTP: Set-Cookie fields, a streamed body, HEAD and a pipelined GET on one connection', async (t) => {
+    const server = await startServer({ app: { app: adaptFetchHandler({ fetch: (request: Request) => {
+      const path = new URL(request.url).pathname;
+      if (path === '/stream') {
+        let n = 0;
+        return new Light(new ReadableStream<Uint8Array>({ pull(c) { if (++n > 3) c.close(); else c.enqueue(encoder.encode(`line ${n}\n`)); } })) as Response;
+      }
+      return new Light('hello world', { headers: [['set-cookie', 'a=1'], ['set-cookie', 'b=2']] }) as Response;
+    } }), interface: 'fetch' } });
+    t.after(() => server.close());
+    const cookies = await fetch(server.url);
+    assert.deepEqual(cookies.headers.getSetCookie(), ['a=1', 'b=2']);
+    assert.equal(cookies.headers.get('content-length'), '11');
+    assert.equal(await cookies.text(), 'hello world');
+    assert.equal(await (await fetch(`${server.url.replace(/\/$/, '')}/stream`)).text(), 'line 1\nline 2\nline 3\n');
+    const client = await RawClient.connect(server.port);
+    t.after(() => client.socket.destroy());
+    await client.write('HEAD / HTTP/1.1\r\nHost: x\r\n\r\nGET / HTTP/1.1\r\nHost: x\r\n\r\n');
+    const [head, get] = await client.readResponses(2, { methods: ['HEAD', 'GET'] });
+    assert.equal(head!.status, 200);
+    assert.equal(head!.body.length, 0);
+    assert.equal(get!.text(), 'hello world');
+  });
+});
+
+describe('fetch adapter: where the lightweight Response is installed', { timeout: 10_000 }, () => {
+  const undiciGlobal = () => Object.getPrototypeOf(globalThis.Response) === Function.prototype;
+
+  it('the loader installs nothing for a Gateway or node app, nor for a fetch app with fetchGlobals off', async () => {
+    assert.ok(undiciGlobal());
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'gatehouse-globals-'));
+    const write = (name: string, code: string) => { fs.writeFileSync(path.join(dir, name), code); return path.join(dir, name); };
+    const gateway = write('gateway.mjs', 'export default (request) => ({ status: 200, headers: [], body: "g" });');
+    const node = write('node.mjs', 'export default (req, res) => res.end("n");');
+    const fetchApp = write('fetch.mjs', 'export default { fetch: () => new Response("f") };');
+    assert.equal((await loadApp({ kind: 'module', spec: gateway }, { fetchGlobals: true })).interface, 'gateway');
+    assert.equal((await loadApp({ kind: 'module', spec: node }, { fetchGlobals: true })).interface, 'node');
+    assert.equal((await loadApp({ kind: 'module', spec: fetchApp }, { fetchGlobals: false })).interface, 'fetch');
+    assert.equal((await loadApp({ kind: 'module', spec: fetchApp })).interface, 'fetch');
+    assert.ok(undiciGlobal(), 'the global Response is still undici\'s');
+    assert.equal(fetchGlobalsInstalled(), false);
+    fs.rmSync(dir, { recursive: true, force: true });
   });
 });

@@ -245,6 +245,8 @@ export class GatewayFetchResponse {
 // Everything of Response.prototype not defined above goes to the real Response (undici's
 // getters would fail their brand check on this object).
 Object.setPrototypeOf(GatewayFetchResponse, NativeResponse);
+// Installed as the global, it is `Response` to the app (Response.name, stack traces).
+Object.defineProperty(GatewayFetchResponse, 'name', { value: 'Response' });
 Object.setPrototypeOf(GatewayFetchResponse.prototype, NativeResponse.prototype);
 for (const key of Reflect.ownKeys(NativeResponse.prototype)) {
   if (key === 'constructor' || key === Symbol.toStringTag || Object.prototype.hasOwnProperty.call(GatewayFetchResponse.prototype, key)) continue;
