@@ -105,7 +105,7 @@ export const SETTINGS: { readonly [K in keyof Settings]: SettingSpec<Settings[K]
   threads: { kind: 'integer', default: 4, min: 1, group: 'engine', alias: 't', engines: THREAD_ENGINES, doc: 'Number of app threads (per worker process under hybrid).' },
   threadConcurrency: { kind: 'integer', default: 16, min: 1, group: 'engine', engines: THREAD_ENGINES, doc: 'Requests in flight at once per app thread (1 = one request per thread, as Waitress).' },
   interface: { kind: 'choice', default: 'auto', choices: ['auto', 'gateway', 'fetch', 'node'], group: 'server', doc: 'How to call the app: Gateway Interface, fetch handler, node:http listener, or detect.' },
-  fetchGlobals: { kind: 'boolean', default: true, group: 'server', doc: 'For a fetch-handler app: replace the global Response, where the app runs, with a lightweight one that the server sends without copying (as @hono/node-server does).' },
+  fetchGlobals: { kind: 'boolean', default: true, group: 'server', doc: 'For a fetch-handler app: make the global Response, where the app runs, a lightweight one that the server sends as the app built it (as @hono/node-server does).' },
   bind: { kind: 'list', default: ['127.0.0.1:8000'], group: 'server', alias: 'b', metavar: 'ADDRESS', validate: validBinds, doc: 'Address to listen on: HOST:PORT, [IPv6]:PORT, unix:PATH or fd://N. Repeat for several.' },
   backlog: { kind: 'integer', default: 2048, min: 1, group: 'server', doc: 'Listen backlog: connections the kernel queues before accept.' },
   limitConcurrency: { kind: 'integer', default: 0, group: 'limits', doc: 'Open connections per process before new ones get 503 (0 = no limit).' },
