@@ -9,7 +9,7 @@ export type * from './gateway/types.js';
 export { HeaderList, type HeaderInit } from './gateway/headers.js';
 export { RequestBody, bufferedBodySource } from './gateway/body.js';
 export type { BodySource } from './gateway/body-source.js';
-export { createRequest, splitTarget } from './gateway/request.js';
+export { AbortableRequest, createRequest, splitTarget } from './gateway/request.js';
 export { GatehouseError, isGatehouseError, type ErrorCode, type SerializedError } from './errors/index.js';
 export { channels } from './diagnostics.js';
 export { loadApp, type LoadOptions } from './app/loader.js';

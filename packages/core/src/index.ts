@@ -5,7 +5,7 @@ export * from './gateway/types.js';
 export { HeaderList, type HeaderInit } from './gateway/headers.js';
 export { RequestBody, bufferedBodySource } from './gateway/body.js';
 export type { BodySource } from './gateway/body-source.js';
-export { createRequest, splitTarget, percentDecode } from './gateway/request.js';
+export { AbortableRequest, createRequest, splitTarget, percentDecode } from './gateway/request.js';
 export { validate } from './gateway/validator.js';
 export * from './errors/index.js';
 export { channels } from './diagnostics.js';

@@ -1,56 +1,15 @@
 /*
  * APP THREAD. The GatewayRequest an app thread hands the app, re-created from a REQUEST
- * message. Same fields as core's createRequest() builds, except that the AbortSignal is made
- * on first use (as core's own connection does): an AbortController costs ~2.4 µs in Node 20,
- * more than the rest of a small request's handling on this side, and most apps never look at
- * it. All fields are own data properties except `signal` (a getter on the prototype).
+ * message: core's AbortableRequest (signal made on first use, as core's own connection does),
+ * aborted when the main thread says the client went away or the deadline passed.
  */
-import { HeaderList, RequestBody, type BodySource, type GatewayRequest, type SocketAddress } from '@gatehouse/core/app-runtime';
+import { AbortableRequest, type BodySource } from '@gatehouse/core/app-runtime';
 import type { RequestMessage } from './messages.js';
 
-export class ThreadRequest implements GatewayRequest {
-  readonly method: string;
-  readonly target: string;
-  readonly path: string;
-  readonly query: string;
-  readonly httpVersion: '1.0' | '1.1';
-  readonly headers: HeaderList;
-  readonly scheme: 'http' | 'https';
-  readonly remote: SocketAddress;
-  readonly server: SocketAddress;
-  readonly body: RequestBody;
-  #controller: AbortController | null = null;
-  #aborted = false;
-  #reason: unknown = undefined;
-
+export class ThreadRequest extends AbortableRequest {
   constructor(message: RequestMessage, body: BodySource | null) {
-    this.method = message[2];
-    this.target = message[3];
-    this.path = message[4];
-    this.query = message[5];
-    this.httpVersion = message[6];
-    this.headers = new HeaderList(message[7] as string[]);
-    this.scheme = message[8];
-    this.remote = { address: message[9], port: message[10] };
-    this.server = { address: message[11], port: message[12] };
-    this.body = new RequestBody(body);
-  }
-
-  get signal(): AbortSignal {
-    let controller = this.#controller;
-    if (controller === null) {
-      controller = this.#controller = new AbortController();
-      if (this.#aborted) controller.abort(this.#reason);
-    }
-    return controller.signal;
-  }
-
-  /** The main thread said the client went away or the deadline passed. */
-  abort(reason: unknown): void {
-    if (this.#aborted) return;
-    this.#aborted = true;
-    this.#reason = reason;
-    this.#controller?.abort(reason);
+    super(message[2], message[3], message[4], message[5], message[6], message[7] as string[], message[8],
+      { address: message[9], port: message[10] }, { address: message[11], port: message[12] }, body);
   }
 }
 

@@ -53,10 +53,8 @@
 import type { Socket } from 'node:net';
 import { channels } from '../diagnostics.js';
 import { GatehouseError, isGatehouseError } from '../errors/index.js';
-import { HeaderList } from '../gateway/headers.js';
-import { RequestBody } from '../gateway/body.js';
-import { splitTarget } from '../gateway/request.js';
-import type { Dispatcher, GatewayRequest, GatewayResponse, SocketAddress } from '../gateway/types.js';
+import { AbortableRequest, splitTarget } from '../gateway/request.js';
+import type { Dispatcher, GatewayResponse, SocketAddress } from '../gateway/types.js';
 import type { ParsedHead, ParserHandlers, RequestParserLike } from './parse-events.js';
 import type { ProtocolOptions } from './options.js';
 import { CONTINUE_RESPONSE, LAST_CHUNK, chunkHeader, newFraming, type ResponseSerializer } from './serializer.js';
@@ -118,57 +116,12 @@ export interface ConnectionHost {
   connectionClosed(connection: Connection): void;
 }
 
-/**
- * The GatewayRequest of a socket. Same fields as createRequest() builds, except that the
- * AbortSignal is created on first use: constructing an AbortSignal costs ~2 µs in Node 20,
- * more than the rest of a small request's handling, and most apps never look at it.
- * All fields are own data properties except `signal` (a getter on the prototype).
- */
-export class ConnectionRequest implements GatewayRequest {
-  readonly method: string;
-  readonly target: string;
-  readonly path: string;
-  readonly query: string;
-  readonly httpVersion: '1.0' | '1.1';
-  readonly headers: HeaderList;
-  readonly scheme: 'http' | 'https';
-  readonly remote: SocketAddress;
-  readonly server: SocketAddress;
-  readonly body: RequestBody;
-  #controller: AbortController | null = null;
-  #aborted = false;
-  #reason: unknown = undefined;
-
+/** The GatewayRequest of a socket: its head as parsed, the signal made on first use (see AbortableRequest). */
+export class ConnectionRequest extends AbortableRequest {
   constructor(head: ParsedHead, scheme: 'http' | 'https', remote: SocketAddress, server: SocketAddress, body: SocketBody | null) {
     const target = head.target;
     const { path, query } = splitTarget(target);
-    this.method = head.method;
-    this.target = target;
-    this.path = path;
-    this.query = query;
-    this.httpVersion = head.httpVersion;
-    this.headers = new HeaderList(head.rawHeaders);
-    this.scheme = scheme;
-    this.remote = remote;
-    this.server = server;
-    this.body = new RequestBody(body);
-  }
-
-  get signal(): AbortSignal {
-    let controller = this.#controller;
-    if (controller === null) {
-      controller = this.#controller = new AbortController();
-      if (this.#aborted) controller.abort(this.#reason);
-    }
-    return controller.signal;
-  }
-
-  /** Connection side: the client went away or the request passed its deadline. */
-  abort(reason: unknown): void {
-    if (this.#aborted) return;
-    this.#aborted = true;
-    this.#reason = reason;
-    this.#controller?.abort(reason);
+    super(head.method, target, path, query, head.httpVersion, head.rawHeaders, scheme, remote, server, body);
   }
 }
 
