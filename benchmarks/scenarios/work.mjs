@@ -1,22 +1,10 @@
 // The work each built-in scenario does, shared by the Gatehouse scenario apps here and the
 // plain node:http peers in ../peers, so an engine and a peer are measured doing the same thing.
 
-/**
- * cpu: count the primes up to n by trial division, the same work and the same JSON answer as
- * examples/cpu (GET /cpu?n=N), so the cpu scenario means one thing whichever app serves it.
- * n = 100000 takes about 5 ms on one core of a 2020s server.
- */
-export const CPU_N = 100_000;
-export function countPrimes(limit) {
-  let count = 0;
-  outer: for (let candidate = 2; candidate <= limit; candidate++) {
-    for (let divisor = 2; divisor * divisor <= candidate; divisor++) {
-      if (candidate % divisor === 0) continue outer;
-    }
-    count++;
-  }
-  return count;
-}
+// cpu: the very computation of examples/cpu (GET /cpu?n=N, primes up to n by trial division),
+// imported from it, so the cpu scenario means one thing whichever app or peer serves it.
+import { countPrimes, DEFAULT_N as CPU_N } from '../../examples/cpu/app.js';
+export { countPrimes, CPU_N };
 /** The response body for `?n=...` (absent or invalid n means CPU_N; bench requests are well-formed). */
 export function cpuWork(query) {
   const raw = new URLSearchParams(query).get('n');
