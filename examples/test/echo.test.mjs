@@ -1,10 +1,12 @@
 // examples/echo served by the single engine: each field of the echo, over real HTTP (fetch
 // for the ordinary cases, a raw socket where fetch would rewrite the request).
-import { describe, it, before, after } from 'node:test';
+import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import net from 'node:net';
 import { fileURLToPath } from 'node:url';
-import { SingleEngine, defaultSettings, loadApp, validate, createRequest, bufferedBodySource } from '../../packages/core/dist/src/index.js';
+import { loadApp, validate, createRequest, bufferedBodySource } from '../../packages/core/dist/src/index.js';
+import { serveForSuite } from './engines.mjs';
+
 
 const APP = fileURLToPath(new URL('../echo/', import.meta.url));
 
@@ -36,19 +38,10 @@ function raw(port, bytes) {
 }
 
 describe('examples/echo', { timeout: 20_000 }, () => {
-  let engine;
-  let base;
-  let port;
-  before(async () => {
-    engine = new SingleEngine({ settings: { ...defaultSettings(), bind: ['127.0.0.1:0'] }, app: { kind: 'module', spec: APP } });
-    await engine.start();
-    base = engine.addresses[0].url;
-    port = engine.addresses[0].port;
-  });
-  after(() => engine?.stop({ graceful: false }));
+  const served = serveForSuite(APP);
 
   it('GET with a query: 200 application/json with method, target, path, query, version', async () => {
-    const response = await fetch(`${base}/items/42?sort=desc&tag=a&tag=b`);
+    const response = await fetch(`${served.base}/items/42?sort=desc&tag=a&tag=b`);
     assert.equal(response.status, 200);
     assert.equal(response.headers.get('content-type'), 'application/json');
     const echo = await response.json();
@@ -62,19 +55,19 @@ describe('examples/echo', { timeout: 20_000 }, () => {
   });
 
   it('percent-encoded path: target raw, path decoded as UTF-8, query left raw', async () => {
-    const echo = await (await fetch(`${base}/caf%C3%A9/a%20b%2Fc?q=%20x+y`)).json();
+    const echo = await (await fetch(`${served.base}/caf%C3%A9/a%20b%2Fc?q=%20x+y`)).json();
     assert.equal(echo.target, '/caf%C3%A9/a%20b%2Fc?q=%20x+y');
     assert.equal(echo.path, '/café/a b/c');
     assert.equal(echo.query, 'q=%20x+y');
   });
 
   it('headers: lower-cased names, arrival order, repeated fields kept as separate entries', async () => {
-    const { json } = await raw(port, 'GET /h HTTP/1.1\r\nHost: echo.test\r\nX-Repeat: one\r\nAccept: */*\r\nx-repeat: two\r\nX-Empty: \r\nConnection: close\r\n\r\n');
+    const { json } = await raw(served.port, 'GET /h HTTP/1.1\r\nHost: echo.test\r\nX-Repeat: one\r\nAccept: */*\r\nx-repeat: two\r\nX-Empty: \r\nConnection: close\r\n\r\n');
     assert.deepEqual(json.headers, [['host', 'echo.test'], ['x-repeat', 'one'], ['accept', '*/*'], ['x-repeat', 'two'], ['x-empty', ''], ['connection', 'close']]);
   });
 
   it('POST body: echoed with its length', async () => {
-    const echo = await (await fetch(`${base}/submit`, { method: 'POST', body: 'name=gatehouse&x=1', headers: { 'content-type': 'application/x-www-form-urlencoded' } })).json();
+    const echo = await (await fetch(`${served.base}/submit`, { method: 'POST', body: 'name=gatehouse&x=1', headers: { 'content-type': 'application/x-www-form-urlencoded' } })).json();
     assert.equal(echo.method, 'POST');
     assert.equal(echo.body, 'name=gatehouse&x=1');
     assert.equal(echo.bodyLength, 18);
@@ -83,24 +76,24 @@ describe('examples/echo', { timeout: 20_000 }, () => {
 
   it('body is decoded as latin1: every byte is one character, 0x80-0xFF included', async () => {
     const bytes = new Uint8Array([0x00, 0x41, 0x80, 0x9f, 0xc3, 0xa9, 0xff]);
-    const echo = await (await fetch(`${base}/bin`, { method: 'PUT', body: bytes })).json();
+    const echo = await (await fetch(`${served.base}/bin`, { method: 'PUT', body: bytes })).json();
     assert.equal(echo.bodyLength, 7);
     assert.equal(echo.body, '\u0000A\u0080\u009f\u00c3\u00a9\u00ff');
   });
 
   it('chunked request body is echoed whole', async () => {
-    const { json } = await raw(port, 'POST /c HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\nConnection: close\r\n\r\n5\r\nhello\r\n6\r\n world\r\n0\r\n\r\n');
+    const { json } = await raw(served.port, 'POST /c HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\nConnection: close\r\n\r\n5\r\nhello\r\n6\r\n world\r\n0\r\n\r\n');
     assert.equal(json.body, 'hello world');
     assert.equal(json.bodyLength, 11);
   });
 
   it('HTTP/1.0 is reported as "1.0"', async () => {
-    const { json } = await raw(port, 'GET /old HTTP/1.0\r\nHost: x\r\n\r\n');
+    const { json } = await raw(served.port, 'GET /old HTTP/1.0\r\nHost: x\r\n\r\n');
     assert.equal(json.httpVersion, '1.0');
   });
 
   it('HEAD gets 200 application/json and no body', async () => {
-    const response = await fetch(`${base}/h`, { method: 'HEAD' });
+    const response = await fetch(`${served.base}/h`, { method: 'HEAD' });
     assert.equal(response.status, 200);
     assert.equal(response.headers.get('content-type'), 'application/json');
     assert.equal(await response.text(), '');

@@ -1,7 +1,8 @@
 // Every built-in engine class, from the packages' builds, for tests that run an example app
 // under each. An engine that does not load is an error here, not a skip: all of them are
 // built before the tests run, and a broken one must fail the suite.
-import { SingleEngine } from '../../packages/core/dist/src/index.js';
+import { before, after } from 'node:test';
+import { SingleEngine, defaultSettings } from '../../packages/core/dist/src/index.js';
 import PreforkEngine from '../../packages/engine-prefork/dist/src/index.js';
 import ThreadedEngine from '../../packages/engine-threaded/dist/src/index.js';
 import HybridEngine from '../../packages/engine-hybrid/dist/src/index.js';
@@ -13,3 +14,19 @@ export const ENGINES = [
   ['prefork', PreforkEngine],
   ['hybrid', HybridEngine],
 ];
+
+/**
+ * Serves APP (a path or spec) under the single engine for the enclosing describe(): starts it
+ * in before(), stops it in after(). `base` (URL) and `port` are set once before() has run.
+ */
+export function serveForSuite(app) {
+  const served = { base: '', port: 0, engine: null };
+  before(async () => {
+    served.engine = new SingleEngine({ settings: { ...defaultSettings(), bind: ['127.0.0.1:0'] }, app: { kind: 'module', spec: app } });
+    await served.engine.start();
+    served.base = served.engine.addresses[0].url;
+    served.port = served.engine.addresses[0].port;
+  });
+  after(() => served.engine?.stop({ graceful: false }));
+  return served;
+}

@@ -1,23 +1,17 @@
 // examples/hello served by the single engine on a real loopback port.
-import { describe, it, before, after } from 'node:test';
+import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { fileURLToPath } from 'node:url';
-import { SingleEngine, defaultSettings, loadApp, validate } from '../../packages/core/dist/src/index.js';
+import { loadApp, validate } from '../../packages/core/dist/src/index.js';
+import { serveForSuite } from './engines.mjs';
 
 const APP = fileURLToPath(new URL('../hello/', import.meta.url));
 
 describe('examples/hello', { timeout: 20_000 }, () => {
-  let engine;
-  let base;
-  before(async () => {
-    engine = new SingleEngine({ settings: { ...defaultSettings(), bind: ['127.0.0.1:0'] }, app: { kind: 'module', spec: APP } });
-    await engine.start();
-    base = engine.addresses[0].url;
-  });
-  after(() => engine?.stop({ graceful: false }));
+  const served = serveForSuite(APP);
 
   it('GET / answers 200 "Hello, World!" as text/plain', async () => {
-    const response = await fetch(`${base}/`);
+    const response = await fetch(`${served.base}/`);
     assert.equal(response.status, 200);
     assert.equal(response.headers.get('content-type'), 'text/plain');
     assert.equal(await response.text(), 'Hello, World!');
@@ -25,14 +19,14 @@ describe('examples/hello', { timeout: 20_000 }, () => {
 
   it('answers hello on any path and method, like the benchmark apps it is compared with', async () => {
     for (const [method, path] of [['GET', '/other'], ['POST', '/'], ['PUT', '/x?y=1']]) {
-      const response = await fetch(`${base}${path}`, { method, body: method === 'GET' ? undefined : 'ignored' });
+      const response = await fetch(`${served.base}${path}`, { method, body: method === 'GET' ? undefined : 'ignored' });
       assert.equal(response.status, 200, `${method} ${path}`);
       assert.equal(await response.text(), 'Hello, World!');
     }
   });
 
   it('HEAD / gets the headers and the length, without a body', async () => {
-    const response = await fetch(`${base}/`, { method: 'HEAD' });
+    const response = await fetch(`${served.base}/`, { method: 'HEAD' });
     assert.equal(response.status, 200);
     assert.equal(response.headers.get('content-type'), 'text/plain');
     assert.equal(response.headers.get('content-length'), '13');
