@@ -74,11 +74,16 @@ export function observe(settings: Readonly<Settings>, unit: SetupUnit): Observer
     subscriptions.push(() => channel.unsubscribe(safe));
   };
 
-  on<RequestEndMessage>(channels.requestEnd, (m) => {
-    metrics.observe(m.status, Number(m.endedAt - m.startedAt) / 1e9);
-    if (formatLine) (access ??= openAccess()).write(formatLine(m) + '\n');
-    if (postRequest) callHook(logger, 'post_request', postRequest, m.request, { status: m.status, bytes: m.bytes, response: m.response });
-  });
+  // Core builds a requestEnd message per request only while someone listens: listen only
+  // when something uses it (metrics, access log, post_request), so the default pays nothing.
+  const metricsOn = settings.metricsBind !== '';
+  if (metricsOn || formatLine || postRequest) {
+    on<RequestEndMessage>(channels.requestEnd, (m) => {
+      if (metricsOn) metrics.observe(m.status, Number(m.endedAt - m.startedAt) / 1e9);
+      if (formatLine) (access ??= openAccess()).write(formatLine(m) + '\n');
+      if (postRequest) callHook(logger, 'post_request', postRequest, m.request, { status: m.status, bytes: m.bytes, response: m.response });
+    });
+  }
   if (preRequest) on<RequestStartMessage>(channels.requestStart, (m) => callHook(logger, 'pre_request', preRequest, m.request));
   on<RequestErrorMessage>(channels.requestError, (m) => {
     const where = m.request ? `${m.request.method} ${m.request.target}` : 'request';
@@ -88,8 +93,10 @@ export function observe(settings: Readonly<Settings>, unit: SetupUnit): Observer
     const level = QUIET_PROTOCOL_ERRORS.has(m.code) ? 'debug' : 'info';
     logger[level]({ code: m.code, status: m.status, remote: m.remote, detail: m.detail }, `${m.status} ${m.code} from ${m.remote}`);
   });
-  on<ConnectionMessage>(channels.connectionOpen, () => { metrics.connections++; });
-  on<ConnectionMessage>(channels.connectionClose, () => { if (metrics.connections > 0) metrics.connections--; });
+  if (metricsOn) {
+    on<ConnectionMessage>(channels.connectionOpen, () => { metrics.connections++; });
+    on<ConnectionMessage>(channels.connectionClose, () => { if (metrics.connections > 0) metrics.connections--; });
+  }
   on<UnitMessage>(channels.unitUp, (m) => {
     logger.info({ unitKind: m.kind, unitId: m.id, unitPid: m.pid, threadId: m.threadId }, `${m.kind} ${m.id} up${m.pid ? ` (pid ${m.pid})` : ''}`);
   });
