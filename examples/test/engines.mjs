@@ -16,15 +16,16 @@ export const ENGINES = [
 ];
 
 /**
- * Serves APP (a path or spec) under the single engine for the enclosing describe(): starts it
- * in before(), stops it in after(). `base` (URL) and `port` are set once before() has run.
+ * Serves APP (a path or spec) for the enclosing describe(), under `Engine` (single by default)
+ * with `settings` over the defaults: starts it in before(), stops it in after(). `base` (URL,
+ * no trailing slash) and `port` are set once before() has run.
  */
-export function serveForSuite(app) {
+export function serveForSuite(app, Engine = SingleEngine, settings = {}) {
   const served = { base: '', port: 0, engine: null };
   before(async () => {
-    served.engine = new SingleEngine({ settings: { ...defaultSettings(), bind: ['127.0.0.1:0'] }, app: { kind: 'module', spec: app } });
+    served.engine = new Engine({ settings: { ...defaultSettings(), bind: ['127.0.0.1:0'], ...settings }, app: { kind: 'module', spec: app } });
     await served.engine.start();
-    served.base = served.engine.addresses[0].url;
+    served.base = served.engine.addresses[0].url.replace(/\/$/, '');
     served.port = served.engine.addresses[0].port;
   });
   after(() => served.engine?.stop({ graceful: false }));

@@ -1,68 +1,59 @@
 // examples/fetch (a Hono app, unchanged) over real HTTP, under every engine (single, threaded,
 // prefork, hybrid). Every route of the app is exercised.
-import { describe, it, before, after } from 'node:test';
+import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
-import { defaultSettings } from '../../packages/core/dist/src/index.js';
-import { ENGINES } from './engines.mjs';
+import { ENGINES, serveForSuite } from './engines.mjs';
 
 const APP = fileURLToPath(new URL('../fetch/app.js', import.meta.url));
 
 for (const [name, Engine] of ENGINES) {
   describe(`examples/fetch (Hono) under the ${name} engine`, { timeout: 30_000 }, () => {
-    let engine;
-    let base;
-    before(async () => {
-      const settings = { ...defaultSettings(), engine: name, bind: ['127.0.0.1:0'], workers: 2, threads: 2, gracefulTimeout: 2 };
-      engine = new Engine({ settings, app: { kind: 'module', spec: APP } });
-      await engine.start();
-      base = engine.addresses[0].url.replace(/\/$/, '');
-    });
-    after(() => engine?.stop({ graceful: false }));
+    const served = serveForSuite(APP, Engine, { engine: name, workers: 2, threads: 2, gracefulTimeout: 2 });
 
     it('GET / answers text', async () => {
-      const response = await fetch(`${base}/`);
+      const response = await fetch(`${served.base}/`);
       assert.equal(response.status, 200);
       assert.match(response.headers.get('content-type'), /^text\/plain/);
       assert.equal(await response.text(), 'Hello from Hono');
     });
 
     it('GET /users/:id answers JSON, 404 JSON for an unknown id', async () => {
-      const found = await fetch(`${base}/users/2`);
+      const found = await fetch(`${served.base}/users/2`);
       assert.equal(found.status, 200);
       assert.match(found.headers.get('content-type'), /^application\/json/);
       assert.deepEqual(await found.json(), { id: '2', name: 'Grace' });
-      const missing = await fetch(`${base}/users/99`);
+      const missing = await fetch(`${served.base}/users/99`);
       assert.equal(missing.status, 404);
       assert.deepEqual(await missing.json(), { error: 'no such user' });
     });
 
     it('GET /search parses the query, repeated keys included', async () => {
-      const response = await fetch(`${base}/search?q=gate%20house&tag=a&tag=b`);
+      const response = await fetch(`${served.base}/search?q=gate%20house&tag=a&tag=b`);
       assert.deepEqual(await response.json(), { q: 'gate house', tags: ['a', 'b'] });
     });
 
     it('POST /echo reads a JSON body (201), and answers 400 for invalid JSON', async () => {
       const body = JSON.stringify({ hello: 'wörld', n: [1, 2, 3] });
-      const response = await fetch(`${base}/echo`, { method: 'POST', headers: { 'content-type': 'application/json' }, body });
+      const response = await fetch(`${served.base}/echo`, { method: 'POST', headers: { 'content-type': 'application/json' }, body });
       assert.equal(response.status, 201);
       assert.deepEqual(await response.json(), { received: { hello: 'wörld', n: [1, 2, 3] }, bytes: Buffer.byteLength(body) });
-      const bad = await fetch(`${base}/echo`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{"unterminated' });
+      const bad = await fetch(`${served.base}/echo`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{"unterminated' });
       assert.equal(bad.status, 400);
       assert.deepEqual(await bad.json(), { error: 'body is not valid JSON' });
     });
 
     it('POST /upper reads a text body, large ones too', async () => {
-      const small = await fetch(`${base}/upper`, { method: 'POST', body: 'make me loud' });
+      const small = await fetch(`${served.base}/upper`, { method: 'POST', body: 'make me loud' });
       assert.equal(await small.text(), 'MAKE ME LOUD');
       const big = 'abcdefghij'.repeat(50_000);
-      const large = await fetch(`${base}/upper`, { method: 'POST', body: big });
+      const large = await fetch(`${served.base}/upper`, { method: 'POST', body: big });
       assert.equal(await large.text(), big.toUpperCase());
     });
 
     it('GET /stream sends its lines as a stream (no Content-Length), all of them, in order', async () => {
-      const response = await fetch(`${base}/stream?n=4`);
+      const response = await fetch(`${served.base}/stream?n=4`);
       assert.equal(response.status, 200);
       assert.equal(response.headers.get('content-length'), null);
       const reader = response.body.getReader();
@@ -74,29 +65,29 @@ for (const [name, Engine] of ENGINES) {
     });
 
     it('GET /whoami gives the client address through @hono/node-server\'s getConnInfo', async () => {
-      const info = await (await fetch(`${base}/whoami`)).json();
+      const info = await (await fetch(`${served.base}/whoami`)).json();
       assert.equal(info.address, '127.0.0.1');
       assert.equal(info.addressType, 'IPv4');
       assert.ok(Number.isInteger(info.port) && info.port > 0, `port ${info.port}`);
     });
 
     it('GET /cookies sends two separate Set-Cookie fields', async () => {
-      const response = await fetch(`${base}/cookies`);
+      const response = await fetch(`${served.base}/cookies`);
       assert.deepEqual(response.headers.getSetCookie(), ['theme=dark; Path=/', 'lang=en; Path=/; HttpOnly']);
     });
 
     it('GET /error is answered by app.onError with a JSON 500', async () => {
-      const response = await fetch(`${base}/error`);
+      const response = await fetch(`${served.base}/error`);
       assert.equal(response.status, 500);
       assert.deepEqual(await response.json(), { error: 'something broke' });
     });
 
     it('HEAD answers the headers without a body; unknown paths get Hono\'s 404', async () => {
-      const head = await fetch(`${base}/users/1`, { method: 'HEAD' });
+      const head = await fetch(`${served.base}/users/1`, { method: 'HEAD' });
       assert.equal(head.status, 200);
       assert.match(head.headers.get('content-type'), /^application\/json/);
       assert.equal(await head.text(), '');
-      const missing = await fetch(`${base}/nowhere`);
+      const missing = await fetch(`${served.base}/nowhere`);
       assert.equal(missing.status, 404);
       assert.equal(await missing.text(), '404 Not Found');
     });

@@ -2,22 +2,16 @@
  * The report: what report.json holds, and what the Markdown, terminal and SVG renderers read.
  * `schema` is bumped on any incompatible change so tools reading old reports can tell.
  */
-import type { LatencyMs } from '../loadgen/types.js';
+import type { LatencyMs, LoadResult } from '../loadgen/types.js';
 import type { Spread } from '../stats.js';
 
 export const REPORT_SCHEMA = 'gatehouse-bench/1';
 
-export interface RoundResult {
+/** One measured round: what the load generator saw, plus the target's own cost. */
+export interface RoundResult extends LoadResult {
   readonly round: number;
-  readonly requests: number;
-  readonly durationSec: number;
-  readonly rps: number;
-  readonly latencyMs: LatencyMs;
-  readonly errors: number;
-  readonly non2xx: number;
   /** CPU seconds the target's whole process tree used during the round. */
   readonly cpuSec: number;
-  readonly loadgenCpuSec: number;
   readonly peakRssBytes: number;
 }
 
