@@ -48,10 +48,9 @@ export function makeCertificate(options: CertificateOptions = {}): Certificate {
   if (options.isCA) extensions.push(seq(oid('2.5.29.19'), tlv(0x01, Buffer.from([0xff])), tlv(0x04, seq(tlv(0x01, Buffer.from([0xff]))))));
   const signatureAlgorithm = seq(oid('1.2.840.10045.4.3.2')); // ecdsa-with-SHA256
   const serial = crypto.randomBytes(8);
-  serial[0]! &= 0x7f;
   const tbs = seq(
     tlv(0xa0, tlv(0x02, Buffer.from([2]))), // v3
-    tlv(0x02, serial),
+    tlv(0x02, unsignedInteger(serial)),
     signatureAlgorithm,
     name(issuerName),
     seq(utcTime(new Date(now - 60_000)), utcTime(new Date(now + (options.days ?? 2) * 86_400_000))),
@@ -73,6 +72,18 @@ export function writeCertificate(certificate: Certificate, dir = fs.mkdtempSync(
   fs.writeFileSync(certfile, certificate.cert);
   fs.writeFileSync(keyfile, certificate.key, { mode: 0o600 });
   return { certfile, keyfile, dir };
+}
+
+/**
+ * A DER INTEGER's content for an unsigned value: minimal, so no leading 0x00 unless the next
+ * byte has its top bit set (then the 0x00 keeps it positive). OpenSSL refuses any other padding
+ * ("illegal padding"), which a random serial hits about once in 256 certificates.
+ */
+export function unsignedInteger(bytes: Uint8Array): Buffer {
+  let start = 0;
+  while (start < bytes.length - 1 && bytes[start] === 0) start++;
+  const trimmed = Buffer.from(bytes.subarray(start));
+  return trimmed[0]! & 0x80 ? Buffer.concat([Buffer.from([0]), trimmed]) : trimmed;
 }
 
 function length(n: number): Buffer {
