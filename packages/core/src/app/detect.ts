@@ -7,8 +7,8 @@
  * what it was, never a 500 at the first request.
  */
 import { GatehouseError } from '../errors/index.js';
-import { adaptFetchHandler } from '../gateway/adapters/fetch.js';
-import { adaptNodeListener } from '../gateway/adapters/node.js';
+import type { FetchHandler } from '../gateway/adapters/fetch.js';
+import type { NodeListener } from '../gateway/adapters/node.js';
 import type { Application, LoadedApp } from '../gateway/types.js';
 
 export type InterfaceChoice = 'auto' | 'gateway' | 'fetch' | 'node';
@@ -24,16 +24,25 @@ export interface Candidate {
   readonly declaredFetch?: boolean;
 }
 
-export function adaptApp(candidate: Candidate, choice: InterfaceChoice = 'auto'): { app: Application; interface: LoadedApp['interface'] } {
+/**
+ * The adapters are imported only for the form that needs them: the node:http one loads Node's
+ * http stack, and a Gateway app's process or app thread should not carry it (a few MiB in
+ * each isolate).
+ */
+export async function adaptApp(candidate: Candidate, choice: InterfaceChoice = 'auto'): Promise<{ app: Application; interface: LoadedApp['interface'] }> {
   const form = detectInterface(candidate, choice);
   const { value, owner } = candidate;
   if (form === null) throw notAnApp(candidate, choice);
   if (form === 'fetch') {
+    const { adaptFetchHandler } = await import('../gateway/adapters/fetch.js');
     const handler = typeof value === 'function' ? { fetch: (value as Fn).bind(owner) } : value;
-    return { app: adaptFetchHandler(handler as Parameters<typeof adaptFetchHandler>[0]), interface: 'fetch' };
+    return { app: adaptFetchHandler(handler as FetchHandler), interface: 'fetch' };
   }
   const fn = owner ? (value as Fn).bind(owner) : (value as Fn);
-  if (form === 'node') return { app: adaptNodeListener(fn as Parameters<typeof adaptNodeListener>[0]), interface: 'node' };
+  if (form === 'node') {
+    const { adaptNodeListener } = await import('../gateway/adapters/node.js');
+    return { app: adaptNodeListener(fn as NodeListener), interface: 'node' };
+  }
   return { app: fn as Application, interface: 'gateway' };
 }
 

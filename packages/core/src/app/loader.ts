@@ -36,7 +36,7 @@ async function loadModuleApp(specifier: string, cwd: string, options: LoadOption
   const ns = await importAppModule(file, options.cacheBust);
   const choice = options.interface ?? 'auto';
   const candidate = spec.factory ? await callFactory(spec, file, ns) : pickExport(spec, file, ns, choice);
-  const { app, interface: form } = adaptApp(candidate, choice);
+  const { app, interface: form } = await adaptApp(candidate, choice);
   // Here, where the app runs, and only for a fetch handler: never in a master or for others.
   if (form === 'fetch' && options.fetchGlobals === true) installFetchGlobals();
   return { app, interface: form, ...lifecycle(ns, candidate, file) };

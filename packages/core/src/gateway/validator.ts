@@ -80,7 +80,8 @@ export function checkResponse(request: GatewayRequest, response: GatewayResponse
   if (typeof response !== 'object' || response === null || Array.isArray(response)) {
     throw fail(`the app returned ${response === null ? 'null' : Array.isArray(response) ? 'an array' : typeof response}; return { status, headers, body }`);
   }
-  if (typeof Response === 'function' && response instanceof Response) {
+  // By its tag, not `instanceof Response`: reading that global loads undici (adapters/native-fetch.ts).
+  if (Object.prototype.toString.call(response) === '[object Response]') {
     throw fail('the app returned a fetch Response; a Gateway app returns { status, headers, body } (for the fetch form, export { fetch(request) })');
   }
   const { status, body } = response;

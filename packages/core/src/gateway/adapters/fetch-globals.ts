@@ -9,10 +9,15 @@
  * app. `Request` is left alone: the adapter's own Request is already lazy (fetch-request.ts),
  * and apps seldom construct one per request. Installing twice is harmless.
  */
-import { GatewayFetchResponse } from './fetch-light-response.js';
+import { GatewayFetchResponse, linkToNativeResponse } from './fetch-light-response.js';
+
+let installed = false;
 
 /** Makes the global Response the lightweight one; returns true when it was not already. */
 export function installFetchGlobals(): boolean {
+  // Link first: it reads undici's Response from the global this replaces.
+  linkToNativeResponse();
+  installed = true;
   if (globalThis.Response === (GatewayFetchResponse as unknown)) return false;
   // The same attributes the built-in global has (writable, configurable, not enumerable).
   Object.defineProperty(globalThis, 'Response', { value: GatewayFetchResponse, writable: true, configurable: true, enumerable: false });
@@ -21,5 +26,6 @@ export function installFetchGlobals(): boolean {
 
 /** True when the global Response is Gatehouse's lightweight one. */
 export function fetchGlobalsInstalled(): boolean {
-  return globalThis.Response === (GatewayFetchResponse as unknown);
+  // Not reading the global before any install keeps undici unloaded (native-fetch.ts).
+  return installed && globalThis.Response === (GatewayFetchResponse as unknown);
 }

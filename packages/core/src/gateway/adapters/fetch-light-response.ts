@@ -20,10 +20,13 @@
  */
 import { inspect, types } from 'node:util';
 import { Readable } from 'node:stream';
+import { nativeFetch } from './native-fetch.js';
 
-const NativeResponse: typeof Response = globalThis.Response;
-const NativeHeaders: typeof Headers = globalThis.Headers;
-const NativeReadableStream: typeof ReadableStream = globalThis.ReadableStream;
+// undici's classes, set by linkToNativeResponse() (native-fetch.ts says why not at import).
+let NativeResponse: typeof Response;
+let NativeHeaders: typeof Headers;
+let NativeReadableStream: typeof ReadableStream;
+let linked = false;
 const encoder = new TextEncoder();
 const decoder = new TextDecoder();
 
@@ -60,11 +63,15 @@ export class GatewayFetchResponse {
 
   static [Symbol.hasInstance](value: unknown): boolean {
     // `Response` (this class, once installed) must still recognise undici's own Responses.
-    if (this === GatewayFetchResponse) return value instanceof NativeResponse;
+    if (this === GatewayFetchResponse) {
+      if (!linked) linkToNativeResponse();
+      return value instanceof NativeResponse;
+    }
     return Function.prototype[Symbol.hasInstance].call(this, value);
   }
 
   constructor(body?: unknown, init?: unknown) {
+    if (!linked) linkToNativeResponse();
     if (!this.#takeFast(body, init)) this.#real = new NativeResponse(body as never, init as ResponseInit);
   }
 
@@ -190,6 +197,7 @@ export class GatewayFetchResponse {
   }
 
   static error(): Response {
+    if (!linked) linkToNativeResponse();
     return NativeResponse.error();
   }
 
@@ -242,28 +250,39 @@ export class GatewayFetchResponse {
   }
 }
 
-// Everything of Response.prototype not defined above goes to the real Response (undici's
-// getters would fail their brand check on this object).
-Object.setPrototypeOf(GatewayFetchResponse, NativeResponse);
 // Installed as the global, it is `Response` to the app (Response.name, stack traces).
 Object.defineProperty(GatewayFetchResponse, 'name', { value: 'Response' });
-Object.setPrototypeOf(GatewayFetchResponse.prototype, NativeResponse.prototype);
-for (const key of Reflect.ownKeys(NativeResponse.prototype)) {
-  if (key === 'constructor' || key === Symbol.toStringTag || Object.prototype.hasOwnProperty.call(GatewayFetchResponse.prototype, key)) continue;
-  const descriptor = Object.getOwnPropertyDescriptor(NativeResponse.prototype, key)!;
-  if (descriptor.get) {
-    Object.defineProperty(GatewayFetchResponse.prototype, key, {
-      configurable: true, enumerable: descriptor.enumerable ?? false,
-      get(this: GatewayFetchResponse) { return Reflect.get(this[kReal](), key); },
-    });
-  } else if (typeof descriptor.value === 'function') {
-    const method = descriptor.value as (...args: unknown[]) => unknown;
-    Object.defineProperty(GatewayFetchResponse.prototype, key, {
-      configurable: true, writable: true, enumerable: descriptor.enumerable ?? false,
-      value(this: GatewayFetchResponse, ...args: unknown[]) { return method.apply(this[kReal](), args); },
-    });
+
+/**
+ * Reads undici's classes and makes this class inherit from undici's Response, statics included
+ * (Response.json()); everything of Response.prototype not defined above goes to the real
+ * Response (undici's getters would fail their brand check on this object). Runs at the first
+ * construction, `instanceof` or installFetchGlobals(), whichever comes first.
+ */
+export function linkToNativeResponse(): void {
+  if (linked) return;
+  linked = true;
+  ({ Response: NativeResponse, Headers: NativeHeaders, ReadableStream: NativeReadableStream } = nativeFetch());
+  Object.setPrototypeOf(GatewayFetchResponse, NativeResponse);
+  Object.setPrototypeOf(GatewayFetchResponse.prototype, NativeResponse.prototype);
+  for (const key of Reflect.ownKeys(NativeResponse.prototype)) {
+    if (key === 'constructor' || key === Symbol.toStringTag || Object.prototype.hasOwnProperty.call(GatewayFetchResponse.prototype, key)) continue;
+    const descriptor = Object.getOwnPropertyDescriptor(NativeResponse.prototype, key)!;
+    if (descriptor.get) {
+      Object.defineProperty(GatewayFetchResponse.prototype, key, {
+        configurable: true, enumerable: descriptor.enumerable ?? false,
+        get(this: GatewayFetchResponse) { return Reflect.get(this[kReal](), key); },
+      });
+    } else if (typeof descriptor.value === 'function') {
+      const method = descriptor.value as (...args: unknown[]) => unknown;
+      Object.defineProperty(GatewayFetchResponse.prototype, key, {
+        configurable: true, writable: true, enumerable: descriptor.enumerable ?? false,
+        value(this: GatewayFetchResponse, ...args: unknown[]) { return method.apply(this[kReal](), args); },
+      });
+    }
   }
 }
+
 Object.defineProperty(GatewayFetchResponse.prototype, inspect.custom, {
   value(this: GatewayFetchResponse, depth: number, options: object, inspectValue: typeof inspect) {
     const shown = { status: this.status, statusText: this.statusText, headers: this.headers, bodyUsed: this.bodyUsed };

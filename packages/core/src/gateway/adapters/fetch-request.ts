@@ -12,6 +12,7 @@
  * delegates to it from then on.
  */
 import type { GatewayRequest } from '../types.js';
+import { nativeFetch } from './native-fetch.js';
 
 const kMaterialize = Symbol('gatehouse.materialize');
 const decoder = new TextDecoder();
@@ -28,6 +29,7 @@ export class GatewayFetchRequest {
   #real: Request | null = null;
 
   constructor(request: GatewayRequest) {
+    if (!linked) linkToRequestPrototype();
     this.#request = request;
     const method = request.method;
     this.method = NORMALIZED_METHODS[method.toLowerCase()] ?? method;
@@ -120,26 +122,35 @@ export class GatewayFetchRequest {
   }
 }
 
-// Everything of Request.prototype that is not defined above goes to the real Request; without
-// this, undici's getters would run on this object and fail their brand check.
-Object.setPrototypeOf(GatewayFetchRequest.prototype, Request.prototype);
-for (const key of Reflect.ownKeys(Request.prototype)) {
-  if (key === 'constructor' || key === Symbol.toStringTag || Object.prototype.hasOwnProperty.call(GatewayFetchRequest.prototype, key)) continue;
-  const descriptor = Object.getOwnPropertyDescriptor(Request.prototype, key)!;
-  if (descriptor.get) {
-    Object.defineProperty(GatewayFetchRequest.prototype, key, {
-      configurable: true,
-      enumerable: descriptor.enumerable ?? false,
-      get(this: GatewayFetchRequest) { return Reflect.get(this[kMaterialize](), key); },
-    });
-  } else if (typeof descriptor.value === 'function') {
-    const method = descriptor.value as (...args: unknown[]) => unknown;
-    Object.defineProperty(GatewayFetchRequest.prototype, key, {
-      configurable: true,
-      writable: true,
-      enumerable: descriptor.enumerable ?? false,
-      value(this: GatewayFetchRequest, ...args: unknown[]) { return method.apply(this[kMaterialize](), args); },
-    });
+let linked = false;
+
+/**
+ * Everything of Request.prototype that is not defined above goes to the real Request; without
+ * this, undici's getters would run on this object and fail their brand check. Done at the
+ * first request, not at import: reading the global Request loads undici (native-fetch.ts).
+ */
+function linkToRequestPrototype(): void {
+  linked = true;
+  const RequestPrototype = nativeFetch().Request.prototype;
+  Object.setPrototypeOf(GatewayFetchRequest.prototype, RequestPrototype);
+  for (const key of Reflect.ownKeys(RequestPrototype)) {
+    if (key === 'constructor' || key === Symbol.toStringTag || Object.prototype.hasOwnProperty.call(GatewayFetchRequest.prototype, key)) continue;
+    const descriptor = Object.getOwnPropertyDescriptor(RequestPrototype, key)!;
+    if (descriptor.get) {
+      Object.defineProperty(GatewayFetchRequest.prototype, key, {
+        configurable: true,
+        enumerable: descriptor.enumerable ?? false,
+        get(this: GatewayFetchRequest) { return Reflect.get(this[kMaterialize](), key); },
+      });
+    } else if (typeof descriptor.value === 'function') {
+      const method = descriptor.value as (...args: unknown[]) => unknown;
+      Object.defineProperty(GatewayFetchRequest.prototype, key, {
+        configurable: true,
+        writable: true,
+        enumerable: descriptor.enumerable ?? false,
+        value(this: GatewayFetchRequest, ...args: unknown[]) { return method.apply(this[kMaterialize](), args); },
+      });
+    }
   }
 }
 

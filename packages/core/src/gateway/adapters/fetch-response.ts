@@ -15,6 +15,7 @@ import { HeaderList } from '../headers.js';
 import type { GatewayResponse } from '../types.js';
 import { isServerOwned } from './server-owned.js';
 import { realResponse, responseParts, type ResponseParts } from './fetch-light-response.js';
+import { nativeFetch } from './native-fetch.js';
 
 interface ResponseLike {
   readonly status: number;
@@ -82,10 +83,11 @@ function fromParts({ status, headers, body }: ResponseParts, method: string): Ga
  * lets the protocol layer send a Content-Length. Guarded at every step: any other Response,
  * or an undici that keeps its state differently, takes the streaming path.
  */
-const NativeResponse: typeof Response = globalThis.Response;
-const kState: symbol | undefined = Object.getOwnPropertySymbols(new NativeResponse('')).find((s) => s.description === 'state');
+let kState: symbol | undefined | null = null; // null: not looked for yet (native-fetch.ts says why)
 
 function wholeBody(response: ResponseLike): string | Uint8Array | undefined {
+  const NativeResponse = nativeFetch().Response;
+  if (kState === null) kState = Object.getOwnPropertySymbols(new NativeResponse('')).find((s) => s.description === 'state');
   if (kState === undefined || !(response instanceof NativeResponse) || response.bodyUsed) return undefined;
   const body = (response as unknown as Record<symbol, { body?: { stream?: ReadableStream; source?: unknown } | null } | undefined>)[kState]?.body;
   if (body === null || body === undefined || body.stream === undefined || body.stream.locked) return undefined;
