@@ -18,15 +18,18 @@ import { PREFORK_ENGINE, spawnServe } from './kit/serve-bin.js';
 const IS_ROOT = process.getuid?.() === 0;
 const NEEDS_ROOT = IS_ROOT ? false : 'switching user needs root; run the suite as root to cover it';
 
-const APP = `import fs from 'node:fs';
+/** Reports who it runs as now, and who it ran as when imported and in startup(). */
+const APP = `const importedAs = process.getuid();
+let startupAs = null;
+export function startup() { startupAs = process.getuid(); }
 export default () => ({
   status: 200,
   headers: [['content-type', 'application/json']],
-  body: JSON.stringify({ uid: process.getuid(), gid: process.getgid(), groups: process.getgroups(), pid: process.pid, ppid: process.ppid }),
+  body: JSON.stringify({ uid: process.getuid(), gid: process.getgid(), groups: process.getgroups(), pid: process.pid, ppid: process.ppid, importedAs, startupAs }),
 });
 `;
 
-interface Seen { uid: number; gid: number; groups: number[]; pid: number; ppid: number }
+interface Seen { uid: number; gid: number; groups: number[]; pid: number; ppid: number; importedAs: number; startupAs: number }
 
 /** A dir (and app) that `nobody` can read, as a real deployment's app directory must be. */
 function appDir(): string {
@@ -94,7 +97,7 @@ describe('--user / --group / --umask', { timeout: 60_000 }, () => {
     assert.equal(seen.uid, 65534);
   });
 
-  it('single: the one process switches to nobody after binding', { skip: NEEDS_ROOT }, async (t) => {
+  it('single: the one process switches to nobody after binding, before it imports the app', { skip: NEEDS_ROOT }, async (t) => {
     const dir = appDir();
     t.after(() => fs.rmSync(dir, { recursive: true, force: true }));
     const serve = spawnServe(['app.mjs', '--engine', 'single', '--user', 'nobody', '--bind', '127.0.0.1:0'], { cwd: dir });
@@ -103,6 +106,8 @@ describe('--user / --group / --umask', { timeout: 60_000 }, () => {
     const seen = await getJson({ host: '127.0.0.1', port: Number(new URL(ready.addresses[0]!).port) });
     assert.equal(seen.pid, serve.child.pid);
     assert.equal(seen.uid, 65534);
+    assert.equal(seen.importedAs, 65534, 'the app module was imported as nobody');
+    assert.equal(seen.startupAs, 65534, 'startup() ran as nobody');
     assert.equal(uidOf(serve.child.pid!), 65534);
   });
 

@@ -32,18 +32,24 @@ export class SingleEngine implements Engine {
   async start(): Promise<void> {
     const { settings } = this.context;
     const targets = prepareToListen(settings);
-    const server = new InLoopServer({ settings, app: this.context.app });
-    await server.boot();
+    // Bind first, then drop privileges, then load the app (Gunicorn's order): a bind error is
+    // one line before any app code runs, a privileged port can be bound as root, and the app's
+    // import and startup() run as --user. Connections wait in the backlog until attached.
+    let server: InLoopServer | null = null;
     try {
       for (const target of targets) {
         const listener = await bindListener(target, { backlog: settings.backlog });
         this.#listeners.push(listener);
         this.#addresses.push(describeAddress(listener, target, settings.certfile ? 'https' : 'http'));
-        server.attach(listener);
       }
       dropPrivileges(settings);
+      server = new InLoopServer({ settings, app: this.context.app });
+      await server.boot();
+      for (const listener of this.#listeners) server.attach(listener);
     } catch (error) {
-      await server.close(false, 0);
+      await server?.close(false, 0);
+      for (const listener of this.#listeners.splice(0)) listener.close();
+      this.#addresses = [];
       throw error;
     }
     this.#server = server;
