@@ -14,7 +14,6 @@
  * requests 500 and starts a replacement. Nothing here tries to survive that.
  */
 import { parentPort, workerData } from 'node:worker_threads';
-import v8 from 'node:v8';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { HeaderList, channels, loadApp, GatehouseError, type GatewayResponse, type LoadedApp } from '@gatehouse/core/app-runtime';
@@ -34,7 +33,7 @@ const port = parentPort!;
 const outbox = new Outbox<FromThread>(port);
 const post = (message: FromThread): void => outbox.send(message);
 
-const heartbeat = setInterval(() => post([BEAT, v8.getHeapStatistics().used_heap_size]), data.heartbeatMs);
+const heartbeat = setInterval(() => post([BEAT, process.memoryUsage().heapUsed]), data.heartbeatMs);
 
 /** One request as this thread tracks it. */
 interface ThreadExchange {

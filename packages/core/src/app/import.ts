@@ -3,9 +3,9 @@
  * GatehouseError. Node 20 gives an ES module's syntax error without its location (only the
  * uncaught-exception printer sees it), so on that path we ask `node --check`, which prints
  * file:line and the offending line, for the entry and then for the local modules it imports.
- * That costs a child process per file, only when loading has already failed.
+ * That costs a child process per file, only when loading has already failed (and
+ * node:child_process is imported only then: it drags net, dgram and tty into every app thread).
  */
-import { execFile } from 'node:child_process';
 import fs from 'node:fs';
 import { createRequire } from 'node:module';
 import path from 'node:path';
@@ -102,7 +102,8 @@ async function findSyntaxError(entry: string): Promise<string | null> {
   return null;
 }
 
-function nodeCheck(file: string): Promise<string | null> {
+async function nodeCheck(file: string): Promise<string | null> {
+  const { execFile } = await import('node:child_process');
   return new Promise((resolve) => {
     execFile(process.execPath, ['--check', file], { timeout: 10_000, encoding: 'utf8' }, (error, _stdout, stderr) => {
       if (!error) return resolve(null);
