@@ -7,7 +7,11 @@
  * threshold a warning is published, as Waitress logs "Task queue depth is N".
  *
  * Requests still in progress WATCH_DELAY_MS after they arrived start watching request.signal
- * (one timer per dispatcher, not one listener per request; see exchange.ts).
+ * (one timer per dispatcher, not one listener per request; see exchange.ts). The timer's pass
+ * looks at the requests still in flight (reading ahead, queued, on a thread), so nothing holds
+ * a finished request until the pass: a list of every arrival, held 50 ms, kept ~3,000 requests
+ * alive under load, and the young-generation GC promoted them all (scavenges of 4-5 ms every
+ * 40 ms on the main thread, and an old generation churning between 9 and 40 MiB).
  */
 import { channels, GatehouseError, type Dispatcher, type GatewayRequest, type GatewayResponse } from '@gatehouse/core';
 import { Exchange, type ExchangeOwner } from './exchange.js';
@@ -44,8 +48,8 @@ export class ThreadPoolDispatcher implements Dispatcher {
   #lastWarning = 0;
   #rejected = 0;
   readonly #owner: ExchangeOwner;
-  /** Exchanges that arrived since the last watch pass. */
-  #unwatched: Exchange[] = [];
+  /** Exchanges reading their body ahead: neither queued nor on a thread yet. */
+  readonly #reading = new Set<Exchange>();
   #watchTimer: NodeJS.Timeout | null = null;
 
   constructor(pool: ThreadPool, options: ThreadPoolDispatcherOptions) {
@@ -76,7 +80,7 @@ export class ThreadPoolDispatcher implements Dispatcher {
         exchange.refuse(engineResponse(new GatehouseError('ERR_HTTP_SERVICE_UNAVAILABLE', 'the server is stopping'), RETRY_AFTER_SECONDS));
         return;
       }
-      this.#watchSoon(exchange);
+      this.#watchSoon();
       if (wantsReadAhead(request) && this.#owner.budget.available > 0) void this.#readAhead(exchange);
       else this.#admit(exchange);
     });
@@ -88,7 +92,10 @@ export class ThreadPoolDispatcher implements Dispatcher {
   }
 
   async #readAhead(exchange: Exchange): Promise<void> {
-    if (!(await exchange.readAhead())) return;
+    this.#reading.add(exchange);
+    const goOn = await exchange.readAhead();
+    this.#reading.delete(exchange);
+    if (!goOn) return;
     if (this.#closed) exchange.refuse(engineResponse(new GatehouseError('ERR_HTTP_SERVICE_UNAVAILABLE', 'the server is stopping'), RETRY_AFTER_SECONDS));
     else this.#admit(exchange);
   }
@@ -111,26 +118,38 @@ export class ThreadPoolDispatcher implements Dispatcher {
     if (this.#queued >= this.#warnDepth) this.#warn('queue-depth', `Task queue depth is ${this.#queued}`);
   }
 
-  #watchSoon(exchange: Exchange): void {
-    this.#unwatched.push(exchange);
+  #watchSoon(): void {
     if (this.#watchTimer === null) {
-      this.#watchTimer = setTimeout(this.#watchAll, WATCH_DELAY_MS);
+      this.#watchTimer = setTimeout(this.#watchPass, WATCH_DELAY_MS);
       this.#watchTimer.unref();
     }
   }
 
-  readonly #watchAll = (): void => {
+  readonly #watchPass = (): void => {
     this.#watchTimer = null;
-    const exchanges = this.#unwatched;
-    this.#unwatched = [];
-    for (const exchange of exchanges) exchange.watch();
+    if (this.#watchInFlight(WATCH_DELAY_MS)) this.#watchSoon();
   };
+
+  /** Watches the requests in flight for at least `minAgeMs`; true when younger ones are left. */
+  #watchInFlight(minAgeMs: number): boolean {
+    const now = Date.now();
+    let younger = false;
+    const visit = (exchange: Exchange | undefined): void => {
+      if (exchange === undefined || exchange.state === 'finished' || exchange.watching) return;
+      if (now - exchange.arrivedAt >= minAgeMs) exchange.watch();
+      else younger = true;
+    };
+    for (const exchange of this.#reading) visit(exchange);
+    for (let i = this.#head; i < this.#queue.length; i++) visit(this.#queue[i]);
+    this.#pool.forEachExchange(visit);
+    return younger;
+  }
 
   /** Answers every queued request 503 and refuses new ones (the server is stopping). */
   close(): void {
     this.#closed = true;
     if (this.#watchTimer !== null) { clearTimeout(this.#watchTimer); this.#watchTimer = null; }
-    this.#watchAll();
+    this.#watchInFlight(0);
     for (let exchange = this.#shift(); exchange; exchange = this.#shift()) {
       exchange.refuse(engineResponse(new GatehouseError('ERR_HTTP_SERVICE_UNAVAILABLE', 'the server is stopping'), RETRY_AFTER_SECONDS));
     }

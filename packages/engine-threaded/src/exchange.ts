@@ -86,6 +86,11 @@ export class Exchange {
     return this.#owner.requestTimeoutMs > 0 && Date.now() - this.arrivedAt >= this.#owner.requestTimeoutMs;
   }
 
+  /** watch() has run (or the exchange is over): the client going away is being listened for. */
+  get watching(): boolean {
+    return this.#unwatch !== null;
+  }
+
   /** MAIN THREAD: from now on, the client going away (request.signal) ends this exchange. */
   watch(): void {
     if (this.state === 'finished' || this.#unwatch !== null) return;

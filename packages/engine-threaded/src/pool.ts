@@ -117,6 +117,11 @@ export class ThreadPool implements AppThreadEvents {
     return best;
   }
 
+  /** Every exchange a thread holds: running, or answered and not yet released. */
+  forEachExchange(visit: (exchange: Exchange) => void): void {
+    for (const thread of this.#threads) for (const exchange of thread.exchanges.values()) visit(exchange);
+  }
+
   run(thread: AppThread, exchange: Exchange): void {
     thread.run(exchange);
     if (thread.requests >= thread.recycleAfter && thread.retiring === null) this.#retire(thread, 'max-requests');
