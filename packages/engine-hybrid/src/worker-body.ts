@@ -56,10 +56,14 @@ class ThreadPoolBody implements WorkerBody {
     return this.#server.close(graceful, timeoutMs);
   }
 
+  shed(count: number): net.Socket[] {
+    return this.#server.service.releaseIdle(count);
+  }
+
   stats(): WorkerBodyStats {
-    const { requests, inFlight } = this.#server.service.stats();
+    const { requests, inFlight, connections } = this.#server.service.stats();
     const children: UnitStats[] = this.#server.units();
-    return { requests, inFlight, children };
+    return { requests, inFlight, connections, children };
   }
 }
 

@@ -17,6 +17,13 @@
  * and accepts on it; the few connections the master's own copy accepts are handed to a
  * ready worker (see docs/engines.md, "prefork", for the measurements behind this).
  *
+ * Balance: workers sharing a socket split long-lived keep-alive connections unevenly (the one
+ * that wakes first accepts what is queued: 45/19 of 64 was seen), and the busier worker sets
+ * the latency tail. So when the connection counts the heartbeats report differ by more than
+ * BALANCE_SLACK, the busiest worker is told to `shed` half the difference: it gives idle
+ * connections back (between requests, reading stopped), and the master hands each to the
+ * least loaded worker. At most one shed per worker per heartbeat.
+ *
  * Boot failures: an app that cannot boot at start stops the master with the app's error
  * (ERR_WORKER_BOOT_FAILED) instead of a fork loop; workers that die while booting after
  * that are respawned with an exponential back-off; a reload whose new code cannot boot is
@@ -42,6 +49,8 @@ const BOOT_TIMEOUT_FLOOR_MS = 10_000;
 /** Crashes before ready, in a row and before any worker was ever ready, that make start() give up. */
 const MAX_BOOT_CRASHES = 5;
 const BACKOFF_BASE_MS = 100;
+/** Connection counts within this fraction of the total (or within 2) count as balanced. */
+const BALANCE_SLACK = 0.1;
 const BACKOFF_MAX_MS = 10_000;
 
 export interface ArbiterOptions {
@@ -237,6 +246,7 @@ export class Arbiter {
         worker.inFlight = message.inFlight;
         worker.rss = message.rss;
         worker.current = message.current;
+        worker.connections = message.connections ?? null;
         if (message.metrics) worker.metrics = message.metrics;
         if (message.children) worker.children = message.children;
         const limit = this.#settings.maxWorkerMemory;
@@ -388,6 +398,51 @@ export class Arbiter {
     const retiring = serving.filter((w) => w.retiring && w.state === 'ready').sort((a, b) => a.id - b.id);
     const drainable = Math.min(retiring.length, readyFresh + retiring.length - this.#target);
     for (const worker of retiring.slice(0, Math.max(0, drainable))) worker.stop(worker.retiring!, true, this.#settings.gracefulTimeout * 1000, now);
+    this.#balance(now);
+  }
+
+  /** Asks the worker with the most connections to give idle ones back, when the split is uneven. */
+  #balance(now: number): void {
+    const workers = this.#balanceable(now);
+    if (workers.length < 2) return;
+    workers.sort((a, b) => a.connections! - b.connections!);
+    const least = workers[0]!;
+    const most = workers[workers.length - 1]!;
+    const total = workers.reduce((sum, w) => sum + w.connections!, 0);
+    const gap = most.connections! - least.connections!;
+    if (gap <= 2 || gap <= total * BALANCE_SLACK) return;
+    // Its count is stale until it reports again: one shed per heartbeat.
+    if (most.lastHeartbeat <= most.shedAt) return;
+    most.shedAt = now;
+    most.send({ type: 'shed', count: Math.floor(gap / 2) });
+  }
+
+  /** Ready, current, not retiring, heard from lately, and able to give connections back. */
+  #balanceable(now: number): WorkerHandle[] {
+    return [...this.#workers.values()].filter((w) => w.state === 'ready' && w.connections !== null && !w.retiring
+      && w.generation >= this.#generation && now - w.lastHeartbeat < 1.25 * this.#heartbeatMs);
+  }
+
+  /**
+   * A connection a worker gave back. Node started reading the new socket in this process;
+   * stop that before anything is read (this runs before the next poll), so the client's next
+   * request stays in the kernel for the worker that gets it.
+   */
+  #migrated(from: WorkerHandle, socket: net.Socket | undefined): void {
+    if (!socket) return;
+    const handle = (socket as unknown as { _handle?: { reading?: boolean; readStop?: () => number } | null })._handle;
+    if (handle?.readStop) { handle.reading = false; handle.readStop(); }
+    if (from.connections !== null) from.connections--;
+    if (this.#phase === 'stopping' || this.#phase === 'stopped') { socket.destroy(); return; }
+    const target = this.#balanceable(performance.now()).filter((w) => w !== from && w.handedOver.size === 0)
+      .sort((a, b) => a.connections! - b.connections!)[0];
+    if (!target) {
+      // Nowhere better to go: back to a ready worker (perhaps the same one).
+      if (!this.#handOver(socket, 0)) socket.destroy();
+      return;
+    }
+    target.connections!++;
+    this.#sendConnection(target, socket, 0);
   }
 
   #settle(): void {
@@ -432,7 +487,11 @@ export class Arbiter {
     }
     const worker = new WorkerHandle(id, generation, child, now);
     this.#workers.set(id, worker);
-    child.on('message', (message: unknown) => { if (isFromWorker(message)) this.#enqueue({ kind: 'message', worker, message }); });
+    child.on('message', (message: unknown, handle?: net.Socket) => {
+      if (!isFromWorker(message)) return;
+      if (message.type === 'migrate') { this.#migrated(worker, handle); return; }
+      this.#enqueue({ kind: 'message', worker, message });
+    });
     child.once('exit', (code, signal) => this.#enqueue({ kind: 'exit', worker, code, signal }));
     child.on('error', (error) => {
       // fork() failed (EAGAIN, ENOMEM) or a send failed; without a pid there will be no 'exit'.
@@ -488,7 +547,11 @@ export class Arbiter {
     const responsive = ready.filter((w) => now - w.lastHeartbeat < 1.25 * this.#heartbeatMs && w.handedOver.size === 0);
     const preferred = responsive.filter((w) => !w.retiring && w.generation >= this.#generation);
     const pool = preferred.length > 0 ? preferred : responsive.length > 0 ? responsive : ready;
-    const worker = pool[this.#roundRobin++ % pool.length]!;
+    this.#sendConnection(pool[this.#roundRobin++ % pool.length]!, socket, index);
+    return true;
+  }
+
+  #sendConnection(worker: WorkerHandle, socket: net.Socket, index: number): void {
     // keepOpen: the master closes its copy itself once the message is written (the kernel then
     // holds the descriptor in flight), or when the worker dies before it was: a socket must
     // never outlive the worker it was meant for.
@@ -497,7 +560,6 @@ export class Arbiter {
       worker.handedOver.delete(socket);
       socket.destroy();
     }, true);
-    return true;
   }
 
   #flushPending(): void {

@@ -51,16 +51,22 @@ export type ToWorker =
   /** Carries a socket the master accepted itself as its handle. */
   | { readonly type: 'connection'; readonly index: number }
   | { readonly type: 'stop'; readonly graceful: boolean; readonly timeoutMs: number }
-  | { readonly type: 'reopen-logs' };
+  | { readonly type: 'reopen-logs' }
+  /** Give up to `count` idle keep-alive connections back (the arbiter balances connections). */
+  | { readonly type: 'shed'; readonly count: number };
 
 export type FromWorker =
   | { readonly type: 'heartbeat'; readonly requests: number; readonly inFlight: number; readonly rss: number;
+      /** Open connections, when the body can give idle ones back (WorkerBody.shed). */
+      readonly connections?: number;
       readonly current?: CurrentRequest; readonly metrics?: Record<string, unknown>; readonly children?: readonly UnitStats[] }
   | { readonly type: 'booted' }
   | { readonly type: 'boot-failed'; readonly error: SerializedError; readonly phase: 'setup' | 'load' | 'startup' }
   | { readonly type: 'ready' }
   /** The worker wants to be replaced (max-requests reached); it keeps serving until told to stop. */
-  | { readonly type: 'retire'; readonly reason: 'max-requests' };
+  | { readonly type: 'retire'; readonly reason: 'max-requests' }
+  /** Carries an idle keep-alive connection given back after `shed`, reading stopped, for another worker. */
+  | { readonly type: 'migrate' };
 
 export function isFromWorker(value: unknown): value is FromWorker {
   return typeof value === 'object' && value !== null && typeof (value as { type?: unknown }).type === 'string';

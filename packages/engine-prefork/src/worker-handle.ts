@@ -19,6 +19,13 @@ export class WorkerHandle {
   requests = 0;
   inFlight = 0;
   rss = 0;
+  /**
+   * Open connections as its last heartbeat said, adjusted by the connections moved since;
+   * null when its body cannot give connections back (then it is left out of balancing).
+   */
+  connections: number | null = null;
+  /** performance.now() of the last `shed` it was sent; no other until a heartbeat after it. */
+  shedAt = -Infinity;
   current: CurrentRequest | undefined;
   metrics: Record<string, unknown> | undefined;
   children: readonly UnitStats[] | undefined;

@@ -172,6 +172,18 @@ class ConnectionService implements HttpService, ConnectionHost {
     for (const connection of this.#connections) connection.socket.destroy();
   }
 
+  releaseIdle(count: number): Socket[] {
+    const released: Socket[] = [];
+    // A TLS session or a PROXY header's addresses cannot move with the socket.
+    if (!this.#plain || this.draining) return released;
+    for (const connection of this.#connections) {
+      if (released.length >= count) break;
+      const socket = connection.detach();
+      if (socket !== null) released.push(socket);
+    }
+    return released;
+  }
+
   stats(): HttpServiceStats {
     return { connections: this.#connections.size, inFlight: this.#inFlight, requests: this.#requests };
   }

@@ -24,6 +24,12 @@ export interface HttpService {
   drain(timeoutMs: number): Promise<void>;
   /** Destroys every connection now. */
   destroyAll(): void;
+  /**
+   * Gives up to `count` idle keep-alive connections back as raw sockets, for a supervisor to
+   * hand to another process (each is between requests, nothing buffered, reading stopped).
+   * Plain TCP only: with TLS, a PROXY header or --limit-concurrency it returns none.
+   */
+  releaseIdle(count: number): Socket[];
   stats(): HttpServiceStats;
 }
 

@@ -33,6 +33,8 @@ export interface WorkerBodyContext {
 export interface WorkerBodyStats {
   readonly requests: number;
   readonly inFlight: number;
+  /** Open connections; reported only by a body that implements shed(). */
+  readonly connections?: number;
   /** Sub-units (app threads of a hybrid worker), reported as UnitStats.children. */
   readonly children?: readonly UnitStats[];
 }
@@ -44,6 +46,12 @@ export interface WorkerBody {
   attach(listener: net.Server): void;
   /** Serve one connection the master accepted itself and handed over. */
   handle(socket: net.Socket): void;
+  /**
+   * Give up to `count` idle keep-alive connections back as sockets whose reading is stopped,
+   * for the master to hand to a less loaded worker (HttpService.releaseIdle). Optional: a body
+   * without it is never asked.
+   */
+  shed?(count: number): net.Socket[];
   /** Stop accepting; finish (graceful) or drop in-flight requests within timeoutMs; run shutdown(). */
   close(graceful: boolean, timeoutMs: number): Promise<void>;
   stats(): WorkerBodyStats;

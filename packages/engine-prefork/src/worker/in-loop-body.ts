@@ -42,6 +42,10 @@ class InLoopBody implements WorkerBody {
     this.#server!.service.handle(socket);
   }
 
+  shed(count: number): net.Socket[] {
+    return this.#server?.service.releaseIdle(count) ?? [];
+  }
+
   async close(graceful: boolean, timeoutMs: number): Promise<void> {
     // InLoopServer.close() closes the listeners it was given: our copies of the shared sockets.
     await this.#server?.close(graceful, timeoutMs);
@@ -49,7 +53,7 @@ class InLoopBody implements WorkerBody {
 
   stats(): WorkerBodyStats {
     const service = this.#server?.service.stats();
-    return { requests: this.#requests, inFlight: service?.inFlight ?? 0 };
+    return { requests: this.#requests, inFlight: service?.inFlight ?? 0, connections: service?.connections ?? 0 };
   }
 }
 

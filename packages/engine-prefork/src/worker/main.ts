@@ -63,7 +63,7 @@ function beat(withMetrics: boolean): void {
     metrics = {};
     channels.metricsCollect.publish({ into: metrics });
   }
-  send({ type: 'heartbeat', requests: stats?.requests ?? started, inFlight, rss: process.memoryUsage.rss(), current, metrics, children: stats?.children });
+  send({ type: 'heartbeat', requests: stats?.requests ?? started, inFlight, rss: process.memoryUsage.rss(), connections: stats?.connections, current, metrics, children: stats?.children });
 }
 
 function requestStarted(method: string, requestPath: string): void {
@@ -121,6 +121,19 @@ function listen(server: net.Server): void {
   if (++attached === config!.listeners) send({ type: 'ready' });
 }
 
+/** Gives idle connections back to the master, which hands them to a less loaded worker. */
+function shed(count: number): void {
+  if (!body?.shed || stopping || !process.connected) return;
+  for (const socket of body.shed(count)) {
+    try {
+      // The handle goes; node closes this process's copy once the master has it.
+      process.send!({ type: 'migrate' } satisfies FromWorker, socket, {}, (error) => { if (error) socket.destroy(); });
+    } catch {
+      socket.destroy();
+    }
+  }
+}
+
 function stop(graceful: boolean, timeoutMs: number): Promise<void> {
   if (stopping) return stopping;
   if (config && !booted) { pendingStop = { graceful, timeoutMs }; return Promise.resolve(); }
@@ -144,6 +157,7 @@ process.on('message', (message: ToWorker, handle?: net.Server | net.Socket) => {
       else (handle as net.Socket | undefined)?.destroy();
       break;
     case 'stop': void stop(message.graceful, message.timeoutMs); break;
+    case 'shed': shed(message.count); break;
     case 'reopen-logs': channels.logsReopen.publish({ reason: 'signal' }); break;
   }
 });
