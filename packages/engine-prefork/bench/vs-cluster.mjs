@@ -28,9 +28,11 @@ async function waitForPort(port) {
   throw new Error(`nothing answers on ${port}`);
 }
 
+/** wrk's latency ("812.00us", "4.17ms", "1.02s") in ms; NaN when wrk printed none (a failed round). */
 function toMs(text) {
-  const [, n, unit] = /([\d.]+)(us|ms|s)/.exec(text);
-  return Number(n) * (unit === 'us' ? 0.001 : unit === 's' ? 1000 : 1);
+  const match = /([\d.]+)(us|ms|s)/.exec(text ?? '');
+  if (!match) return NaN;
+  return Number(match[1]) * (match[2] === 'us' ? 0.001 : match[2] === 's' ? 1000 : 1);
 }
 
 const results = { prefork: [], 'node-cluster': [] };
@@ -45,7 +47,7 @@ for (let round = 1; round <= rounds; round++) {
     const workers = children(child.pid);
     const rss = { master: rssKiB(child.pid), workers: workers.reduce((sum, pid) => sum + rssKiB(pid), 0), count: workers.length };
     const rps = Number(/Requests\/sec:\s+([\d.]+)/.exec(out)[1]);
-    const p99 = toMs(/99%\s+(\S+)/.exec(out)[1]);
+    const p99 = toMs(/99%\s+(\S+)/.exec(out)?.[1]);
     const errors = /Socket errors: (.*)/.exec(out)?.[1] ?? /Non-2xx.*/.exec(out)?.[0] ?? '';
     results[name].push({ rps, p99, rss, errors });
     console.error(`round ${round} ${name}: ${rps.toFixed(0)} req/s, p99 ${p99.toFixed(2)} ms, RSS master ${(rss.master / 1024).toFixed(1)} MiB + ${rss.count} workers ${(rss.workers / 1024).toFixed(1)} MiB${errors ? `, ${errors}` : ''}`);
@@ -53,7 +55,7 @@ for (let round = 1; round <= rounds; round++) {
     await new Promise((r) => child.once('exit', r));
   }
 }
-const median = (xs) => { const s = [...xs].sort((a, b) => a - b); return s[Math.floor(s.length / 2)]; };
+const median = (xs) => { const s = xs.filter((x) => !Number.isNaN(x)).sort((a, b) => a - b); return s[Math.floor(s.length / 2)]; };
 const summary = Object.fromEntries(Object.entries(results).map(([name, runs]) => [name, {
   rps: median(runs.map((r) => r.rps)), p99: median(runs.map((r) => r.p99)),
   master: median(runs.map((r) => r.rss.master)) / 1024, workers: median(runs.map((r) => r.rss.workers)) / 1024,
