@@ -10,6 +10,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { defaultSettings, type Settings, type UnitStats } from '@gatehouse/core';
+import { RawClient } from '@gatehouse/core/testkit';
 import { HybridEngine } from '../src/index.js';
 
 const APP = fileURLToPath(new URL('../../test/fixtures/app.mjs', import.meta.url));
@@ -163,5 +164,31 @@ describe('serve --engine hybrid (the real bin)', { timeout: 90_000 }, () => {
 
   it('HUP under load fails no request', () => {
     assert.deepEqual(failures, [], `failed requests out of ${total}`);
+  });
+  it('moves idle keep-alive connections to a new process (the prefork master balances them)', async (t) => {
+    const { engine, url } = await start(t, { workers: 1, threads: 1, timeout: 2 });
+    const port = Number(new URL(url).port);
+    const clients = await Promise.all(Array.from({ length: 6 }, () => RawClient.connect(port)));
+    t.after(() => { for (const client of clients) client.destroy(); });
+    let round = 0;
+    const ask = async (client: RawClient): Promise<number> => {
+      await client.write('GET /who HTTP/1.1\r\nHost: balance.test\r\n\r\n');
+      const responses = await client.readResponses(round, { timeoutMs: 5000 });
+      assert.equal(responses[round - 1]!.status, 200);
+      return (JSON.parse(responses[round - 1]!.text()) as Who).pid;
+    };
+    round++;
+    assert.equal(new Set(await Promise.all(clients.map(ask))).size, 1);
+    await engine.scale(1);
+    const deadline = Date.now() + 15_000;
+    for (;;) {
+      round++;
+      const pids = await Promise.all(clients.map(ask));
+      const counts = [...new Set(pids)].map((pid) => pids.filter((p) => p === pid).length);
+      if (counts.length === 2 && Math.abs(counts[0]! - counts[1]!) <= 2) break;
+      assert.ok(Date.now() < deadline, `connections still on ${counts.length} process(es) after ${round} rounds`);
+      await new Promise((resolve) => setTimeout(resolve, 100));
+    }
+    assert.ok(clients.every((client) => !client.closed));
   });
 });
