@@ -172,9 +172,13 @@ class ConnectionService implements HttpService, ConnectionHost {
     for (const connection of this.#connections) connection.socket.destroy();
   }
 
+  get releasable(): boolean {
+    // A TLS session or a PROXY header's addresses cannot move with the socket.
+    return this.#plain;
+  }
+
   releaseIdle(count: number): Socket[] {
     const released: Socket[] = [];
-    // A TLS session or a PROXY header's addresses cannot move with the socket.
     if (!this.#plain || this.draining) return released;
     for (const connection of this.#connections) {
       if (released.length >= count) break;

@@ -30,6 +30,8 @@ export interface HttpService {
    * Plain TCP only: with TLS, a PROXY header or --limit-concurrency it returns none.
    */
   releaseIdle(count: number): Socket[];
+  /** Whether releaseIdle() can return anything here (plain TCP), so a supervisor knows whether to ask. */
+  readonly releasable: boolean;
   stats(): HttpServiceStats;
 }
 

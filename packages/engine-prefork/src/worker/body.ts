@@ -33,7 +33,7 @@ export interface WorkerBodyContext {
 export interface WorkerBodyStats {
   readonly requests: number;
   readonly inFlight: number;
-  /** Open connections; reported only by a body that implements shed(). */
+  /** Open connections; reported only by a body whose shed() can give them back (plain TCP). */
   readonly connections?: number;
   /** Sub-units (app threads of a hybrid worker), reported as UnitStats.children. */
   readonly children?: readonly UnitStats[];

@@ -53,7 +53,8 @@ class InLoopBody implements WorkerBody {
 
   stats(): WorkerBodyStats {
     const service = this.#server?.service.stats();
-    return { requests: this.#requests, inFlight: service?.inFlight ?? 0, connections: service?.connections ?? 0 };
+    const releasable = this.#server?.service.releasable ?? false;
+    return { requests: this.#requests, inFlight: service?.inFlight ?? 0, connections: releasable ? service?.connections : undefined };
   }
 }
 
