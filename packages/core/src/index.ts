@@ -37,3 +37,4 @@ export { tlsContextFor, type TlsContext } from './net/tls.js';
 export { takeSocketActivation, LISTEN_FDS_START, type SocketActivation } from './net/systemd.js';
 export { ProxyTrust, readForwarded, type ForwardedView } from './net/proxy-headers.js';
 export { parseProxyHeader, readProxyHeader, type ProxyHeader, type ProxyParse, type ProxyProtocolMode } from './net/proxy-protocol.js';
+export { stopReading } from './net/stop-reading.js';

@@ -19,10 +19,10 @@
  *
  * Balance: workers sharing a socket split long-lived keep-alive connections unevenly (the one
  * that wakes first accepts what is queued: 45/19 of 64 was seen), and the busier worker sets
- * the latency tail. So when the connection counts the heartbeats report differ by more than
- * BALANCE_SLACK, the busiest worker is told to `shed` half the difference: it gives idle
- * connections back (between requests, reading stopped), and the master hands each to the
- * least loaded worker. At most one shed per worker per heartbeat.
+ * the latency tail. So when the connection counts the heartbeats report differ by more than 2
+ * and by more than BALANCE_SLACK of all of them, the busiest worker is told to `shed` half the
+ * difference: it gives idle connections back (between requests, reading stopped), and the
+ * master hands each to the least loaded worker. At most one shed per worker per heartbeat.
  *
  * Boot failures: an app that cannot boot at start stops the master with the app's error
  * (ERR_WORKER_BOOT_FAILED) instead of a fork loop; workers that die while booting after
@@ -35,7 +35,7 @@ import type net from 'node:net';
 import { performance } from 'node:perf_hooks';
 import { fileURLToPath } from 'node:url';
 import {
-  GatehouseError, channels, serializableSettings,
+  GatehouseError, channels, serializableSettings, stopReading,
   type EngineStats, type Hook, type SerializedError, type Settings, type UnitStats,
 } from '@gatehouse/core';
 import { EXIT_BOOT_FAILED, isFromWorker, type FromWorker, type WorkerConfig } from './messages.js';
@@ -49,9 +49,9 @@ const BOOT_TIMEOUT_FLOOR_MS = 10_000;
 /** Crashes before ready, in a row and before any worker was ever ready, that make start() give up. */
 const MAX_BOOT_CRASHES = 5;
 const BACKOFF_BASE_MS = 100;
+const BACKOFF_MAX_MS = 10_000;
 /** Connection counts within this fraction of the total (or within 2) count as balanced. */
 const BALANCE_SLACK = 0.1;
-const BACKOFF_MAX_MS = 10_000;
 
 export interface ArbiterOptions {
   /** Engine name for diagnostics events. */
@@ -71,6 +71,8 @@ export interface ArbiterOptions {
 
 type ArbiterEvent =
   | { readonly kind: 'message'; readonly worker: WorkerHandle; readonly message: FromWorker }
+  /** A connection the worker gave back after `shed`, its reading already stopped. */
+  | { readonly kind: 'migrated'; readonly worker: WorkerHandle; readonly socket: net.Socket }
   | { readonly kind: 'exit'; readonly worker: WorkerHandle; readonly code: number | null; readonly signal: NodeJS.Signals | null };
 
 interface Waiter { resolve(): void; reject(error: unknown): void }
@@ -226,6 +228,7 @@ export class Arbiter {
     const now = performance.now();
     for (const event of this.#events.splice(0)) {
       if (event.kind === 'message') this.#dispatch(event.worker, event.message, now);
+      else if (event.kind === 'migrated') this.#rehome(event.worker, event.socket, now);
       else this.#reap(event.worker, event.code, event.signal, now);
     }
     this.#murder(now);
@@ -423,18 +426,11 @@ export class Arbiter {
       && w.generation >= this.#generation && now - w.lastHeartbeat < 1.25 * this.#heartbeatMs);
   }
 
-  /**
-   * A connection a worker gave back. Node started reading the new socket in this process;
-   * stop that before anything is read (this runs before the next poll), so the client's next
-   * request stays in the kernel for the worker that gets it.
-   */
-  #migrated(from: WorkerHandle, socket: net.Socket | undefined): void {
-    if (!socket) return;
-    const handle = (socket as unknown as { _handle?: { reading?: boolean; readStop?: () => number } | null })._handle;
-    if (handle?.readStop) { handle.reading = false; handle.readStop(); }
+  /** A connection a worker gave back goes to the least loaded other worker. */
+  #rehome(from: WorkerHandle, socket: net.Socket, now: number): void {
     if (from.connections !== null) from.connections--;
     if (this.#phase === 'stopping' || this.#phase === 'stopped') { socket.destroy(); return; }
-    const target = this.#balanceable(performance.now()).filter((w) => w !== from && w.handedOver.size === 0)
+    const target = this.#balanceable(now).filter((w) => w !== from && w.handedOver.size === 0)
       .sort((a, b) => a.connections! - b.connections!)[0];
     if (!target) {
       // Nowhere better to go: back to a ready worker (perhaps the same one).
@@ -459,6 +455,7 @@ export class Arbiter {
 
   #finish(): void {
     this.#phase = 'stopped';
+    for (const event of this.#events.splice(0)) if (event.kind === 'migrated') event.socket.destroy();
     clearInterval(this.#timer);
     clearTimeout(this.#backoffTimer);
     this.#dropPending();
@@ -489,8 +486,12 @@ export class Arbiter {
     this.#workers.set(id, worker);
     child.on('message', (message: unknown, handle?: net.Socket) => {
       if (!isFromWorker(message)) return;
-      if (message.type === 'migrate') { this.#migrated(worker, handle); return; }
-      this.#enqueue({ kind: 'message', worker, message });
+      if (message.type !== 'migrate') { this.#enqueue({ kind: 'message', worker, message }); return; }
+      if (!handle) return;
+      // Node started reading the socket it made for the handle; stop now, before the next poll
+      // could read the client's next request here, where nobody would parse it.
+      stopReading(handle);
+      this.#enqueue({ kind: 'migrated', worker, socket: handle });
     });
     child.once('exit', (code, signal) => this.#enqueue({ kind: 'exit', worker, code, signal }));
     child.on('error', (error) => {

@@ -60,6 +60,7 @@ import type { ProtocolOptions } from './options.js';
 import { CONTINUE_RESPONSE, LAST_CHUNK, chunkHeader, newFraming, type ResponseSerializer } from './serializer.js';
 import { SocketBody, type BodyHost } from './socket-body.js';
 import { readForwarded, type ProxyTrust } from '../net/proxy-headers.js';
+import { stopReading } from '../net/stop-reading.js';
 
 /** Unread request body the server reads and drops to keep a connection alive. */
 export const DISCARD_LIMIT = 64 * 1024;
@@ -660,17 +661,13 @@ export class Connection implements BodyHost {
    * Gives the socket up, to be served by another process (a supervisor rebalancing keep-alive
    * connections between workers): only between requests, with nothing read and not yet
    * parsed, nothing written and not yet flushed, and the client's side open. Reading stops on
-   * the handle itself first (a paused stream would still read into its buffer), so whatever
-   * the client sends next stays in the kernel for the next owner. Returns null, changing
-   * nothing, when the connection is not in that state.
+   * the handle (net/stop-reading.ts), so whatever the client sends next stays in the kernel
+   * for the next owner. Returns null, changing nothing, when the connection is not in that state.
    */
   detach(): Socket | null {
     const socket = this.socket;
-    const handle = (socket as unknown as { _handle?: { reading?: boolean; readStop?: () => number } | null })._handle;
     if (this.#state !== IDLE || !this.#servedAny || this.#pending !== null || this.#paused !== 0 || this.#corked || this.#peerEnded) return null;
-    if (!handle || typeof handle.readStop !== 'function' || socket.readableLength !== 0 || socket.writableLength !== 0 || socket.destroyed) return null;
-    handle.reading = false;
-    handle.readStop();
+    if (socket.readableLength !== 0 || socket.writableLength !== 0 || socket.destroyed || !stopReading(socket)) return null;
     socket.off('data', this.#onData);
     socket.off('end', this.#onEnd);
     socket.off('error', this.#onError);
