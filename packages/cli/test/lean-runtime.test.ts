@@ -3,7 +3,9 @@
  * global Response, Request or Headers compiles it, about 10 MiB of RSS in each process or app
  * thread (packages/core/src/gateway/adapters/native-fetch.ts). Checked where users see it: the
  * real `serve` bin under every engine, the app reporting from the isolate that runs it. A
- * fetch app must load it (the probe can tell).
+ * fetch app must load it (the probe can tell). Likewise a worker process or app thread does
+ * not load the engine container (inversify + reflect-metadata): only the process that runs the
+ * CLI needs it, which under `single` is also the app's.
  */
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
@@ -11,34 +13,36 @@ import path from 'node:path';
 import { REPO, ServeProcess } from './kit.js';
 
 const APPS = path.join(REPO, 'packages/core/test/fixtures/apps');
-const ENGINES: Record<string, string[]> = {
-  single: ['--engine', 'single'],
-  prefork: ['--engine', 'prefork', '--workers', '1'],
-  threaded: ['--engine', 'threaded', '--threads', '1'],
-  hybrid: ['--engine', 'hybrid', '--workers', '1', '--threads', '1'],
+const ENGINES: Record<string, { flags: string[]; container: boolean }> = {
+  single: { flags: ['--engine', 'single'], container: true },
+  prefork: { flags: ['--engine', 'prefork', '--workers', '1'], container: false },
+  threaded: { flags: ['--engine', 'threaded', '--threads', '1'], container: false },
+  hybrid: { flags: ['--engine', 'hybrid', '--workers', '1', '--threads', '1'], container: false },
 };
 
 /** GET over node:http, so this test process's own fetch plays no part. */
-async function report(url: string): Promise<{ undici: boolean }> {
+interface Report { undici: boolean; container?: boolean }
+
+async function report(url: string): Promise<Report> {
   const { request } = await import('node:http');
   return new Promise((resolve, reject) => {
     request(`${url}/`, (response) => {
       let body = '';
       response.setEncoding('utf8');
       response.on('data', (chunk: string) => { body += chunk; });
-      response.on('end', () => resolve(JSON.parse(body) as { undici: boolean }));
+      response.on('end', () => resolve(JSON.parse(body) as Report));
     }).on('error', reject).end();
   });
 }
 
 describe('the fetch runtime is loaded only for fetch apps', { timeout: 60_000 }, () => {
-  for (const [engine, flags] of Object.entries(ENGINES)) {
-    it(`${engine}: a Gateway app's isolate does not load undici; a fetch app's does`, async (t) => {
+  for (const [engine, { flags, container }] of Object.entries(ENGINES)) {
+    it(`${engine}: a Gateway app's isolate does not load undici${container ? '' : ' or the engine container'}; a fetch app's loads undici`, async (t) => {
       const gateway = new ServeProcess([path.join(APPS, 'reports-runtime.js'), ...flags, '--bind', '127.0.0.1:0', '--log-level', 'warn']);
       t.after(() => gateway.dispose());
       const fetchApp = new ServeProcess([path.join(APPS, 'reports-runtime-fetch.js'), ...flags, '--bind', '127.0.0.1:0', '--log-level', 'warn']);
       t.after(() => fetchApp.dispose());
-      assert.deepEqual(await report(await gateway.url), { undici: false });
+      assert.deepEqual(await report(await gateway.url), { undici: false, container });
       assert.deepEqual(await report(await fetchApp.url), { undici: true });
     });
   }

@@ -1,9 +1,10 @@
 /*
  * @gatehouse/core/app-runtime: what runs the app on the far side of a thread boundary, and
- * nothing else. An app thread imports this instead of the whole public surface, so each
+ * nothing else: the app and the per-unit setup (the CLI's logging module, the config file's
+ * request hooks). An app thread imports this instead of the whole public surface, so each
  * thread's isolate does not load the engine container (inversify, reflect-metadata), the
- * settings table, the protocol layer or the listeners. Additive: everything here is also
- * exported from '@gatehouse/core'.
+ * protocol layer or the listeners (lean-runtime.test.ts in the CLI checks it). Additive:
+ * everything here is also exported from '@gatehouse/core'.
  */
 export type * from './gateway/types.js';
 export { HeaderList, type HeaderInit } from './gateway/headers.js';
@@ -13,3 +14,7 @@ export { AbortableRequest, createRequest, splitTarget } from './gateway/request.
 export { GatehouseError, isGatehouseError, type ErrorCode, type SerializedError } from './errors/index.js';
 export { channels } from './diagnostics.js';
 export { loadApp, type LoadOptions } from './app/loader.js';
+export { loadConfigHooks } from './settings/config-file.js';
+export { describeSource, type SettingSource } from './settings/parse.js';
+export type { Settings } from './settings/table.js';
+export type * from './diagnostics.js';

@@ -11,7 +11,7 @@
  *   ...     connection (+ socket)   worker: heartbeat, retire (max-requests reached)
  *   master: stop                    worker: exits 0 after shutdown()
  */
-import { GatehouseError, type SerializedError, type Settings, type UnitStats } from '@gatehouse/core';
+import { GatehouseError, type SerializedError, type Settings, type UnitStats } from '@gatehouse/core/worker-runtime';
 
 /** Exit code of a worker that could not load or start the app (Gunicorn's WORKER_BOOT_ERROR). */
 export const EXIT_BOOT_FAILED = 3;

@@ -3,7 +3,7 @@
  * The format is compiled once into a list of parts, so writing a line is a loop of string
  * concatenations; the timestamp is formatted at most once a second.
  */
-import { GatehouseError, HeaderList, describeSource, type RequestEndMessage, type SettingSource } from '@gatehouse/core';
+import { GatehouseError, HeaderList, describeSource, type RequestEndMessage, type SettingSource } from '@gatehouse/core/app-runtime';
 
 export const ACCESS_LOG_PRESETS: Readonly<Record<string, string>> = {
   combined: '%(h)s %(l)s %(u)s %(t)s "%(r)s" %(s)s %(b)s "%(f)s" "%(a)s"',

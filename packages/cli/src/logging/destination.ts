@@ -11,7 +11,7 @@ import type { SonicBoom } from 'sonic-boom';
 
 // CommonJS module: its class is on the default export.
 const SonicBoomClass = (sonicBoom as unknown as { SonicBoom: typeof SonicBoom }).SonicBoom;
-import { GatehouseError } from '@gatehouse/core';
+import { GatehouseError } from '@gatehouse/core/app-runtime';
 
 export interface LogDestination {
   write(text: string): void;

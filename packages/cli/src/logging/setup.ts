@@ -14,7 +14,7 @@ import {
   type ConnectionMessage, type EngineMessage, type LogsReopenMessage, type MetricsCollectMessage,
   type ProtocolErrorMessage, type RequestEndMessage, type RequestErrorMessage, type RequestStartMessage,
   type Settings, type UnitMessage,
-} from '@gatehouse/core';
+} from '@gatehouse/core/app-runtime';
 import { openDestination, type LogDestination } from './destination.js';
 import { prettyStream } from './pretty.js';
 import { compileAccessLogFormat } from './access-format.js';

@@ -5,7 +5,7 @@
  * for the supervisor; the wrapper adds a counter and two stores per request, nothing else.
  */
 import type net from 'node:net';
-import { GatehouseError, InLoopServer, isGatehouseError, loadApp, type Application, type ErrorCode, type LoadedApp } from '@gatehouse/core';
+import { GatehouseError, InLoopServer, isGatehouseError, loadApp, type Application, type ErrorCode, type LoadedApp } from '@gatehouse/core/worker-runtime';
 import type { WorkerBody, WorkerBodyContext, WorkerBodyFactory, WorkerBodyStats } from './body.js';
 
 class InLoopBody implements WorkerBody {

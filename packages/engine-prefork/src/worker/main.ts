@@ -18,7 +18,7 @@
 import type net from 'node:net';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { channels, dropPrivileges, loadConfigHooks, type Settings } from '@gatehouse/core';
+import { channels, dropPrivileges, loadConfigHooks, type Settings } from '@gatehouse/core/worker-runtime';
 import { EXIT_BOOT_FAILED, serializeError, type CurrentRequest, type FromWorker, type ToWorker, type WorkerConfig } from '../messages.js';
 import type { WorkerBody, WorkerBodyContext, WorkerBodyFactory, WorkerUnit } from './body.js';
 
