@@ -93,8 +93,12 @@ export class ThreadPoolDispatcher implements Dispatcher {
 
   async #readAhead(exchange: Exchange): Promise<void> {
     this.#reading.add(exchange);
-    const goOn = await exchange.readAhead();
-    this.#reading.delete(exchange);
+    let goOn: boolean;
+    try {
+      goOn = await exchange.readAhead();
+    } finally {
+      this.#reading.delete(exchange);
+    }
     if (!goOn) return;
     if (this.#closed) exchange.refuse(engineResponse(new GatehouseError('ERR_HTTP_SERVICE_UNAVAILABLE', 'the server is stopping'), RETRY_AFTER_SECONDS));
     else this.#admit(exchange);
