@@ -8,7 +8,7 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { RawClient } from '@gatehouse/core/testkit';
-import { startEngine, startLoad, readyPids } from './helpers.js';
+import { startEngine, startLoad, readyPids, until } from './helpers.js';
 
 /** GET / on this connection; the pid of the worker that answered (the n-th response on it). */
 async function askWho(client: RawClient, n: number): Promise<number> {
@@ -53,11 +53,13 @@ describe('connection balance', () => {
 
   it('moves connections under continuous keep-alive load without failing a request', { timeout: 30_000 }, async (t) => {
     const { engine, url } = await startEngine(t, { workers: 1, timeout: 2 });
-    const load = startLoad(`${url}/`, { concurrency: 8, maxMs: 6000 });
+    const load = startLoad(`${url}/`, { concurrency: 8, maxMs: 15_000 });
     await new Promise((resolve) => setTimeout(resolve, 500)); // every load connection is on the first worker
     await engine.scale(1);
     const [, newcomer] = readyPids(engine);
-    await new Promise((resolve) => setTimeout(resolve, 3000)); // heartbeats, a shed, requests on the moved connections
+    // Heartbeats, a shed, then requests on the moved connections; the load goes on meanwhile.
+    await until(() => load.result.answers.some((answer) => answer.pid === newcomer), 10_000, 'the new worker to answer on a moved connection');
+    await new Promise((resolve) => setTimeout(resolve, 500));
     const result = await load.stop();
     assert.deepEqual(result.failures, []);
     assert.equal(result.retried, 0, 'no request met a connection closed under it');
