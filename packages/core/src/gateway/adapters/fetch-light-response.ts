@@ -20,7 +20,7 @@
  */
 import { inspect, types } from 'node:util';
 import { Readable } from 'node:stream';
-import { nativeFetch } from './native-fetch.js';
+import { forwardToNative, nativeFetch } from './native-fetch.js';
 
 // undici's classes, set by linkToNativeResponse() (native-fetch.ts says why not at import).
 let NativeResponse: typeof Response;
@@ -256,7 +256,7 @@ Object.defineProperty(GatewayFetchResponse, 'name', { value: 'Response' });
 /**
  * Reads undici's classes and makes this class inherit from undici's Response, statics included
  * (Response.json()); everything of Response.prototype not defined above goes to the real
- * Response (undici's getters would fail their brand check on this object). Runs at the first
+ * Response (forwardToNative). Runs at the first
  * construction, `instanceof` or installFetchGlobals(), whichever comes first.
  */
 export function linkToNativeResponse(): void {
@@ -264,23 +264,7 @@ export function linkToNativeResponse(): void {
   linked = true;
   ({ Response: NativeResponse, Headers: NativeHeaders, ReadableStream: NativeReadableStream } = nativeFetch());
   Object.setPrototypeOf(GatewayFetchResponse, NativeResponse);
-  Object.setPrototypeOf(GatewayFetchResponse.prototype, NativeResponse.prototype);
-  for (const key of Reflect.ownKeys(NativeResponse.prototype)) {
-    if (key === 'constructor' || key === Symbol.toStringTag || Object.prototype.hasOwnProperty.call(GatewayFetchResponse.prototype, key)) continue;
-    const descriptor = Object.getOwnPropertyDescriptor(NativeResponse.prototype, key)!;
-    if (descriptor.get) {
-      Object.defineProperty(GatewayFetchResponse.prototype, key, {
-        configurable: true, enumerable: descriptor.enumerable ?? false,
-        get(this: GatewayFetchResponse) { return Reflect.get(this[kReal](), key); },
-      });
-    } else if (typeof descriptor.value === 'function') {
-      const method = descriptor.value as (...args: unknown[]) => unknown;
-      Object.defineProperty(GatewayFetchResponse.prototype, key, {
-        configurable: true, writable: true, enumerable: descriptor.enumerable ?? false,
-        value(this: GatewayFetchResponse, ...args: unknown[]) { return method.apply(this[kReal](), args); },
-      });
-    }
-  }
+  forwardToNative(GatewayFetchResponse, NativeResponse.prototype, (response) => response[kReal]());
 }
 
 Object.defineProperty(GatewayFetchResponse.prototype, inspect.custom, {

@@ -12,7 +12,7 @@
  * delegates to it from then on.
  */
 import type { GatewayRequest } from '../types.js';
-import { nativeFetch } from './native-fetch.js';
+import { forwardToNative, nativeFetch } from './native-fetch.js';
 
 const kMaterialize = Symbol('gatehouse.materialize');
 const decoder = new TextDecoder();
@@ -125,33 +125,12 @@ export class GatewayFetchRequest {
 let linked = false;
 
 /**
- * Everything of Request.prototype that is not defined above goes to the real Request; without
- * this, undici's getters would run on this object and fail their brand check. Done at the
- * first request, not at import: reading the global Request loads undici (native-fetch.ts).
+ * Everything of Request.prototype not defined above goes to the real Request. Done at the first
+ * request, not at import: reading the global Request loads undici (native-fetch.ts).
  */
 function linkToRequestPrototype(): void {
   linked = true;
-  const RequestPrototype = nativeFetch().Request.prototype;
-  Object.setPrototypeOf(GatewayFetchRequest.prototype, RequestPrototype);
-  for (const key of Reflect.ownKeys(RequestPrototype)) {
-    if (key === 'constructor' || key === Symbol.toStringTag || Object.prototype.hasOwnProperty.call(GatewayFetchRequest.prototype, key)) continue;
-    const descriptor = Object.getOwnPropertyDescriptor(RequestPrototype, key)!;
-    if (descriptor.get) {
-      Object.defineProperty(GatewayFetchRequest.prototype, key, {
-        configurable: true,
-        enumerable: descriptor.enumerable ?? false,
-        get(this: GatewayFetchRequest) { return Reflect.get(this[kMaterialize](), key); },
-      });
-    } else if (typeof descriptor.value === 'function') {
-      const method = descriptor.value as (...args: unknown[]) => unknown;
-      Object.defineProperty(GatewayFetchRequest.prototype, key, {
-        configurable: true,
-        writable: true,
-        enumerable: descriptor.enumerable ?? false,
-        value(this: GatewayFetchRequest, ...args: unknown[]) { return method.apply(this[kMaterialize](), args); },
-      });
-    }
-  }
+  forwardToNative(GatewayFetchRequest, nativeFetch().Request.prototype, (request) => request[kMaterialize]());
 }
 
 /**
