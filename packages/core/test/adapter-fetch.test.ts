@@ -12,58 +12,23 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import {
-  adaptFetchHandler, isFetchHandler, createRequest, splitTarget, validate, bufferedBodySource, channels,
-  GatehouseError, HeaderList, loadApp, fetchGlobalsInstalled, type BodySource, type GatewayRequest, type GatewayResponse,
+  adaptFetchHandler, isFetchHandler, validate, channels,
+  GatehouseError, HeaderList, loadApp, fetchGlobalsInstalled, type GatewayRequest, type GatewayResponse,
 } from '../src/index.js';
 import { GatewayFetchResponse } from '../src/gateway/adapters/fetch-light-response.js';
 import { startServer, collect, RawClient } from './kit/index.js';
+import { gatewayRequest as testRequest, manualSource, type TestRequestOptions } from './kit/requests.js';
 
 const encoder = new TextEncoder();
 
-interface RequestOptions {
-  readonly method?: string;
-  readonly target?: string;
-  readonly headers?: ReadonlyArray<readonly [string, string]>;
-  readonly body?: BodySource | string | null;
-  readonly scheme?: 'http' | 'https';
-  readonly signal?: AbortSignal;
-}
-
-function gatewayRequest(options: RequestOptions = {}): GatewayRequest {
-  const target = options.target ?? '/';
-  const { path, query } = splitTarget(target);
-  const raw: string[] = [];
-  for (const [name, value] of options.headers ?? [['host', 'example.test:8080']]) raw.push(name, value);
-  const body = typeof options.body === 'string' ? bufferedBodySource(options.body) : options.body ?? null;
-  return createRequest({
-    method: options.method ?? 'GET', target, path, query, httpVersion: '1.1', rawHeaders: raw, scheme: options.scheme ?? 'http',
-    remote: { address: '2001:db8::7', port: 50123 }, server: { address: '127.0.0.1', port: 8080 },
-    bodyLength: body === null ? 0 : body.length,
-  }, body, options.signal ?? new AbortController().signal);
-}
-
-function manualSource(length: number | null = null) {
-  const queue: Array<Uint8Array | null> = [];
-  let waiting: (() => void) | null = null;
-  const log = { pulls: 0, cancelled: false };
-  const source: BodySource = {
-    length,
-    pull() {
-      log.pulls++;
-      return new Promise<Uint8Array | null>((resolve) => {
-        const give = () => resolve(queue.shift()!);
-        if (queue.length > 0) give(); else waiting = give;
-      });
-    },
-    cancel() { log.cancelled = true; },
-  };
-  const offer = (item: Uint8Array | null) => { queue.push(item); const w = waiting; waiting = null; w?.(); };
-  return { source, log, push: (text: string) => offer(encoder.encode(text)), end: () => offer(null) };
+/** The fetch tests' requests: Host example.test:8080, from an IPv6 client. */
+function gatewayRequest(options: TestRequestOptions = {}): GatewayRequest {
+  return testRequest({ headers: [['host', 'example.test:8080']], remote: { address: '2001:db8::7', port: 50123 }, ...options });
 }
 
 type Handler = (request: Request, env: Record<string, unknown>, ctx: { waitUntil(p: Promise<unknown>): void }) => Response | Promise<Response>;
 
-function serve(handler: Handler, options: RequestOptions = {}): Promise<GatewayResponse> {
+function serve(handler: Handler, options: TestRequestOptions = {}): Promise<GatewayResponse> {
   return Promise.resolve(validate(adaptFetchHandler({ fetch: handler as never }))(gatewayRequest(options)));
 }
 

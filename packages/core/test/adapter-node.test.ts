@@ -14,58 +14,11 @@ import path from 'node:path';
 import { Readable, Writable, pipeline } from 'node:stream';
 import { setImmediate as tick } from 'node:timers/promises';
 import {
-  adaptNodeListener, createRequest, splitTarget, validate, bufferedBodySource, GatehouseError, HeaderList,
-  type BodySource, type GatewayRequest, type GatewayResponse, type NodeListener,
+  adaptNodeListener, validate, GatehouseError, HeaderList,
+  type GatewayResponse, type NodeListener,
 } from '../src/index.js';
 import { startServer, RawClient } from './kit/index.js';
-
-const encoder = new TextEncoder();
-
-interface RequestOptions {
-  readonly method?: string;
-  readonly target?: string;
-  readonly headers?: ReadonlyArray<readonly [string, string]>;
-  readonly body?: BodySource | string | null;
-  readonly scheme?: 'http' | 'https';
-  readonly httpVersion?: '1.0' | '1.1';
-  readonly signal?: AbortSignal;
-}
-
-function gatewayRequest(options: RequestOptions = {}): GatewayRequest {
-  const target = options.target ?? '/';
-  const { path: decodedPath, query } = splitTarget(target);
-  const raw: string[] = [];
-  for (const [name, value] of options.headers ?? [['host', 'example.test']]) raw.push(name, value);
-  const body = typeof options.body === 'string' ? bufferedBodySource(options.body) : options.body ?? null;
-  return createRequest({
-    method: options.method ?? 'GET', target, path: decodedPath, query, httpVersion: options.httpVersion ?? '1.1', rawHeaders: raw,
-    scheme: options.scheme ?? 'http', remote: { address: '203.0.113.7', port: 50123 }, server: { address: '127.0.0.1', port: 8080 },
-    bodyLength: body === null ? 0 : body.length,
-  }, body, options.signal ?? new AbortController().signal);
-}
-
-/** A body source the test feeds by hand, counting pulls (each pull is the adapter asking for more). */
-function manualSource(length: number | null = null) {
-  const queue: Array<Uint8Array | null | Error> = [];
-  let waiting: (() => void) | null = null;
-  const log = { pulls: 0, cancelled: false };
-  const source: BodySource = {
-    length,
-    pull() {
-      log.pulls++;
-      return new Promise<Uint8Array | null>((resolve, reject) => {
-        const give = () => { const next = queue.shift()!; if (next instanceof Error) reject(next); else resolve(next); };
-        if (queue.length > 0) give(); else waiting = give;
-      });
-    },
-    cancel() { log.cancelled = true; },
-  };
-  const offer = (item: Uint8Array | null | Error) => {
-    queue.push(item);
-    const w = waiting; waiting = null; w?.();
-  };
-  return { source, log, push: (data: string | Uint8Array) => offer(typeof data === 'string' ? encoder.encode(data) : data), end: () => offer(null), fail: (e: Error) => offer(e) };
-}
+import { gatewayRequest, manualSource, type TestRequestOptions } from './kit/requests.js';
 
 function headersOf(response: GatewayResponse): HeaderList {
   return HeaderList.from(response.headers);
@@ -82,7 +35,7 @@ async function bodyBytes(response: GatewayResponse): Promise<Buffer> {
 }
 
 /** Runs `listener` (validated: both sides of the Gateway contract) on one request. */
-function serve(listener: NodeListener, options: RequestOptions = {}): Promise<GatewayResponse> {
+function serve(listener: NodeListener, options: TestRequestOptions = {}): Promise<GatewayResponse> {
   return Promise.resolve(validate(adaptNodeListener(listener))(gatewayRequest(options)));
 }
 

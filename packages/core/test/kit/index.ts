@@ -3,12 +3,14 @@
  * - raw-client.ts: RawClient (chosen bytes in chosen pieces, responses parsed minimally),
  *   parseResponses, exchange;
  * - server.ts: startServer (an InLoopServer or the SingleEngine on 127.0.0.1:0), testSettings;
- * - channels.ts: collect() diagnostics_channel messages.
+ * - channels.ts: collect() diagnostics_channel messages;
+ * - requests.ts: gatewayRequest() and manualSource(), requests built in memory (no socket).
  * Other engines' tests and the parity suite build on these; keep them engine-neutral.
  */
 export { RawClient, parseResponses, exchange, type RawResponse, type ParseOptions, type ParseResult, type ReadOptions } from './raw-client.js';
 export { startServer, testSettings, type TestServer, type TestServerOptions } from './server.js';
 export { collect, type Collector } from './channels.js';
+export { gatewayRequest, manualSource, type TestRequestOptions } from './requests.js';
 export { runParitySuite, engineStarter, expectationsFor, KNOWN_DIFFERENCES, type ParityServer, type ParityStarter, type ParityOptions, type ParityExpectations, type KnownDifference } from './parity.js';
 export { makeCertificate, writeCertificate, type Certificate, type CertificateOptions } from './certs.js';
 export { runListenerSuite, httpsGet, type HttpsResult } from './listener-suite.js';
