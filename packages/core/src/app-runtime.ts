@@ -14,6 +14,7 @@ export { AbortableRequest, createRequest, splitTarget } from './gateway/request.
 export { GatehouseError, isGatehouseError, type ErrorCode, type SerializedError } from './errors/index.js';
 export { channels } from './diagnostics.js';
 export { loadApp, type LoadOptions } from './app/loader.js';
+export { importableSpecifier } from './app/import.js';
 export { loadConfigHooks } from './settings/config-file.js';
 export { describeSource, type SettingSource } from './settings/parse.js';
 export type { Settings } from './settings/table.js';

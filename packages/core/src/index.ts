@@ -22,6 +22,7 @@ export { protocolOptionsFrom, type ProtocolOptions, type ParserLimits } from './
 export type { HttpService, HttpServiceStats } from './http/service.js';
 export { createHttpService } from './http/create-service.js';
 export { loadApp, type LoadOptions } from './app/loader.js';
+export { importableSpecifier } from './app/import.js';
 export { flagName, snakeName, envName, camelName, ENV_PREFIX } from './settings/names.js';
 export { coerceSetting, describeSource, sourceLayer, allowedValues, formatSettingValue, settingSpellings, type SettingSource } from './settings/parse.js';
 export { resolveSettings, entriesFromEnv, entriesFromObject, type SettingEntry, type ResolvedSettings } from './settings/resolve.js';

@@ -14,9 +14,7 @@
  * requests 500 and starts a replacement. Nothing here tries to survive that.
  */
 import { parentPort, workerData } from 'node:worker_threads';
-import path from 'node:path';
-import { pathToFileURL } from 'node:url';
-import { HeaderList, channels, loadApp, GatehouseError, type GatewayResponse, type LoadedApp } from '@gatehouse/core/app-runtime';
+import { HeaderList, channels, importableSpecifier, loadApp, GatehouseError, type GatewayResponse, type LoadedApp } from '@gatehouse/core/app-runtime';
 import {
   ABORT, ACK, BEAT, BODY, BODY_CANCEL, BODY_END, BODY_ERROR, BOOT_FAILED, CHUNK, DONE, END, ERROR, PULL, READY, REOPEN_LOGS,
   REQUEST, RESPONSE, RESPONSE_STREAM, SHUTDOWN, STOPPED, BODY_WINDOW, wireBytes,
@@ -186,16 +184,11 @@ async function shutdown(): Promise<void> {
   port.close();
 }
 
-function toImportable(spec: string): string {
-  if (spec.startsWith('.') || path.isAbsolute(spec)) return pathToFileURL(path.resolve(data.app.cwd ?? process.cwd(), spec)).href;
-  return spec;
-}
-
 async function boot(): Promise<void> {
   let phase: 'setup' | 'load' | 'startup' = 'setup';
   try {
     for (const spec of data.setupModules) {
-      const setup = await import(toImportable(spec)) as { default?: (settings: unknown, unit: unknown) => unknown };
+      const setup = await import(importableSpecifier(spec, data.app.cwd)) as { default?: (settings: unknown, unit: unknown) => unknown };
       await setup.default?.(data.settings, data.unit);
     }
     phase = 'load';

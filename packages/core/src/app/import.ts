@@ -18,6 +18,15 @@ const LOADER_DIR = new URL('.', import.meta.url).href;
 
 export type ModuleNamespace = Record<string, unknown>;
 
+/**
+ * A module named as a user names it (a setup module, a worker body): a path, relative to
+ * `cwd`, becomes a file URL; a URL or a package name is left for import() to resolve.
+ */
+export function importableSpecifier(spec: string, cwd: string = process.cwd()): string {
+  if (spec.startsWith('.') || path.isAbsolute(spec)) return pathToFileURL(path.resolve(cwd, spec)).href;
+  return spec;
+}
+
 export async function importAppModule(file: string, cacheBust?: string): Promise<ModuleNamespace> {
   let url = pathToFileURL(file).href;
   if (cacheBust) {

@@ -16,9 +16,7 @@
  * (systemd's control group) expects. USR1 reopens this worker's logs.
  */
 import type net from 'node:net';
-import path from 'node:path';
-import { pathToFileURL } from 'node:url';
-import { channels, dropPrivileges, loadConfigHooks, type Settings } from '@gatehouse/core/worker-runtime';
+import { channels, dropPrivileges, importableSpecifier, loadConfigHooks, type Settings } from '@gatehouse/core/worker-runtime';
 import { EXIT_BOOT_FAILED, serializeError, type CurrentRequest, type FromWorker, type ToWorker, type WorkerConfig } from '../messages.js';
 import type { WorkerBody, WorkerBodyContext, WorkerBodyFactory, WorkerUnit } from './body.js';
 
@@ -83,12 +81,6 @@ function requestStarted(method: string, requestPath: string): void {
   if (quiet || now - lastBeatAt >= EAGER_BEAT_MS) beat(false);
 }
 
-function toImportable(spec: string, cwd: string | undefined): string {
-  if (spec.startsWith('file:') || spec.startsWith('data:')) return spec;
-  if (spec.startsWith('.') || path.isAbsolute(spec)) return pathToFileURL(path.resolve(cwd ?? process.cwd(), spec)).href;
-  return spec; // a package name
-}
-
 async function start(received: WorkerConfig): Promise<void> {
   config = received;
   heartbeat = setInterval(() => beat(true), config.heartbeatMs);
@@ -98,14 +90,14 @@ async function start(received: WorkerConfig): Promise<void> {
   let phase: 'setup' | 'load' | 'startup' = 'setup';
   try {
     for (const spec of config.setupModules) {
-      const setup = await import(toImportable(spec, config.app.cwd)) as { default?: (settings: Settings, unit: unknown) => unknown };
+      const setup = await import(importableSpecifier(spec, config.app.cwd)) as { default?: (settings: Settings, unit: unknown) => unknown };
       await setup.default?.(settings, { kind: 'process', ...unit });
     }
     dropPrivileges(settings);
     const hooks = await loadConfigHooks(config.configFile ?? (settings.config || undefined));
     await hooks.postFork?.({ ...unit });
     phase = 'load';
-    const factory = (await import(toImportable(config.entry, undefined)) as { default: WorkerBodyFactory }).default;
+    const factory = (await import(importableSpecifier(config.entry)) as { default: WorkerBodyFactory }).default;
     const context: WorkerBodyContext = { settings, app: config.app, unit, data: config.data, requestStarted };
     body = await factory(context);
     phase = 'startup';
