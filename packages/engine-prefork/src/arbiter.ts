@@ -420,10 +420,15 @@ export class Arbiter {
     most.send({ type: 'shed', count: Math.floor(gap / 2) });
   }
 
+  /** Its last message is at most a quarter of a heartbeat late: its loop is turning. */
+  #heardFromLately(worker: WorkerHandle, now: number): boolean {
+    return now - worker.lastHeartbeat < 1.25 * this.#heartbeatMs;
+  }
+
   /** Ready, current, not retiring, heard from lately, and able to give connections back. */
   #balanceable(now: number): WorkerHandle[] {
     return [...this.#workers.values()].filter((w) => w.state === 'ready' && w.connections !== null && !w.retiring
-      && w.generation >= this.#generation && now - w.lastHeartbeat < 1.25 * this.#heartbeatMs);
+      && w.generation >= this.#generation && this.#heardFromLately(w, now));
   }
 
   /** A connection a worker gave back goes to the least loaded other worker. */
@@ -545,7 +550,7 @@ export class Arbiter {
     // Prefer the current generation, not retiring, and heard from lately (not stuck).
     // A worker with a handover still unwritten is backed up: node queues further handles to a
     // child until it acknowledges the last one, which a stuck worker never does.
-    const responsive = ready.filter((w) => now - w.lastHeartbeat < 1.25 * this.#heartbeatMs && w.handedOver.size === 0);
+    const responsive = ready.filter((w) => this.#heardFromLately(w, now) && w.handedOver.size === 0);
     const preferred = responsive.filter((w) => !w.retiring && w.generation >= this.#generation);
     const pool = preferred.length > 0 ? preferred : responsive.length > 0 ? responsive : ready;
     this.#sendConnection(pool[this.#roundRobin++ % pool.length]!, socket, index);
