@@ -11,20 +11,13 @@ import type { Application } from '../src/gateway/types.js';
 import { RawClient, parseResponses } from './kit/raw-client.js';
 import { startServer } from './kit/server.js';
 import { makeCertificate, writeCertificate } from './kit/certs.js';
+import { until } from './kit/wait.js';
 
 const GET = 'GET / HTTP/1.1\r\nHost: x\r\n\r\n';
 
 function counting(): { app: Application; calls: () => number } {
   let calls = 0;
   return { app: () => { calls++; return { status: 200, body: 'served' }; }, calls: () => calls };
-}
-
-async function until(what: string, check: () => boolean, timeoutMs = 5000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!check()) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 10));
-  }
 }
 
 describe('--limit-concurrency', { timeout: 30_000 }, () => {
@@ -57,7 +50,7 @@ describe('--limit-concurrency', { timeout: 30_000 }, () => {
     assert.equal((await held[0]!.readResponses(2))[1]!.status, 200);
 
     held[1]!.destroy();
-    await until('the server to count the closed connection', () => server.stats()!.connections === 1);
+    await until(() => server.stats()!.connections === 1, 5000, 'the server to count the closed connection');
     const next = await RawClient.connect(server.port);
     t.after(() => next.destroy());
     await next.write(GET);
@@ -90,7 +83,7 @@ describe('--limit-concurrency', { timeout: 30_000 }, () => {
     });
     const first = await open();
     t.after(() => first.destroy());
-    await until('the first TLS connection to be counted', () => server.stats()!.connections === 1);
+    await until(() => server.stats()!.connections === 1, 5000, 'the first TLS connection to be counted');
     const second = await open();
     const reply = await new Promise<Buffer>((resolve) => {
       const chunks: Buffer[] = [];

@@ -10,7 +10,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { defaultSettings, type Settings, type UnitStats } from '@gatehouse/core';
-import { RawClient } from '@gatehouse/core/testkit';
+import { RawClient, until } from '@gatehouse/core/testkit';
 import { HybridEngine } from '../src/index.js';
 
 const APP = fileURLToPath(new URL('../../test/fixtures/app.mjs', import.meta.url));
@@ -33,14 +33,6 @@ async function who(url: string): Promise<Who> {
   return await response.json() as Who;
 }
 
-async function until(condition: () => boolean | Promise<boolean>, what: string, timeoutMs = 10_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await condition())) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 20));
-  }
-}
-
 const ready = (units: readonly UnitStats[]) => units.filter((u) => u.state === 'ready');
 
 describe('hybrid engine', { timeout: 60_000 }, () => {
@@ -50,7 +42,7 @@ describe('hybrid engine', { timeout: 60_000 }, () => {
     assert.equal(stats.engine, 'hybrid');
     assert.deepEqual(stats.units.map((u) => u.kind), ['process', 'process']);
     // Children arrive with the first heartbeat of each process.
-    await until(() => engine.stats().units.every((u) => u.children?.length === 2), 'each process to report its 2 threads');
+    await until(() => engine.stats().units.every((u) => u.children?.length === 2), 10_000, 'each process to report its 2 threads');
     for (const unit of engine.stats().units) {
       assert.deepEqual(unit.children!.map((c) => c.kind), ['thread', 'thread']);
       assert.ok(unit.children!.every((c) => c.state === 'ready'));
@@ -69,7 +61,7 @@ describe('hybrid engine', { timeout: 60_000 }, () => {
     // The request deadline (1 s) comes before the thread's liveness bound (2 s), so the stuck
     // request is answered 504 by its deadline, and the thread is replaced after.
     const { engine, url } = await start(t, { workers: 1, threads: 2, timeout: 2, requestTimeout: 1 });
-    await until(() => engine.stats().units[0]?.children?.length === 2, 'the process to report its threads');
+    await until(() => engine.stats().units[0]?.children?.length === 2, 10_000, 'the process to report its threads');
     const pid = engine.stats().units[0]!.pid!;
     const before = new Set(engine.stats().units[0]!.children!.map((c) => c.threadId));
     const stuck = fetch(`${url}/spin`);
@@ -80,7 +72,7 @@ describe('hybrid engine', { timeout: 60_000 }, () => {
     await until(() => {
       const unit = engine.stats().units[0];
       return unit?.children?.length === 2 && unit.children.every((c) => c.state === 'ready') && unit.children.some((c) => !before.has(c.threadId));
-    }, 'a replacement thread in the same process');
+    }, 10_000, 'a replacement thread in the same process');
     const after = engine.stats();
     assert.equal(after.units.length, 1);
     assert.equal(after.units[0]!.pid, pid, 'the master did not replace the process: its main thread kept beating');
@@ -95,7 +87,7 @@ describe('hybrid engine', { timeout: 60_000 }, () => {
     await until(() => {
       const pids = ready(engine.stats().units).map((u) => u.pid);
       return pids.length === 2 && !pids.includes(victim) && pids.includes(survivor);
-    }, 'a replacement process');
+    }, 10_000, 'a replacement process');
     assert.equal(engine.stats().restarts.crash, 1);
     const answers = await Promise.all(Array.from({ length: 6 }, () => who(url)));
     assert.ok(answers.every((a) => a.pid !== victim));
@@ -146,7 +138,7 @@ describe('serve --engine hybrid (the real bin)', { timeout: 90_000 }, () => {
       }
     };
     const load = Promise.all([client(), client(), client(), client()]);
-    await until(() => total >= 100, 'some load before the HUP');
+    await until(() => total >= 100, 10_000, 'some load before the HUP');
     fs.writeFileSync(app, fs.readFileSync(app, 'utf8').replace("const VERSION = 'v1';", "const VERSION = 'v2';"));
     child.kill('SIGHUP');
     await load;

@@ -15,6 +15,7 @@ import http from 'node:http';
 import { performance } from 'node:perf_hooks';
 import { fileURLToPath } from 'node:url';
 import { channels, defaultSettings, type Settings, type UnitMessage } from '@gatehouse/core';
+import { until as pollUntil } from '@gatehouse/core/testkit';
 import { PreforkEngine } from '../src/index.js';
 
 export const fixture = (name: string): string => fileURLToPath(new URL(`../../test/fixtures/${name}`, import.meta.url));
@@ -27,14 +28,8 @@ export async function startEngine(t: TestContext, overrides: Partial<Settings> =
   return { engine, url: engine.addresses[0]!.url };
 }
 
-/** Polls `condition` every 10 ms until true; fails after `timeoutMs`. */
-export async function until(condition: () => boolean | Promise<boolean>, timeoutMs = 10_000, what = 'condition'): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await condition())) {
-    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 10));
-  }
-}
+/** The test kit's bounded poll, with this package's default bound (processes start slower than threads). */
+export const until = (condition: () => boolean | Promise<boolean>, timeoutMs = 10_000, what = 'condition'): Promise<void> => pollUntil(condition, timeoutMs, what);
 
 export interface Answer { readonly status: number; readonly version: string; readonly pid: number; readonly sentAt: number; readonly at: number }
 

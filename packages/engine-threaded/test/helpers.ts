@@ -5,6 +5,7 @@
 import type { TestContext } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { defaultSettings, type Settings } from '@gatehouse/core';
+import { until as pollUntil } from '@gatehouse/core/testkit';
 import { ThreadedEngine } from '../src/index.js';
 
 export const fixture = (name: string): string => fileURLToPath(new URL(`../../test/fixtures/${name}`, import.meta.url));
@@ -17,14 +18,8 @@ export async function startEngine(t: TestContext, overrides: Partial<Settings> =
   return { engine, url: engine.addresses[0]!.url };
 }
 
-/** Polls `condition` every 10 ms until true; fails after `timeoutMs`. */
-export async function until(condition: () => boolean | Promise<boolean>, timeoutMs = 5000, what = 'condition'): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await condition())) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 10));
-  }
-}
+/** The test kit's bounded poll, with this package's default bound. */
+export const until = (condition: () => boolean | Promise<boolean>, timeoutMs = 5000, what = 'condition'): Promise<void> => pollUntil(condition, timeoutMs, what);
 
 export async function getJson<T = Record<string, unknown>>(url: string, init?: RequestInit): Promise<{ status: number; body: T; headers: Headers }> {
   const response = await fetch(url, init);

@@ -4,12 +4,14 @@
  *   parseResponses, exchange;
  * - server.ts: startServer (an InLoopServer or the SingleEngine on 127.0.0.1:0), testSettings;
  * - channels.ts: collect() diagnostics_channel messages;
+ * - wait.ts: until(), a bounded poll for a condition with no event to wait on;
  * - requests.ts: gatewayRequest() and manualSource(), requests built in memory (no socket).
  * Other engines' tests and the parity suite build on these; keep them engine-neutral.
  */
 export { RawClient, parseResponses, exchange, type RawResponse, type ParseOptions, type ParseResult, type ReadOptions } from './raw-client.js';
 export { startServer, testSettings, type TestServer, type TestServerOptions } from './server.js';
 export { collect, type Collector } from './channels.js';
+export { until } from './wait.js';
 export { gatewayRequest, manualSource, type TestRequestOptions } from './requests.js';
 export { runParitySuite, engineStarter, expectationsFor, KNOWN_DIFFERENCES, type ParityServer, type ParityStarter, type ParityOptions, type ParityExpectations, type KnownDifference } from './parity.js';
 export { makeCertificate, writeCertificate, type Certificate, type CertificateOptions } from './certs.js';
