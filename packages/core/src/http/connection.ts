@@ -10,11 +10,12 @@
  * - One request at a time: while a request is ACTIVE and its message is complete, further
  *   bytes (pipelined requests) are kept as they arrived and the socket is paused, so at most
  *   one socket read of pipelined input is buffered; they are parsed when the response is out,
- *   which keeps responses in request order without a response queue. The responses of a
- *   pipelined batch go out corked, in one writev.
+ *   which keeps responses in request order without a response queue.
  * - The app's response is serialized into one string or Buffer and written with one
- *   socket.write; streams (async iterables) are written chunk by chunk, waiting for 'drain'
- *   when the socket buffers more than writeHighWaterMark.
+ *   socket.write, corked until the loop's write batch goes out (write-batch.ts: the responses
+ *   of one loop turn, pipelined ones included, leave together); streams (async iterables) are
+ *   written chunk by chunk, waiting for 'drain' when the socket buffers more than
+ *   writeHighWaterMark.
  * - Timeouts are deadlines (ms since epoch) checked by the service's sweep: `deadline` for the
  *   current phase (IDLE: keep-alive; HEAD: headers; DISCARD: body; CLOSING: linger),
  *   `bodyDeadline` while the app waits for body bytes, `requestDeadline` for
@@ -61,6 +62,7 @@ import { CONTINUE_RESPONSE, LAST_CHUNK, chunkHeader, newFraming, type ResponseSe
 import { SocketBody, type BodyHost } from './socket-body.js';
 import { readForwarded, type ProxyTrust } from '../net/proxy-headers.js';
 import { stopReading } from '../net/stop-reading.js';
+import { writeBatch, type HeldWriter } from './write-batch.js';
 
 /** Unread request body the server reads and drops to keep a connection alive. */
 export const DISCARD_LIMIT = 64 * 1024;
@@ -126,7 +128,7 @@ export class ConnectionRequest extends AbortableRequest {
   }
 }
 
-export class Connection implements BodyHost {
+export class Connection implements BodyHost, HeldWriter {
   readonly socket: Socket;
   readonly remote: SocketAddress;
   readonly local: SocketAddress;
@@ -242,7 +244,7 @@ export class Connection implements BodyHost {
     const rest = offset === 0 ? buf : buf.subarray(offset);
     this.#pending = this.#pending === null ? rest : Buffer.concat([this.#pending, rest]);
     this.#pause(PAUSE_PIPELINED);
-    this.#corkUntilTick();
+    this.#hold();
   }
 
   #beginHead(): void {
@@ -315,11 +317,13 @@ export class Connection implements BodyHost {
       if (channels.requestStart.hasSubscribers) channels.requestStart.publish({ request, startedAt: this.#startedAt });
     }
     let result: Promise<GatewayResponse>;
+    const runStartedAt = writeBatch.beforeAppRun();
     try {
       result = host.dispatcher.dispatch(request);
     } catch (error) {
       result = Promise.reject(error);
     }
+    writeBatch.afterAppRun(runStartedAt);
     result.then(this.#onResponse, this.#onAppError);
   }
 
@@ -372,6 +376,7 @@ export class Connection implements BodyHost {
     this.#response = response;
     this.#headSent = true;
     const socket = this.socket;
+    if (kind !== BODY_STREAM) this.#hold();
     if (!framing.sendBody || kind === BODY_NONE) {
       socket.write(head, 'latin1');
       if (kind === BODY_STREAM) closeIterable(body as AsyncIterable<Uint8Array>);
@@ -514,7 +519,7 @@ export class Connection implements BodyHost {
     const pending = this.#pending;
     if (pending !== null) {
       this.#pending = null;
-      this.#corkUntilTick();
+      this.#hold();
       this.#feed(pending, 0);
       if (this.#pending === null) this.#unpause(PAUSE_PIPELINED);
     }
@@ -730,23 +735,19 @@ export class Connection implements BodyHost {
     if (this.#paused === 0 && this.#state < CLOSED) this.socket.resume();
   }
 
-  /** Batches the writes of this tick (pipelined responses) into one writev. */
-  #corkUntilTick(): void {
+  /** Corks the socket until this loop's write batch goes out (http/write-batch.ts). */
+  #hold(): void {
     if (this.#corked) return;
     this.#corked = true;
     this.socket.cork();
-    process.nextTick(uncork, this);
+    writeBatch.hold(this);
   }
 
-  /** @internal */
-  uncorkNow(): void {
+  /** @internal Called by the write batch. */
+  flushHeld(): void {
     this.#corked = false;
     this.socket.uncork();
   }
-}
-
-function uncork(connection: Connection): void {
-  connection.uncorkNow();
 }
 
 /** A stream body that will not be sent (HEAD, 204, 304): let a generator run its `finally`. */
