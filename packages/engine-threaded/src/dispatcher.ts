@@ -36,6 +36,8 @@ const WARN_INTERVAL_MS = 5000;
 const WATCH_DELAY_MS = 50;
 
 export class ThreadPoolDispatcher implements Dispatcher {
+  /** Responses come back in one message per thread and loop turn (outbox.ts). */
+  readonly respondsInGroups = true;
   readonly #pool: ThreadPool;
   readonly #options: ThreadPoolDispatcherOptions;
   readonly #warnDepth: number;

@@ -93,4 +93,12 @@ export type AppSource =
 /** The seam between the protocol layer and an engine: where the app runs is the engine's business. */
 export interface Dispatcher {
   dispatch(request: GatewayRequest): Promise<GatewayResponse>;
+  /**
+   * True when responses reach this loop in groups from elsewhere (a thread pool's messages):
+   * connections then write each response as it comes. Otherwise (the app runs on this loop)
+   * they hold it for the loop's write batch, so the responses of one loop turn leave together
+   * (http/write-batch.ts); a group that arrives together already leaves together, and holding
+   * it for the rest of the turn only delays it (measured: docs/engines.md, threaded).
+   */
+  readonly respondsInGroups?: boolean;
 }

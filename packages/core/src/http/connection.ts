@@ -145,6 +145,8 @@ export class Connection implements BodyHost, HeldWriter {
   readonly #framing = newFraming();
   readonly #forwarding: number;
   readonly #proxyTrust: ProxyTrust | null;
+  /** Responses wait for the loop's write batch (see Dispatcher.respondsInGroups). */
+  readonly #holdResponses: boolean;
   #state = IDLE;
   /** Has answered at least one request (see drain()). */
   #servedAny = false;
@@ -185,6 +187,7 @@ export class Connection implements BodyHost, HeldWriter {
     const trust = this.#options.proxyTrust ?? null;
     this.#proxyTrust = trust;
     this.#forwarding = trust === null ? FORWARDED_OFF : trust.trusts(this.remote.address) ? FORWARDED_TRUSTED : FORWARDED_UNTRUSTED;
+    this.#holdResponses = host.dispatcher.respondsInGroups !== true;
     this.#parser = host.createParser({
       onHead: (head) => this.#onHead(head),
       onBody: (chunk) => this.#onBody(chunk),
@@ -376,7 +379,7 @@ export class Connection implements BodyHost, HeldWriter {
     this.#response = response;
     this.#headSent = true;
     const socket = this.socket;
-    if (kind !== BODY_STREAM) this.#hold();
+    if (kind !== BODY_STREAM && this.#holdResponses) this.#hold();
     if (!framing.sendBody || kind === BODY_NONE) {
       socket.write(head, 'latin1');
       if (kind === BODY_STREAM) closeIterable(body as AsyncIterable<Uint8Array>);
