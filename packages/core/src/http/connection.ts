@@ -13,9 +13,9 @@
  *   which keeps responses in request order without a response queue.
  * - The app's response is serialized into one string or Buffer and written with one
  *   socket.write, corked until the loop's write batch goes out (write-batch.ts: the responses
- *   of one loop turn, pipelined ones included, leave together); streams (async iterables) are
- *   written chunk by chunk, waiting for 'drain' when the socket buffers more than
- *   writeHighWaterMark.
+ *   of one loop turn, pipelined ones included, leave together; not when the dispatcher says
+ *   its responses arrive in groups already); streams (async iterables) are written chunk by
+ *   chunk, waiting for 'drain' when the socket buffers more than writeHighWaterMark.
  * - Timeouts are deadlines (ms since epoch) checked by the service's sweep: `deadline` for the
  *   current phase (IDLE: keep-alive; HEAD: headers; DISCARD: body; CLOSING: linger),
  *   `bodyDeadline` while the app waits for body bytes, `requestDeadline` for
