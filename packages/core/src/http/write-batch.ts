@@ -9,7 +9,7 @@
  * next response wakes it again. Under keep-alive load that is a wakeup (an IPI and a context
  * switch on both sides) per request, the largest cost left once parsing is cheap. Sent
  * together, one wakeup serves the batch. Measured on 2 workers under wrk -c64: kernel time per
- * request 8.2 -> 6.4 µs in the server and 9.5 -> 7.5 µs in wrk, 84k -> 102k requests/s, p99
+ * request 8.2 -> 6.4 µs in the server and 9.5 -> 7.5 µs in wrk, 84k -> 100k requests/s, p99
  * 4.5 -> 2.5 ms (docs/engines.md, prefork, "Write batching").
  *
  * What bounds the wait, so a response is never held for long:
