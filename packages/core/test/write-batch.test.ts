@@ -31,9 +31,16 @@ function writer(log: string[], name: string): HeldWriter {
 }
 
 describe('write batch: rules', () => {
-  it('sends what was written in one turn together, after the poll phase, each writer once', () => {
+  /** A batch whose loop has just sent a response (so the next ones are not "after quiet"). */
+  function busyBatch() {
     const clock = handClock();
     const batch = new WriteBatch(clock);
+    batch.hold(writer([], 'earlier'));
+    return { clock, batch };
+  }
+
+  it('sends what was written in one busy turn together, after the poll phase, each writer once', () => {
+    const { clock, batch } = busyBatch();
     const flushed: string[] = [];
     batch.hold(writer(flushed, 'a'));
     batch.hold(writer(flushed, 'b'));
@@ -48,46 +55,42 @@ describe('write batch: rules', () => {
   });
 
   it('sends the batch at once when a response joins it more than the budget after the first', () => {
-    const clock = handClock();
-    const batch = new WriteBatch(clock);
+    const { clock, batch } = busyBatch();
     const flushed: string[] = [];
     batch.hold(writer(flushed, 'first'));
-    clock.time += HOLD_BUDGET_MS / 2;
-    batch.hold(writer(flushed, 'within'));
-    assert.deepEqual(flushed, []);
-    clock.time += HOLD_BUDGET_MS;
-    batch.hold(writer(flushed, 'late'));
-    assert.deepEqual(flushed, ['first', 'within', 'late']);
+    for (let i = 0; i < 3; i++) {
+      clock.time += HOLD_BUDGET_MS / 2; // each close to the one before, the batch growing old
+      batch.hold(writer(flushed, `next${i}`));
+    }
+    assert.deepEqual(flushed, ['first', 'next0', 'next1', 'next2'], 'sent when the third came, 1.5 budgets after the first');
     // The next batch is timed from its own first response.
-    batch.hold(writer(flushed, 'next'));
+    batch.hold(writer(flushed, 'new'));
     clock.time += HOLD_BUDGET_MS / 2;
-    batch.hold(writer(flushed, 'next-within'));
+    batch.hold(writer(flushed, 'new-within'));
     assert.equal(batch.size, 2);
     clock.runAfterPoll();
-    assert.deepEqual(flushed.slice(3), ['next', 'next-within']);
+    assert.deepEqual(flushed.slice(4), ['new', 'new-within']);
   });
 
-  it('before the app runs, sends what waits only if the app\'s last run blocked the loop past the budget', () => {
+  it('does not hold a response that comes after a quiet stretch longer than the budget (slow work, or an idle loop)', () => {
     const clock = handClock();
     const batch = new WriteBatch(clock);
     const flushed: string[] = [];
-    const run = (ms: number) => { const startedAt = batch.beforeAppRun(); clock.time += ms; batch.afterAppRun(startedAt); };
-
-    run(HOLD_BUDGET_MS / 10); // a quick app
-    batch.hold(writer(flushed, 'after-quick'));
-    run(HOLD_BUDGET_MS / 10);
-    assert.deepEqual(flushed, [], 'a quick app does not break the batch up');
-
-    clock.runAfterPoll();
-    run(HOLD_BUDGET_MS * 20); // the app turns slow
+    batch.hold(writer(flushed, 'first-ever'));
+    assert.deepEqual(flushed, ['first-ever'], 'an idle loop sends at once');
+    clock.time += HOLD_BUDGET_MS / 10;
+    batch.hold(writer(flushed, 'quick'));
+    assert.deepEqual(flushed, ['first-ever'], 'held: the loop is busy with quick requests');
+    clock.time += HOLD_BUDGET_MS * 20; // a slow request (its response also ends the batch)
     batch.hold(writer(flushed, 'after-slow'));
-    batch.beforeAppRun();
-    assert.deepEqual(flushed, ['after-quick', 'after-slow'], 'sent before the next (probably slow) run');
+    assert.deepEqual(flushed, ['first-ever', 'quick', 'after-slow']);
+    clock.time += HOLD_BUDGET_MS * 20; // and another
+    batch.hold(writer(flushed, 'after-slow-2'));
+    assert.deepEqual(flushed.at(-1), 'after-slow-2', 'slow work in a row: each response leaves at once');
   });
 
   it('a writer that writes again while the batch is being sent joins the next batch', () => {
-    const clock = handClock();
-    const batch = new WriteBatch(clock);
+    const { clock, batch } = busyBatch();
     let flushes = 0;
     const again: HeldWriter = { flushHeld: () => { flushes++; if (flushes === 1) batch.hold(again); } };
     batch.hold(again);
@@ -100,42 +103,54 @@ describe('write batch: rules', () => {
   });
 });
 
-/** /spin?ms=N blocks the server's event loop for N ms, as a CPU-bound handler does. */
-const SPIN_APP = `export default (request) => {
-  const ms = Number(new URL(request.target, 'http://x').searchParams.get('ms') ?? 0);
+/**
+ * /spin?ms=N blocks the server's event loop for N ms, as a CPU-bound handler does; with
+ * &after=await it does so after an await, outside the call that dispatched it (as an app that
+ * awaits its body or a cache first).
+ */
+const SPIN_APP = `export default async (request) => {
+  const params = new URL(request.target, 'http://x').searchParams;
+  if (params.get('after') === 'await') await null;
+  const ms = Number(params.get('ms') ?? 0);
   const until = Date.now() + ms;
   while (Date.now() < until) { /* busy */ }
   return { status: 200, body: request.path + ' ' + ms };
 };
 `;
 
-describe('write batch: a real server', { timeout: 30_000 }, () => {
-  it('does not hold a slow app\'s response while the next request runs', async (t) => {
-    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'gatehouse-batch-'));
-    t.after(() => fs.rmSync(dir, { recursive: true, force: true }));
-    fs.writeFileSync(path.join(dir, 'app.mjs'), SPIN_APP);
-    const serve = spawnServe(['app.mjs', '--engine', 'single', '--bind', '127.0.0.1:0'], { cwd: dir });
-    t.after(() => serve.dispose());
-    const port = Number(new URL((await serve.ready).addresses[0]!).port);
+describe('write batch: a real server', { timeout: 60_000 }, () => {
+  for (const after of ['none', 'await']) {
+    it(`does not hold a slow app's response while the next request runs (work ${after === 'await' ? 'after an await' : 'in the call'})`, async (t) => {
+      const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'gatehouse-batch-'));
+      t.after(() => fs.rmSync(dir, { recursive: true, force: true }));
+      fs.writeFileSync(path.join(dir, 'app.mjs'), SPIN_APP);
+      const serve = spawnServe(['app.mjs', '--engine', 'single', '--bind', '127.0.0.1:0'], { cwd: dir });
+      t.after(() => serve.dispose());
+      const port = Number(new URL((await serve.ready).addresses[0]!).port);
 
-    const SPIN_MS = 150;
-    const clients = await Promise.all([0, 1, 2, 3].map(() => RawClient.connect(port)));
-    t.after(() => { for (const client of clients) client.destroy(); });
-    // The first request blocks the server's loop; the next three arrive meanwhile, so the
-    // server finds them ready together, as under load.
-    await clients[0]!.write(`GET /first?ms=${SPIN_MS} HTTP/1.1\r\nHost: t\r\n\r\n`);
-    await new Promise((r) => setTimeout(r, 30));
-    for (const [i, client] of clients.slice(1).entries()) await client.write(`GET /next${i}?ms=${SPIN_MS} HTTP/1.1\r\nHost: t\r\n\r\n`);
+      const SPIN_MS = 150;
+      const clients = await Promise.all([0, 1, 2, 3].map(() => RawClient.connect(port)));
+      t.after(() => { for (const client of clients) client.destroy(); });
+      const get = (name: string, ms = SPIN_MS) => `GET /${name}?ms=${ms}&after=${after} HTTP/1.1\r\nHost: t\r\n\r\n`;
+      // One quick exchange each first: a socket's very first read comes a loop turn after it
+      // is accepted, which would spread the requests below over several turns on its own.
+      for (const client of clients) { await client.write(get('warm', 0)); await client.readResponses(1); }
+      // The first request blocks the server's loop; the next three arrive meanwhile, so the
+      // server finds them ready together, as under load.
+      await clients[0]!.write(get('first'));
+      await new Promise((r) => setTimeout(r, 30));
+      for (const [i, client] of clients.slice(1).entries()) await client.write(get(`next${i}`));
 
-    const arrivals = await Promise.all(clients.slice(1).map(async (client) => {
-      const [response] = await client.readResponses(1);
-      assert.equal(response!.status, 200);
-      return performance.now();
-    }));
-    arrivals.sort((a, b) => a - b);
-    // Each response leaves when its request is done, one spin apart; held until the batch's
-    // end they would arrive together, and held for one more run two would arrive together.
-    const gaps = [arrivals[1]! - arrivals[0]!, arrivals[2]! - arrivals[1]!];
-    for (const gap of gaps) assert.ok(gap > SPIN_MS / 2, `responses arrived ${gaps.map((g) => g.toFixed(0)).join(' and ')} ms apart; each should follow its own ${SPIN_MS} ms run`);
-  });
+      const arrivals = await Promise.all(clients.slice(1).map(async (client) => {
+        const response = (await client.readResponses(2))[1]!; // the first was the warm-up's
+        assert.equal(response.status, 200);
+        return performance.now();
+      }));
+      arrivals.sort((a, b) => a - b);
+      // Each response leaves when its request is done, one spin apart; held until the batch's
+      // end they would arrive together, and held for one more run two would arrive together.
+      const gaps = [arrivals[1]! - arrivals[0]!, arrivals[2]! - arrivals[1]!];
+      for (const gap of gaps) assert.ok(gap > SPIN_MS / 2, `responses arrived ${gaps.map((g) => g.toFixed(0)).join(' and ')} ms apart; each should follow its own ${SPIN_MS} ms run`);
+    });
+  }
 });

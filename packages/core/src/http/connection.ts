@@ -320,13 +320,11 @@ export class Connection implements BodyHost, HeldWriter {
       if (channels.requestStart.hasSubscribers) channels.requestStart.publish({ request, startedAt: this.#startedAt });
     }
     let result: Promise<GatewayResponse>;
-    const runStartedAt = writeBatch.beforeAppRun();
     try {
       result = host.dispatcher.dispatch(request);
     } catch (error) {
       result = Promise.reject(error);
     }
-    writeBatch.afterAppRun(runStartedAt);
     result.then(this.#onResponse, this.#onAppError);
   }
 

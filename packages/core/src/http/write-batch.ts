@@ -15,10 +15,11 @@
  * What bounds the wait, so a response is never held for long:
  * - the batch is sent as soon as a response joins it more than HOLD_BUDGET_MS after the first
  *   one did (the loop has been busy with other requests that long);
- * - before the app runs on this loop, the batch is sent when the app's previous run blocked
- *   the loop longer than HOLD_BUDGET_MS: a CPU-bound app would otherwise hold each response for
- *   the whole of the next request. So a response waits at most for the check phase, or for one
- *   more app run when that app turns slow without warning.
+ * - a response that comes more than HOLD_BUDGET_MS after the previous one is not held at all:
+ *   the loop is doing slow work (a CPU-bound app, sync or async), and holding its response
+ *   would keep it waiting for the whole of the next request's work.
+ * So a response waits at most for the check phase, or for one more request's work when fast
+ * responses are followed by a slow one.
  * Streams are not batched (they flow with backpressure); a connection that closes or ends
  * flushes its own socket (Writable.end uncorks).
  */
@@ -48,9 +49,9 @@ export class WriteBatch {
   #held: HeldWriter[] = [];
   #spare: HeldWriter[] = [];
   #openedAt = 0;
+  /** When the last response joined (ms); -Infinity: none yet. */
+  #lastHoldAt = Number.NEGATIVE_INFINITY;
   #scheduled = false;
-  /** How long the app's last run on this loop blocked it (ms). */
-  #lastRunMs = 0;
 
   constructor(clock: WriteBatchClock = loopClock) {
     this.#clock = clock;
@@ -62,23 +63,15 @@ export class WriteBatch {
   /** `writer` has corked its socket and written: flush it with the batch. */
   hold(writer: HeldWriter): void {
     const now = this.#clock.now();
+    const afterQuiet = now - this.#lastHoldAt > HOLD_BUDGET_MS;
+    this.#lastHoldAt = now;
     if (this.#held.length === 0) this.#openedAt = now;
     this.#held.push(writer);
-    if (now - this.#openedAt > HOLD_BUDGET_MS) this.flush();
+    if (afterQuiet || now - this.#openedAt > HOLD_BUDGET_MS) this.flush();
     else if (!this.#scheduled) {
       this.#scheduled = true;
       this.#clock.afterPoll(this.#onCheck);
     }
-  }
-
-  /** Call before the app runs on this loop; pass the result to afterAppRun. */
-  beforeAppRun(): number {
-    if (this.#held.length !== 0 && this.#lastRunMs > HOLD_BUDGET_MS) this.flush();
-    return this.#clock.now();
-  }
-
-  afterAppRun(startedAt: number): void {
-    this.#lastRunMs = this.#clock.now() - startedAt;
   }
 
   /** Sends every held writer now. */
