@@ -38,19 +38,7 @@ export function toGatewayResponse(value: unknown, method: string): GatewayRespon
   if (response.type === 'error' || status === 0) {
     throw new GatehouseError('ERR_APP_BAD_RESPONSE', 'the fetch handler returned Response.error(), a network error; a server answers with a status (return a 5xx Response)');
   }
-  const headers = headerList(response.headers);
-  const whole = wholeBody(response);
-  if (whole !== undefined) {
-    return { status, headers, body: method === 'HEAD' || status === 204 || status === 304 ? null : whole };
-  }
-  const stream = response.body;
-  if (stream === null || stream === undefined) return { status, headers, body: null };
-  if (method === 'HEAD' || status === 204 || status === 304) {
-    // No body goes on the wire: stop whatever produces it.
-    stream.cancel().catch(() => {});
-    return { status, headers, body: null };
-  }
-  return { status, headers, body: streamBody(stream) };
+  return withBody(status, headerList(response.headers), wholeBody(response) ?? response.body, method);
 }
 
 function fromParts({ status, headers, body }: ResponseParts, method: string): GatewayResponse {
@@ -65,15 +53,20 @@ function fromParts({ status, headers, body }: ResponseParts, method: string): Ga
   } else {
     list = headerList(headers as Headers);
   }
-  if (body === null) return { status, headers: list, body: null };
-  if (typeof body === 'string' || body instanceof Uint8Array) {
-    return { status, headers: list, body: method === 'HEAD' || status === 204 || status === 304 ? null : body };
-  }
-  if (method === 'HEAD') {
+  return withBody(status, list, body, method);
+}
+
+/** The Gateway response for a body as the app gave it: whole, a stream, or none. */
+function withBody(status: number, headers: HeaderList, body: string | Uint8Array | ReadableStream<unknown> | null | undefined, method: string): GatewayResponse {
+  if (body === null || body === undefined) return { status, headers, body: null };
+  const sendsNoBody = method === 'HEAD' || status === 204 || status === 304;
+  if (typeof body === 'string' || body instanceof Uint8Array) return { status, headers, body: sendsNoBody ? null : body };
+  if (sendsNoBody) {
+    // No body goes on the wire: stop whatever produces it.
     body.cancel().catch(() => {});
-    return { status, headers: list, body: null };
+    return { status, headers, body: null };
   }
-  return { status, headers: list, body: streamBody(body) };
+  return { status, headers, body: streamBody(body) };
 }
 
 /**
