@@ -48,6 +48,29 @@ function deferred<T>() {
   return { promise, resolve };
 }
 
+/** A stream the app returns: `first` at once, `second` only after release(), then the end. */
+function gatedStream(first: string, second: string): { stream: ReadableStream<Uint8Array>; release: () => void } {
+  const gate = deferred<void>();
+  const stream = new ReadableStream<Uint8Array>({
+    async start(controller) {
+      controller.enqueue(encoder.encode(first));
+      await gate.promise;
+      controller.enqueue(encoder.encode(second));
+      controller.close();
+    },
+  });
+  return { stream, release: () => gate.resolve() };
+}
+
+/** Pulls a gatedStream's body as the protocol layer does: each chunk is there before the next is released. */
+async function assertStreamedAsProduced(response: GatewayResponse, gated: ReturnType<typeof gatedStream>, first: string, second: string): Promise<void> {
+  const iterator = (response.body as AsyncIterable<Uint8Array>)[Symbol.asyncIterator]();
+  assert.equal(Buffer.from((await iterator.next()).value!).toString(), first);
+  gated.release();
+  assert.equal(Buffer.from((await iterator.next()).value!).toString(), second);
+  assert.equal((await iterator.next()).done, true);
+}
+
 describe('fetch adapter: the Request', { timeout: 10_000 }, () => {
   it('is a Request with the URL from scheme, Host and target, the method, and every header field', async () => {
     const seen = deferred<Request>();
@@ -225,20 +248,9 @@ describe('fetch adapter: the Response', { timeout: 10_000 }, () => {
   });
 
   it('streams a ReadableStream body: each chunk is available before the stream closes', async () => {
-    const gate = deferred<void>();
-    const response = await serve(() => new Response(new ReadableStream<Uint8Array>({
-      async start(controller) {
-        controller.enqueue(encoder.encode('event 1\n'));
-        await gate.promise;
-        controller.enqueue(encoder.encode('event 2\n'));
-        controller.close();
-      },
-    }), { headers: { 'content-type': 'text/event-stream' } }));
-    const iterator = (response.body as AsyncIterable<Uint8Array>)[Symbol.asyncIterator]();
-    assert.equal(Buffer.from((await iterator.next()).value!).toString(), 'event 1\n');
-    gate.resolve();
-    assert.equal(Buffer.from((await iterator.next()).value!).toString(), 'event 2\n');
-    assert.equal((await iterator.next()).done, true);
+    const gated = gatedStream('event 1\n', 'event 2\n');
+    const response = await serve(() => new Response(gated.stream, { headers: { 'content-type': 'text/event-stream' } }));
+    await assertStreamedAsProduced(response, gated, 'event 1\n', 'event 2\n');
   });
 
   it('cancels the Response stream when the server stops reading (client gone)', async () => {
@@ -473,20 +485,9 @@ describe('fetch adapter: the lightweight Response (fetchGlobals)', { timeout: 10
   });
 
   it('streams a ReadableStream body as the app produces it, and cancels it when the client goes away or for HEAD', async () => {
-    const gate = deferred<void>();
-    const streamed = await serve(() => new Light(new ReadableStream<Uint8Array>({
-      async start(controller) {
-        controller.enqueue(encoder.encode('one\n'));
-        await gate.promise;
-        controller.enqueue(encoder.encode('two\n'));
-        controller.close();
-      },
-    })));
-    const iterator = (streamed.body as AsyncIterable<Uint8Array>)[Symbol.asyncIterator]();
-    assert.equal(Buffer.from((await iterator.next()).value!).toString(), 'one\n');
-    gate.resolve();
-    assert.equal(Buffer.from((await iterator.next()).value!).toString(), 'two\n');
-    assert.equal((await iterator.next()).done, true);
+    const gated = gatedStream('one\n', 'two\n');
+    const streamed = await serve(() => new Light(gated.stream));
+    await assertStreamedAsProduced(streamed, gated, 'one\n', 'two\n');
 
     const cancelled = deferred<string>();
     const endless = await serve(() => new Light(new ReadableStream<Uint8Array>({
