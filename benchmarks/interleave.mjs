@@ -2,7 +2,7 @@
 // A/B runs of any servers in interleaved rounds (A B C A B C ...), so that drift on a shared
 // machine lands on every server alike: each NAME=COMMAND starts one server whose port is
 // $PORT; per round each is started, warmed up (wrk 2 s), measured (wrk --latency) and stopped.
-// Prints each round, then medians of req/s and p99 with ratios to the first server. Needs wrk.
+// Prints each round, then medians of req/s and p99 with ratios to the first server. Needs wrk and the build.
 //
 //   node benchmarks/interleave.mjs [--rounds 3] [--duration 8] [--connections 64] [--threads 2] [--path /] \
 //     'after=node packages/engine-prefork/bench/serve-prefork.mjs examples/hello/app.js $PORT 2' \
@@ -32,17 +32,14 @@ for (let i = 0; i < args.length; i++) {
   }
 }
 if (targets.length === 0) fail('give at least one NAME=COMMAND (see the comment at the top of this file)');
+// wrk's output is read, and medians taken, as `serve bench` does (packages/bench).
+const benchBuild = new URL('../packages/bench/dist/src/index.js', import.meta.url);
+const { parseWrkOutput, median } = await import(benchBuild.href).catch(() => fail(`${benchBuild.pathname} is missing: build first (npx --yes pnpm@10.34.8 build)`));
 try { execFileSync('wrk', ['--version'], { stdio: 'ignore' }); } catch (error) { if (error.code === 'ENOENT') fail('wrk is not installed (apt-get install -y wrk)'); }
 
 function fail(message) {
   console.error(`interleave: ${message}`);
   process.exit(2);
-}
-
-/** wrk's latency ("812.00us", "4.17ms", "1.02s") in ms; NaN when it printed none. */
-function toMs(text) {
-  const match = /([\d.]+)(us|ms|s)\b/.exec(text ?? '');
-  return match ? Number(match[1]) * (match[2] === 'us' ? 0.001 : match[2] === 's' ? 1000 : 1) : NaN;
 }
 
 /** A port the kernel just gave out, so no fixed range collides with what else runs here. */
@@ -75,9 +72,10 @@ for (let round = 1; round <= options.rounds; round++) {
       await waitForServer(url, child, target.name);
       wrk(url, 2, false);
       const out = wrk(url, options.duration, true);
-      const rps = Number(/Requests\/sec:\s+([\d.]+)/.exec(out)?.[1] ?? NaN);
-      const p99 = toMs(/99%\s+(\S+)/.exec(out)?.[1]);
-      const errors = /Socket errors: (.*)/.exec(out)?.[1] ?? '';
+      const report = parseWrkOutput(out);
+      const { rps } = report;
+      const p99 = report.latencyMs.p99;
+      const errors = Object.entries(report.socketErrors).filter(([, n]) => n > 0).map(([kind, n]) => `${kind} ${n}`).join(', ');
       target.rounds.push({ rps, p99 });
       console.error(`round ${round} ${target.name}: ${rps.toFixed(0)} req/s, p99 ${p99.toFixed(2)} ms${errors ? `, socket errors: ${errors}` : ''}`);
     } finally {
@@ -87,7 +85,6 @@ for (let round = 1; round <= options.rounds; round++) {
   }
 }
 
-const median = (xs) => { const s = xs.filter((x) => !Number.isNaN(x)).sort((a, b) => a - b); return s[Math.floor(s.length / 2)]; };
 const rows = targets.map((t) => ({ name: t.name, rps: median(t.rounds.map((r) => r.rps)), p99: median(t.rounds.map((r) => r.p99)) }));
 const base = rows[0];
 console.log(`wrk -t${options.threads} -c${options.connections} -d${options.duration}s, ${options.rounds} interleaved rounds, medians; ratios to ${base.name}`);

@@ -12,6 +12,8 @@ import { fileURLToPath } from 'node:url';
 const rounds = Number(process.argv[2] ?? 3);
 const seconds = Number(process.argv[3] ?? 10);
 const root = fileURLToPath(new URL('../../../', import.meta.url));
+// wrk's output is read, and medians taken, as `serve bench` does (packages/bench, built).
+const { parseWrkOutput, median } = await import(new URL('../../bench/dist/src/index.js', import.meta.url).href);
 const targets = {
   prefork: (port) => fork(fileURLToPath(new URL('./serve-prefork.mjs', import.meta.url)), [`${root}examples/hello/app.js`, String(port), '2'], { stdio: 'ignore' }),
   'node-cluster': (port) => fork(`${root}benchmarks/peers/node-cluster-hello.mjs`, [], { stdio: 'ignore', env: { ...process.env, PORT: String(port), WORKERS: '2' } }),
@@ -28,12 +30,6 @@ async function waitForPort(port) {
   throw new Error(`nothing answers on ${port}`);
 }
 
-/** wrk's latency ("812.00us", "4.17ms", "1.02s") in ms; NaN when wrk printed none (a failed round). */
-function toMs(text) {
-  const match = /([\d.]+)(us|ms|s)/.exec(text ?? '');
-  if (!match) return NaN;
-  return Number(match[1]) * (match[2] === 'us' ? 0.001 : match[2] === 's' ? 1000 : 1);
-}
 
 const results = { prefork: [], 'node-cluster': [] };
 let port = 20000 + Math.floor(Math.random() * 20000);
@@ -46,8 +42,7 @@ for (let round = 1; round <= rounds; round++) {
     const out = execFileSync('wrk', ['-t2', '-c64', `-d${seconds}s`, '--latency', `http://127.0.0.1:${port}/`]).toString();
     const workers = children(child.pid);
     const rss = { master: rssKiB(child.pid), workers: workers.reduce((sum, pid) => sum + rssKiB(pid), 0), count: workers.length };
-    const rps = Number(/Requests\/sec:\s+([\d.]+)/.exec(out)[1]);
-    const p99 = toMs(/99%\s+(\S+)/.exec(out)?.[1]);
+    const { rps, latencyMs: { p99 } } = parseWrkOutput(out); // p99 NaN when wrk printed none (a failed round)
     const errors = /Socket errors: (.*)/.exec(out)?.[1] ?? /Non-2xx.*/.exec(out)?.[0] ?? '';
     results[name].push({ rps, p99, rss, errors });
     console.error(`round ${round} ${name}: ${rps.toFixed(0)} req/s, p99 ${p99.toFixed(2)} ms, RSS master ${(rss.master / 1024).toFixed(1)} MiB + ${rss.count} workers ${(rss.workers / 1024).toFixed(1)} MiB${errors ? `, ${errors}` : ''}`);
@@ -55,7 +50,6 @@ for (let round = 1; round <= rounds; round++) {
     await new Promise((r) => child.once('exit', r));
   }
 }
-const median = (xs) => { const s = xs.filter((x) => !Number.isNaN(x)).sort((a, b) => a - b); return s[Math.floor(s.length / 2)]; };
 const summary = Object.fromEntries(Object.entries(results).map(([name, runs]) => [name, {
   rps: median(runs.map((r) => r.rps)), p99: median(runs.map((r) => r.p99)),
   master: median(runs.map((r) => r.rss.master)) / 1024, workers: median(runs.map((r) => r.rss.workers)) / 1024,
