@@ -51,6 +51,7 @@ export async function loadEngine(name: EngineName): Promise<EngineClass | string
  *   GET  /           -> "ok"
  *   POST /upload     -> reads the whole body, answers its length
  *   POST /count      -> reads the body as a stream, answers chunk count and bytes (never keeps it)
+ *   POST /echo       -> streams each body chunk back as it arrives (chunked response)
  */
 const APP_SOURCE = `
 export default async function app(request) {
@@ -62,6 +63,9 @@ export default async function app(request) {
     let bytes = 0;
     for await (const chunk of request.body) bytes += chunk.byteLength;
     return { status: 200, headers: [['content-type', 'text/plain']], body: String(bytes) };
+  }
+  if (request.path === '/echo') {
+    return { status: 200, headers: [['content-type', 'application/octet-stream']], body: (async function* () { for await (const chunk of request.body) yield chunk; })() };
   }
   return { status: 200, headers: [['content-type', 'text/plain']], body: 'ok' };
 }

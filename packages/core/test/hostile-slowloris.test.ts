@@ -45,7 +45,7 @@ async function normalClient(port: number): Promise<void> {
  * Known gaps, run as TODO (reported, not failing the suite) until their engine changes. Remove
  * an entry when its test passes.
  */
-// threaded and hybrid: closed by engine-threaded reading Content-Length bodies (up to 1 MiB) on
+// threaded and hybrid: closed by engine-threaded reading bodies (up to 1 MiB) on
 // the main thread before a request takes a slot (engine-threaded/src/read-ahead.ts).
 const KNOWN_GAPS: Partial<Record<EngineName, string>> = {};
 

@@ -31,6 +31,7 @@ export interface Settings {
   maxRequests: number;
   maxRequestsJitter: number;
   maxQueue: number;
+  readAheadBudget: number;
   maxWorkerMemory: number;
   maxThreadMemory: number;
   limitRequestLine: number;
@@ -118,6 +119,7 @@ export const SETTINGS: { readonly [K in keyof Settings]: SettingSpec<Settings[K]
   maxRequests: { kind: 'integer', default: 0, group: 'engine', doc: 'Recycle a worker process or thread after this many requests (0 = never).' },
   maxRequestsJitter: { kind: 'integer', default: 0, group: 'engine', doc: 'Add a random 0..N to max-requests so workers do not recycle together.' },
   maxQueue: { kind: 'integer', default: 1024, group: 'engine', engines: THREAD_ENGINES, doc: 'Requests that may wait for a free thread; past it they get 503 with Retry-After.' },
+  readAheadBudget: { kind: 'bytes', default: 64 * MIB, group: 'engine', engines: THREAD_ENGINES, doc: 'Request-body bytes the I/O thread may hold, across all connections of a process, reading bodies (up to 1 MiB each) before they take an app thread, so a slow upload never holds one; past it bodies stream to the app as they arrive (0 = never read ahead, for apps that answer a body while it is still arriving).' },
   maxWorkerMemory: { kind: 'bytes', default: 0, group: 'engine', engines: PROCESS_ENGINES, doc: 'Recycle a worker process whose RSS passes this (e.g. 512m; 0 = no limit).' },
   maxThreadMemory: { kind: 'bytes', default: 0, group: 'engine', engines: THREAD_ENGINES, doc: 'Heap limit of each app thread; a thread that reaches it is replaced (e.g. 256m; 0 = no limit).' },
   limitRequestLine: { kind: 'integer', default: 8190, min: 64, group: 'limits', doc: 'Longest request-line in bytes; longer gets 414.' },
