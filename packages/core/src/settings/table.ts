@@ -7,6 +7,7 @@
  */
 import type { EngineName, SettingSpec } from './types.js';
 import { parseBind } from '../engine/listen.js';
+import { allowIpsProblem } from '../net/proxy-headers.js';
 
 export type Hook = (...args: any[]) => unknown;
 
@@ -49,6 +50,7 @@ export interface Settings {
   forwardedAllowIps: string[];
   proxyHeaders: boolean;
   proxyProtocol: 'off' | 'v1' | 'v2' | 'auto';
+  proxyAllowIps: string[];
   serverHeader: string;
   debug: boolean;
   certfile: string;
@@ -134,9 +136,10 @@ export const SETTINGS: { readonly [K in keyof Settings]: SettingSpec<Settings[K]
   errorLog: { kind: 'string', default: '-', group: 'logging', metavar: '-|FILE', doc: 'Error log destination: "-" or "stderr", "stdout", or a file path. USR1 reopens the file.' },
   metricsBind: { kind: 'string', default: '', group: 'metrics', metavar: 'HOST:PORT', validate: validMetricsBind, doc: 'Serve Prometheus metrics on this HOST:PORT, a separate listener in the master (empty = off).' },
   reload: { kind: 'boolean', default: false, group: 'dev', doc: 'Development: reload when the app\'s files change.' },
-  forwardedAllowIps: { kind: 'list', default: ['127.0.0.1', '::1'], group: 'proxy', metavar: 'IPS', doc: 'Peers whose X-Forwarded-* / Forwarded headers are trusted ("*" for all).' },
+  forwardedAllowIps: { kind: 'list', default: ['127.0.0.1', '::1'], group: 'proxy', metavar: 'IPS', validate: allowIpsProblem, doc: 'Peers whose X-Forwarded-* / Forwarded headers are trusted ("*" for all).' },
   proxyHeaders: { kind: 'boolean', default: true, group: 'proxy', doc: 'Apply trusted X-Forwarded-* / Forwarded headers to the request\'s remote address and scheme.' },
   proxyProtocol: { kind: 'choice', default: 'off', choices: ['off', 'v1', 'v2', 'auto'], group: 'proxy', doc: 'Expect a PROXY protocol header on each connection (from a TCP load balancer).' },
+  proxyAllowIps: { kind: 'list', default: ['127.0.0.1', '::1'], group: 'proxy', metavar: 'IPS', validate: allowIpsProblem, doc: 'Peers whose PROXY protocol header is believed: addresses, CIDR ranges, or "*" for all. A header from any other peer closes its connection.' },
   serverHeader: { kind: 'string', default: 'gatehouse', group: 'server', doc: 'Value of the Server response header (empty to send none).' },
   debug: { kind: 'boolean', default: false, group: 'dev', doc: 'Send error stacks to the client in 500 responses. Never in production.' },
   certfile: { kind: 'string', default: '', group: 'tls', doc: 'TLS certificate file (PEM); with --keyfile, serve HTTPS.' },
