@@ -11,9 +11,9 @@
  * client that waits for the echo of its first chunk gets it while its body is still open.
  * Fleets are bounded (80 sockets) and everything targets loopback.
  */
-import { after, before, describe, test } from 'node:test';
+import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { every, loadEngine, openMany, startEngine, writeApp, type EngineName, type HostileSocket, type RunningEngine } from './hostile-kit.js';
+import { every, hostileServer, openMany, type EngineName, type HostileSocket } from './hostile-kit.js';
 import { until } from './kit/wait.js';
 
 const CHUNKED = 40;
@@ -42,24 +42,10 @@ function finalResponse(socket: HostileSocket): { status: number; body: string } 
 
 for (const name of ['single', 'prefork', 'threaded', 'hybrid'] as EngineName[]) {
   describe(`trickled chunked and 100-continue bodies: ${name}`, { timeout: 60_000 }, () => {
-    let server: RunningEngine | null = null;
-    let removeApp = (): void => {};
-    const fleet: HostileSocket[] = [];
-
-    before(async () => {
-      const engineClass = await loadEngine(name);
-      if (typeof engineClass === 'string') throw new Error(engineClass);
-      const app = writeApp();
-      removeApp = app.remove;
-      server = await startEngine(engineClass, name, app.file, SETTINGS);
-    });
-    after(async () => {
-      for (const socket of fleet) socket.destroy();
-      await server?.stop();
-      removeApp();
-    });
+    const { server: running, fleet } = hostileServer(name, SETTINGS);
 
     test(`${CHUNKED} chunked and ${CONTINUE} 100-continue tricklers: a GET meanwhile is answered within ${GET_BOUND_MS} ms; every body arrives complete`, { timeout: 40_000 }, async (t) => {
+      const server = running();
       assert.ok(server !== null, 'the engine started');
       const port = server.port;
       const chunked = await openMany(port, CHUNKED);
@@ -94,6 +80,7 @@ for (const name of ['single', 'prefork', 'threaded', 'hybrid'] as EngineName[]) 
         (error: Error) => ({ status: 0, text: error.name }),
       );
       const elapsed = Date.now() - started;
+      t.diagnostic(`GET answered in ${elapsed} ms while ${CHUNKED + CONTINUE} clients trickled`);
       assert.deepEqual(get, { status: 200, text: 'ok' }, `the GET sent while ${CHUNKED + CONTINUE} clients trickle bodies is answered`);
       assert.ok(elapsed < GET_BOUND_MS, `the GET took ${elapsed} ms (bound ${GET_BOUND_MS} ms)`);
       assert.ok(chunked.every((s) => !s.closed) && continuing.every((s) => !s.closed), 'the tricklers are still open');
@@ -114,24 +101,10 @@ for (const name of ['single', 'prefork', 'threaded', 'hybrid'] as EngineName[]) 
 
 for (const name of ['threaded', 'hybrid'] as EngineName[]) {
   describe(`--read-ahead-budget 0: ${name}`, { timeout: 60_000 }, () => {
-    let server: RunningEngine | null = null;
-    let removeApp = (): void => {};
-    const fleet: HostileSocket[] = [];
-
-    before(async () => {
-      const engineClass = await loadEngine(name);
-      if (typeof engineClass === 'string') throw new Error(engineClass);
-      const app = writeApp();
-      removeApp = app.remove;
-      server = await startEngine(engineClass, name, app.file, { ...SETTINGS, readAheadBudget: 0 });
-    });
-    after(async () => {
-      for (const socket of fleet) socket.destroy();
-      await server?.stop();
-      removeApp();
-    });
+    const { server: running, fleet } = hostileServer(name, { ...SETTINGS, readAheadBudget: 0 });
 
     test('a chunked body streams to the app as it arrives: its first chunk is echoed before the body ends', { timeout: 20_000 }, async () => {
+      const server = running();
       assert.ok(server !== null, 'the engine started');
       const [client] = await openMany(server.port, 1);
       fleet.push(client!);

@@ -12,25 +12,7 @@ import { channels, type ProtocolErrorMessage } from '../src/diagnostics.js';
 import type { Application } from '../src/gateway/types.js';
 import { collect } from './kit/channels.js';
 import { startServer, type TestServer } from './kit/server.js';
-
-const SIGNATURE = Buffer.from('0d0a0d0a000d0a515549540a', 'hex');
-
-function v2(command: number, family: number, addresses: Buffer, tlvs = Buffer.alloc(0)): Buffer {
-  const head = Buffer.alloc(4);
-  head[0] = 0x20 | command;
-  head[1] = family;
-  head.writeUInt16BE(addresses.length + tlvs.length, 2);
-  return Buffer.concat([SIGNATURE, head, addresses, tlvs]);
-}
-
-function v2Inet6(sport: number, dport: number): Buffer {
-  const a = Buffer.alloc(36);
-  Buffer.from('20010db8000000000000000000000001', 'hex').copy(a, 0);  // 2001:db8::1
-  Buffer.from('20010db8000000000000000000000002', 'hex').copy(a, 16); // 2001:db8::2
-  a.writeUInt16BE(sport, 32);
-  a.writeUInt16BE(dport, 34);
-  return v2(1, 0x21, a);
-}
+import { SIGNATURE, v2, v2Inet6 } from './kit/proxy-suite.js';
 
 /** Connects from 127.0.0.2, sends `data`, resolves with what came back before the server closed. */
 function sendFromOther(port: number, data: string): Promise<string> {

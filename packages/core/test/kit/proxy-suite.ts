@@ -46,7 +46,7 @@ interface Seen {
 const TRUSTED = '127.0.0.1';
 const OTHER = '127.0.0.2';
 const REQUEST = 'GET / HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n';
-const SIGNATURE = Buffer.from('0d0a0d0a000d0a515549540a', 'hex');
+export const SIGNATURE = Buffer.from('0d0a0d0a000d0a515549540a', 'hex');
 /** Bytes of addresses and TLVs a v2 header may carry (net/proxy-protocol.ts MAX_V2_PAYLOAD). */
 const MAX_V2_PAYLOAD = 4096;
 
@@ -101,7 +101,8 @@ function bodyOf(reply: string): Seen {
 const names = (seen: Seen): string[] => seen.headers.map(([name]) => name);
 const header = (seen: Seen, name: string): string | null => seen.headers.find(([n]) => n === name)?.[1] ?? null;
 
-function v2(command: number, family: number, addresses: Buffer, tlvs = Buffer.alloc(0)): Buffer {
+/** A PROXY v2 header: `command` 0 LOCAL / 1 PROXY, `family` the address family and protocol byte. */
+export function v2(command: number, family: number, addresses: Buffer, tlvs = Buffer.alloc(0)): Buffer {
   const head = Buffer.alloc(4);
   head[0] = 0x20 | command;
   head[1] = family;
@@ -118,7 +119,8 @@ function v2Inet(source: string, destination: string, sport: number, dport: numbe
   return v2(1, 0x11, a);
 }
 
-function v2Inet6(sport: number, dport: number): Buffer {
+/** A PROXY v2 TCP over IPv6 header from 2001:db8::1 to 2001:db8::2. */
+export function v2Inet6(sport: number, dport: number): Buffer {
   const a = Buffer.alloc(36);
   Buffer.from('20010db8000000000000000000000001', 'hex').copy(a, 0);  // 2001:db8::1
   Buffer.from('20010db8000000000000000000000002', 'hex').copy(a, 16); // 2001:db8::2
