@@ -1,9 +1,8 @@
 /*
  * MAIN THREAD. The Dispatcher core's protocol layer calls for each request: it reads the
  * request's body ahead while --read-ahead-budget lasts (read-ahead.ts: a slow body must not
- * hold a thread's slot), then sends
- * the request to the least-loaded app thread with a free slot, or queues it (FIFO) when every
- * thread is at its --thread-concurrency bound. Past --max-queue a request is answered 503 with
+ * hold a thread's slot), then sends the request to the least-loaded app thread with a free
+ * slot, or queues it (FIFO) when every thread is at its --thread-concurrency bound. Past --max-queue a request is answered 503 with
  * Retry-After at once (cheaper for everyone than a long wait). When the queue grows past a
  * threshold a warning is published, as Waitress logs "Task queue depth is N".
  *

@@ -15,11 +15,12 @@
  *   body (417, 413, 401) still answers, but only after the client has sent it (up to the limit);
  *   --max-body-size is checked against Content-Length before any 100 is sent.
  * - A client that streams its body and waits for the app's answer to the first part before it
- *   sends the rest (full duplex) waits for ever on a body shorter than the limit. Such apps set
- *   --read-ahead-budget 0, and slow clients can then hold a slot again.
- * - --read-ahead-budget bounds the bytes held across the process: once it is spent, new
- *   requests and the rest of the ones reading stream from the start as above. Each reading
- *   request can pass the budget by at most the one socket read it already holds.
+ *   sends the rest (full duplex) waits until --body-timeout on a body shorter than the limit.
+ *   Such apps set --read-ahead-budget 0, and slow clients can then hold a slot again.
+ * - --read-ahead-budget bounds the bytes held across the process: once it is spent, a new
+ *   request is dispatched without reading, and one still reading is dispatched with what it
+ *   has read, the rest streaming. Each reading request can pass the budget by at most the one
+ *   socket read it already holds.
  * While reading ahead, core's body timeout applies (a pull is waiting), and so do
  * --request-timeout and the client going away.
  */

@@ -8,8 +8,8 @@
  *
  * It applies --umask (inherited by workers and threads), builds the TLS context once (a bad
  * certificate or key is ERR_TLS_CONFIG here, in the master), checks --forwarded-allow-ips,
- * --proxy-allow-ips and --user/--group, and decides the targets: the sockets systemd passed (socket activation) when
- * --bind was left at its default, else --bind. Unix socket targets get their mode (0660: owner
+ * --proxy-allow-ips and --user/--group, and decides the targets: the sockets systemd passed
+ * (socket activation) when --bind was left at its default, else --bind. Unix socket targets get their mode (0660: owner
  * and group may connect; with --umask, 0666 minus the umask) and, with --user/--group, their
  * owner, so a proxy in that group can connect while the workers run unprivileged.
  */
