@@ -7,6 +7,7 @@
  * way round), so they are loaded from their compiled dist by path. A test for an engine whose
  * package is not built is skipped with that reason, never silently passed.
  */
+import { after, before } from 'node:test';
 import fs from 'node:fs';
 import net from 'node:net';
 import os from 'node:os';
@@ -51,6 +52,7 @@ export async function loadEngine(name: EngineName): Promise<EngineClass | string
  *   GET  /           -> "ok"
  *   POST /upload     -> reads the whole body, answers its length
  *   POST /count      -> reads the body as a stream, answers chunk count and bytes (never keeps it)
+ *   POST /echo       -> streams each body chunk back as it arrives (chunked response)
  */
 const APP_SOURCE = `
 export default async function app(request) {
@@ -62,6 +64,9 @@ export default async function app(request) {
     let bytes = 0;
     for await (const chunk of request.body) bytes += chunk.byteLength;
     return { status: 200, headers: [['content-type', 'text/plain']], body: String(bytes) };
+  }
+  if (request.path === '/echo') {
+    return { status: 200, headers: [['content-type', 'application/octet-stream']], body: (async function* () { for await (const chunk of request.body) yield chunk; })() };
   }
   return { status: 200, headers: [['content-type', 'text/plain']], body: 'ok' };
 }
@@ -164,4 +169,28 @@ export async function allClosed(sockets: readonly HostileSocket[], timeoutMs: nu
   } finally {
     clearTimeout(timer);
   }
+}
+
+/**
+ * Registers a describe block's hooks: before, the engine serving the hostile app; after, the
+ * block's fleet destroyed and the engine stopped. `server()` is null until `before` ran.
+ */
+export function hostileServer(name: EngineName, settings: Partial<Settings>): { server: () => RunningEngine | null; fleet: HostileSocket[] } {
+  let server: RunningEngine | null = null;
+  let removeApp = (): void => {};
+  const fleet: HostileSocket[] = [];
+  before(async () => {
+    const engineClass = await loadEngine(name);
+    // Every engine is built before the tests run: one that does not load is a failure.
+    if (typeof engineClass === 'string') throw new Error(engineClass);
+    const app = writeApp();
+    removeApp = app.remove;
+    server = await startEngine(engineClass, name, app.file, settings);
+  });
+  after(async () => {
+    for (const socket of fleet) socket.destroy();
+    await server?.stop();
+    removeApp();
+  });
+  return { server: () => server, fleet };
 }

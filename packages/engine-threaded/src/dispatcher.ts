@@ -1,8 +1,8 @@
 /*
  * MAIN THREAD. The Dispatcher core's protocol layer calls for each request: it reads the
- * request's body ahead (read-ahead.ts: a slow body must not hold a thread's slot), then sends
- * the request to the least-loaded app thread with a free slot, or queues it (FIFO) when every
- * thread is at its --thread-concurrency bound. Past --max-queue a request is answered 503 with
+ * request's body ahead while --read-ahead-budget lasts (read-ahead.ts: a slow body must not
+ * hold a thread's slot), then sends the request to the least-loaded app thread with a free
+ * slot, or queues it (FIFO) when every thread is at its --thread-concurrency bound. Past --max-queue a request is answered 503 with
  * Retry-After at once (cheaper for everyone than a long wait). When the queue grows past a
  * threshold a warning is published, as Waitress logs "Task queue depth is N".
  *
@@ -23,6 +23,8 @@ export interface ThreadPoolDispatcherOptions {
   readonly maxQueue: number;
   /** 0 = no deadline. */
   readonly requestTimeoutMs: number;
+  /** --read-ahead-budget: request-body bytes held before dispatch, across all requests (0 = no read-ahead). */
+  readonly readAheadBudget: number;
   /** Queue depth that triggers the warning; defaults to an eighth of maxQueue (at least 1). */
   readonly queueWarnDepth?: number;
   readonly engineName?: string;
@@ -60,7 +62,7 @@ export class ThreadPoolDispatcher implements Dispatcher {
     this.#warnDepth = options.queueWarnDepth ?? Math.max(1, Math.floor(options.maxQueue / 8));
     this.#owner = {
       requestTimeoutMs: options.requestTimeoutMs,
-      budget: new ReadAheadBudget(),
+      budget: new ReadAheadBudget(options.readAheadBudget),
       leaveQueue: () => { this.#queued--; },
     };
     pool.onCapacity = () => this.#serveQueue();

@@ -1,23 +1,26 @@
 /*
  * MAIN THREAD. Reading a request body before the request takes an app-thread slot, as
- * Waitress's I/O thread buffers a body before its task reaches the pool. Without it a client
- * that trickles a body holds one of threads x --thread-concurrency slots for as long as it
- * trickles, and a few hundred such clients starve everyone else until --request-timeout.
+ * Waitress's I/O thread and Puma's reactor buffer a body before its request reaches a thread.
+ * Without it a client that trickles a body holds one of threads x --thread-concurrency slots
+ * for as long as it trickles, and a few dozen such clients starve everyone else until
+ * --body-timeout or --request-timeout.
  *
- * The main thread reads up to READ_AHEAD_LIMIT bytes of each body. A body that ends within
- * the limit crosses whole, inside the request message (one message, no flow-control round
- * trips); a longer one is dispatched once the limit is read, and its first bytes and the rest
- * stream with flow control as before. Three exceptions stream from the start:
- * - chunked bodies: a client that sends a chunk and waits for the app's answer to it (full
- *   duplex, as the engine parity suite's upload echo does) would wait for ever on a server
- *   that reads ahead, and chunked uploads are mostly such streaming clients. A client that
- *   trickles a chunked body can therefore still hold a slot, until --body-timeout or
- *   --request-timeout;
- * - `Expect: 100-continue`: reading would send `100 Continue` before the app has seen the
- *   request, and the client is waiting for the app's decision (an app that answers without
- *   reading must get no 100);
- * - when READ_AHEAD_BUDGET bytes are already held across the process: the budget bounds what
- *   read-ahead can cost in memory whatever the number of connections.
+ * The main thread reads up to READ_AHEAD_LIMIT bytes of every body, whatever its framing
+ * (Content-Length or chunked). A body that ends within the limit crosses whole, inside the
+ * request message (one message, no flow-control round trips); a longer one is dispatched once
+ * the limit is read, and its first bytes and the rest stream with flow control. Consequences:
+ * - `Expect: 100-continue`: reading is what makes the protocol layer send `100 Continue`, so
+ *   the 100 goes out at once and the body is read before the app sees the request (RFC 9110
+ *   §10.1.1 lets a server send 100 without waiting for the app). An app that would refuse the
+ *   body (417, 413, 401) still answers, but only after the client has sent it (up to the limit);
+ *   --max-body-size is checked against Content-Length before any 100 is sent.
+ * - A client that streams its body and waits for the app's answer to the first part before it
+ *   sends the rest (full duplex) waits until --body-timeout on a body shorter than the limit.
+ *   Such apps set --read-ahead-budget 0, and slow clients can then hold a slot again.
+ * - --read-ahead-budget bounds the bytes held across the process: once it is spent, a new
+ *   request is dispatched without reading, and one still reading is dispatched with what it
+ *   has read, the rest streaming. Each reading request can pass the budget by at most the one
+ *   socket read it already holds.
  * While reading ahead, core's body timeout applies (a pull is waiting), and so do
  * --request-timeout and the client going away.
  */
@@ -25,22 +28,17 @@ import type { GatewayRequest } from '@gatehouse/core';
 
 /** Bytes of one request body read before dispatch: a body this size or smaller crosses whole. */
 export const READ_AHEAD_LIMIT = 1024 * 1024;
-/** Bytes of request bodies held by the main thread across all requests not yet handed to a thread. */
-export const READ_AHEAD_BUDGET = 64 * 1024 * 1024;
 
-/** Whether to read this request's body before it takes a slot. */
+/** Whether this request has a body to read before it takes a slot (length null: chunked). */
 export function wantsReadAhead(request: GatewayRequest): boolean {
-  const length = request.body.length;
-  if (length === 0 || length === null) return false;
-  const expect = request.headers.get('expect');
-  return expect === null || !/100-continue/i.test(expect);
+  return request.body.length !== 0;
 }
 
 /** What read-ahead holds in memory, process-wide. */
 export class ReadAheadBudget {
   #available: number;
 
-  constructor(bytes = READ_AHEAD_BUDGET) {
+  constructor(bytes: number) {
     this.#available = bytes;
   }
 

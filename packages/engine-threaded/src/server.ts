@@ -32,6 +32,7 @@ export class ThreadedServer {
     this.dispatcher = new ThreadPoolDispatcher(this.pool, {
       maxQueue: settings.maxQueue,
       requestTimeoutMs: settings.requestTimeout * 1000,
+      readAheadBudget: settings.readAheadBudget,
       engineName: options.engineName,
     });
     this.service = createHttpService(this.dispatcher, protocolOptionsFrom(settings));

@@ -15,5 +15,6 @@ export const HTTP_ERRORS = {
   ERR_HTTP_INVALID_JSON: { status: 400, message: 'Request body is not valid JSON', hint: 'The client must send a JSON body.' },
   ERR_HTTP_REQUEST_TIMEOUT: { status: 504, message: 'Request exceeded its deadline', hint: 'Raise --request-timeout, or make the handler faster.' },
   ERR_PROXY_PROTOCOL: { status: 400, message: 'Invalid or missing PROXY protocol header', hint: 'With --proxy-protocol, every connection must start with a PROXY v1/v2 header from the load balancer; the connection was closed.' },
+  ERR_PROXY_NOT_ALLOWED: { status: 403, message: 'PROXY protocol header from a peer not on --proxy-allow-ips', hint: 'Add the load balancer\'s address or network (CIDR) to --proxy-allow-ips ("*" believes every peer); the connection was closed.' },
   ERR_HTTP_SERVICE_UNAVAILABLE: { status: 503, message: 'Server is too busy', hint: 'Raise --max-queue or add workers/threads.' },
 } as const satisfies Record<string, CatalogueEntry>;

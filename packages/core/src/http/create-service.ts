@@ -9,7 +9,8 @@
  * Before HTTP starts on a socket (decided once per connection; with none of these set, handle()
  * goes straight to the Connection):
  *   1. --proxy-protocol: the PROXY header is read off the raw socket (net/proxy-protocol.ts);
- *      a bad or missing one closes the connection. Sockets in this phase are `#admitting`,
+ *      a bad or missing one closes the connection, and so does one from a peer not on
+ *      --proxy-allow-ips (net/proxy-allow.ts). Sockets in this phase are `#admitting`,
  *      so drain and destroyAll reach them.
  *   2. TLS: the socket is wrapped in a server-side TLSSocket (net/tls.ts). Engines bind and
  *      share plain TCP listeners; TLS lives here, so it works wherever sockets are handed over.
@@ -27,6 +28,8 @@ import type { ParserHandlers, RequestParserLike } from './parse-events.js';
 import { ResponseSerializer } from './serializer.js';
 import { rejectOverLimit } from './overload.js';
 import { readProxyHeader, type ProxyHeader } from '../net/proxy-protocol.js';
+import { ProxyAllowList } from '../net/proxy-allow.js';
+import { SETTINGS } from '../settings/table.js';
 import { startTls } from '../net/tls.js';
 import type { HttpService, HttpServiceStats } from './service.js';
 
@@ -54,6 +57,8 @@ class ConnectionService implements HttpService, ConnectionHost {
   readonly #plain: boolean;
   /** Sockets whose PROXY header is still being read. */
   readonly #admitting = new Set<Socket>();
+  /** Peers whose PROXY header is believed; options without a list get the setting's default (loopback). */
+  readonly #proxyAllow: ProxyAllowList;
 
   constructor(dispatcher: Dispatcher, options: ProtocolOptions) {
     this.dispatcher = dispatcher;
@@ -63,6 +68,7 @@ class ConnectionService implements HttpService, ConnectionHost {
     const shortest = timeouts.length > 0 ? Math.min(...timeouts) : MAX_SWEEP_MS * 10;
     this.#sweepMs = Math.min(MAX_SWEEP_MS, Math.max(MIN_SWEEP_MS, Math.floor(shortest / 10)));
     this.#plain = (options.proxyProtocol ?? 'off') === 'off' && !options.tls && !(options.limitConcurrency! > 0);
+    this.#proxyAllow = options.proxyAllow ?? new ProxyAllowList(SETTINGS.proxyAllowIps.default);
   }
 
   handle(socket: Socket): void {
@@ -81,6 +87,12 @@ class ConnectionService implements HttpService, ConnectionHost {
         if (channels.protocolError.hasSubscribers) {
           channels.protocolError.publish({ code: result.error.code, status: result.error.status, remote: `${raw.remoteAddress ?? ''}:${raw.remotePort ?? 0}`, detail: result.error.detail });
         }
+        raw.destroy();
+        this.#settleDrain();
+        return;
+      }
+      if (result.header !== null && !this.#proxyAllow.allows(raw.remoteAddress ?? '')) {
+        this.#proxyAllow.refused(`${raw.remoteAddress ?? ''}:${raw.remotePort ?? 0}`);
         raw.destroy();
         this.#settleDrain();
         return;

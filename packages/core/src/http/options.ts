@@ -4,6 +4,7 @@
  */
 import type { Settings } from '../settings/table.js';
 import { ProxyTrust } from '../net/proxy-headers.js';
+import { ProxyAllowList } from '../net/proxy-allow.js';
 import type { ProxyProtocolMode } from '../net/proxy-protocol.js';
 import { tlsContextFor, type TlsContext } from '../net/tls.js';
 
@@ -36,6 +37,8 @@ export interface ProtocolOptions {
   readonly tls?: TlsContext | null;
   /** Read a PROXY protocol header first. */
   readonly proxyProtocol?: 'off' | ProxyProtocolMode;
+  /** With proxyProtocol on: the peers whose PROXY header is believed (--proxy-allow-ips). */
+  readonly proxyAllow?: ProxyAllowList | null;
   /** --proxy-headers on: whose X-Forwarded-* / Forwarded fields to believe (others are removed). null = off. */
   readonly proxyTrust?: ProxyTrust | null;
   /** Open connections past which new ones get 503 (0 = no limit). */
@@ -44,7 +47,7 @@ export interface ProtocolOptions {
 
 export const DEFAULT_MAX_CHUNK_LINE = 4096;
 
-/** Throws ERR_TLS_CONFIG (certificate/key) or ERR_SETTING_INVALID (--forwarded-allow-ips). */
+/** Throws ERR_TLS_CONFIG (certificate/key) or ERR_SETTING_INVALID (--forwarded-allow-ips, --proxy-allow-ips). */
 export function protocolOptionsFrom(settings: Readonly<Settings>): ProtocolOptions {
   const tls = tlsContextFor(settings);
   return {
@@ -65,6 +68,7 @@ export function protocolOptionsFrom(settings: Readonly<Settings>): ProtocolOptio
     writeHighWaterMark: 64 * 1024,
     tls,
     proxyProtocol: settings.proxyProtocol,
+    proxyAllow: settings.proxyProtocol !== 'off' ? new ProxyAllowList(settings.proxyAllowIps) : null,
     proxyTrust: settings.proxyHeaders ? ProxyTrust.parse(settings.forwardedAllowIps) : null,
     limitConcurrency: settings.limitConcurrency,
   };

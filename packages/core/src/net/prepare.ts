@@ -7,9 +7,9 @@
  *   dropPrivileges(settings);                     // where the app will run (see privileges.ts)
  *
  * It applies --umask (inherited by workers and threads), builds the TLS context once (a bad
- * certificate or key is ERR_TLS_CONFIG here, in the master), checks --forwarded-allow-ips and
- * --user/--group, and decides the targets: the sockets systemd passed (socket activation) when
- * --bind was left at its default, else --bind. Unix socket targets get their mode (0660: owner
+ * certificate or key is ERR_TLS_CONFIG here, in the master), checks --forwarded-allow-ips,
+ * --proxy-allow-ips and --user/--group, and decides the targets: the sockets systemd passed
+ * (socket activation) when --bind was left at its default, else --bind. Unix socket targets get their mode (0660: owner
  * and group may connect; with --umask, 0666 minus the umask) and, with --user/--group, their
  * owner, so a proxy in that group can connect while the workers run unprivileged.
  */
@@ -26,6 +26,7 @@ export function prepareToListen(settings: Readonly<Settings>, env: NodeJS.Proces
   applyUmask(settings);
   tlsContextFor(settings);
   if (settings.proxyHeaders) ProxyTrust.parse(settings.forwardedAllowIps);
+  if (settings.proxyProtocol !== 'off') ProxyTrust.parse(settings.proxyAllowIps, '--proxy-allow-ips');
   const identity = resolveIdentity(settings);
   const activation = takeSocketActivation(env);
   const targets: ListenTarget[] = activation !== null && isDefaultBind(settings.bind)

@@ -37,21 +37,11 @@ export class ProxyTrust {
     this.#ranges = ranges;
   }
 
-  /** Parses --forwarded-allow-ips; throws ERR_SETTING_INVALID naming the bad entry. */
-  static parse(values: readonly string[]): ProxyTrust {
-    const exact = new Set<string>();
-    const ranges = new net.BlockList();
-    let all = false;
-    let anyRange = false;
-    for (const raw of values.flatMap((value) => value.split(','))) {
-      const value = raw.trim();
-      if (value === '') continue;
-      if (value === '*') { all = true; continue; }
-      const problem = addEntry(exact, ranges, value);
-      if (problem) throw new GatehouseError('ERR_SETTING_INVALID', `--forwarded-allow-ips "${value}": ${problem}`);
-      if (value.includes('/')) anyRange = true;
-    }
-    return new ProxyTrust(all, exact, anyRange ? ranges : null);
+  /** Parses an allow list (`flag` names it in the error); throws ERR_SETTING_INVALID naming the bad entry. */
+  static parse(values: readonly string[], flag = '--forwarded-allow-ips'): ProxyTrust {
+    const parsed = parseAllowList(values);
+    if ('problem' in parsed) throw new GatehouseError('ERR_SETTING_INVALID', `${flag} "${parsed.entry}": ${parsed.problem}`);
+    return new ProxyTrust(parsed.all, parsed.exact, parsed.ranges);
   }
 
   /** '' is a Unix-socket peer. */
@@ -66,10 +56,29 @@ export class ProxyTrust {
   }
 }
 
-/** Checks one --forwarded-allow-ips entry (for the settings table); undefined when valid. */
-export function forwardedAllowIpsProblem(values: readonly string[]): string | undefined {
-  try { ProxyTrust.parse(values); } catch (error) { return (error as GatehouseError).detail; }
-  return undefined;
+type AllowList = { all: boolean; exact: Set<string>; ranges: net.BlockList | null };
+
+/** What an allow list holds, or its first bad entry and what is wrong with it. */
+function parseAllowList(values: readonly string[]): AllowList | { entry: string; problem: string } {
+  const exact = new Set<string>();
+  const ranges = new net.BlockList();
+  let all = false;
+  let anyRange = false;
+  for (const raw of values.flatMap((value) => value.split(','))) {
+    const value = raw.trim();
+    if (value === '') continue;
+    if (value === '*') { all = true; continue; }
+    const problem = addEntry(exact, ranges, value);
+    if (problem) return { entry: value, problem };
+    if (value.includes('/')) anyRange = true;
+  }
+  return { all, exact, ranges: anyRange ? ranges : null };
+}
+
+/** The settings table's validator of an allow list (--forwarded-allow-ips, --proxy-allow-ips); undefined when valid. */
+export function allowIpsProblem(values: readonly string[]): string | undefined {
+  const parsed = parseAllowList(values);
+  return !('problem' in parsed) ? undefined : `IP addresses, CIDR ranges or "*" ("${parsed.entry}": ${parsed.problem})`;
 }
 
 function addEntry(exact: Set<string>, list: net.BlockList, value: string): string | undefined {

@@ -11,8 +11,8 @@
  * missing, oversized or late header; the caller then closes the connection (a balancer that
  * speaks the protocol never sends a bad one, so anything else is not our balancer).
  *
- * With --proxy-protocol on, the listener is meant to be reachable only by the balancer: the
- * header is believed from any peer, as nginx's `listen ... proxy_protocol` does.
+ * Whether a header is believed depends on who sent it (--proxy-allow-ips): the caller checks
+ * the peer once the header is read (proxy-allow.ts).
  */
 import type { Socket } from 'node:net';
 import net from 'node:net';

@@ -7,6 +7,7 @@
  */
 import type { EngineName, SettingSpec } from './types.js';
 import { parseBind } from '../engine/listen.js';
+import { allowIpsProblem } from '../net/proxy-headers.js';
 
 export type Hook = (...args: any[]) => unknown;
 
@@ -31,6 +32,7 @@ export interface Settings {
   maxRequests: number;
   maxRequestsJitter: number;
   maxQueue: number;
+  readAheadBudget: number;
   maxWorkerMemory: number;
   maxThreadMemory: number;
   limitRequestLine: number;
@@ -48,6 +50,7 @@ export interface Settings {
   forwardedAllowIps: string[];
   proxyHeaders: boolean;
   proxyProtocol: 'off' | 'v1' | 'v2' | 'auto';
+  proxyAllowIps: string[];
   serverHeader: string;
   debug: boolean;
   certfile: string;
@@ -118,6 +121,7 @@ export const SETTINGS: { readonly [K in keyof Settings]: SettingSpec<Settings[K]
   maxRequests: { kind: 'integer', default: 0, group: 'engine', doc: 'Recycle a worker process or thread after this many requests (0 = never).' },
   maxRequestsJitter: { kind: 'integer', default: 0, group: 'engine', doc: 'Add a random 0..N to max-requests so workers do not recycle together.' },
   maxQueue: { kind: 'integer', default: 1024, group: 'engine', engines: THREAD_ENGINES, doc: 'Requests that may wait for a free thread; past it they get 503 with Retry-After.' },
+  readAheadBudget: { kind: 'bytes', default: 64 * MIB, group: 'engine', engines: THREAD_ENGINES, doc: 'Request-body bytes the I/O thread may hold, across all connections of a process, reading bodies (up to 1 MiB each) before they take an app thread, so a slow upload never holds one; past it bodies stream to the app as they arrive (0 = never read ahead, for apps that answer a body while it is still arriving).' },
   maxWorkerMemory: { kind: 'bytes', default: 0, group: 'engine', engines: PROCESS_ENGINES, doc: 'Recycle a worker process whose RSS passes this (e.g. 512m; 0 = no limit).' },
   maxThreadMemory: { kind: 'bytes', default: 0, group: 'engine', engines: THREAD_ENGINES, doc: 'Heap limit of each app thread; a thread that reaches it is replaced (e.g. 256m; 0 = no limit).' },
   limitRequestLine: { kind: 'integer', default: 8190, min: 64, group: 'limits', doc: 'Longest request-line in bytes; longer gets 414.' },
@@ -132,9 +136,10 @@ export const SETTINGS: { readonly [K in keyof Settings]: SettingSpec<Settings[K]
   errorLog: { kind: 'string', default: '-', group: 'logging', metavar: '-|FILE', doc: 'Error log destination: "-" or "stderr", "stdout", or a file path. USR1 reopens the file.' },
   metricsBind: { kind: 'string', default: '', group: 'metrics', metavar: 'HOST:PORT', validate: validMetricsBind, doc: 'Serve Prometheus metrics on this HOST:PORT, a separate listener in the master (empty = off).' },
   reload: { kind: 'boolean', default: false, group: 'dev', doc: 'Development: reload when the app\'s files change.' },
-  forwardedAllowIps: { kind: 'list', default: ['127.0.0.1', '::1'], group: 'proxy', metavar: 'IPS', doc: 'Peers whose X-Forwarded-* / Forwarded headers are trusted ("*" for all).' },
+  forwardedAllowIps: { kind: 'list', default: ['127.0.0.1', '::1'], group: 'proxy', metavar: 'IPS', validate: allowIpsProblem, doc: 'Peers whose X-Forwarded-* / Forwarded headers are trusted ("*" for all).' },
   proxyHeaders: { kind: 'boolean', default: true, group: 'proxy', doc: 'Apply trusted X-Forwarded-* / Forwarded headers to the request\'s remote address and scheme.' },
   proxyProtocol: { kind: 'choice', default: 'off', choices: ['off', 'v1', 'v2', 'auto'], group: 'proxy', doc: 'Expect a PROXY protocol header on each connection (from a TCP load balancer).' },
+  proxyAllowIps: { kind: 'list', default: ['127.0.0.1', '::1'], group: 'proxy', metavar: 'IPS', validate: allowIpsProblem, doc: 'Peers whose PROXY protocol header is believed: addresses, CIDR ranges, or "*" for all. A header from any other peer closes its connection.' },
   serverHeader: { kind: 'string', default: 'gatehouse', group: 'server', doc: 'Value of the Server response header (empty to send none).' },
   debug: { kind: 'boolean', default: false, group: 'dev', doc: 'Send error stacks to the client in 500 responses. Never in production.' },
   certfile: { kind: 'string', default: '', group: 'tls', doc: 'TLS certificate file (PEM); with --keyfile, serve HTTPS.' },

@@ -5,7 +5,8 @@
  * - server.ts: startServer (an InLoopServer or the SingleEngine on 127.0.0.1:0), testSettings;
  * - channels.ts: collect() diagnostics_channel messages;
  * - wait.ts: until(), a bounded poll for a condition with no event to wait on;
- * - requests.ts: gatewayRequest() and manualSource(), requests built in memory (no socket).
+ * - requests.ts: gatewayRequest() and manualSource(), requests built in memory (no socket);
+ * - parity.ts, listener-suite.ts, proxy-suite.ts: suites every engine runs.
  * Other engines' tests and the parity suite build on these; keep them engine-neutral.
  */
 export { RawClient, parseResponses, exchange, type RawResponse, type ParseOptions, type ParseResult, type ReadOptions } from './raw-client.js';
@@ -16,3 +17,4 @@ export { gatewayRequest, manualSource, type TestRequestOptions } from './request
 export { runParitySuite, engineStarter, expectationsFor, KNOWN_DIFFERENCES, type ParityServer, type ParityStarter, type ParityOptions, type ParityExpectations, type KnownDifference } from './parity.js';
 export { makeCertificate, writeCertificate, type Certificate, type CertificateOptions } from './certs.js';
 export { runListenerSuite, httpsGet, type HttpsResult } from './listener-suite.js';
+export { runProxySuite } from './proxy-suite.js';
