@@ -21,9 +21,13 @@
  *   them for the socket; the app thread stops iterating the app's body when a window is
  *   unacknowledged, so a slow client holds at most a window per response.
  * Byte chunks travel as exact-size Uint8Arrays by structured clone, not transferred: cloning
- * measured faster (see wireBytes and docs/engines.md, "threaded").
+ * costs less (see wireBytes and docs/benchmarks.md, section 'Crossing between threads').
+ *
+ * Fields are read by name, never by counting: `message[TAG]`, `message[ID]`, then the
+ * message kind's own positions (`message[RequestField.bodyLength]`). The one message with many
+ * fields of the same type, REQUEST, is built only by requestMessage() beside its positions.
  */
-import type { SerializedError, Settings } from '@gatehouse/core';
+import type { GatewayRequest, SerializedError, Settings } from '@gatehouse/core';
 
 /** Bytes a side may have in flight per body before the other side grants more. */
 export const BODY_WINDOW = 512 * 1024;
@@ -50,6 +54,26 @@ export type RequestMessage = readonly [
   bodyLength: number | null,
   inline: Uint8Array | null,
 ];
+
+/** Every message starts with its tag; every message about one request then names it by id. */
+export const TAG = 0;
+export const ID = 1;
+
+/** Positions in a REQUEST message (the order requestMessage() writes). */
+export const RequestField = {
+  method: 2, target: 3, path: 4, query: 5, httpVersion: 6, rawHeaders: 7,
+  scheme: 8, remoteAddress: 9, remotePort: 10, serverAddress: 11, serverPort: 12,
+  bodyLength: 13, inline: 14,
+} as const;
+
+/** MAIN THREAD: a request as it crosses to its app thread; `inline` is its whole body when read ahead. */
+export function requestMessage(id: number, request: GatewayRequest, inline: Uint8Array | null): RequestMessage {
+  return [
+    REQUEST, id, request.method, request.target, request.path, request.query, request.httpVersion, request.headers.raw,
+    request.scheme, request.remote.address, request.remote.port, request.server.address, request.server.port,
+    request.body.length, inline,
+  ];
+}
 
 export type ToThread =
   | RequestMessage
@@ -100,6 +124,19 @@ export type FromThread =
   /** The thread has forgotten an aborted request: its concurrency slot is free again. */
   | readonly [tag: typeof DONE, id: number]
   | readonly [tag: typeof STOPPED];
+
+/** Positions in RESPONSE and RESPONSE_STREAM (which has no body). */
+export const ResponseField = { status: 2, headers: 3, body: 4 } as const;
+/** Position of the bytes in BODY (to the thread) and CHUNK (from it). */
+export const CHUNK_FIELD = 2;
+/** Position of the byte count in ACK (to the thread) and PULL (from it). */
+export const BYTES_FIELD = 2;
+/** Position of the error in BODY_ERROR, ABORT (to the thread) and ERROR (from it). */
+export const ERROR_FIELD = 2;
+/** Position of the heap size in BEAT. */
+export const HEAP_USED_FIELD = 1;
+/** Position of the error in BOOT_FAILED (a thread-level message: it has no id). */
+export const BOOT_ERROR_FIELD = 1;
 
 /** What each app thread receives as workerData. */
 export interface ThreadData {

@@ -139,7 +139,7 @@ export function runParitySuite(name: string, startServer: ParityStarter, options
     });
 
     describe('routing through the Gateway Interface', () => {
-      it('gives the app the method, raw target, decoded path, raw query, headers in order and the body', { timeout: 10_000 }, async () => {
+      it('gives the app the method, raw target, decoded path, raw query, headers in order, both addresses and the body', { timeout: 10_000 }, async () => {
         const client = await connect();
         await client.write('PATCH /echo/caf%C3%A9/a%2Fb?x=%20y&b=+ HTTP/1.1\r\nHost: parity.test\r\nX-Multi: one\r\nX-Multi:  two \r\nContent-Length: 5\r\n\r\nhello');
         const [response] = await client.readResponses(1);
@@ -148,6 +148,10 @@ export function runParitySuite(name: string, startServer: ParityStarter, options
         assert.deepEqual(echo, {
           method: 'PATCH', target: '/echo/caf%C3%A9/a%2Fb?x=%20y&b=+', path: '/echo/café/a/b', query: 'x=%20y&b=+', httpVersion: '1.1',
           headers: [['host', 'parity.test'], ['x-multi', 'one'], ['x-multi', 'two'], ['content-length', '5']],
+          scheme: 'http',
+          remote: { address: '127.0.0.1', port: client.socket.localPort },
+          server: { address: '127.0.0.1', port: port() },
+          declaredLength: 5,
           body: Buffer.from('hello').toString('base64'), bodyLength: 5,
         });
       });
