@@ -153,7 +153,7 @@ export interface ThreadData {
  * The form of a byte chunk to post: an exact-size buffer as it is (the structured clone
  * copies it, so the sender may reuse it), a view into a larger buffer copied to its own size
  * first (a clone would copy the whole backing buffer: a 64 KiB slice of a 1 MiB buffer costs
- * 1 MiB). Measured faster than transferring (benchmarks/crossing.bench.mjs).
+ * 1 MiB). Measured faster than transferring (benchmarks/micro/crossing.bench.mjs).
  */
 export function wireBytes(chunk: Uint8Array): Uint8Array {
   if (chunk.byteOffset === 0 && chunk.byteLength === chunk.buffer.byteLength && !(chunk.buffer instanceof SharedArrayBuffer)) return chunk;

@@ -23,7 +23,7 @@
 //    - copy into the SharedArrayBuffer ring (and out again on the other side).
 //
 // Each tinybench iteration moves BATCH messages; ops/s is messages per second from the median.
-// Usage: node benchmarks/crossing.bench.mjs [--time ms] [--only 'chunk'|'request'] [--json]
+// Usage: node benchmarks/micro/crossing.bench.mjs [--time ms] [--only 'chunk'|'request'] [--json]
 import os from 'node:os';
 import { Worker } from 'node:worker_threads';
 import { Bench } from 'tinybench';
