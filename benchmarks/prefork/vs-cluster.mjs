@@ -1,5 +1,5 @@
 #!/usr/bin/env node
-// The prefork engine against node:cluster: examples/hello under the prefork engine with 2 workers against
+// The prefork engine's load figure: examples/hello under the prefork engine with 2 workers against
 // node:cluster with 2 workers running a plain node:http hello server
 // (benchmarks/peers/node-cluster-hello.mjs), wrk -t2 -c64 -d10s --latency on loopback,
 // alternating rounds, medians of req/s and p99, and each server's RSS (master and workers)
