@@ -1,6 +1,6 @@
 // Micro-benchmark: ways to move a request and its body between the main thread and an app
-// thread, for the threaded engine (packages/engine-threaded; the choice is recorded in
-// docs/engines.md, "threaded").
+// thread, for the threaded engine (packages/engine-threaded; the choice and its figures are in
+// docs/benchmarks.md, section 'Crossing between threads').
 //
 // Two questions, each answered with the same worker and the same bytes for every option:
 // 1. Per-request messages: a RequestHead (8 headers) goes to the thread, a small response

@@ -2,9 +2,10 @@
  * The messages between the main thread and an app thread: two tagged unions, one per
  * direction (vitest's WorkerRequest/WorkerResponse; not Puma's one-letter pipe protocol).
  * Each message is a tuple whose first element is its tag, a small integer: a structured clone
- * of a tuple of strings and numbers costs about half that of the same fields as an object with
- * nested objects (every key is written and read back as a string, every nested object is one
- * more to allocate), and a body-less request is on the hot path of every engine benchmark.
+ * of a tuple of strings and numbers costs less than the same fields as an object with nested
+ * objects (every key is written and read back as a string, every nested object is one more to
+ * allocate; docs/benchmarks.md, section 'Crossing between threads'), and a body-less request
+ * is on the hot path of every engine benchmark.
  * Messages leave in batches (outbox.ts): one postMessage per thread per event-loop turn.
  *
  * Every request is multiplexed over the worker's own port by a numeric id, so a request costs
@@ -20,8 +21,8 @@
  * - response body: the main thread acknowledges bytes (ACK) as the protocol layer takes
  *   them for the socket; the app thread stops iterating the app's body when a window is
  *   unacknowledged, so a slow client holds at most a window per response.
- * Byte chunks travel as exact-size Uint8Arrays by structured clone, not transferred: cloning
- * costs less (see wireBytes and docs/benchmarks.md, section 'Crossing between threads').
+ * Byte chunks travel as exact-size Uint8Arrays by structured clone, not transferred: the sender
+ * may still hold the buffer, which a transfer would detach (see wireBytes).
  *
  * Fields are read by name, never by counting: `message[TAG]`, `message[ID]`, then the
  * message kind's own positions (`message[RequestField.bodyLength]`). The one message with many
@@ -153,7 +154,10 @@ export interface ThreadData {
  * The form of a byte chunk to post: an exact-size buffer as it is (the structured clone
  * copies it, so the sender may reuse it), a view into a larger buffer copied to its own size
  * first (a clone would copy the whole backing buffer: a 64 KiB slice of a 1 MiB buffer costs
- * 1 MiB). Measured faster than transferring (benchmarks/micro/crossing.bench.mjs).
+ * 1 MiB). Not transferred: an exact-size buffer may still be the sender's (the app's, the
+ * protocol layer's), and a transfer would detach it; a copy made here could be, which
+ * benchmarks/micro/crossing.bench.mjs measures cheaper (docs/benchmarks.md, section 'Crossing
+ * between threads').
  */
 export function wireBytes(chunk: Uint8Array): Uint8Array {
   if (chunk.byteOffset === 0 && chunk.byteLength === chunk.buffer.byteLength && !(chunk.buffer instanceof SharedArrayBuffer)) return chunk;
