@@ -5,8 +5,8 @@
 // Prints each round, then medians of req/s and p99 with ratios to the first server. Needs wrk and the build.
 //
 //   node benchmarks/interleave.mjs [--rounds 3] [--duration 8] [--connections 64] [--threads 2] [--path /] \
-//     'after=node packages/engine-prefork/bench/serve-prefork.mjs examples/hello/app.js $PORT 2' \
-//     'before=node ../before/packages/engine-prefork/bench/serve-prefork.mjs examples/hello/app.js $PORT 2' \
+//     'after=node benchmarks/prefork/serve-prefork.mjs examples/hello/app.js $PORT 2' \
+//     'before=node ../before/benchmarks/prefork/serve-prefork.mjs examples/hello/app.js $PORT 2' \
 //     'cluster=PORT=$PORT WORKERS=2 node benchmarks/peers/node-cluster-hello.mjs'
 //
 // "before" here is an earlier commit built in a git worktree:

@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 // `pnpm bench`: the repository's benchmarks in one run, and the tables of docs/benchmarks.md.
 //
-//   1. every benchmarks/*.bench.mjs micro-benchmark (tinybench), each in its own process, run as
+//   1. every benchmarks/micro/*.bench.mjs micro-benchmark (tinybench), each in its own process, run as
 //      `node FILE --json [--time MS]`; its last stdout line is one JSON object with `rows`
 //      (the convention is in benchmarks/README.md);
 //   2. the standard engine comparison: `serve bench` on examples/hello (scenario hello) and on
@@ -100,12 +100,12 @@ function parseResult(stdout) {
 }
 
 async function micro() {
-  const files = readdirSync(join(root, 'benchmarks')).filter((f) => f.endsWith('.bench.mjs') && (!only || f.includes(only))).sort();
+  const files = readdirSync(join(root, 'benchmarks', 'micro')).filter((f) => f.endsWith('.bench.mjs') && (!only || f.includes(only))).sort();
   const results = [];
   for (const file of files) {
     const name = basename(file, '.bench.mjs');
     process.stderr.write(`pnpm bench: ${file} ...\n`);
-    const { code, stdout } = await runChild(join(root, 'benchmarks', file), ['--json', ...(quick ? ['--time', '200'] : [])]);
+    const { code, stdout } = await runChild(join(root, 'benchmarks', 'micro', file), ['--json', ...(quick ? ['--time', '200'] : [])]);
     const result = parseResult(stdout);
     if (code !== 0 || !result || !Array.isArray(result.rows)) {
       failed = true;
@@ -170,13 +170,13 @@ function generated(microResults, engineSections) {
   if (microResults.length) {
     lines.push('### Micro-benchmarks', '');
     for (const m of microResults) {
-      lines.push(`#### ${m.title ?? m.name} (\`benchmarks/${m.file}\`)`, '');
+      lines.push(`#### ${m.title ?? m.name} (\`benchmarks/micro/${m.file}\`)`, '');
       if (m.error) { lines.push(`Failed to run (${m.error}).`, ''); continue; }
       const { rows, ...rest } = m.result;
       const context = Object.entries(rest).filter(([k, v]) => !['name', 'title', 'machine'].includes(k) && (typeof v !== 'object' || v === null)).map(([k, v]) => `${k}: ${v}`);
       if (context.length) lines.push(context.join('; '), '');
       lines.push(markdownTable(rows), '');
-      lines.push(`Command: \`node benchmarks/${m.file}\``, '');
+      lines.push(`Command: \`node benchmarks/micro/${m.file}\``, '');
     }
   }
   if (engineSections.length) {

@@ -3,7 +3,7 @@
  * given, and which peer script does the same work on plain node:http. The scenario apps and
  * peers live in the repository's benchmarks/ folder (scenarios/ and peers/), sharing one work
  * module so an engine and a peer are always measured doing the same thing; examples/hello and
- * examples/cpu are preferred for hello and cpu when they exist, as the issue asks.
+ * examples/cpu are preferred for hello and cpu when they exist.
  */
 import { existsSync, readFileSync, statSync } from 'node:fs';
 import { dirname, isAbsolute, join, relative, resolve } from 'node:path';

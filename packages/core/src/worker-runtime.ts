@@ -3,7 +3,8 @@
  * event loop (a prefork worker: supervision plumbing around InLoopServer), and nothing else.
  * A worker imports this instead of the whole public surface, so it does not load the engine
  * container (inversify, reflect-metadata), the settings parser and CLI tables, the engine
- * registry or the listeners: about 7 MiB less RSS in every worker process. Additive:
+ * registry or the listeners, whose memory every worker process would otherwise carry
+ * (docs/benchmarks.md, section 'Memory per unit'). Additive:
  * everything here is also exported from '@gatehouse/core'.
  */
 export * from './app-runtime.js';

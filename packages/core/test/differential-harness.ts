@@ -1,7 +1,7 @@
 /*
  * Differential testing of our request parser against llhttp, the parser inside node:http
  * (reached through node's own binding, process.binding('http_parser').HTTPParser, strict flags,
- * as benchmarks/parser.bench.mjs does). Both sides get the same bytes; each reports the messages
+ * as benchmarks/micro/parser.bench.mjs does). Both sides get the same bytes; each reports the messages
  * it completed (method, target, version, header list, body bytes, keep-alive, and the offset
  * where the message ended, i.e. where the next request starts) and whether it refused the input.
  *

@@ -15,7 +15,7 @@
  * WorkerBody `workerEntry` names (the app in-loop for prefork, a thread pool for hybrid).
  * It shares listeners the engine bound: each ready worker gets every listening server once
  * and accepts on it; the few connections the master's own copy accepts are handed to a
- * ready worker (see docs/engines.md, "prefork", for the measurements behind this).
+ * ready worker (docs/benchmarks.md, section 'Socket sharing', has the measurements behind this).
  *
  * Balance: workers sharing a socket split long-lived keep-alive connections unevenly (the one
  * that wakes first accepts what is queued: 45/19 of 64 was seen), and the busier worker sets

@@ -7,7 +7,7 @@
  */
 import { Worker, type ResourceLimits } from 'node:worker_threads';
 import { GatehouseError, type UnitState } from '@gatehouse/core';
-import { BEAT, BOOT_FAILED, READY, SHUTDOWN, STOPPED, type FromThread, type ThreadData, type ToThread } from './messages.js';
+import { BEAT, BOOT_FAILED, READY, SHUTDOWN, STOPPED, TAG, ID, HEAP_USED_FIELD, BOOT_ERROR_FIELD, type FromThread, type ThreadData, type ToThread } from './messages.js';
 import type { Exchange, ExchangeHost } from './exchange.js';
 import { deserializeError } from './wire-errors.js';
 import { Outbox, unbatch } from './outbox.js';
@@ -118,10 +118,10 @@ export class AppThread implements ExchangeHost {
   }
 
   #onMessage(message: FromThread): void {
-    switch (message[0]) {
+    switch (message[TAG]) {
       case BEAT:
         this.lastBeat = Date.now();
-        this.heapUsed = message[1];
+        this.heapUsed = message[HEAP_USED_FIELD];
         return;
       case READY:
         this.state = 'ready';
@@ -130,14 +130,14 @@ export class AppThread implements ExchangeHost {
         this.#events.ready(this);
         return;
       case BOOT_FAILED:
-        this.#bootError = deserializeError(message[1]);
+        this.#bootError = deserializeError(message[BOOT_ERROR_FIELD]);
         this.kill('boot-failed');
         return;
       case STOPPED:
         this.kill(this.#exitReason ?? 'stop');
         return;
       default:
-        this.exchanges.get(message[1])?.onMessage(message);
+        this.exchanges.get(message[ID])?.onMessage(message);
     }
   }
 

@@ -9,9 +9,9 @@
  * Requests still in progress WATCH_DELAY_MS after they arrived start watching request.signal
  * (one timer per dispatcher, not one listener per request; see exchange.ts). The timer's pass
  * looks at the requests still in flight (reading ahead, queued, on a thread), so nothing holds
- * a finished request until the pass: a list of every arrival, held 50 ms, kept ~3,000 requests
- * alive under load, and the young-generation GC promoted them all (scavenges of 4-5 ms every
- * 40 ms on the main thread, and an old generation churning between 9 and 40 MiB).
+ * a finished request until the pass: a list of every arrival would keep thousands of finished
+ * requests alive under load for the young-generation GC to promote, pausing the main thread
+ * (docs/benchmarks.md, section 'Lazy request signals').
  */
 import { channels, GatehouseError, type Dispatcher, type GatewayRequest, type GatewayResponse } from '@gatehouse/core';
 import { Exchange, type ExchangeOwner } from './exchange.js';

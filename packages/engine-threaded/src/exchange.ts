@@ -13,8 +13,8 @@
  */
 import { HeaderList, GatehouseError, type GatewayRequest, type GatewayResponse } from '@gatehouse/core';
 import {
-  ABORT, ACK, BODY, BODY_CANCEL, BODY_END, BODY_ERROR, CHUNK, DONE, END, ERROR, PULL, REQUEST, RESPONSE, RESPONSE_STREAM,
-  wireBytes, type FromThread, type ToThread,
+  ABORT, ACK, BODY, BODY_CANCEL, BODY_END, BODY_ERROR, CHUNK, DONE, END, ERROR, PULL, RESPONSE, RESPONSE_STREAM,
+  TAG, ResponseField, BYTES_FIELD, CHUNK_FIELD, ERROR_FIELD, requestMessage, wireBytes, type FromThread, type ToThread,
 } from './messages.js';
 import { READ_AHEAD_LIMIT, joinChunks, type ReadAheadBudget } from './read-ahead.js';
 import { ResponseStream } from './response-stream.js';
@@ -148,13 +148,8 @@ export class Exchange {
   start(host: ExchangeHost): void {
     this.state = 'running';
     this.#host = host;
-    const request = this.request;
     const inline = this.#inline;
-    host.post([
-      REQUEST, this.id, request.method, request.target, request.path, request.query, request.httpVersion, request.headers.raw,
-      request.scheme, request.remote.address, request.remote.port, request.server.address, request.server.port,
-      request.body.length, inline,
-    ]);
+    host.post(requestMessage(this.id, this.request, inline));
     if (inline !== null) {
       this.#inline = null;
       this.#giveBack();
@@ -169,11 +164,11 @@ export class Exchange {
   }
 
   onMessage(message: FromThread): void {
-    switch (message[0]) {
+    switch (message[TAG]) {
       case RESPONSE:
         // Answered already (deadline, client gone) and the thread told to abort: a whole
         // response still means the thread is done with it.
-        if (!this.#answered) this.#answer({ status: message[2], headers: new HeaderList(message[3]), body: message[4] });
+        if (!this.#answered) this.#answer({ status: message[ResponseField.status], headers: new HeaderList(message[ResponseField.headers]), body: message[ResponseField.body] });
         this.#release();
         return;
       case RESPONSE_STREAM:
@@ -182,18 +177,18 @@ export class Exchange {
           (bytes) => { if (!this.#released) this.#host!.post([ACK, this.id, bytes]); },
           () => this.#abortThread(new GatehouseError('ERR_HTTP_CLIENT_GONE')),
         );
-        this.#answer({ status: message[2], headers: new HeaderList(message[3]), body: this.#stream });
+        this.#answer({ status: message[ResponseField.status], headers: new HeaderList(message[ResponseField.headers]), body: this.#stream });
         return;
-      case CHUNK: this.#stream?.push(message[2]); return;
+      case CHUNK: this.#stream?.push(message[CHUNK_FIELD]); return;
       case END: this.#stream?.end(); this.#release(); return;
       case ERROR: {
-        const error = deserializeError(message[2]);
+        const error = deserializeError(message[ERROR_FIELD]);
         if (!this.#answered) this.#fail(error);
         else this.#stream?.fail(error);
         this.#release();
         return;
       }
-      case PULL: this.#credit += message[2]; if (!this.#pumping) void this.#pump(); return;
+      case PULL: this.#credit += message[BYTES_FIELD]; if (!this.#pumping) void this.#pump(); return;
       case BODY_CANCEL: this.#closeBody(); return;
       case DONE:
         if (!this.#answered) this.#answer(engineResponse(new GatehouseError('ERR_HTTP_SERVICE_UNAVAILABLE'), 1));

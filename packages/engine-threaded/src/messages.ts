@@ -2,9 +2,10 @@
  * The messages between the main thread and an app thread: two tagged unions, one per
  * direction (vitest's WorkerRequest/WorkerResponse; not Puma's one-letter pipe protocol).
  * Each message is a tuple whose first element is its tag, a small integer: a structured clone
- * of a tuple of strings and numbers costs about half that of the same fields as an object with
- * nested objects (every key is written and read back as a string, every nested object is one
- * more to allocate), and a body-less request is on the hot path of every engine benchmark.
+ * of a tuple of strings and numbers costs less than the same fields as an object with nested
+ * objects (every key is written and read back as a string, every nested object is one more to
+ * allocate; docs/benchmarks.md, section 'Crossing between threads'), and a body-less request
+ * is on the hot path of every engine benchmark.
  * Messages leave in batches (outbox.ts): one postMessage per thread per event-loop turn.
  *
  * Every request is multiplexed over the worker's own port by a numeric id, so a request costs
@@ -20,10 +21,14 @@
  * - response body: the main thread acknowledges bytes (ACK) as the protocol layer takes
  *   them for the socket; the app thread stops iterating the app's body when a window is
  *   unacknowledged, so a slow client holds at most a window per response.
- * Byte chunks travel as exact-size Uint8Arrays by structured clone, not transferred: cloning
- * measured faster (see wireBytes and docs/engines.md, "threaded").
+ * Byte chunks travel as exact-size Uint8Arrays by structured clone, not transferred: the sender
+ * may still hold the buffer, which a transfer would detach (see wireBytes).
+ *
+ * Fields are read by name, never by counting: `message[TAG]`, `message[ID]`, then the
+ * message kind's own positions (`message[RequestField.bodyLength]`). The one message with many
+ * fields of the same type, REQUEST, is built only by requestMessage() beside its positions.
  */
-import type { SerializedError, Settings } from '@gatehouse/core';
+import type { GatewayRequest, SerializedError, Settings } from '@gatehouse/core';
 
 /** Bytes a side may have in flight per body before the other side grants more. */
 export const BODY_WINDOW = 512 * 1024;
@@ -50,6 +55,26 @@ export type RequestMessage = readonly [
   bodyLength: number | null,
   inline: Uint8Array | null,
 ];
+
+/** Every message starts with its tag; every message about one request then names it by id. */
+export const TAG = 0;
+export const ID = 1;
+
+/** Positions in a REQUEST message (the order requestMessage() writes). */
+export const RequestField = {
+  method: 2, target: 3, path: 4, query: 5, httpVersion: 6, rawHeaders: 7,
+  scheme: 8, remoteAddress: 9, remotePort: 10, serverAddress: 11, serverPort: 12,
+  bodyLength: 13, inline: 14,
+} as const;
+
+/** MAIN THREAD: a request as it crosses to its app thread; `inline` is its whole body when read ahead. */
+export function requestMessage(id: number, request: GatewayRequest, inline: Uint8Array | null): RequestMessage {
+  return [
+    REQUEST, id, request.method, request.target, request.path, request.query, request.httpVersion, request.headers.raw,
+    request.scheme, request.remote.address, request.remote.port, request.server.address, request.server.port,
+    request.body.length, inline,
+  ];
+}
 
 export type ToThread =
   | RequestMessage
@@ -101,6 +126,19 @@ export type FromThread =
   | readonly [tag: typeof DONE, id: number]
   | readonly [tag: typeof STOPPED];
 
+/** Positions in RESPONSE and RESPONSE_STREAM (which has no body). */
+export const ResponseField = { status: 2, headers: 3, body: 4 } as const;
+/** Position of the bytes in BODY (to the thread) and CHUNK (from it). */
+export const CHUNK_FIELD = 2;
+/** Position of the byte count in ACK (to the thread) and PULL (from it). */
+export const BYTES_FIELD = 2;
+/** Position of the error in BODY_ERROR, ABORT (to the thread) and ERROR (from it). */
+export const ERROR_FIELD = 2;
+/** Position of the heap size in BEAT. */
+export const HEAP_USED_FIELD = 1;
+/** Position of the error in BOOT_FAILED (a thread-level message: it has no id). */
+export const BOOT_ERROR_FIELD = 1;
+
 /** What each app thread receives as workerData. */
 export interface ThreadData {
   /** Settings with hook functions removed (functions cannot cross threads). */
@@ -116,7 +154,10 @@ export interface ThreadData {
  * The form of a byte chunk to post: an exact-size buffer as it is (the structured clone
  * copies it, so the sender may reuse it), a view into a larger buffer copied to its own size
  * first (a clone would copy the whole backing buffer: a 64 KiB slice of a 1 MiB buffer costs
- * 1 MiB). Measured faster than transferring (benchmarks/crossing.bench.mjs).
+ * 1 MiB). Not transferred: an exact-size buffer may still be the sender's (the app's, the
+ * protocol layer's), and a transfer would detach it; a copy made here could be, which
+ * benchmarks/micro/crossing.bench.mjs measures cheaper (docs/benchmarks.md, section 'Crossing
+ * between threads').
  */
 export function wireBytes(chunk: Uint8Array): Uint8Array {
   if (chunk.byteOffset === 0 && chunk.byteLength === chunk.buffer.byteLength && !(chunk.buffer instanceof SharedArrayBuffer)) return chunk;

@@ -36,11 +36,11 @@ const MIB = 1024 * 1024;
 const MEMORY_RECYCLE_FRACTION = 0.9;
 const MAX_BOOT_BACKOFF_MS = 30_000;
 /**
- * Young-generation cap per app thread. V8 lets it grow to ~48 MiB per isolate under
- * allocation pressure, so with N threads a hello-world server's RSS was mostly nursery
- * garbage (~210 MiB for 2 threads under wrk). 8 MiB measured the same requests/s at
- * ~50 MiB less RSS; an app whose objects outlive several scavenges may want more (the
- * main thread, which runs the protocol layer, keeps V8's default).
+ * Young-generation cap per app thread. Uncapped, V8 grows each isolate's nursery under
+ * allocation pressure until a hello-world server's RSS is mostly nursery garbage; this cap
+ * bounds that at the same requests/s (docs/benchmarks.md, section 'Memory per unit'). An app
+ * whose objects outlive several scavenges may want more (the main thread, which runs the
+ * protocol layer, keeps V8's default).
  */
 const APP_THREAD_YOUNG_GENERATION_MB = 8;
 

@@ -18,6 +18,7 @@ import { HeaderList, channels, importableSpecifier, loadApp, GatehouseError, typ
 import {
   ABORT, ACK, BEAT, BODY, BODY_CANCEL, BODY_END, BODY_ERROR, BOOT_FAILED, CHUNK, DONE, END, ERROR, PULL, READY, REOPEN_LOGS,
   REQUEST, RESPONSE, RESPONSE_STREAM, SHUTDOWN, STOPPED, BODY_WINDOW, wireBytes,
+  TAG, ID, RequestField, BYTES_FIELD, CHUNK_FIELD, ERROR_FIELD,
   type FromThread, type RequestMessage, type ThreadData, type ToThread,
 } from './messages.js';
 import { PortBodySource } from './port-body-source.js';
@@ -56,9 +57,9 @@ function finish(exchange: ThreadExchange, message: FromThread): void {
 }
 
 function serve(message: RequestMessage): void {
-  const id = message[1];
-  const bodyLength = message[13];
-  const inline = message[14];
+  const id = message[ID];
+  const bodyLength = message[RequestField.bodyLength];
+  const inline = message[RequestField.inline];
   let body: PortBodySource | null = null;
   if (inline === null && bodyLength !== 0) {
     body = new PortBodySource(bodyLength, {
@@ -152,20 +153,20 @@ function abort(id: number, error: GatehouseError): void {
 }
 
 port.on('message', unbatch((message: ToThread) => {
-  switch (message[0]) {
+  switch (message[TAG]) {
     case REQUEST: serve(message); break;
-    case BODY: exchanges.get(message[1])?.body?.push(message[2]); break;
-    case BODY_END: exchanges.get(message[1])?.body?.end(); break;
-    case BODY_ERROR: exchanges.get(message[1])?.body?.fail(deserializeError(message[2])); break;
+    case BODY: exchanges.get(message[ID])?.body?.push(message[CHUNK_FIELD]); break;
+    case BODY_END: exchanges.get(message[ID])?.body?.end(); break;
+    case BODY_ERROR: exchanges.get(message[ID])?.body?.fail(deserializeError(message[ERROR_FIELD])); break;
     case ACK: {
-      const exchange = exchanges.get(message[1]);
+      const exchange = exchanges.get(message[ID]);
       if (exchange) {
-        exchange.unacked -= message[2];
+        exchange.unacked -= message[BYTES_FIELD];
         if (exchange.unacked < BODY_WINDOW && exchange.wake) { const wake = exchange.wake; exchange.wake = null; wake(); }
       }
       break;
     }
-    case ABORT: abort(message[1], deserializeError(message[2])); break;
+    case ABORT: abort(message[ID], deserializeError(message[ERROR_FIELD])); break;
     // USR1: the logger the setup module subscribed in this thread reopens its files.
     case REOPEN_LOGS: channels.logsReopen.publish({ reason: 'signal' }); break;
     case SHUTDOWN: void shutdown(); break;

@@ -4,12 +4,13 @@
  * aborted when the main thread says the client went away or the deadline passed.
  */
 import { AbortableRequest, type BodySource } from '@gatehouse/core/app-runtime';
-import type { RequestMessage } from './messages.js';
+import { RequestField as F, type RequestMessage } from './messages.js';
 
 export class ThreadRequest extends AbortableRequest {
   constructor(message: RequestMessage, body: BodySource | null) {
-    super(message[2], message[3], message[4], message[5], message[6], message[7] as string[], message[8],
-      { address: message[9], port: message[10] }, { address: message[11], port: message[12] }, body);
+    super(message[F.method], message[F.target], message[F.path], message[F.query], message[F.httpVersion], message[F.rawHeaders] as string[],
+      message[F.scheme], { address: message[F.remoteAddress], port: message[F.remotePort] },
+      { address: message[F.serverAddress], port: message[F.serverPort] }, body);
   }
 }
 

@@ -71,8 +71,9 @@ function decodeRun(run: string): string {
 /**
  * A GatewayRequest whose AbortSignal is created on first use, for the side that owns the
  * request (core's connection; an engine's app thread), which calls abort(reason) when the client
- * goes away or the deadline passes. Creating an AbortController costs ~2 µs in Node 20, more than
- * the rest of a small request's handling, and most apps never look at the signal. All fields are
+ * goes away or the deadline passes. Creating an AbortController costs more than the rest of a
+ * small request's handling (docs/benchmarks.md, section 'Lazy request signals'), and most apps
+ * never look at the signal. All fields are
  * own data properties except `signal` (a getter on the prototype), so `{ ...request }` drops it.
  */
 export class AbortableRequest implements GatewayRequest {

@@ -98,8 +98,8 @@ export interface Dispatcher {
    * connections then write each response as it comes. Otherwise (the app runs on this loop)
    * they hold it for the loop's write batch, so the responses of one loop turn leave together
    * (http/write-batch.ts); a group that arrives together already leaves together, and holding
-   * it for the rest of the turn only delays it (measured: docs/engines.md, prefork, "Write
-   * batching").
+   * it for the rest of the turn only delays it (measured: docs/benchmarks.md, section 'Write
+   * batching').
    */
   readonly respondsInGroups?: boolean;
 }

@@ -8,9 +8,8 @@
  * loop goes on to the next socket; the client answers, finds nothing more, sleeps, and the
  * next response wakes it again. Under keep-alive load that is a wakeup (an IPI and a context
  * switch on both sides) per request, the largest cost left once parsing is cheap. Sent
- * together, one wakeup serves the batch. Measured on 2 workers under wrk -c64: kernel time per
- * request 8.2 -> 6.4 µs in the server and 9.5 -> 7.5 µs in wrk, 84k -> 100k requests/s, p99
- * 4.5 -> 2.5 ms (docs/engines.md, prefork, "Write batching").
+ * together, one wakeup serves the batch (the saving is measured in docs/benchmarks.md,
+ * section 'Write batching').
  *
  * What bounds the wait, so a response is never held for long:
  * - the batch is sent as soon as a response joins it more than HOLD_BUDGET_MS after the first

@@ -26,6 +26,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { RawClient } from './raw-client.js';
 import { defaultSettings, type Settings } from '../../src/settings/table.js';
+import { CATALOGUE } from '../../src/errors/index.js';
 import type { Engine, EngineClass, EngineContext, StopOptions } from '../../src/engine/engine.js';
 
 /** What a starter returns: a running server the suite can reach, reload and stop. */
@@ -149,7 +150,7 @@ export function runParitySuite(name: string, startServer: ParityStarter, options
     });
 
     describe('routing through the Gateway Interface', () => {
-      it('gives the app the method, raw target, decoded path, raw query, headers in order and the body', { timeout: 10_000 }, async () => {
+      it('gives the app the method, raw target, decoded path, raw query, headers in order, both addresses and the body', { timeout: 10_000 }, async () => {
         const client = await connect();
         await client.write('PATCH /echo/caf%C3%A9/a%2Fb?x=%20y&b=+ HTTP/1.1\r\nHost: parity.test\r\nX-Multi: one\r\nX-Multi:  two \r\nContent-Length: 5\r\n\r\nhello');
         const [response] = await client.readResponses(1);
@@ -158,6 +159,10 @@ export function runParitySuite(name: string, startServer: ParityStarter, options
         assert.deepEqual(echo, {
           method: 'PATCH', target: '/echo/caf%C3%A9/a%2Fb?x=%20y&b=+', path: '/echo/café/a/b', query: 'x=%20y&b=+', httpVersion: '1.1',
           headers: [['host', 'parity.test'], ['x-multi', 'one'], ['x-multi', 'two'], ['content-length', '5']],
+          scheme: 'http',
+          remote: { address: '127.0.0.1', port: client.socket.localPort },
+          server: { address: '127.0.0.1', port: port() },
+          declaredLength: 5,
           body: Buffer.from('hello').toString('base64'), bodyLength: 5,
         });
       });
@@ -246,9 +251,20 @@ export function runParitySuite(name: string, startServer: ParityStarter, options
         assert.equal(head!.header('content-type'), 'text/plain; charset=utf-8');
         assert.equal(head!.body.length, 0);
         assert.ok(!head!.raw.toString('latin1').includes('hello world'), 'no body bytes after a HEAD answer');
-        const length = head!.header('content-length');
-        if (length !== null) assert.equal(length, '11', 'a HEAD content-length, when sent, is the GET\'s');
+        assert.equal(head!.header('content-length'), '11', 'a HEAD answer carries the length the GET\'s body has');
+        assert.equal(head!.header('transfer-encoding'), null);
         assert.equal(get!.text(), 'hello world');
+      });
+
+      it('answers HEAD of a streamed response with neither length nor chunked framing', { timeout: 10_000 }, async () => {
+        const client = await connect();
+        await client.write('HEAD /upload-echo HTTP/1.1\r\nHost: p\r\n\r\nGET /hello HTTP/1.1\r\nHost: p\r\n\r\n');
+        const [head, get] = await client.readResponses(2, { methods: ['HEAD', 'GET'] });
+        assert.equal(head!.status, 200);
+        assert.equal(head!.header('content-type'), 'application/octet-stream');
+        assert.equal(head!.header('content-length'), null, 'the length of a stream is not known before it is produced');
+        assert.equal(head!.header('transfer-encoding'), null, 'no body follows, so no framing is announced');
+        assert.equal(get!.text(), 'hello world', 'the next response follows the HEAD answer\'s head directly');
       });
 
       it('sends 100 Continue when the app reads the body, and only then', { timeout: 10_000 }, async () => {
@@ -284,7 +300,7 @@ export function runParitySuite(name: string, startServer: ParityStarter, options
         await client.write('GET /throw HTTP/1.1\r\nHost: p\r\n\r\n');
         const [failed] = await client.readResponses(1);
         assert.equal(failed!.status, 500);
-        assert.ok(!failed!.text().includes('parity app fails on purpose'), 'no error detail to the client without --debug');
+        assert.equal(failed!.text(), `${CATALOGUE.ERR_APP_THREW.message}\n`, 'the catalogue\'s message and no error detail without --debug');
         await client.write('GET /hello HTTP/1.1\r\nHost: p\r\n\r\n');
         assert.equal((await client.readResponses(2))[1]!.text(), 'hello world');
       });
@@ -295,6 +311,7 @@ export function runParitySuite(name: string, startServer: ParityStarter, options
         const [failed] = await client.readResponses(1);
         assert.equal(failed!.status, 500);
         assert.equal(failed!.header('set-cookie'), null);
+        assert.equal(failed!.text(), `${CATALOGUE.ERR_APP_BAD_HEADER.message}\n`);
         assert.ok(!client.receivedText.includes('injected'), 'no byte of the bad header was written');
         assert.equal(await (await fetch(`${origin()}/hello`)).text(), 'hello world');
       });

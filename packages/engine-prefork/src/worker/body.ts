@@ -1,5 +1,5 @@
 /*
- * The seam between the worker process's supervision plumbing (runtime.ts: IPC, heartbeats,
+ * The seam between the worker process's supervision plumbing (main.ts: IPC, heartbeats,
  * stop) and what the worker actually runs. The default body runs the app on the worker's
  * own event loop (in-loop-body.ts); the hybrid engine gives the same master a body that runs
  * a thread pool instead. A body module's default export is a WorkerBodyFactory; the master
@@ -16,7 +16,7 @@ export interface WorkerUnit {
 }
 
 export interface WorkerBodyContext {
-  /** Settings as JSON (hooks are null; runtime.ts re-reads postFork from the config file). */
+  /** Settings as JSON (hooks are null; main.ts re-reads postFork from the config file). */
   readonly settings: Readonly<Settings>;
   readonly app: { readonly spec: string; readonly cwd?: string };
   readonly unit: WorkerUnit;

@@ -3,7 +3,7 @@
  * protocol of messages.ts, heartbeats, stop) around a WorkerBody that the master names by
  * module path, so the prefork engine and the hybrid engine share this file.
  *
- * Order (issue 4): heartbeats start first, so a worker stuck importing the app is seen; then
+ * Order: heartbeats start first, so a worker stuck importing the app is seen; then
  * the setup modules (the CLI's logging) and the postFork hook; then the body boots the app
  * (load + startup()) before the master hands it any listener; `ready` only once it serves
  * every listener. On `stop` it closes its copies of the listeners, drains, runs shutdown()

@@ -3,7 +3,8 @@
  * Response in a process or thread that runs a fetch-interface app (fetch-globals.ts).
  *
  * undici's `new Response('hi')` builds a Headers, a ReadableStream over the body and a state
- * record, only for the adapter to take them apart again: about 5 µs of a 9 µs request. This
+ * record, only for the adapter to take them apart again: most of what a small request costs
+ * (docs/benchmarks.md, section 'Fetch adapter'). This
  * class keeps what the app gave it (status, the body as a string, bytes or stream, the header
  * fields as a flat [name, value, ...] list) and hands exactly that to the adapter
  * (responseParts()). Everything else a Response offers works on it: `headers` is a real

@@ -72,7 +72,8 @@ function withBody(status: number, headers: HeaderList, body: string | Uint8Array
 /**
  * undici keeps the value a Response was built from (`new Response('text')`, Response.json())
  * in its internal state, beside the stream it made of it. Taking that value, when the stream
- * is untouched, skips reading a one-chunk stream (about a third of the adapter's cost) and
+ * is untouched, skips reading a one-chunk stream (a large share of the adapter's cost:
+ * docs/benchmarks.md, section 'Fetch adapter') and
  * lets the protocol layer send a Content-Length. Guarded at every step: any other Response,
  * or an undici that keeps its state differently, takes the streaming path.
  */

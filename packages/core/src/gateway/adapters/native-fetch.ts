@@ -2,7 +2,8 @@
  * The runtime's own fetch classes, read on first use and never before.
  *
  * Node defines Response, Request and Headers as lazy globals: the first read of any of them
- * compiles its undici bundle, about 10 MiB of RSS in every isolate that does it. A prefork
+ * compiles its undici bundle, several MiB of RSS in every isolate that does it (docs/benchmarks.md,
+ * section 'Memory per unit'). A prefork
  * worker or an app thread serving a Gateway or node:http app never needs them, so nothing in
  * core may read them when a module is imported, only when a fetch app is adapted or served.
  *

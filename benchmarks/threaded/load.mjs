@@ -1,9 +1,9 @@
-// Load figures for the threaded engine (issue 5's "Done means"), all in one run on loopback:
+// Load figures for the threaded engine, all in one run on loopback:
 // examples/hello and examples/cpu under the threaded engine (2 threads), against one plain
 // node:http process and against the prefork engine (2 workers), in alternating rounds.
 // Reports requests/s medians, ratios, and the total RSS of each server's process tree
 // sampled under load. Needs wrk (apt-get install -y wrk); tests never do.
-//   node packages/engine-threaded/bench/load.mjs [--rounds 3] [--duration 8] [--connections 64] [--cpu-connections 16]
+//   node benchmarks/threaded/load.mjs [--rounds 3] [--duration 8] [--connections 64] [--cpu-connections 16]
 //     [--scenarios hello,cpu] [--kinds threaded,prefork,node:http]   (subsets, for quick A/B runs)
 import { spawn } from 'node:child_process';
 import fs from 'node:fs';
@@ -12,7 +12,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
-const root = path.resolve(here, '../../..');
+const root = path.resolve(here, '../..');
 const args = process.argv.slice(2);
 const option = (name, fallback) => (args.includes(`--${name}`) ? Number(args[args.indexOf(`--${name}`) + 1]) : fallback);
 const list = (name, fallback) => (args.includes(`--${name}`) ? args[args.indexOf(`--${name}`) + 1].split(',') : fallback);

@@ -1,19 +1,19 @@
 #!/usr/bin/env node
-// Issue 4's load figure: examples/hello under the prefork engine with 2 workers against
+// The prefork engine's load figure: examples/hello under the prefork engine with 2 workers against
 // node:cluster with 2 workers running a plain node:http hello server
 // (benchmarks/peers/node-cluster-hello.mjs), wrk -t2 -c64 -d10s --latency on loopback,
 // alternating rounds, medians of req/s and p99, and each server's RSS (master and workers)
 // read from /proc after each round.
-//   node packages/engine-prefork/bench/vs-cluster.mjs [rounds=3] [seconds=10]   (needs wrk; build first)
+//   node benchmarks/prefork/vs-cluster.mjs [rounds=3] [seconds=10]   (needs wrk; build first)
 import { fork, execFileSync } from 'node:child_process';
 import fs from 'node:fs';
 import { fileURLToPath } from 'node:url';
 
 const rounds = Number(process.argv[2] ?? 3);
 const seconds = Number(process.argv[3] ?? 10);
-const root = fileURLToPath(new URL('../../../', import.meta.url));
+const root = fileURLToPath(new URL('../../', import.meta.url));
 // wrk's output is read, and medians taken, as `serve bench` does (packages/bench, built).
-const { parseWrkOutput, median } = await import(new URL('../../bench/dist/src/index.js', import.meta.url).href);
+const { parseWrkOutput, median } = await import(new URL('../../packages/bench/dist/src/index.js', import.meta.url).href);
 const targets = {
   prefork: (port) => fork(fileURLToPath(new URL('./serve-prefork.mjs', import.meta.url)), [`${root}examples/hello/app.js`, String(port), '2'], { stdio: 'ignore' }),
   'node-cluster': (port) => fork(`${root}benchmarks/peers/node-cluster-hello.mjs`, [], { stdio: 'ignore', env: { ...process.env, PORT: String(port), WORKERS: '2' } }),

@@ -3,7 +3,7 @@
 # once, one with --access-log FILE, one without; wrk -t1 -c32 -d2s alternates between them
 # N times; report each median and the median of the per-pair ratios (file/off).
 set -u
-cd "$(dirname "$0")/../../.."
+cd "$(dirname "$0")/../.."
 N=${N:-9}
 rm -f /tmp/bench-access.log
 node packages/cli/bin/serve.js examples/hello/app.js --engine single -b 127.0.0.1:18791 --log-level warn & OFF=$!

@@ -13,11 +13,11 @@
 // every input is parsed once by each side and the result checked, so neither side can be
 // measuring an error path.
 //
-// Usage (after `npx --yes pnpm@10.34.8 build`): node benchmarks/parser.bench.mjs [--time ms] [--json]
+// Usage (after `npx --yes pnpm@10.34.8 build`): node benchmarks/micro/parser.bench.mjs [--time ms] [--json]
 // (--json follows benchmarks/README.md: one object with rows {case, bytes, ours, reference, ratio}.)
 import os from 'node:os';
 import { Bench } from 'tinybench';
-import { RequestParser } from '../packages/core/dist/src/http/parser.js';
+import { RequestParser } from '../../packages/core/dist/src/http/parser.js';
 
 const BATCH = 64;
 const args = process.argv.slice(2);

@@ -5,9 +5,9 @@ import { defaultSettings } from '@gatehouse/core';
 
 const [engineName, app, port, units = '2', threadConcurrency] = process.argv.slice(2);
 const packages = {
-  threaded: '../dist/src/index.js',
-  prefork: '../../engine-prefork/dist/src/index.js',
-  'threaded-base': '../.ab-base/dist/src/index.js',
+  threaded: '../../packages/engine-threaded/dist/src/index.js',
+  prefork: '../../packages/engine-prefork/dist/src/index.js',
+  'threaded-base': '../../packages/engine-threaded/.ab-base/dist/src/index.js',
 };
 const { default: Engine } = await import(new URL(packages[engineName], import.meta.url).href);
 const settings = { ...defaultSettings(), bind: [`127.0.0.1:${port}`], threads: Number(units), workers: Number(units), engine: engineName.replace(/-base$/, '') };

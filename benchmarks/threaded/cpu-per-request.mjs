@@ -1,7 +1,7 @@
 // CPU time per request, by thread, for one server under wrk: steadier than requests/s on a
 // shared machine, since it does not count the time other processes take from the cores.
 // Read from /proc/<pid>/task/*/stat (utime + stime) around one wrk run, after a warm-up.
-//   node packages/engine-threaded/bench/cpu-per-request.mjs [threaded|threaded-base|prefork|node:http] [seconds] [connections] [thread-concurrency]
+//   node benchmarks/threaded/cpu-per-request.mjs [threaded|threaded-base|prefork|node:http] [seconds] [connections] [thread-concurrency]
 // "main" is the server process's main thread; "other threads" are its app threads and V8's and
 // libuv's helpers; "children" are worker processes (prefork). Needs wrk; Linux only.
 import { spawn, execFileSync } from 'node:child_process';
@@ -11,7 +11,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
-const root = path.resolve(here, '../../..');
+const root = path.resolve(here, '../..');
 const [kind = 'threaded', seconds = '5', connections = '64', threadConcurrency] = process.argv.slice(2);
 const app = process.env.APP ?? path.join(root, 'examples/hello/app.js');
 const urlPath = process.env.URL_PATH ?? '/';

@@ -1,6 +1,6 @@
 // Micro-benchmark: ways to move a request and its body between the main thread and an app
-// thread, for the threaded engine (packages/engine-threaded; the choice is recorded in
-// docs/engines.md, "threaded").
+// thread, for the threaded engine (packages/engine-threaded; the choice and its figures are in
+// docs/benchmarks.md, section 'Crossing between threads').
 //
 // Two questions, each answered with the same worker and the same bytes for every option:
 // 1. Per-request messages: a RequestHead (8 headers) goes to the thread, a small response
@@ -23,7 +23,7 @@
 //    - copy into the SharedArrayBuffer ring (and out again on the other side).
 //
 // Each tinybench iteration moves BATCH messages; ops/s is messages per second from the median.
-// Usage: node benchmarks/crossing.bench.mjs [--time ms] [--only 'chunk'|'request'] [--json]
+// Usage: node benchmarks/micro/crossing.bench.mjs [--time ms] [--only 'chunk'|'request'] [--json]
 import os from 'node:os';
 import { Worker } from 'node:worker_threads';
 import { Bench } from 'tinybench';

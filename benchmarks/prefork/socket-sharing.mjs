@@ -5,7 +5,7 @@
 //   cluster-none   node:cluster SCHED_NONE (workers accept on the primary's shared handle)
 //   fork-accept    child_process.fork; master binds + accepts, send(msg, socket) round-robin
 //   fork-handle    child_process.fork; master binds, send(msg, server) once, workers accept
-// Usage: node bench/socket-sharing.mjs [rounds=3] [seconds=5]   (needs wrk on PATH)
+// Usage: node benchmarks/prefork/socket-sharing.mjs [rounds=3] [seconds=5]   (needs wrk on PATH)
 // Prints per-mode medians for keep-alive (-c64) and connection-per-request (Connection: close).
 import cluster from 'node:cluster';
 import { fork, execFileSync } from 'node:child_process';

@@ -14,19 +14,19 @@
 //    is missing), in interleaved rounds; the median requests/s of each and its ratio to native.
 //
 // Usage (after `npx --yes pnpm@10.34.8 build`):
-//   node benchmarks/fetch-adapter.bench.mjs [--time ms] [--load] [--rounds n] [--duration s] [--connections n] [--json]
+//   node benchmarks/micro/fetch-adapter.bench.mjs [--time ms] [--load] [--rounds n] [--duration s] [--connections n] [--json]
 import { spawn, spawnSync } from 'node:child_process';
 import { createRequire } from 'node:module';
 import os from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { Bench } from 'tinybench';
-import { createRequest, bufferedBodySource, adaptFetchHandler, adaptNodeListener, installFetchGlobals } from '../packages/core/dist/src/index.js';
+import { createRequest, bufferedBodySource, adaptFetchHandler, adaptNodeListener, installFetchGlobals } from '../../packages/core/dist/src/index.js';
 
 const args = process.argv.slice(2);
 const option = (name, fallback) => { const i = args.indexOf(name); return i === -1 ? fallback : Number(args[i + 1]); };
 const timeMs = option('--time', 1000);
 const json = args.includes('--json');
-const root = fileURLToPath(new URL('..', import.meta.url));
+const root = fileURLToPath(new URL('../..', import.meta.url));
 
 // The frameworks are the examples' dependencies: resolve them from there.
 const fromFetchExample = createRequire(`${root}examples/fetch/package.json`);
