@@ -12,7 +12,7 @@ import { gatewayRequest, manualSource } from '@gatehouse/core/testkit';
 import type { GatewayRequest } from '@gatehouse/core';
 import { ThreadPoolDispatcher } from '../src/dispatcher.js';
 import type { Exchange } from '../src/exchange.js';
-import { PULL, REQUEST, type RequestMessage, type ToThread } from '../src/messages.js';
+import { PULL, REQUEST, RequestField, TAG, ID, type RequestMessage, type ToThread } from '../src/messages.js';
 import type { ThreadPool } from '../src/pool.js';
 
 /** A pool with one thread and room for everything: it records each exchange it runs and the messages posted to it. */
@@ -28,9 +28,9 @@ function fakePool() {
   };
   /** The body the REQUEST message carried whole, or null when it streams. */
   const inlineOf = (request: GatewayRequest): string | null => {
-    const message = posted.find((m) => m[0] === REQUEST && started.find((e) => e.id === m[1])?.request === request) as RequestMessage | undefined;
+    const message = posted.find((m) => m[TAG] === REQUEST && started.find((e) => e.id === m[ID])?.request === request) as RequestMessage | undefined;
     assert.ok(message, `${request.target} was sent to a thread`);
-    const inline = message[14];
+    const inline = message[RequestField.inline];
     return inline === null ? null : Buffer.from(inline).toString();
   };
   return { pool: pool as unknown as ThreadPool, started, posted, inlineOf };
@@ -108,7 +108,7 @@ describe('read-ahead before dispatch', () => {
     bExchange.onMessage([PULL, bExchange.id, 1024]);
     await settle();
     assert.equal(d.readAheadAvailable, 100);
-    assert.ok(posted.some((m) => m[0] !== REQUEST && m[1] === bExchange.id), 'b\'s first bytes were sent to its thread');
+    assert.ok(posted.some((m) => m[TAG] !== REQUEST && m[ID] === bExchange.id), 'b\'s first bytes were sent to its thread');
   });
 
   it('--read-ahead-budget 0: nothing is read before dispatch', async () => {
