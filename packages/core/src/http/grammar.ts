@@ -16,7 +16,6 @@ export const DQUOTE = 0x22;
 export const BACKSLASH = 0x5c;
 export const COMMA = 0x2c;
 export const SLASH = 0x2f;
-export const ASTERISK = 0x2a;
 
 function table(accept: (byte: number) => number): Uint8Array {
   const out = new Uint8Array(256);

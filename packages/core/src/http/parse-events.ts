@@ -3,7 +3,6 @@
  * `received(bytes)`): the connection feeds it bytes, it calls these handlers synchronously
  * and returns how many bytes it consumed. It never touches a socket, a timer or a thread.
  */
-import type { GatehouseError } from '../errors/index.js';
 
 export type BodyFraming =
   | { readonly kind: 'none' }                         // no body (no Content-Length, no Transfer-Encoding)
@@ -33,17 +32,4 @@ export interface ParserHandlers {
   /** Trailer fields of a chunked body (flat, lower-cased names), when any were sent. */
   onTrailers?(rawTrailers: string[]): void;
   onMessageComplete(): void;
-}
-
-export interface RequestParserLike {
-  /**
-   * Feeds bytes. Returns how many were consumed. It stops right after a complete message
-   * (so the caller decides when the next request begins: the next execute() call with the
-   * remaining bytes starts the next message)
-   * and at the first error, after which `error` is set and every later call consumes nothing.
-   */
-  execute(data: Uint8Array, offset?: number, end?: number): number;
-  readonly error: GatehouseError | null;
-  /** Between messages (nothing of a next request seen yet): the connection is idle. */
-  readonly idle: boolean;
 }

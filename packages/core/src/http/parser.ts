@@ -36,7 +36,7 @@
  */
 import { GatehouseError, type ErrorCode } from '../errors/index.js';
 import type { ParserLimits } from './options.js';
-import type { BodyFraming, ParsedHead, ParserHandlers, RequestParserLike } from './parse-events.js';
+import type { BodyFraming, ParsedHead, ParserHandlers } from './parse-events.js';
 import { CR, LF, SP, HTAB, COLON, SLASH, TCHAR, TARGET, FIELD_VALUE, OWS, DIGIT } from './grammar.js';
 import { parseChunkSize, CHUNK_LINE_ERRORS } from './chunked.js';
 import { scanFieldValue, internFieldName, internFieldNameWords, internMethod } from './parser-scan.js';
@@ -133,7 +133,8 @@ function hasTab(bytes: Uint8Array, start: number, end: number): boolean {
   return false;
 }
 
-export class RequestParser implements RequestParserLike {
+export class RequestParser {
+  /** Set at the first error; from then on execute() consumes nothing. */
   error: GatehouseError | null = null;
 
   private readonly limits: ParserLimits;
@@ -187,10 +188,16 @@ export class RequestParser implements RequestParserLike {
     this.fastHeadLimit = limits.maxRequestLine + 2 + this.sectionLimit + 2 * MAX_LEADING_EMPTY_LINES;
   }
 
+  /** Between messages (nothing of a next request seen yet): the connection is idle. */
   get idle(): boolean {
     return !this.started && this.state === REQUEST_LINE;
   }
 
+  /**
+   * Feeds bytes; returns how many were consumed. It stops right after a complete message (the
+   * caller decides when the next request begins: the next execute() with the remaining bytes
+   * starts it) and at the first error.
+   */
   execute(data: Uint8Array, offset = 0, end = data.length): number {
     this.smallChunks = 0;
     const consumed = this.run(data, offset, end);
