@@ -14,7 +14,11 @@ export interface ParsedHead {
   /** The request-target exactly as received. */
   readonly target: string;
   readonly httpVersion: '1.0' | '1.1';
-  /** Flat [name, value, ...]: names lower-cased, values with surrounding OWS removed, arrival order. */
+  /**
+   * Flat [name, value, ...]: names lower-cased, values with surrounding OWS removed, arrival
+   * order. One exception: when the target carries an authority (absolute- or authority-form),
+   * the Host value is that authority, whatever was sent (appended when no Host was sent).
+   */
   readonly rawHeaders: string[];
   readonly framing: BodyFraming;
   /** Connection semantics after this request: 1.1 unless `close`, 1.0 only with `keep-alive`. */
