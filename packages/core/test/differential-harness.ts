@@ -214,6 +214,8 @@ export const STRICTER_ALLOWED: readonly AllowEntry[] = [
  * Where llhttp refuses and we accept, for reasons that cannot change framing. The entry's
  * `normalise` rewrites the feature away; the input is then compared again, and the verdict on
  * the rewritten input is the one that counts (so the laxity cannot hide a framing difference).
+ * `match` is tested against llhttp's error for a laxer verdict, and against the difference for
+ * a head verdict no HEAD_ALLOWED entry explains (llhttp reads a field differently).
  */
 export interface LaxerEntry {
   readonly name: string;
@@ -241,13 +243,14 @@ export const LAXER_ALLOWED: readonly LaxerEntry[] = [
   },
   {
     name: 'htab-ows',
-    match: /^HPE_INVALID_(TRANSFER_ENCODING|CONTENT_LENGTH):/,
-    reason: 'RFC 9112 5 / RFC 9110 5.6.3: the OWS around a field value is SP or HTAB, so "chunked<HTAB>" is chunked and '
-      + '"5<HTAB>" is 5; llhttp refuses an HTAB there (its refusal frames nothing: a proxy on llhttp answers 400). '
-      + 'Compared again with those HTABs as SP, which llhttp strips: the framing must then agree',
+    match: /^HPE_(INVALID_TRANSFER_ENCODING|INVALID_CONTENT_LENGTH|CLOSED_CONNECTION):|: keep-alive (true vs false|false vs true)$/,
+    reason: 'RFC 9112 5 / RFC 9110 5.6.3: the OWS around a field value is SP or HTAB, so "chunked<HTAB>" is chunked, '
+      + '"5<HTAB>" is 5 and "keep-alive<HTAB>" is keep-alive; llhttp refuses an HTAB after the first two (its refusal '
+      + 'frames nothing: a proxy on llhttp answers 400) and does not see the Connection option. Compared again with '
+      + 'those HTABs as SP, which llhttp strips: framing and persistence must then agree',
     normalise: (input) => {
       const text = input.toString('latin1');
-      const out = text.replace(/^(content-length|transfer-encoding)(:[ \t]*)(.*?)([ \t]*\r\n)/gim,
+      const out = text.replace(/^(content-length|transfer-encoding|connection)(:[ \t]*)(.*?)([ \t]*\r\n)/gim,
         (_, name: string, before: string, value: string, after: string) => `${name}${before.replace(/\t/g, ' ')}${value}${after.replace(/\t/g, ' ')}`);
       return out === text ? null : Buffer.from(out, 'latin1');
     },
@@ -406,12 +409,12 @@ export function judge(input: Buffer, depth = 0): Verdict {
   const ours = runOurs(input);
   const theirs = runLlhttp(input);
   const verdict = compare(ours, theirs);
-  if (verdict.kind === 'laxer' && depth < 4) {
-    const key = errorKey(theirs.error);
+  const key = verdict.kind === 'laxer' ? errorKey(theirs.error) : verdict.kind === 'head' && verdict.allowedBy === null ? verdict.detail : null;
+  if (key !== null && depth < 4) {
     for (const entry of LAXER_ALLOWED) {
       if (!entry.match.test(key)) continue;
       const rewritten = entry.normalise(input, ours);
-      if (rewritten === null) break;
+      if (rewritten === null) continue;
       const again = judge(rewritten, depth + 1);
       return again.kind === 'agree' ? { ...verdict, allowedBy: entry.name, class: entry.name } : { ...again, detail: `after ${entry.name} rewrite: ${again.detail}` };
     }
