@@ -190,8 +190,8 @@ export function judgeTransferCodings(codings: readonly TransferCoding[]): Transf
  * grammar (isHostPort), with a host that is not empty (RFC 9110 4.2.1: an "http" URI with an
  * empty host MUST be rejected as invalid) and no userinfo (RFC 9110 4.2.4: a recipient SHOULD
  * treat userinfo in an "http" or "https" URI as an error; it hides the real host). The path,
- * query and fragment bytes are left to the application. A CONNECT target's port is 1 to 5
- * digits. Returns null when the target fits, else what is wrong. The bytes are already VCHAR.
+ * query and fragment bytes are left to the application. A CONNECT target must have a port.
+ * Returns null when the target fits, else what is wrong. The bytes are already VCHAR.
  */
 export function targetFormError(method: string, target: string): string | null {
   const first = target.charCodeAt(0);
