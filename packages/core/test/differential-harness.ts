@@ -14,8 +14,9 @@
  *             STRICTER_ALLOWED (the reason is written there); an unknown class is a finding to
  *             look at (it may be a bug of ours, or a new class to document);
  * - laxer:    we complete a message that llhttp refuses. Always a finding, unless llhttp's
- *             refusal is about something that cannot change framing (LAXER_ALLOWED), in which
- *             case that feature is normalised away and the input compared again;
+ *             refusal is about something that cannot change framing, or that the RFC reads one
+ *             way only (LAXER_ALLOWED), in which case that feature is normalised away and the
+ *             input compared again;
  * - framing:  both complete message i but disagree on its body or where it ends, or one side
  *             completes it while the other still waits for bytes. Always a bug.
  * - head:     same framing, different method/target/header list/keep-alive. Allowed by class
