@@ -20,7 +20,7 @@ export { SETTINGS, defaultSettings, type Settings, type SettingName, type Hook }
 export type * from './settings/types.js';
 export { protocolOptionsFrom, type ProtocolOptions, type ParserLimits } from './http/options.js';
 export type { HttpService, HttpServiceStats } from './http/service.js';
-export { createHttpService } from './http/create-service.js';
+export { createHttpService } from './http/connection-service.js';
 export { loadApp, type LoadOptions } from './app/loader.js';
 export { importableSpecifier } from './app/import.js';
 export { flagName, snakeName, envName, camelName, ENV_PREFIX } from './settings/names.js';

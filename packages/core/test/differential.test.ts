@@ -77,6 +77,17 @@ describe('the harness judges correctly', () => {
     assert.ok(isFinding(unlisted));
   });
 
+  test('a Host that differs from llhttp\'s is allowed only when it is the target\'s authority', () => {
+    const absolute = (host: string) => ({ ...message(40), target: 'http://a.example:8/x', headers: [['host', host], ['x', '1']] as Array<[string, string]> });
+    const allowed = compare(side([absolute('a.example:8')]), side([absolute('b.example')]));
+    assert.deepEqual([allowed.kind, allowed.allowedBy], ['head', 'host-from-target']);
+    const other = compare(side([absolute('c.example')]), side([absolute('b.example')]));
+    assert.equal(other.kind, 'head');
+    assert.ok(isFinding(other), 'a Host that is neither the sent one nor the target\'s is a finding');
+    const origin = compare(side([{ ...message(40), headers: [['host', 'c']] }]), side([message(40)]));
+    assert.ok(isFinding(origin), 'with an origin-form target, Host is reported as sent');
+  });
+
   test('llhttp is really driven: it frames pipelined requests where they end', () => {
     const input = b('POST /a HTTP/1.1\r\nHost: a\r\nContent-Length: 3\r\n\r\nabcGET /b HTTP/1.1\r\nHost: a\r\n\r\n');
     const second = input.indexOf('GET');
@@ -106,24 +117,32 @@ const FIXED_FINDINGS: ReadonlyArray<{ name: string; input: string; was: string; 
     allowedAs: 'chunk-ext-syntax',
   },
   {
-    name: 'HTAB after a Transfer-Encoding value (llhttp: HPE_INVALID_TRANSFER_ENCODING)',
-    input: 'POST /upload HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: cHunked\t\r\n\r\n7\r\nMozilla\r\n0\r\n\r\n',
-    was: 'accepted as chunked: OWS (SP or HTAB) is stripped from values',
-    allowedAs: 'tab-after-framing-value',
-  },
-  {
-    name: 'HTAB after a Content-Length value (llhttp: HPE_INVALID_CONTENT_LENGTH)',
-    input: 'POST /2 HTTP/1.1\r\nHost: a\r\nContent-Length: 4\t\r\n\r\nbodyGET /3 HTTP/1.1\r\nHost: a\r\n\r\n',
-    was: 'accepted with a 4-byte body',
-    allowedAs: 'tab-after-framing-value',
-  },
-  {
     name: 'CONNECT with Transfer-Encoding (llhttp: no body, HTTP ends at the head)',
     input: 'CONNECT example.com:443 HTTP/1.1\r\nTransfer-Encoding: chunked\r\nHost: example.com:443\r\n\r\n',
     was: 'waited for a chunked body where llhttp had completed the message',
     allowedAs: 'connect-body',
   },
 ];
+
+describe('HTAB around a framing or Connection value is OWS: we accept what llhttp refuses, as SP would frame it', () => {
+  const inputs = [
+    'POST /upload HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: cHunked\t\r\n\r\n7\r\nMozilla\r\n0\r\n\r\n',
+    'POST /2 HTTP/1.1\r\nHost: a\r\nContent-Length:\t4\t\r\n\r\nbodyGET /3 HTTP/1.1\r\nHost: a\r\n\r\n',
+    // Found by the long run (seed 424242): llhttp does not see keep-alive, so it refuses the next request.
+    'GET / HTTP/1.0\r\nConnection: Keep-Alive\t\r\n\r\nGET /2 HTTP/1.0\r\n\r\n',
+  ];
+  for (const input of inputs) {
+    test(JSON.stringify(input.slice(0, 60)), () => {
+      const bytes = b(input);
+      assert.notEqual(runLlhttp(bytes).error, null, 'llhttp refuses it');
+      const withSp = b(input.replace(/\t/g, ' '));
+      assert.deepEqual(runOurs(bytes).messages, runOurs(withSp).messages, 'HTAB frames exactly as SP');
+      assert.deepEqual(runOurs(withSp).messages, runLlhttp(withSp).messages, 'llhttp frames the SP form the same');
+      const verdict = judge(bytes);
+      assert.deepEqual([verdict.kind, verdict.allowedBy], ['laxer', 'htab-ows'], verdict.detail);
+    });
+  }
+});
 
 describe('findings of the differential fuzzer, fixed', () => {
   for (const finding of FIXED_FINDINGS) {
@@ -156,7 +175,6 @@ const CLASS_EXAMPLES: Record<string, { input: string; llhttp: 'accepts' | 'refus
   'cl-and-te': { input: 'POST / HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\nContent-Length: 5\r\n\r\n0\r\n\r\n', llhttp: 'refuses' },
   'cl-repeated': { input: 'POST / HTTP/1.1\r\nHost: a\r\nContent-Length: 1\r\nContent-Length: 1\r\n\r\nx', llhttp: 'refuses' },
   'cl-syntax': { input: 'POST / HTTP/1.1\r\nHost: a\r\nContent-Length: 12345678901234567\r\n\r\nx', llhttp: 'accepts' },
-  'tab-after-framing-value': { input: 'POST / HTTP/1.1\r\nHost: a\r\nContent-Length: 1\t\r\n\r\nx', llhttp: 'refuses' },
   'target-form': { input: 'GET * HTTP/1.1\r\nHost: a\r\n\r\n', llhttp: 'accepts' },
   'target-bytes': { input: 'GET  / HTTP/1.1\r\nHost: a\r\n\r\n', llhttp: 'accepts' },
   'leading-empty-lines': { input: '\r\n\r\n\r\nGET / HTTP/1.1\r\nHost: a\r\n\r\n', llhttp: 'accepts' },
@@ -169,11 +187,13 @@ const CLASS_EXAMPLES: Record<string, { input: string; llhttp: 'accepts' | 'refus
   'chunk-size-syntax': { input: 'POST / HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\n\r\n00000000000000001\r\nx\r\n0\r\n\r\n', llhttp: 'accepts' },
   'chunk-ext-syntax': { input: 'POST / HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\n\r\n1;a=\r\nx\r\n0\r\n\r\n', llhttp: 'accepts' },
   'chunk-data-end': { input: 'POST / HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\n\r\n1\r\nxy\r\n0\r\n\r\n', llhttp: 'refuses' },
-  'absolute-form-host': { input: 'GET http://a.example/x HTTP/1.1\r\nHost: b.example\r\n\r\n', llhttp: 'accepts' },
+  'host-syntax': { input: 'GET / HTTP/1.1\r\nHost: a b\r\n\r\n', llhttp: 'accepts' },
   'connect-body': { input: 'CONNECT a:443 HTTP/1.1\r\nHost: a:443\r\nContent-Length: 3\r\n\r\nabc', llhttp: 'accepts' },
   'method-not-registered': { input: 'BREW / HTTP/1.1\r\nHost: a\r\n\r\n', llhttp: 'refuses' },
   'url-parser': { input: 'GET ht1p://a/ HTTP/1.1\r\nHost: a\r\n\r\n', llhttp: 'refuses' },
   'data-after-close': { input: 'GET / HTTP/1.1\r\nHost: a\r\nConnection: close\r\n\r\nGET /2 HTTP/1.1\r\nHost: a\r\n\r\n', llhttp: 'refuses' },
+  'htab-ows': { input: 'POST / HTTP/1.1\r\nHost: a\r\nTransfer-Encoding:\tchunked\t\r\n\r\n1\r\nx\r\n0\r\n\r\n', llhttp: 'refuses' },
+  'host-from-target': { input: 'GET http://a.example/x HTTP/1.1\r\nHost: b.example\r\n\r\n', llhttp: 'accepts' },
   'close-wins': { input: 'GET / HTTP/1.0\r\nConnection: keep-alive\r\nConnection: close\r\n\r\n', llhttp: 'accepts' },
 };
 

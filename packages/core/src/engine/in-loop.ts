@@ -5,7 +5,7 @@
  */
 import type net from 'node:net';
 import { loadApp } from '../app/loader.js';
-import { createHttpService } from '../http/create-service.js';
+import { createHttpService } from '../http/connection-service.js';
 import { protocolOptionsFrom } from '../http/options.js';
 import type { HttpService } from '../http/service.js';
 import type { AppSource, Application, Dispatcher, GatewayRequest, GatewayResponse, LoadedApp } from '../gateway/types.js';

@@ -56,7 +56,8 @@ import { channels } from '../diagnostics.js';
 import { GatehouseError, isGatehouseError } from '../errors/index.js';
 import { AbortableRequest, splitTarget } from '../gateway/request.js';
 import type { Dispatcher, GatewayResponse, SocketAddress } from '../gateway/types.js';
-import type { ParsedHead, ParserHandlers, RequestParserLike } from './parse-events.js';
+import type { ParsedHead } from './parse-events.js';
+import { RequestParser } from './parser.js';
 import type { ProtocolOptions } from './options.js';
 import { CONTINUE_RESPONSE, LAST_CHUNK, chunkHeader, newFraming, type ResponseSerializer } from './serializer.js';
 import { SocketBody, type BodyHost } from './socket-body.js';
@@ -113,7 +114,6 @@ export interface ConnectionHost {
   readonly serializer: ResponseSerializer;
   /** Graceful drain in progress: no connection is kept alive. */
   readonly draining: boolean;
-  createParser(handlers: ParserHandlers): RequestParserLike;
   requestStarted(): void;
   requestEnded(): void;
   connectionClosed(connection: Connection): void;
@@ -141,7 +141,7 @@ export class Connection implements BodyHost, HeldWriter {
 
   readonly #host: ConnectionHost;
   readonly #options: ProtocolOptions;
-  readonly #parser: RequestParserLike;
+  readonly #parser: RequestParser;
   readonly #framing = newFraming();
   readonly #forwarding: number;
   readonly #proxyTrust: ProxyTrust | null;
@@ -188,7 +188,7 @@ export class Connection implements BodyHost, HeldWriter {
     this.#proxyTrust = trust;
     this.#forwarding = trust === null ? FORWARDED_OFF : trust.trusts(this.remote.address) ? FORWARDED_TRUSTED : FORWARDED_UNTRUSTED;
     this.#holdResponses = host.dispatcher.respondsInGroups !== true;
-    this.#parser = host.createParser({
+    this.#parser = new RequestParser(this.#options.limits, {
       onHead: (head) => this.#onHead(head),
       onBody: (chunk) => this.#onBody(chunk),
       onMessageComplete: () => this.#onMessageComplete(),

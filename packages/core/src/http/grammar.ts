@@ -16,7 +16,6 @@ export const DQUOTE = 0x22;
 export const BACKSLASH = 0x5c;
 export const COMMA = 0x2c;
 export const SLASH = 0x2f;
-export const ASTERISK = 0x2a;
 
 function table(accept: (byte: number) => number): Uint8Array {
   const out = new Uint8Array(256);
@@ -101,11 +100,11 @@ export const DIGIT = table((b) => (isDigit(b) ? 1 : 0));
 export const OWS = table((b) => (b === SP || b === HTAB ? 1 : 0));
 
 /**
- * RFC 3986 3.2.2 (a CONNECT target's host):
+ * RFC 3986 3.2.2 (the host of Host, of an absolute-form target, of a CONNECT target):
  *   reg-name   = *( unreserved / pct-encoded / sub-delims )
  *   unreserved = ALPHA / DIGIT / "-" / "." / "_" / "~"
  *   sub-delims = "!" / "$" / "&" / "'" / "(" / ")" / "*" / "+" / "," / ";" / "="
- * ("%" is allowed for pct-encoded; the two hex digits after it are not checked.)
+ * 1 for unreserved and sub-delims; pct-encoded ("%" HEXDIG HEXDIG) is checked by its reader.
  */
 export const REG_NAME = table((b) =>
-  isAlpha(b) || isDigit(b) || "-._~%!$&'()*+,;=".includes(String.fromCharCode(b)) ? 1 : 0);
+  isAlpha(b) || isDigit(b) || "-._~!$&'()*+,;=".includes(String.fromCharCode(b)) ? 1 : 0);

@@ -32,7 +32,7 @@ export interface ProtocolOptions {
   readonly scheme: 'http' | 'https';
   /** Bytes buffered on a socket before the app's body stream is paused. */
   readonly writeHighWaterMark: number;
-  // What happens to a socket before HTTP starts on it (absent = off); see create-service.ts.
+  // What happens to a socket before HTTP starts on it (absent = off); see connection-service.ts.
   /** Serve HTTPS: wrap each accepted socket in TLS with this context. */
   readonly tls?: TlsContext | null;
   /** Read a PROXY protocol header first. */

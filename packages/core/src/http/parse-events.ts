@@ -3,7 +3,6 @@
  * `received(bytes)`): the connection feeds it bytes, it calls these handlers synchronously
  * and returns how many bytes it consumed. It never touches a socket, a timer or a thread.
  */
-import type { GatehouseError } from '../errors/index.js';
 
 export type BodyFraming =
   | { readonly kind: 'none' }                         // no body (no Content-Length, no Transfer-Encoding)
@@ -15,7 +14,11 @@ export interface ParsedHead {
   /** The request-target exactly as received. */
   readonly target: string;
   readonly httpVersion: '1.0' | '1.1';
-  /** Flat [name, value, ...]: names lower-cased, values with surrounding OWS removed, arrival order. */
+  /**
+   * Flat [name, value, ...]: names lower-cased, values with surrounding OWS removed, arrival
+   * order. One exception: when the target carries an authority (absolute- or authority-form),
+   * the Host value is that authority, whatever was sent (appended when no Host was sent).
+   */
   readonly rawHeaders: string[];
   readonly framing: BodyFraming;
   /** Connection semantics after this request: 1.1 unless `close`, 1.0 only with `keep-alive`. */
@@ -33,17 +36,4 @@ export interface ParserHandlers {
   /** Trailer fields of a chunked body (flat, lower-cased names), when any were sent. */
   onTrailers?(rawTrailers: string[]): void;
   onMessageComplete(): void;
-}
-
-export interface RequestParserLike {
-  /**
-   * Feeds bytes. Returns how many were consumed. It stops right after a complete message
-   * (so the caller decides when the next request begins: the next execute() call with the
-   * remaining bytes starts the next message)
-   * and at the first error, after which `error` is set and every later call consumes nothing.
-   */
-  execute(data: Uint8Array, offset?: number, end?: number): number;
-  readonly error: GatehouseError | null;
-  /** Between messages (nothing of a next request seen yet): the connection is idle. */
-  readonly idle: boolean;
 }

@@ -36,13 +36,13 @@
  */
 import { GatehouseError, type ErrorCode } from '../errors/index.js';
 import type { ParserLimits } from './options.js';
-import type { BodyFraming, ParsedHead, ParserHandlers, RequestParserLike } from './parse-events.js';
-import { CR, LF, SP, HTAB, COLON, SLASH, TCHAR, TARGET, FIELD_VALUE, OWS, DIGIT } from './grammar.js';
+import type { BodyFraming, ParsedHead, ParserHandlers } from './parse-events.js';
+import { CR, LF, SP, COLON, SLASH, TCHAR, TARGET, FIELD_VALUE, OWS, DIGIT } from './grammar.js';
 import { parseChunkSize, CHUNK_LINE_ERRORS } from './chunked.js';
 import { scanFieldValue, internFieldName, internFieldNameWords, internMethod } from './parser-scan.js';
 import {
   parseContentLength, connectionOptions, isContinueExpectation, parseTransferCodings, judgeTransferCodings,
-  targetFormError, CONNECTION_CLOSE, CONNECTION_KEEP_ALIVE, CONNECTION_UPGRADE, type TransferCoding,
+  targetFormError, targetAuthority, isHostValue, CONNECTION_CLOSE, CONNECTION_KEEP_ALIVE, CONNECTION_UPGRADE, type TransferCoding,
 } from './parser-fields.js';
 
 export const MAX_LEADING_EMPTY_LINES = 2;
@@ -79,7 +79,6 @@ const LINE_SECTION_END = 2;
 
 const METHOD_ERROR = 'method is not a token followed by one SP';
 const BARE_LF_ERROR = 'line ends in a bare LF (CRLF required)';
-const TAB_AFTER_FRAMING_ERROR = 'HTAB after a Content-Length or Transfer-Encoding value';
 
 /** Lengths of the field names headerField acts on (host, expect, upgrade, connection, content-length, transfer-encoding). */
 const SPECIAL_NAME_LENGTH = new Uint8Array(32);
@@ -105,35 +104,8 @@ export function headerSectionLimit(limits: ParserLimits): number {
   return Math.min(implied, Math.max(256 * 1024, 4 * (limits.maxHeaderFieldSize + 2)));
 }
 
-/**
- * RFC 9112 3.2.2: with an absolute-form target, a server MUST ignore Host and use the target's
- * authority. But an app (and the framework under it) routes on the Host header, and a cache or
- * a proxy in front may have keyed the request on the target: two parties, two hosts. So when
- * both are present they must name the same authority (compared case-insensitively, userinfo
- * dropped), else 400. Targets in origin-form (the usual case) and asterisk-form pass at once.
- */
-function absoluteFormAgreesWithHost(target: string, host: string): boolean {
-  const first = target.charCodeAt(0);
-  if (first === SLASH || first === 0x2a /* * */) return true;
-  const start = target.indexOf('://') + 3;
-  let end = start;
-  while (end < target.length) {
-    const c = target.charCodeAt(end);
-    if (c === SLASH || c === 0x3f /* ? */ || c === 0x23 /* # */) break;
-    end++;
-  }
-  const at = target.lastIndexOf('@', end - 1);
-  const authority = target.slice(at >= start ? at + 1 : start, end);
-  return authority.length === host.length && authority.toLowerCase() === host.toLowerCase();
-}
-
-/** Whether bytes[start, end) (trailing OWS) holds an HTAB. */
-function hasTab(bytes: Uint8Array, start: number, end: number): boolean {
-  for (let i = start; i < end; i++) if (bytes[i] === HTAB) return true;
-  return false;
-}
-
-export class RequestParser implements RequestParserLike {
+export class RequestParser {
+  /** Set at the first error; from then on execute() consumes nothing. */
   error: GatehouseError | null = null;
 
   private readonly limits: ParserLimits;
@@ -165,8 +137,10 @@ export class RequestParser implements RequestParserLike {
   private sectionBytes = 0;
   private contentLength = -1;
   private transferCodings: TransferCoding[] | null = null;
-  private hostSeen = false;
-  private host = '';
+  /** Index in rawHeaders of the Host value, -1 until one is seen. */
+  private hostIndex = -1;
+  /** The target's authority (absolute- and authority-form), else null. */
+  private authority: string | null = null;
   private connection = 0;
   private expectContinue = false;
   private upgradeSeen = false;
@@ -187,10 +161,16 @@ export class RequestParser implements RequestParserLike {
     this.fastHeadLimit = limits.maxRequestLine + 2 + this.sectionLimit + 2 * MAX_LEADING_EMPTY_LINES;
   }
 
+  /** Between messages (nothing of a next request seen yet): the connection is idle. */
   get idle(): boolean {
     return !this.started && this.state === REQUEST_LINE;
   }
 
+  /**
+   * Feeds bytes; returns how many were consumed. It stops right after a complete message (the
+   * caller decides when the next request begins: the next execute() with the remaining bytes
+   * starts it) and at the first error.
+   */
   execute(data: Uint8Array, offset = 0, end = data.length): number {
     this.smallChunks = 0;
     const consumed = this.run(data, offset, end);
@@ -459,6 +439,7 @@ export class RequestParser implements RequestParserLike {
     if (formError !== null) return this.die('ERR_HTTP_BAD_REQUEST', formError);
     this.method = method;
     this.target = target;
+    this.authority = targetAuthority(target);
     this.httpVersion = http11 ? '1.1' : '1.0';
     this.state = HEADERS;
     return LINE_MORE;
@@ -505,7 +486,7 @@ export class RequestParser implements RequestParserLike {
     }
     let valueEnd = end;
     while (valueEnd > valueStart && OWS[bytes[valueEnd - 1]!] === 1) valueEnd--;
-    return this.field(bytes, start, nameEnd, kinds, valueStart, valueEnd, valueEnd !== end && hasTab(bytes, valueEnd, end));
+    return this.field(bytes, start, nameEnd, kinds, valueStart, valueEnd);
   }
 
   /**
@@ -552,7 +533,6 @@ export class RequestParser implements RequestParserLike {
       if (++fieldCount > maxCount) { this.die('ERR_HTTP_HEADERS_TOO_LARGE', `more than ${maxCount} fields`); return start; }
       let valueEnd = i;
       while (valueEnd > valueStart && ows[bytes[valueEnd - 1]!] === 1) valueEnd--;
-      const tabAfter = valueEnd !== i && hasTab(bytes, valueEnd, i);
       i += 2;
       let name = internFieldNameWords(view, bytes, start, nameEnd);
       if (name === undefined) {
@@ -561,7 +541,7 @@ export class RequestParser implements RequestParserLike {
       }
       const value = text.slice(valueStart - textBase, valueEnd - textBase);
       rawHeaders.push(name, value);
-      if (SPECIAL_NAME_LENGTH[name.length] === 1 && this.headerField(name, value, tabAfter) === LINE_ERROR) return start;
+      if (SPECIAL_NAME_LENGTH[name.length] === 1 && this.headerField(name, value) === LINE_ERROR) return start;
     }
     this.sectionBytes = sectionBytes;
     this.fieldCount = fieldCount;
@@ -569,7 +549,7 @@ export class RequestParser implements RequestParserLike {
   }
 
   /** A checked field line: record it (header or trailer) and act on the fields that matter. */
-  private field(bytes: Uint8Array, start: number, nameEnd: number, kinds: number, valueStart: number, valueEnd: number, tabAfter: boolean): number {
+  private field(bytes: Uint8Array, start: number, nameEnd: number, kinds: number, valueStart: number, valueEnd: number): number {
     let name = internFieldName(bytes, start, nameEnd);
     if (name === undefined) {
       name = this.slice(start, nameEnd);
@@ -578,23 +558,24 @@ export class RequestParser implements RequestParserLike {
     const value = this.slice(valueStart, valueEnd);
     if (this.state === TRAILERS) return this.trailerField(name, value);
     this.rawHeaders.push(name, value);
-    return this.headerField(name, value, tabAfter);
+    return this.headerField(name, value);
   }
 
   /**
    * Fields that decide framing and connection handling; every other field is only recorded.
-   * `tabAfter`: the value was followed by OWS holding an HTAB. RFC 9110 5.5 strips it like SP,
-   * but llhttp (node:http) refuses a Content-Length or Transfer-Encoding value followed by
-   * HTAB, so accepting one would make us laxer about framing than a parser that may sit in
-   * front of us: found by differential.test.ts, refused here.
+   * `value` has had its surrounding OWS removed, SP and HTAB alike (RFC 9110 5.6.3:
+   * OWS = *( SP / HTAB )), so `Transfer-Encoding:<HTAB>chunked<HTAB>` is chunked and
+   * `Content-Length: 5<HTAB>` is 5. llhttp refuses an HTAB after those two values; a refusal in
+   * front of us frames nothing, and any parser that strips OWS frames the message as we do.
    */
-  private headerField(name: string, value: string, tabAfter: boolean): number {
+  private headerField(name: string, value: string): number {
     switch (name.length) {
       case 4:
         if (name === 'host') {
-          if (this.hostSeen) return this.die('ERR_HTTP_BAD_REQUEST', 'more than one Host field');
-          this.hostSeen = true;
-          this.host = value;
+          // RFC 9112 3.2: more than one Host, or an invalid one, is 400.
+          if (this.hostIndex !== -1) return this.die('ERR_HTTP_BAD_REQUEST', 'more than one Host field');
+          if (!isHostValue(value)) return this.die('ERR_HTTP_BAD_REQUEST', 'Host is not a valid uri-host [":" port]');
+          this.hostIndex = this.rawHeaders.length - 1;
         }
         break;
       case 6:
@@ -609,7 +590,6 @@ export class RequestParser implements RequestParserLike {
       case 14:
         if (name === 'content-length') {
           if (this.contentLength !== -1) return this.die('ERR_HTTP_BAD_REQUEST', 'more than one Content-Length field');
-          if (tabAfter) return this.die('ERR_HTTP_BAD_REQUEST', TAB_AFTER_FRAMING_ERROR);
           const length = parseContentLength(value);
           if (length === -1) return this.die('ERR_HTTP_BAD_REQUEST', 'Content-Length is not a plain decimal number');
           this.contentLength = length;
@@ -617,7 +597,6 @@ export class RequestParser implements RequestParserLike {
         break;
       case 17:
         if (name === 'transfer-encoding') {
-          if (tabAfter) return this.die('ERR_HTTP_BAD_REQUEST', TAB_AFTER_FRAMING_ERROR);
           if (this.transferCodings === null) this.transferCodings = [];
           if (!parseTransferCodings(value, this.transferCodings)) return this.die('ERR_HTTP_BAD_REQUEST', 'malformed Transfer-Encoding list');
         }
@@ -639,9 +618,16 @@ export class RequestParser implements RequestParserLike {
 
   private endOfHead(): number {
     const http11 = this.httpVersion === '1.1';
-    if (http11 && !this.hostSeen) return this.die('ERR_HTTP_BAD_REQUEST', 'HTTP/1.1 request without Host');
-    if (this.hostSeen && this.method !== 'CONNECT' && !absoluteFormAgreesWithHost(this.target, this.host)) {
-      return this.die('ERR_HTTP_BAD_REQUEST', 'Host differs from the authority of the absolute-form target');
+    if (http11 && this.hostIndex === -1) return this.die('ERR_HTTP_BAD_REQUEST', 'HTTP/1.1 request without Host');
+    // RFC 9112 3.2.2: with an absolute-form target the server MUST ignore Host and use the
+    // target's authority; with authority-form (CONNECT) the target is the authority (RFC 9112
+    // 3.3). So that an app, its framework and anything that reads the Host field route on the
+    // same host the request-line names, the Host value is replaced by the target's authority
+    // (appended as a Host field when an HTTP/1.0 request sent none).
+    const authority = this.authority;
+    if (authority !== null) {
+      if (this.hostIndex !== -1) this.rawHeaders[this.hostIndex] = authority;
+      else this.rawHeaders.push('host', authority);
     }
     let framing: BodyFraming = NO_BODY;
     const codings = this.transferCodings;
@@ -707,8 +693,8 @@ export class RequestParser implements RequestParserLike {
     this.sectionBytes = 0;
     this.contentLength = -1;
     this.transferCodings = null;
-    this.hostSeen = false;
-    this.host = '';
+    this.hostIndex = -1;
+    this.authority = null;
     this.connection = 0;
     this.expectContinue = false;
     this.upgradeSeen = false;

@@ -1,11 +1,10 @@
 /*
  * HttpService is the protocol layer's face to engines: give it accepted sockets, it runs
  * HTTP/1.1 on them and calls the Dispatcher for each request. It knows nothing of processes
- * or threads. The implementation lives in connection.ts (per-socket state machine).
+ * or threads. The implementation is ConnectionService (connection-service.ts), which runs a
+ * Connection (connection.ts, the per-socket state machine) on each socket.
  */
 import type { Socket } from 'node:net';
-import type { Dispatcher } from '../gateway/types.js';
-import type { ProtocolOptions } from './options.js';
 
 export interface HttpServiceStats {
   readonly connections: number;
@@ -34,5 +33,3 @@ export interface HttpService {
   readonly releasable: boolean;
   stats(): HttpServiceStats;
 }
-
-export type CreateHttpService = (dispatcher: Dispatcher, options: ProtocolOptions) => HttpService;

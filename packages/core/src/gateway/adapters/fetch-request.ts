@@ -134,9 +134,11 @@ function linkToRequestPrototype(): void {
 }
 
 /**
- * scheme://host + target. The Host header names the origin (RFC 9110 7.2); an HTTP/1.0 request
- * without one gets the address it arrived on. An absolute-form target is already a URL; the
- * asterisk-form (OPTIONS *) becomes the path "/*", authority-form (CONNECT) "/".
+ * scheme://host + target. The Host header names the origin (RFC 9110 7.2); when the target
+ * names an authority the protocol layer has already put it there (RFC 9112 3.2.2). With an
+ * empty Host, or none (HTTP/1.0), the address the request arrived on stands in. An absolute-form
+ * target is already a URL; the asterisk-form (OPTIONS *) becomes the path "/*", authority-form
+ * (CONNECT) "/".
  */
 export function requestUrl(request: GatewayRequest): string {
   const target = request.target;

@@ -23,8 +23,6 @@ import { channels } from '../diagnostics.js';
 import type { Dispatcher } from '../gateway/types.js';
 import { Connection, type ConnectionHost, type PeerAddresses } from './connection.js';
 import type { ProtocolOptions } from './options.js';
-import { RequestParser } from './parser.js';
-import type { ParserHandlers, RequestParserLike } from './parse-events.js';
 import { ResponseSerializer } from './serializer.js';
 import { rejectOverLimit } from './overload.js';
 import { readProxyHeader, type ProxyHeader } from '../net/proxy-protocol.js';
@@ -125,10 +123,6 @@ class ConnectionService implements HttpService, ConnectionHost {
       channels.connectionOpen.publish({ remote: `${connection.remote.address}:${connection.remote.port}`, open: this.#connections.size });
     }
     if (this.draining) connection.drain();
-  }
-
-  createParser(handlers: ParserHandlers): RequestParserLike {
-    return new RequestParser(this.options.limits, handlers);
   }
 
   requestStarted(): void { this.#requests++; this.#inFlight++; }
