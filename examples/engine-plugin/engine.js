@@ -20,7 +20,7 @@
  * @injectable() and @inject(TOKENS.EngineContext), which plain JavaScript cannot spell).
  * HTTP is core's: each lane is an InLoopServer whose HttpService takes the sockets.
  */
-import { GatehouseError, InLoopServer, bindListener, channels, describeAddress, parseBind } from '@gatehouse/core';
+import { GatehouseError, InLoopServer, bindAll, channels, prepareToListen } from '@gatehouse/core';
 
 export default class LanesEngine {
   name = 'lanes';
@@ -43,20 +43,15 @@ export default class LanesEngine {
 
   async start() {
     const { settings } = this.context;
-    const targets = settings.bind.map(parseBind); // a bad --bind fails before the app loads
+    const targets = prepareToListen(settings); // a bad --bind (or TLS, --user...) fails before the app loads
     this.#lanes = await this.#bootLanes(Math.max(1, settings.threads));
     try {
-      for (const target of targets) {
-        const listener = await bindListener(target, { backlog: settings.backlog });
-        listener.on('connection', (socket) => this.#deal(socket));
-        this.#listeners.push(listener);
-        this.#addresses.push(describeAddress(listener, target));
-      }
+      ({ listeners: this.#listeners, addresses: this.#addresses } = await bindAll(targets, { backlog: settings.backlog, https: Boolean(settings.certfile) }));
     } catch (error) {
-      for (const listener of this.#listeners) listener.close();
       await Promise.all(this.#lanes.map((lane) => lane.close(false, 0)));
       throw error;
     }
+    for (const listener of this.#listeners) listener.on('connection', (socket) => this.#deal(socket));
     this.#generation = 1;
     this.#running = true;
     this.#publish('ready', `${this.#addresses.map((a) => a.url).join(', ')} (${this.#lanes.length} lanes)`);

@@ -12,7 +12,7 @@ export { channels } from './diagnostics.js';
 export type * from './diagnostics.js';
 export type * from './engine/engine.js';
 export { TOKENS } from './engine/tokens.js';
-export { parseBind, bindListener, describeAddress, type ListenTarget } from './engine/listen.js';
+export { parseBind, bindAll, bindListener, describeAddress, type ListenTarget, type BoundListeners } from './net/listen.js';
 export { InLoopServer, InLoopDispatcher } from './engine/in-loop.js';
 export { SingleEngine } from './engine/single.js';
 export { createContainer, registerEngine, resolveEngineClass, knownEngines } from './engine/container.js';

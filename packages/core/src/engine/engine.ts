@@ -7,18 +7,10 @@
  * third-party engine is a class that implements this interface and takes the context.
  */
 import type { AppSource } from '../gateway/types.js';
+import type { ListenAddress } from '../net/listen.js';
 import type { Settings } from '../settings/table.js';
 
-export interface ListenAddress {
-  /** 'tcp' (host, port), 'unix' (path) or 'fd' (inherited). */
-  readonly kind: 'tcp' | 'unix' | 'fd';
-  readonly host?: string;
-  readonly port?: number;
-  readonly path?: string;
-  readonly fd?: number;
-  /** http://127.0.0.1:8000, unix:/run/app.sock, ... */
-  readonly url: string;
-}
+export type { ListenAddress };
 
 export type UnitState = 'booting' | 'ready' | 'draining' | 'stopped';
 

@@ -13,7 +13,7 @@
  * and group may connect; with --umask, 0666 minus the umask) and, with --user/--group, their
  * owner, so a proxy in that group can connect while the workers run unprivileged.
  */
-import { parseBind, type ListenTarget } from '../engine/listen.js';
+import { parseBind, type ListenTarget } from './listen.js';
 import { SETTINGS, type Settings } from '../settings/table.js';
 import { ProxyTrust } from './proxy-headers.js';
 import { applyUmask, resolveIdentity, umaskOf } from './privileges.js';
