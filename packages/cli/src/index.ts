@@ -14,4 +14,3 @@ export { observe, type Observer, type SetupUnit } from './logging/setup.js';
 export { ACCESS_LOG_ATOMS, ACCESS_LOG_PRESETS, compileAccessLogFormat } from './logging/access-format.js';
 export { createMetricsRegistry, startMetricsServer } from './metrics/server.js';
 export { SNAPSHOT_KEY, DURATION_BUCKETS, type UnitMetricsSnapshot } from './metrics/unit-metrics.js';
-export { renderConfigurationDoc } from './config-docs.js';

@@ -1,4 +1,4 @@
-import type { CatalogueEntry } from './catalogue.js';
+import type { CatalogueEntry } from './entry.js';
 
 /** Engines: listeners, workers, threads and supervision. */
 export const ENGINE_ERRORS = {
