@@ -15,12 +15,14 @@
  * and hybrid, where every unit has its own.
  *
  * The contract it implements (Engine in @gatehouse/core): start, stop, reload, scale,
- * reopenLogs, addresses, stats, closed, and a constructor taking the EngineContext (the DI
- * container constructs it as `new Engine(context)`; a TypeScript engine would add
- * @injectable() and @inject(TOKENS.EngineContext), which plain JavaScript cannot spell).
+ * reopenLogs, addresses, stats, closed, and a constructor that takes the EngineContext. The DI
+ * container constructs it as it does the built-in engines: the class is injectable and its
+ * constructor's parameter is injected with TOKENS.EngineContext (the decorators at the end of
+ * this file; TypeScript spells them @injectable() and @inject(TOKENS.EngineContext)).
  * HTTP is core's: each lane is an InLoopServer whose HttpService takes the sockets.
  */
-import { GatehouseError, InLoopServer, bindAll, channels, prepareToListen } from '@gatehouse/core';
+import { GatehouseError, InLoopServer, TOKENS, bindAll, channels, prepareToListen } from '@gatehouse/core';
+import { decorate, inject, injectable } from 'inversify';
 
 export default class LanesEngine {
   name = 'lanes';
@@ -133,3 +135,6 @@ export default class LanesEngine {
     channels.engine.publish({ engine: this.name, event, detail });
   }
 }
+
+decorate(injectable(), LanesEngine);
+decorate(inject(TOKENS.EngineContext), LanesEngine, 0);

@@ -15,7 +15,7 @@ export { TOKENS } from './engine/tokens.js';
 export { parseBind, bindAll, bindListener, describeAddress, type ListenTarget, type BoundListeners } from './net/listen.js';
 export { InLoopServer, InLoopDispatcher } from './engine/in-loop.js';
 export { SingleEngine } from './engine/single.js';
-export { createContainer, registerEngine, resolveEngineClass, knownEngines } from './engine/container.js';
+export { createContainer } from './engine/container.js';
 export { SETTINGS, defaultSettings, type Settings, type SettingName, type Hook } from './settings/table.js';
 export type * from './settings/types.js';
 export { protocolOptionsFrom, type ProtocolOptions, type ParserLimits } from './http/options.js';

@@ -3,8 +3,9 @@
  * processes, worker threads) and who supervises it; it never parses HTTP. It wires sockets to
  * core's protocol layer (`HttpService`) and gives it a `Dispatcher`.
  *
- * Engines are constructed by the DI container (see container.ts) with an EngineContext, so a
- * third-party engine is a class that implements this interface and takes the context.
+ * Engines are constructed by the DI container (see container.ts): an engine is an
+ * @injectable() class that implements this interface and takes the EngineContext with
+ * @inject(TOKENS.EngineContext), built-in and third-party alike.
  */
 import type { AppSource } from '../gateway/types.js';
 import type { ListenAddress } from '../net/listen.js';
