@@ -153,13 +153,14 @@ export function renderConfigurationDoc(): string {
     '',
     '// Swap a part before start: build the container, rebind a token, then start it.',
     "const container = await createContainerFor({ app: 'app.js', engine: 'single' });",
-    'container.rebindSync(TOKENS.Engine).toDynamicValue((ctx) => new MyEngine(ctx.get(TOKENS.EngineContext)));',
+    'container.rebindSync(TOKENS.Engine).to(MyEngine).inSingletonScope(); // an @injectable() engine (engines.md)',
     'const custom = await startServer(container);',
     '```',
     '',
     'Options are validated by the same table (an unknown or wrong option is the same one-line error). `app` may be a',
     'module path or an already loaded app (`{ app, interface }`) for engines that run it on the caller\'s event loop.',
     'Rebinding `TOKENS.EngineContext` changes the settings and app the engine is constructed with.',
+    'To make a name `engine` accepts, `registerEngine(name, EngineClass)` from `@gatehouse/cli` first.',
     '',
   );
   return out.join('\n');
