@@ -3,10 +3,8 @@
  * metrics defined in this package), so the reference cannot drift from the code. A test
  * compares the file with this output and names the command that regenerates it.
  */
-import {
-  SETTINGS, allowedValues, envName, flagName, formatSettingValue, snakeName,
-  type SettingGroup, type SettingName, type SettingSpec,
-} from '@gatehouse/core';
+import { SETTINGS, type SettingGroup, type SettingName, type SettingSpec } from '@gatehouse/core';
+import { allowedValues, envName, flagName, formatSettingValue, snakeName } from '@gatehouse/core/internal';
 import { ACCESS_LOG_ATOMS, ACCESS_LOG_PRESETS } from './logging/access-format.js';
 import { DURATION_BUCKETS } from './metrics/unit-metrics.js';
 

@@ -10,7 +10,8 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { createRequire } from 'node:module';
 import { pathToFileURL } from 'node:url';
-import { GatehouseError, SingleEngine, nearest, type EngineClass } from '@gatehouse/core';
+import { GatehouseError, SingleEngine, type EngineClass } from '@gatehouse/core';
+import { nearest } from '@gatehouse/core/internal';
 
 type EngineLoader = () => Promise<EngineClass>;
 

@@ -18,10 +18,11 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Container } from 'inversify';
 import {
-  ActionLoop, GatehouseError, TOKENS, isGatehouseError, createContainer, entriesFromConfigFile, entriesFromObject, readConfigFile, resolveSettings,
-  type AppSource, type Engine, type EngineAction, type EngineContext, type EngineStats, type ListenAddress,
-  type LoadedApp, type SettingEntry, type Settings, type StopOptions,
+  GatehouseError, TOKENS, isGatehouseError, createContainer, type AppSource, type Engine, type EngineContext, type EngineStats, type ListenAddress, type LoadedApp, type Settings, type StopOptions,
 } from '@gatehouse/core';
+import {
+  ActionLoop, entriesFromConfigFile, entriesFromObject, readConfigFile, resolveSettings, type EngineAction, type SettingEntry,
+} from '@gatehouse/core/internal';
 import type { Logger } from 'pino';
 import { resolveEngine } from './engines.js';
 import { checkAccessLogFormat } from './logging/access-format.js';

@@ -6,7 +6,8 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { inject, injectable } from 'inversify';
-import { SingleEngine, TOKENS, ActionLoop, type Engine, type EngineContext, type EngineStats, type UnitStats, type EngineAction } from '@gatehouse/core';
+import { SingleEngine, TOKENS, type Engine, type EngineContext, type EngineStats, type UnitStats } from '@gatehouse/core';
+import { ActionLoop, type EngineAction } from '@gatehouse/core/internal';
 import { createServer, createContainerFor, engineNames, registerEngine, startServer } from '../src/index.js';
 import { MetricsAggregator } from '../src/metrics/aggregate.js';
 import { UnitMetrics, SNAPSHOT_KEY } from '../src/metrics/unit-metrics.js';
