@@ -24,8 +24,6 @@ const ENGINES = new Map<string, EngineLoader>([
 
 export interface EngineResolveOptions {
   readonly cwd?: string;
-  /** Told when the engine asked for is stood in for by another (see the prefork fallback). */
-  readonly warn?: (message: string) => void;
 }
 
 /** Names `--engine` accepts: an engine class, or a function that imports one when first asked for. */

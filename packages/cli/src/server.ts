@@ -95,7 +95,7 @@ export async function containerFor(input: ServerInput, observer?: Observer): Pro
     setupModules: [SETUP_MODULE],
   };
   try {
-    const engineClass = await resolveEngine(input.settings.engine, { cwd: input.cwd, warn: (message) => own.logger.warn({ event: 'engine-fallback' }, message) });
+    const engineClass = await resolveEngine(input.settings.engine, { cwd: input.cwd });
     const container = createContainer(context, engineClass);
     container.bind(OBSERVER).toConstantValue(own);
     return container;
