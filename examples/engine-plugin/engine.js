@@ -1,6 +1,7 @@
 /*
  * `lanes`: an example of a third-party Gatehouse engine, written in plain JavaScript against
- * @gatehouse/core's public API only. Gatehouse knows nothing about it; serve through it with
+ * @gatehouse/core's public API only (and inversify, to declare what the container injects).
+ * Gatehouse knows nothing about it; serve through it with
  *
  *   serve app.js --engine ./examples/engine-plugin/engine.js --threads 3
  *   createServer({ app: 'app.js', engine: '/abs/path/to/engine.js', threads: 3 })
