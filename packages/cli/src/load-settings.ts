@@ -8,7 +8,8 @@
  */
 import path from 'node:path';
 import {
-  entriesFromConfigFile, entriesFromEnv, findConfigFile, readConfigFile, resolveSettings, type ResolvedSettings, type SettingEntry,
+  entriesFromConfigFile, entriesFromEnv, findConfigFile, readConfigFile, resolveSettings,
+  type ResolvedSettings, type SettingEntry,
 } from '@gatehouse/core/internal';
 import { parseCommandLine, splitArgs, type CommandLine } from './command-line.js';
 import { checkAccessLogFormat } from './logging/access-format.js';

@@ -18,7 +18,8 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Container } from 'inversify';
 import {
-  GatehouseError, TOKENS, isGatehouseError, createContainer, type AppSource, type Engine, type EngineContext, type EngineStats, type ListenAddress, type LoadedApp, type Settings, type StopOptions,
+  GatehouseError, TOKENS, isGatehouseError, createContainer,
+  type AppSource, type Engine, type EngineContext, type EngineStats, type ListenAddress, type LoadedApp, type Settings, type StopOptions,
 } from '@gatehouse/core';
 import {
   ActionLoop, entriesFromConfigFile, entriesFromObject, readConfigFile, resolveSettings, type EngineAction, type SettingEntry,

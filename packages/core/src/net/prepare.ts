@@ -3,7 +3,7 @@
  * can be wrong about listening fails as one line before anything binds or any worker starts:
  *
  *   const targets = prepareToListen(settings);   // instead of settings.bind.map(parseBind)
- *   for (const target of targets) listeners.push(await bindListener(target, ...));
+ *   const { listeners, addresses } = await bindAll(targets, { backlog: settings.backlog });
  *   dropPrivileges(settings);                     // where the app will run (see privileges.ts)
  *
  * It applies --umask (inherited by workers and threads), builds the TLS context once (a bad
