@@ -1,6 +1,7 @@
 /*
  * `lanes`: an example of a third-party Gatehouse engine, written in plain JavaScript against
- * @gatehouse/core's public API only. Gatehouse knows nothing about it; serve through it with
+ * @gatehouse/core's public API only (and inversify, to declare what the container injects).
+ * Gatehouse knows nothing about it; serve through it with
  *
  *   serve app.js --engine ./examples/engine-plugin/engine.js --threads 3
  *   createServer({ app: 'app.js', engine: '/abs/path/to/engine.js', threads: 3 })
@@ -15,12 +16,14 @@
  * and hybrid, where every unit has its own.
  *
  * The contract it implements (Engine in @gatehouse/core): start, stop, reload, scale,
- * reopenLogs, addresses, stats, closed, and a constructor taking the EngineContext (the DI
- * container constructs it as `new Engine(context)`; a TypeScript engine would add
- * @injectable() and @inject(TOKENS.EngineContext), which plain JavaScript cannot spell).
+ * reopenLogs, addresses, stats, closed, and a constructor that takes the EngineContext. The DI
+ * container constructs it as it does the built-in engines: the class is injectable and its
+ * constructor's parameter is injected with TOKENS.EngineContext (the decorators at the end of
+ * this file; TypeScript spells them @injectable() and @inject(TOKENS.EngineContext)).
  * HTTP is core's: each lane is an InLoopServer whose HttpService takes the sockets.
  */
-import { GatehouseError, InLoopServer, bindListener, channels, describeAddress, parseBind } from '@gatehouse/core';
+import { GatehouseError, InLoopServer, TOKENS, bindAll, channels, prepareToListen } from '@gatehouse/core';
+import { decorate, inject, injectable } from 'inversify';
 
 export default class LanesEngine {
   name = 'lanes';
@@ -43,20 +46,15 @@ export default class LanesEngine {
 
   async start() {
     const { settings } = this.context;
-    const targets = settings.bind.map(parseBind); // a bad --bind fails before the app loads
+    const targets = prepareToListen(settings); // a bad --bind (or TLS, --user...) fails before the app loads
     this.#lanes = await this.#bootLanes(Math.max(1, settings.threads));
     try {
-      for (const target of targets) {
-        const listener = await bindListener(target, { backlog: settings.backlog });
-        listener.on('connection', (socket) => this.#deal(socket));
-        this.#listeners.push(listener);
-        this.#addresses.push(describeAddress(listener, target));
-      }
+      ({ listeners: this.#listeners, addresses: this.#addresses } = await bindAll(targets, { backlog: settings.backlog, https: Boolean(settings.certfile) }));
     } catch (error) {
-      for (const listener of this.#listeners) listener.close();
       await Promise.all(this.#lanes.map((lane) => lane.close(false, 0)));
       throw error;
     }
+    for (const listener of this.#listeners) listener.on('connection', (socket) => this.#deal(socket));
     this.#generation = 1;
     this.#running = true;
     this.#publish('ready', `${this.#addresses.map((a) => a.url).join(', ')} (${this.#lanes.length} lanes)`);
@@ -138,3 +136,6 @@ export default class LanesEngine {
     channels.engine.publish({ engine: this.name, event, detail });
   }
 }
+
+decorate(injectable(), LanesEngine);
+decorate(inject(TOKENS.EngineContext), LanesEngine, 0);

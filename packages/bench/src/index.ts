@@ -14,3 +14,4 @@ export { REPORT_SCHEMA, type BenchReport, type TargetReport, type TargetSummary,
 export type { LoadResult, LoadSpec, LoadRequest, LatencyMs } from './loadgen/types.js';
 export { parseWrkOutput } from './loadgen/wrk.js';
 export { median, percentile, spread, ratio, type Spread } from './stats.js';
+export { BenchError, BENCH_ERRORS, type BenchErrorCode } from './errors.js';

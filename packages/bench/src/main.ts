@@ -7,7 +7,8 @@
  */
 import { parseArgs, type ParseArgsConfig } from 'node:util';
 import { relative } from 'node:path';
-import { GatehouseError, isGatehouseError } from '@gatehouse/core';
+import { isGatehouseError } from '@gatehouse/core';
+import { BenchError } from './errors.js';
 import { benchCommandSpec, type BenchOptions, type FlagSpec } from './options.js';
 import { createProgressPrinter } from './progress.js';
 import { terminalTable } from './report/table.js';
@@ -25,7 +26,7 @@ export function benchUsage(): string {
   return lines.join('\n');
 }
 
-/** argv (after `bench`) -> BenchOptions, or 'help'. Throws GatehouseError on a bad flag. */
+/** argv (after `bench`) -> BenchOptions, or 'help'. Throws BenchError on a bad flag. */
 export function parseBenchArgv(argv: readonly string[]): BenchOptions | 'help' {
   const config: ParseArgsConfig['options'] = { help: { type: 'boolean', short: 'h' } };
   for (const [flag, spec] of Object.entries(benchCommandSpec.flags) as [string, FlagSpec][]) {
@@ -35,10 +36,10 @@ export function parseBenchArgv(argv: readonly string[]): BenchOptions | 'help' {
   try {
     parsed = parseArgs({ args: [...argv], options: config, allowPositionals: true, strict: true });
   } catch (error) {
-    throw new GatehouseError('ERR_BENCH_USAGE', (error as Error).message.split('\n')[0]);
+    throw new BenchError('ERR_BENCH_USAGE', (error as Error).message.split('\n')[0]);
   }
   if (parsed.values.help) return 'help';
-  if (parsed.positionals.length > 1) throw new GatehouseError('ERR_BENCH_USAGE', `one app expected, got ${parsed.positionals.join(' ')}`);
+  if (parsed.positionals.length > 1) throw new BenchError('ERR_BENCH_USAGE', `one app expected, got ${parsed.positionals.join(' ')}`);
   const options: Record<string, unknown> = {};
   if (parsed.positionals[0]) options.app = parsed.positionals[0];
   for (const [flag, spec] of Object.entries(benchCommandSpec.flags) as [string, FlagSpec][]) {
@@ -46,7 +47,7 @@ export function parseBenchArgv(argv: readonly string[]): BenchOptions | 'help' {
     if (value === undefined) continue;
     if (spec.type === 'number') {
       const number = Number(value);
-      if (value === '' || !Number.isFinite(number)) throw new GatehouseError('ERR_BENCH_USAGE', `--${flag} expects a number, got "${value}"`);
+      if (value === '' || !Number.isFinite(number)) throw new BenchError('ERR_BENCH_USAGE', `--${flag} expects a number, got "${value}"`);
       options[spec.key] = number;
     } else {
       options[spec.key] = value;
@@ -63,7 +64,7 @@ export async function benchMain(argv: readonly string[], io: { stdout?: NodeJS.W
   try {
     options = parseBenchArgv(argv);
   } catch (error) {
-    stderr.write(`serve bench: ${isGatehouseError(error) ? error.toLine() : (error as Error).message}\n`);
+    stderr.write(`serve bench: ${error instanceof BenchError ? error.toLine() : (error as Error).message}\n`);
     return 2;
   }
   if (options === 'help') {
@@ -85,7 +86,7 @@ export async function benchMain(argv: readonly string[], io: { stdout?: NodeJS.W
     return report.targets.some((t) => t.status === 'failed') ? 1 : 0;
   } catch (error) {
     progress.end();
-    stderr.write(`serve bench: ${isGatehouseError(error) ? error.toLine() : (error as Error).stack ?? error}\n`);
+    stderr.write(`serve bench: ${error instanceof BenchError || isGatehouseError(error) ? error.toLine() : (error as Error).stack ?? error}\n`);
     return 2;
   } finally {
     process.removeListener('SIGINT', interrupt);

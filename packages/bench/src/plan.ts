@@ -1,12 +1,12 @@
 /*
  * Options -> a plan: validated numbers, the scenario, and the targets (engines and peers) with
  * the exact command line that starts each. All usage errors surface here, before any server
- * starts, as one GatehouseError line.
+ * starts, as one BenchError line.
  */
 import { existsSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
-import { GatehouseError } from '@gatehouse/core';
+import { BenchError } from './errors.js';
 import { DEFAULTS, ENGINE_NAMES, PEER_NAMES, type BenchOptions } from './options.js';
 import { builtInScenario, customScenario, peerScript, repoRoot, type Scenario } from './scenarios.js';
 import type { LoadgenChoice } from './loadgen/select.js';
@@ -45,13 +45,13 @@ export interface BenchPlan {
 
 function positiveInteger(name: string, value: number | undefined, fallback: number, min = 1): number {
   const v = value ?? fallback;
-  if (!Number.isInteger(v) || v < min) throw new GatehouseError('ERR_BENCH_USAGE', `--${name} must be an integer >= ${min}, got ${value}`);
+  if (!Number.isInteger(v) || v < min) throw new BenchError('ERR_BENCH_USAGE', `--${name} must be an integer >= ${min}, got ${value}`);
   return v;
 }
 
 function positiveNumber(name: string, value: number | undefined, fallback: number, min: number): number {
   const v = value ?? fallback;
-  if (!Number.isFinite(v) || v < min) throw new GatehouseError('ERR_BENCH_USAGE', `--${name} must be a number >= ${min}, got ${value}`);
+  if (!Number.isFinite(v) || v < min) throw new BenchError('ERR_BENCH_USAGE', `--${name} must be a number >= ${min}, got ${value}`);
   return v;
 }
 
@@ -89,22 +89,22 @@ export function planBench(options: BenchOptions): BenchPlan {
   const loadgenThreads = positiveInteger('loadgen-threads', options.loadgenThreads, DEFAULTS.loadgenThreads);
   const startTimeoutSec = positiveNumber('start-timeout', options.startTimeout, DEFAULTS.startTimeout, 1);
   const loadgen = options.loadgen ?? DEFAULTS.loadgen;
-  if (!['auto', 'wrk', 'autocannon'].includes(loadgen)) throw new GatehouseError('ERR_BENCH_USAGE', `--loadgen must be auto, wrk or autocannon, got "${loadgen}"`);
+  if (!['auto', 'wrk', 'autocannon'].includes(loadgen)) throw new BenchError('ERR_BENCH_USAGE', `--loadgen must be auto, wrk or autocannon, got "${loadgen}"`);
   const port = options.port === undefined ? null : positiveInteger('port', options.port, 0, 1);
-  if (port !== null && port > 65535) throw new GatehouseError('ERR_BENCH_USAGE', `--port must be at most 65535, got ${port}`);
+  if (port !== null && port > 65535) throw new BenchError('ERR_BENCH_USAGE', `--port must be at most 65535, got ${port}`);
 
   const scenario = options.path
     ? customScenario(options.path, options.method ?? DEFAULTS.method, options.bodyFile, cwd)
     : builtInScenario(options.scenario ?? DEFAULTS.scenario);
-  if (!options.path && options.bodyFile) throw new GatehouseError('ERR_BENCH_USAGE', '--body-file needs --path (scenarios bring their own body)');
+  if (!options.path && options.bodyFile) throw new BenchError('ERR_BENCH_USAGE', '--body-file needs --path (scenarios bring their own body)');
 
   const app = options.app ? resolve(cwd, options.app) : scenario.app;
-  if (!app) throw new GatehouseError('ERR_BENCH_APP_MISSING', 'give the app to serve with --path');
-  if (!existsSync(app)) throw new GatehouseError('ERR_BENCH_APP_MISSING', app);
+  if (!app) throw new BenchError('ERR_BENCH_APP_MISSING', 'give the app to serve with --path');
+  if (!existsSync(app)) throw new BenchError('ERR_BENCH_APP_MISSING', app);
 
   let engines = list(options.engines);
   for (const engine of engines) {
-    if (!(ENGINE_NAMES as readonly string[]).includes(engine)) throw new GatehouseError('ERR_BENCH_ENGINE_UNKNOWN', `"${engine}"`);
+    if (!(ENGINE_NAMES as readonly string[]).includes(engine)) throw new BenchError('ERR_BENCH_ENGINE_UNKNOWN', `"${engine}"`);
   }
   if (engines.length === 0) {
     engines = installedEngines(resolveServeBin(options.serveBin, cwd));
@@ -113,7 +113,7 @@ export function planBench(options: BenchOptions): BenchPlan {
   engines = [...new Set(engines)];
   const peers = [...new Set(list(options.peers))];
   for (const peer of peers) {
-    if (!(PEER_NAMES as readonly string[]).includes(peer)) throw new GatehouseError('ERR_BENCH_PEER_UNKNOWN', `"${peer}"`);
+    if (!(PEER_NAMES as readonly string[]).includes(peer)) throw new BenchError('ERR_BENCH_PEER_UNKNOWN', `"${peer}"`);
   }
 
   if (options.workers !== undefined) positiveInteger('workers', options.workers, 1);
@@ -160,7 +160,7 @@ export function planBench(options: BenchOptions): BenchPlan {
 
   const names = targets.map((t) => t.name);
   const baseline = options.baseline ?? targets.find((t) => t.kind === 'peer')?.name ?? names[0]!;
-  if (!names.includes(baseline)) throw new GatehouseError('ERR_BENCH_USAGE', `--baseline "${baseline}" is not one of the targets (${names.join(', ')})`);
+  if (!names.includes(baseline)) throw new BenchError('ERR_BENCH_USAGE', `--baseline "${baseline}" is not one of the targets (${names.join(', ')})`);
 
   return {
     app, scenario, targets, skipped, baseline, connections, durationSec, rounds, warmupSec, loadgen, loadgenThreads,

@@ -8,7 +8,7 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import { join } from 'node:path';
-import { GatehouseError } from '@gatehouse/core';
+import { BenchError } from './errors.js';
 import { selectLoadGenerator } from './loadgen/select.js';
 import type { LoadGenerator, LoadSpec } from './loadgen/types.js';
 import { type BenchOptions, type BenchProgress } from './options.js';
@@ -46,7 +46,7 @@ async function assignPorts(plan: BenchPlan): Promise<number[]> {
   if (plan.port === null) return Promise.all(plan.targets.map(() => freePort()));
   const ports = plan.targets.map((_, i) => plan.port! + i);
   for (const port of ports) {
-    if (!(await portIsFree(port))) throw new GatehouseError('ERR_BENCH_PORT_IN_USE', `${HOST}:${port}`);
+    if (!(await portIsFree(port))) throw new BenchError('ERR_BENCH_PORT_IN_USE', `${HOST}:${port}`);
   }
   return ports;
 }
@@ -183,12 +183,12 @@ export async function runBench(options: BenchOptions = {}): Promise<BenchReport>
     await Promise.all(running.map((r) => r.server?.stop()));
     process.removeListener('exit', killAll);
   }
-  if (aborted()) throw new GatehouseError('ERR_BENCH_USAGE', 'interrupted');
+  if (aborted()) throw new BenchError('ERR_BENCH_USAGE', 'interrupted');
 
   const report = buildReport(plan, loadgen, running, commandLine(options));
   if (!report.targets.some((t) => t.status === 'ok')) {
     writeReport(report, plan.out);
-    throw new GatehouseError('ERR_BENCH_NOTHING_RAN', report.targets.map((t) => `${t.name}: ${(t.error ?? '').replace(/\.+$/, '')}`).join('; '));
+    throw new BenchError('ERR_BENCH_NOTHING_RAN', report.targets.map((t) => `${t.name}: ${(t.error ?? '').replace(/\.+$/, '')}`).join('; '));
   }
   const files = writeReport(report, plan.out);
   emit({ phase: 'done' });

@@ -8,7 +8,7 @@
 import { existsSync, readFileSync, statSync } from 'node:fs';
 import { dirname, isAbsolute, join, relative, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { GatehouseError } from '@gatehouse/core';
+import { BenchError } from './errors.js';
 import type { LoadRequest } from './loadgen/types.js';
 
 export const SCENARIO_NAMES = ['hello', 'cpu', 'io', 'upload', 'stream', 'mixed'] as const;
@@ -93,13 +93,13 @@ export function isScenarioName(name: string): name is ScenarioName {
 }
 
 export function builtInScenario(name: string, root = repoRoot()): Scenario {
-  if (!isScenarioName(name)) throw new GatehouseError('ERR_BENCH_SCENARIO_UNKNOWN', `"${name}"`);
+  if (!isScenarioName(name)) throw new BenchError('ERR_BENCH_SCENARIO_UNKNOWN', `"${name}"`);
   const def = BUILT_IN[name];
   return { name, describe: def.describe, app: firstExisting(root, def.apps), requests: def.requests() };
 }
 
 export function customScenario(path: string, method: string, bodyFile: string | undefined, cwd: string): Scenario {
-  if (!path.startsWith('/')) throw new GatehouseError('ERR_BENCH_USAGE', `--path must start with "/", got "${path}"`);
+  if (!path.startsWith('/')) throw new BenchError('ERR_BENCH_USAGE', `--path must start with "/", got "${path}"`);
   let body: Uint8Array | undefined;
   if (bodyFile) {
     const file = resolve(cwd, bodyFile);
@@ -107,7 +107,7 @@ export function customScenario(path: string, method: string, bodyFile: string | 
       if (!statSync(file).isFile()) throw new Error('not a file');
       body = readFileSync(file);
     } catch {
-      throw new GatehouseError('ERR_BENCH_BODY_FILE', file);
+      throw new BenchError('ERR_BENCH_BODY_FILE', file);
     }
   }
   const upper = method.toUpperCase();

@@ -10,10 +10,8 @@
  */
 import yargs from 'yargs';
 import type { Argv } from 'yargs';
-import {
-  GatehouseError, SETTINGS, flagName, formatSettingValue, nearest,
-  type SettingEntry, type SettingGroup, type SettingName, type SettingSpec,
-} from '@gatehouse/core';
+import { GatehouseError, SETTINGS, type SettingGroup, type SettingName, type SettingSpec } from '@gatehouse/core';
+import { flagName, formatSettingValue, nearest, type SettingEntry } from '@gatehouse/core/internal';
 
 const GROUP_TITLES: Record<SettingGroup, string> = {
   server: 'Server:', engine: 'Engine:', limits: 'Limits:', timeouts: 'Timeouts:', logging: 'Logging:',

@@ -3,10 +3,8 @@
  * metrics defined in this package), so the reference cannot drift from the code. A test
  * compares the file with this output and names the command that regenerates it.
  */
-import {
-  SETTINGS, allowedValues, envName, flagName, formatSettingValue, snakeName,
-  type SettingGroup, type SettingName, type SettingSpec,
-} from '@gatehouse/core';
+import { SETTINGS, type SettingGroup, type SettingName, type SettingSpec } from '@gatehouse/core';
+import { allowedValues, envName, flagName, formatSettingValue, snakeName } from '@gatehouse/core/internal';
 import { ACCESS_LOG_ATOMS, ACCESS_LOG_PRESETS } from './logging/access-format.js';
 import { DURATION_BUCKETS } from './metrics/unit-metrics.js';
 
@@ -153,13 +151,14 @@ export function renderConfigurationDoc(): string {
     '',
     '// Swap a part before start: build the container, rebind a token, then start it.',
     "const container = await createContainerFor({ app: 'app.js', engine: 'single' });",
-    'container.rebindSync(TOKENS.Engine).toDynamicValue((ctx) => new MyEngine(ctx.get(TOKENS.EngineContext)));',
+    'container.rebindSync(TOKENS.Engine).to(MyEngine).inSingletonScope(); // an @injectable() engine (engines.md)',
     'const custom = await startServer(container);',
     '```',
     '',
     'Options are validated by the same table (an unknown or wrong option is the same one-line error). `app` may be a',
     'module path or an already loaded app (`{ app, interface }`) for engines that run it on the caller\'s event loop.',
     'Rebinding `TOKENS.EngineContext` changes the settings and app the engine is constructed with.',
+    'To make a name `engine` accepts, `registerEngine(name, EngineClass)` from `@gatehouse/cli` first.',
     '',
   );
   return out.join('\n');

@@ -1,48 +1,44 @@
 /*
- * The CLI's engine registry: `--engine` names a built-in engine (imported lazily, so an engine
- * package that is not installed costs nothing until asked for), an engine registered with
- * core's registerEngine(), a package name, or a path to a module exporting an engine class
- * (default export or `engine`). A third party ships an engine without touching Gatehouse.
+ * Which engine class `--engine NAME` means, in one lookup: a name in the engine table (the
+ * built-ins, each imported lazily so a package that is not installed costs nothing until asked
+ * for, and any engine an embedder added with registerEngine()), else a path to a module, else a
+ * package name; a module's default export or `engine` is the class. The composition root binds
+ * the class once in the container (core's createContainer), which constructs it by DI. A third
+ * party ships an engine without touching Gatehouse.
  */
 import fs from 'node:fs';
 import path from 'node:path';
 import { createRequire } from 'node:module';
 import { pathToFileURL } from 'node:url';
-import { GatehouseError, SingleEngine, knownEngines, nearest, resolveEngineClass, type EngineClass } from '@gatehouse/core';
+import { GatehouseError, SingleEngine, type EngineClass } from '@gatehouse/core';
+import { nearest } from '@gatehouse/core/internal';
 
-/** Built-in engine name -> package exporting its class (default and named export). */
-export const BUILTIN_ENGINES: Readonly<Record<string, string | null>> = {
-  single: null, // in @gatehouse/core
-  prefork: '@gatehouse/engine-prefork',
-  threaded: '@gatehouse/engine-threaded',
-  hybrid: '@gatehouse/engine-hybrid',
-};
+type EngineLoader = () => Promise<EngineClass>;
+
+const ENGINES = new Map<string, EngineLoader>([
+  ['single', async () => SingleEngine as unknown as EngineClass],
+  ['prefork', () => builtIn('prefork', '@gatehouse/engine-prefork')],
+  ['threaded', () => builtIn('threaded', '@gatehouse/engine-threaded')],
+  ['hybrid', () => builtIn('hybrid', '@gatehouse/engine-hybrid')],
+]);
 
 export interface EngineResolveOptions {
   readonly cwd?: string;
-  /** Told when the engine asked for is stood in for by another (see the prefork fallback). */
-  readonly warn?: (message: string) => void;
+}
+
+/** Names `--engine` accepts: an engine class, or a function that imports one when first asked for. */
+export function registerEngine(name: string, engine: EngineClass | EngineLoader): void {
+  ENGINES.set(name, isEngineClass(engine) ? async () => engine : engine);
 }
 
 export function engineNames(): string[] {
-  return [...new Set([...Object.keys(BUILTIN_ENGINES), ...knownEngines()])].sort();
+  return [...ENGINES.keys()].sort();
 }
 
 export async function resolveEngine(name: string, options: EngineResolveOptions = {}): Promise<EngineClass> {
   const cwd = options.cwd ?? process.cwd();
-  if (name in BUILTIN_ENGINES) {
-    const pkg = BUILTIN_ENGINES[name];
-    if (pkg === null) return SingleEngine as unknown as EngineClass;
-    let module: Record<string, unknown>;
-    try {
-      module = await importFromCli(pkg!);
-    } catch (error) {
-      if (!isNotFound(error, pkg!)) throw error;
-      throw new GatehouseError('ERR_ENGINE_NOT_INSTALLED', `--engine ${name} needs the package ${pkg}`, { cause: error });
-    }
-    return engineClassOf(module, pkg!);
-  }
-  if (knownEngines().includes(name)) return resolveEngineClass(name);
+  const named = ENGINES.get(name);
+  if (named) return named();
   if (looksLikePath(name)) {
     const file = path.resolve(cwd, name);
     if (!fs.existsSync(file)) throw new GatehouseError('ERR_ENGINE_UNKNOWN', `"${name}": no such file ${file}`);
@@ -63,6 +59,17 @@ export async function resolveEngine(name: string, options: EngineResolveOptions 
   return engineClassOf(module, name);
 }
 
+async function builtIn(name: string, pkg: string): Promise<EngineClass> {
+  let module: Record<string, unknown>;
+  try {
+    module = await importFromCli(pkg);
+  } catch (error) {
+    if (!isNotFound(error, pkg)) throw error;
+    throw new GatehouseError('ERR_ENGINE_NOT_INSTALLED', `--engine ${name} needs the package ${pkg}`, { cause: error });
+  }
+  return engineClassOf(module, pkg);
+}
+
 function importFromCli(specifier: string): Promise<Record<string, unknown>> {
   return import(specifier) as Promise<Record<string, unknown>>;
 }
@@ -76,7 +83,7 @@ function isNotFound(error: unknown, specifier: string): boolean {
   return (code === 'ERR_MODULE_NOT_FOUND' || code === 'MODULE_NOT_FOUND') && String((error as Error).message).includes(specifier);
 }
 
-export function isEngineClass(value: unknown): value is EngineClass {
+function isEngineClass(value: unknown): value is EngineClass {
   return typeof value === 'function' && typeof (value as { prototype?: { start?: unknown } }).prototype?.start === 'function';
 }
 

@@ -8,10 +8,9 @@ export {
   createServer, createContainerFor, startServer, containerFor, settingsFromOptions, SETUP_MODULE, OBSERVER,
   type GatehouseServer, type ServerOptions, type ServerInput,
 } from './server.js';
-export { resolveEngine, engineNames, BUILTIN_ENGINES } from './engines.js';
+export { resolveEngine, registerEngine, engineNames } from './engines.js';
 export { loadSettings, CMD_ARGS_VARIABLE, type LoadedSettings } from './load-settings.js';
 export { observe, type Observer, type SetupUnit } from './logging/setup.js';
 export { ACCESS_LOG_ATOMS, ACCESS_LOG_PRESETS, compileAccessLogFormat } from './logging/access-format.js';
 export { createMetricsRegistry, startMetricsServer } from './metrics/server.js';
 export { SNAPSHOT_KEY, DURATION_BUCKETS, type UnitMetricsSnapshot } from './metrics/unit-metrics.js';
-export { renderConfigurationDoc } from './config-docs.js';

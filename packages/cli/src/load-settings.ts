@@ -10,7 +10,7 @@ import path from 'node:path';
 import {
   entriesFromConfigFile, entriesFromEnv, findConfigFile, readConfigFile, resolveSettings,
   type ResolvedSettings, type SettingEntry,
-} from '@gatehouse/core';
+} from '@gatehouse/core/internal';
 import { parseCommandLine, splitArgs, type CommandLine } from './command-line.js';
 import { checkAccessLogFormat } from './logging/access-format.js';
 

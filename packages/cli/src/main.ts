@@ -8,7 +8,8 @@
  * stopped on its own; 2 for a usage error (bad setting, unknown flag, no app).
  */
 import fs from 'node:fs';
-import { SETTINGS, formatSettingValue, loadApp, type SettingName, type SettingSource } from '@gatehouse/core';
+import { SETTINGS, loadApp, type SettingName } from '@gatehouse/core';
+import { formatSettingValue, type SettingSource } from '@gatehouse/core/internal';
 import { helpText } from './command-line.js';
 import { loadSettings, type LoadedSettings } from './load-settings.js';
 import { containerFor, errorLine, startServer, type GatehouseServer } from './server.js';

@@ -9,20 +9,21 @@
  * To swap a part before start, build the container, rebind, then start it:
  *
  *   const container = await createContainerFor({ app: 'app.js' });
- *   container.rebindSync(TOKENS.Engine).toDynamicValue((ctx) => new MyEngine(ctx.get(TOKENS.EngineContext)));
+ *   container.rebindSync(TOKENS.Engine).to(MyEngine).inSingletonScope();  // an @injectable() engine
  *   const server = await startServer(container);
  *
- * (Rebinding TOKENS.EngineContext changes the settings/app the engine gets; TOKENS.Logger is
- * the pino logger of this process.)
+ * (Rebinding TOKENS.EngineContext changes the settings/app the engine gets.)
  */
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Container } from 'inversify';
 import {
-  ActionLoop, GatehouseError, TOKENS, isGatehouseError, createContainer, entriesFromConfigFile, entriesFromObject, readConfigFile, resolveSettings,
-  type AppSource, type Engine, type EngineAction, type EngineClass, type EngineContext, type EngineStats, type ListenAddress,
-  type LoadedApp, type SettingEntry, type Settings, type StopOptions,
+  GatehouseError, TOKENS, isGatehouseError, createContainer,
+  type AppSource, type Engine, type EngineContext, type EngineStats, type ListenAddress, type LoadedApp, type Settings, type StopOptions,
 } from '@gatehouse/core';
+import {
+  ActionLoop, entriesFromConfigFile, entriesFromObject, readConfigFile, resolveSettings, type EngineAction, type SettingEntry,
+} from '@gatehouse/core/internal';
 import type { Logger } from 'pino';
 import { resolveEngine } from './engines.js';
 import { checkAccessLogFormat } from './logging/access-format.js';
@@ -66,7 +67,6 @@ export interface GatehouseServer {
 }
 
 export const OBSERVER = Symbol.for('gatehouse.cli.Observer');
-export const SERVER_INPUT = Symbol.for('gatehouse.cli.ServerInput');
 
 /** Validates options with the settings table (a config file named by `config` is read first). */
 export async function settingsFromOptions(options: ServerOptions): Promise<ServerInput> {
@@ -89,26 +89,21 @@ export async function settingsFromOptions(options: ServerOptions): Promise<Serve
 /** Builds the container for resolved input; the observer (logging in this process) is bound in it. */
 export async function containerFor(input: ServerInput, observer?: Observer): Promise<Container> {
   const own = observer ?? observe(input.settings, { kind: 'master' });
-  let engineClass: EngineClass;
-  try {
-    engineClass = await resolveEngine(input.settings.engine, { cwd: input.cwd, warn: (message) => own.logger.warn({ event: 'engine-fallback' }, message) });
-  } catch (error) {
-    if (!observer) own.close();
-    throw error;
-  }
   const context: EngineContext = {
     settings: input.settings,
     app: input.app,
     configFile: input.configFile,
     setupModules: [SETUP_MODULE],
   };
-  const container = createContainer(context, engineClass);
-  // Resolve the context from the container, so rebinding TOKENS.EngineContext takes effect.
-  container.rebindSync<Engine>(TOKENS.Engine).toDynamicValue((ctx) => new engineClass(ctx.get<EngineContext>(TOKENS.EngineContext))).inSingletonScope();
-  container.bind(TOKENS.Logger).toConstantValue(own.logger);
-  container.bind(OBSERVER).toConstantValue(own);
-  container.bind(SERVER_INPUT).toConstantValue(input);
-  return container;
+  try {
+    const engineClass = await resolveEngine(input.settings.engine, { cwd: input.cwd });
+    const container = createContainer(context, engineClass);
+    container.bind(OBSERVER).toConstantValue(own);
+    return container;
+  } catch (error) {
+    if (!observer) own.close();
+    throw error;
+  }
 }
 
 export async function createContainerFor(options: ServerOptions): Promise<Container> {

@@ -1,12 +1,14 @@
 /*
  * The embedding API in-process: createServer validates with the same table, serves, reloads,
- * closes; a rebound Engine token is what starts; metrics over a real listener; the master's
+ * closes; a rebound Engine token is what starts; registered engines are constructed by DI; metrics over a real listener; the master's
  * aggregation of unit snapshots; and the action loop that serializes signals.
  */
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { SingleEngine, TOKENS, ActionLoop, type Engine, type EngineStats, type UnitStats, type EngineAction } from '@gatehouse/core';
-import { createServer, createContainerFor, startServer } from '../src/index.js';
+import { inject, injectable } from 'inversify';
+import { SingleEngine, TOKENS, type Engine, type EngineContext, type EngineStats, type UnitStats } from '@gatehouse/core';
+import { ActionLoop, type EngineAction } from '@gatehouse/core/internal';
+import { createServer, createContainerFor, engineNames, registerEngine, startServer } from '../src/index.js';
 import { MetricsAggregator } from '../src/metrics/aggregate.js';
 import { UnitMetrics, SNAPSHOT_KEY } from '../src/metrics/unit-metrics.js';
 import { tempDir } from './kit.js';
@@ -71,6 +73,40 @@ describe('createServer', { timeout: 30_000 }, () => {
     } finally {
       await server.close();
     }
+  });
+
+  it('an engine added with registerEngine is a name createServer accepts, and the container injects its constructor', async () => {
+    const contexts: EngineContext[] = [];
+    @injectable()
+    class CountingEngine extends SingleEngine {
+      override readonly name = 'counting' as 'single';
+      constructor(@inject(TOKENS.EngineContext) context: EngineContext) {
+        super(context);
+        contexts.push(context);
+      }
+    }
+    registerEngine('counting', CountingEngine);
+    assert.ok(engineNames().includes('counting') && engineNames().includes('single'), engineNames().join(', '));
+    const server = await createServer({ app: inlineApp, engine: 'counting', bind: '127.0.0.1:0', logLevel: 'silent', gracefulTimeout: 7 });
+    try {
+      assert.equal(server.engine.name, 'counting');
+      assert.equal(contexts.length, 1);
+      assert.equal(contexts[0]!.settings.gracefulTimeout, 7);
+      assert.equal(await (await fetch(`${server.addresses[0]!.url}/c`)).text(), 'inline /c');
+    } finally {
+      await server.close();
+    }
+  });
+
+  it('an engine class whose constructor takes the context without declaring the injection is refused with the fix', async () => {
+    const dir = tempDir({ 'plain-engine.mjs': 'export default class PlainEngine { constructor(context) { this.context = context; } start() {} }\n' });
+    const file = path.join(dir, 'plain-engine.mjs');
+    await assert.rejects(createServer({ app: inlineApp, engine: file, bind: '127.0.0.1:0', logLevel: 'silent' }), (error: Error & { code?: string; hint?: string }) => {
+      assert.equal(error.code, 'ERR_ENGINE_NOT_INJECTABLE');
+      assert.match(error.message, /PlainEngine/);
+      assert.match(error.hint!, /@inject\(TOKENS\.EngineContext\)/);
+      return true;
+    });
   });
 
   it('hooks given as options run: on_starting before start, when_ready with the server', async () => {

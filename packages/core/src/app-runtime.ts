@@ -4,13 +4,13 @@
  * request hooks). An app thread imports this instead of the whole public surface, so each
  * thread's isolate does not load the engine container (inversify, reflect-metadata), the
  * protocol layer or the listeners (lean-runtime.test.ts in the CLI checks it). Additive:
- * everything here is also exported from '@gatehouse/core'.
+ * everything here is also exported from '@gatehouse/core' or '@gatehouse/core/internal'.
  */
 export type * from './gateway/types.js';
 export { HeaderList, type HeaderInit } from './gateway/headers.js';
 export { RequestBody, bufferedBodySource } from './gateway/body.js';
 export type { BodySource } from './gateway/body-source.js';
-export { AbortableRequest, createRequest, splitTarget } from './gateway/request.js';
+export { AbortableRequest, createRequest } from './gateway/request.js';
 export { GatehouseError, isGatehouseError, type ErrorCode, type SerializedError } from './errors/index.js';
 export { channels } from './diagnostics.js';
 export { loadApp, type LoadOptions } from './app/loader.js';

@@ -2,10 +2,10 @@
  * @gatehouse/core/worker-runtime: what a worker process needs to run the app on its own
  * event loop (a prefork worker: supervision plumbing around InLoopServer), and nothing else.
  * A worker imports this instead of the whole public surface, so it does not load the engine
- * container (inversify, reflect-metadata), the settings parser and CLI tables, the engine
- * registry or the listeners, whose memory every worker process would otherwise carry
- * (docs/benchmarks.md, section 'Memory per unit'). Additive:
- * everything here is also exported from '@gatehouse/core'.
+ * container (inversify, reflect-metadata), the settings parser and CLI tables or the
+ * listeners, whose memory every worker process would otherwise carry (docs/benchmarks.md,
+ * section 'Memory per unit'). Additive: everything here is also exported from
+ * '@gatehouse/core' or '@gatehouse/core/internal'.
  */
 export * from './app-runtime.js';
 export { InLoopServer } from './engine/in-loop.js';

@@ -12,9 +12,11 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import {
-  adaptFetchHandler, isFetchHandler, validate, channels,
-  GatehouseError, HeaderList, loadApp, fetchGlobalsInstalled, type GatewayRequest, type GatewayResponse,
+  adaptFetchHandler, validate, channels,
+  GatehouseError, HeaderList, loadApp, type GatewayRequest, type GatewayResponse,
 } from '../src/index.js';
+import { isFetchHandler } from '../src/gateway/adapters/fetch.js';
+import { fetchGlobalsInstalled } from '../src/gateway/adapters/fetch-globals.js';
 import { GatewayFetchResponse } from '../src/gateway/adapters/fetch-light-response.js';
 import { startServer, collect, RawClient } from './kit/index.js';
 import { gatewayRequest as testRequest, manualSource, type TestRequestOptions } from './kit/requests.js';

@@ -4,7 +4,8 @@
  */
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { createRequest, splitTarget, percentDecode, bufferedBodySource, HeaderList, RequestBody, type RequestHead } from '../src/index.js';
+import { createRequest, bufferedBodySource, HeaderList, RequestBody, type RequestHead } from '../src/index.js';
+import { splitTarget, percentDecode } from '../src/gateway/request.js';
 
 describe('splitTarget', { timeout: 5_000 }, () => {
   it('splits origin-form into decoded path and raw query', () => {

@@ -7,10 +7,13 @@ import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import { SETTINGS, defaultSettings } from '../src/index.js';
 import {
-  SETTINGS, camelName, coerceSetting, defaultSettings, entriesFromEnv, entriesFromObject, envName, flagName, loadConfigHooks,
+  entriesFromEnv, entriesFromObject, envName, flagName, loadConfigHooks,
   nearest, resolveSettings, serializableSettings, snakeName, readConfigFile, entriesFromConfigFile,
-} from '../src/index.js';
+} from '../src/internal.js';
+import { camelName } from '../src/settings/names.js';
+import { coerceSetting } from '../src/settings/parse.js';
 
 describe('setting names', () => {
   it('derives flag, snake_case and env spellings, and reads any of them back', () => {

@@ -1,11 +1,8 @@
 /*
- * @gatehouse/engine-hybrid public surface. Importing it registers the `hybrid` engine with
- * core's container.
+ * @gatehouse/engine-hybrid public surface: the `hybrid` engine class (default export), which
+ * `--engine hybrid` resolves to and the container constructs.
  */
-import { registerEngine } from '@gatehouse/core';
 import { HybridEngine } from './engine.js';
-
-registerEngine('hybrid', HybridEngine);
 
 export { HybridEngine };
 export default HybridEngine;

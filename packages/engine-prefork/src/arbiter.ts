@@ -35,9 +35,9 @@ import type net from 'node:net';
 import { performance } from 'node:perf_hooks';
 import { fileURLToPath } from 'node:url';
 import {
-  GatehouseError, channels, serializableSettings, stopReading,
-  type EngineStats, type Hook, type SerializedError, type Settings, type UnitStats,
+  GatehouseError, channels, type EngineStats, type Hook, type SerializedError, type Settings, type UnitStats,
 } from '@gatehouse/core';
+import { serializableSettings, stopReading } from '@gatehouse/core/internal';
 import { EXIT_BOOT_FAILED, isFromWorker, type FromWorker, type WorkerConfig } from './messages.js';
 import { WorkerHandle, type DownReason } from './worker-handle.js';
 

@@ -14,7 +14,7 @@ import 'reflect-metadata';
 import { inject, injectable, optional } from 'inversify';
 import type net from 'node:net';
 import {
-  GatehouseError, TOKENS, bindListener, channels, describeAddress, prepareToListen,
+  GatehouseError, TOKENS, bindAll, channels, prepareToListen,
   type Engine, type EngineContext, type EngineStats, type ListenAddress, type StopOptions,
 } from '@gatehouse/core';
 import { Arbiter } from './arbiter.js';
@@ -53,18 +53,8 @@ export class PreforkEngine implements Engine {
     const { settings, app } = this.context;
     if (app.kind !== 'module') throw new GatehouseError('ERR_APP_NEEDS_MODULE', `the ${this.name} engine loads the app in each worker process`);
     if (this.#arbiter) throw new Error(`${this.name} engine started twice`);
-    const scheme = settings.certfile ? 'https' : 'http';
-    try {
-      for (const target of prepareToListen(settings)) {
-        // pauseOnConnect: a connection the master's own copy accepts is handed to a worker unread.
-        const listener = await bindListener(target, { backlog: settings.backlog, pauseOnConnect: true });
-        this.#listeners.push(listener);
-        this.#addresses.push(describeAddress(listener, target, scheme));
-      }
-    } catch (error) {
-      this.#closeListeners();
-      throw error;
-    }
+    // pauseOnConnect: a connection the master's own copy accepts is handed to a worker unread.
+    ({ listeners: this.#listeners, addresses: this.#addresses } = await bindAll(prepareToListen(settings), { backlog: settings.backlog, pauseOnConnect: true, https: Boolean(settings.certfile) }));
     const arbiter = new Arbiter({
       engine: this.name,
       settings,

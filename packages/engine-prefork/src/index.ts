@@ -1,12 +1,9 @@
 /*
- * @gatehouse/engine-prefork public surface. Importing it registers the `prefork` engine with
- * core's container. The master's pieces are exported for the hybrid engine, which runs this
+ * @gatehouse/engine-prefork public surface: the `prefork` engine class (default export), which
+ * `--engine prefork` resolves to and the container constructs. The master's pieces are exported for the hybrid engine, which runs this
  * same master with its own worker body (PreforkOptions.workerEntry; see worker/body.ts).
  */
-import { registerEngine } from '@gatehouse/core';
 import { PreforkEngine } from './engine.js';
-
-registerEngine('prefork', PreforkEngine);
 
 export { PreforkEngine };
 export default PreforkEngine;

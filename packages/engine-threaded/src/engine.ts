@@ -6,8 +6,7 @@
  */
 import 'reflect-metadata';
 import { injectable, inject } from 'inversify';
-import type net from 'node:net';
-import { TOKENS, bindListener, channels, describeAddress, prepareToListen, dropPrivileges, GatehouseError, type Engine, type EngineContext, type EngineStats, type ListenAddress, type StopOptions } from '@gatehouse/core';
+import { TOKENS, bindAll, channels, prepareToListen, dropPrivileges, GatehouseError, type Engine, type EngineContext, type EngineStats, type ListenAddress, type StopOptions } from '@gatehouse/core';
 import { ThreadedServer } from './server.js';
 
 @injectable()
@@ -25,18 +24,7 @@ export class ThreadedEngine implements Engine {
     if (app.kind !== 'module') throw new GatehouseError('ERR_APP_NEEDS_MODULE', 'the threaded engine loads the app in each thread');
     const targets = prepareToListen(settings);
     // Bind first: a bind error is one clear line before any thread starts.
-    const listeners: net.Server[] = [];
-    const addresses: ListenAddress[] = [];
-    try {
-      for (const target of targets) {
-        const listener = await bindListener(target, { backlog: settings.backlog });
-        listeners.push(listener);
-        addresses.push(describeAddress(listener, target, settings.certfile ? 'https' : 'http'));
-      }
-    } catch (error) {
-      for (const listener of listeners) listener.close();
-      throw error;
-    }
+    const { listeners, addresses } = await bindAll(targets, { backlog: settings.backlog, https: Boolean(settings.certfile) });
     const server = new ThreadedServer({ settings, app, setupModules: this.context.setupModules, engineName: this.name });
     // Connections that arrive while the threads boot wait in the dispatcher's queue.
     for (const listener of listeners) server.attach(listener);

@@ -1,12 +1,9 @@
 /*
- * @gatehouse/engine-threaded public surface. Importing it registers the `threaded` engine
- * with core's container. The pieces below the engine are exported for the hybrid engine,
+ * @gatehouse/engine-threaded public surface: the `threaded` engine class (default export),
+ * which `--engine threaded` resolves to and the container constructs. The pieces below the engine are exported for the hybrid engine,
  * whose worker processes run a ThreadedServer on listeners they were handed.
  */
-import { registerEngine } from '@gatehouse/core';
 import { ThreadedEngine } from './engine.js';
-
-registerEngine('threaded', ThreadedEngine);
 
 export { ThreadedEngine };
 export default ThreadedEngine;

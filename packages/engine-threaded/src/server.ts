@@ -6,7 +6,8 @@
  * `single` and prefork workers.
  */
 import type net from 'node:net';
-import { createHttpService, protocolOptionsFrom, GatehouseError, type AppSource, type HttpService, type Settings, type UnitStats } from '@gatehouse/core';
+import { createHttpService, GatehouseError, type AppSource, type HttpService, type Settings, type UnitStats } from '@gatehouse/core';
+import { protocolOptionsFrom } from '@gatehouse/core/internal';
 import { ThreadPool } from './pool.js';
 import { ThreadPoolDispatcher } from './dispatcher.js';
 

@@ -3,7 +3,7 @@
  * the server on a small machine), else autocannon. `--loadgen wrk` without wrk is an error,
  * not a silent fallback: a user who asked for wrk figures must not get autocannon's.
  */
-import { GatehouseError } from '@gatehouse/core';
+import { BenchError } from '../errors.js';
 import { createAutocannon } from './autocannon.js';
 import { createWrk, wrkVersion } from './wrk.js';
 import type { LoadGenerator } from './types.js';
@@ -14,6 +14,6 @@ export function selectLoadGenerator(choice: LoadgenChoice): LoadGenerator {
   if (choice === 'autocannon') return createAutocannon();
   const version = wrkVersion();
   if (version) return createWrk(version);
-  if (choice === 'wrk') throw new GatehouseError('ERR_BENCH_WRK_MISSING');
+  if (choice === 'wrk') throw new BenchError('ERR_BENCH_WRK_MISSING');
   return createAutocannon();
 }

@@ -5,7 +5,8 @@
  */
 import http from 'node:http';
 import client from 'prom-client';
-import { bindListener, parseBind, type Engine, type ListenAddress } from '@gatehouse/core';
+import type { Engine, ListenAddress } from '@gatehouse/core';
+import { bindListener, parseBind } from '@gatehouse/core/internal';
 import { MetricsAggregator, inFlight, unitsAlive } from './aggregate.js';
 import { readBacklog } from './backlog.js';
 import { DURATION_BUCKETS, STATUS_CLASSES, type UnitMetrics, type UnitMetricsSnapshot } from './unit-metrics.js';

@@ -3,22 +3,15 @@
  * processes, worker threads) and who supervises it; it never parses HTTP. It wires sockets to
  * core's protocol layer (`HttpService`) and gives it a `Dispatcher`.
  *
- * Engines are constructed by the DI container (see container.ts) with an EngineContext, so a
- * third-party engine is a class that implements this interface and takes the context.
+ * Engines are constructed by the DI container (see container.ts): an engine is an
+ * @injectable() class that implements this interface and takes the EngineContext with
+ * @inject(TOKENS.EngineContext), built-in and third-party alike.
  */
 import type { AppSource } from '../gateway/types.js';
+import type { ListenAddress } from '../net/listen.js';
 import type { Settings } from '../settings/table.js';
 
-export interface ListenAddress {
-  /** 'tcp' (host, port), 'unix' (path) or 'fd' (inherited). */
-  readonly kind: 'tcp' | 'unix' | 'fd';
-  readonly host?: string;
-  readonly port?: number;
-  readonly path?: string;
-  readonly fd?: number;
-  /** http://127.0.0.1:8000, unix:/run/app.sock, ... */
-  readonly url: string;
-}
+export type { ListenAddress };
 
 export type UnitState = 'booting' | 'ready' | 'draining' | 'stopped';
 

@@ -8,7 +8,7 @@ import { injectable, inject } from 'inversify';
 import type net from 'node:net';
 import { channels } from '../diagnostics.js';
 import { GatehouseError } from '../errors/index.js';
-import { bindListener, describeAddress } from './listen.js';
+import { bindAll } from '../net/listen.js';
 import { prepareToListen } from '../net/prepare.js';
 import { dropPrivileges } from '../net/privileges.js';
 import { InLoopServer } from './in-loop.js';
@@ -37,11 +37,7 @@ export class SingleEngine implements Engine {
     // import and startup() run as --user. Connections wait in the backlog until attached.
     let server: InLoopServer | null = null;
     try {
-      for (const target of targets) {
-        const listener = await bindListener(target, { backlog: settings.backlog });
-        this.#listeners.push(listener);
-        this.#addresses.push(describeAddress(listener, target, settings.certfile ? 'https' : 'http'));
-      }
+      ({ listeners: this.#listeners, addresses: this.#addresses } = await bindAll(targets, { backlog: settings.backlog, https: Boolean(settings.certfile) }));
       dropPrivileges(settings);
       server = new InLoopServer({ settings, app: this.context.app });
       await server.boot();

@@ -1,4 +1,4 @@
-import type { CatalogueEntry } from './catalogue.js';
+import type { CatalogueEntry } from './entry.js';
 
 /** Loading and running the application, and the Gateway Interface contract. */
 export const APP_ERRORS = {

@@ -1,9 +1,10 @@
-import type { CatalogueEntry } from './catalogue.js';
+import type { CatalogueEntry } from './entry.js';
 
 /** Engines: listeners, workers, threads and supervision. */
 export const ENGINE_ERRORS = {
   ERR_ENGINE_UNKNOWN: { status: 500, message: 'Unknown engine', hint: 'Use prefork, threaded, hybrid, or a package/path that exports an engine class.' },
   ERR_ENGINE_INVALID: { status: 500, message: 'Module does not export an engine', hint: 'Export a class implementing the Engine interface from @gatehouse/core (default export or `engine`).' },
+  ERR_ENGINE_NOT_INJECTABLE: { status: 500, message: 'Engine class cannot be constructed by the container', hint: 'Declare what its constructor takes, as the built-in engines do: @injectable() on the class and @inject(TOKENS.EngineContext) on the parameter (plain JavaScript: decorate() from inversify); see docs/engines.md, "Writing your own engine".' },
   ERR_BIND_FAILED: { status: 500, message: 'Could not listen', hint: 'Pick another address or port, or stop the process that holds it.' },
   ERR_LISTEN_FDS: { status: 500, message: 'Inherited sockets are unusable', hint: 'LISTEN_FDS/LISTEN_PID (systemd socket activation) or fd://N must name open listening sockets passed to this process.' },
   ERR_PRIVILEGES: { status: 500, message: 'Could not switch user or group', hint: 'Start as root to use --user/--group, or leave them unset.' },

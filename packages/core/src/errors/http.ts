@@ -1,4 +1,4 @@
-import type { CatalogueEntry } from './catalogue.js';
+import type { CatalogueEntry } from './entry.js';
 
 /** Protocol errors: each answers the client with its status, then the connection closes. */
 export const HTTP_ERRORS = {

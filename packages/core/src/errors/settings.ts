@@ -1,4 +1,4 @@
-import type { CatalogueEntry } from './catalogue.js';
+import type { CatalogueEntry } from './entry.js';
 
 /** Settings, flags, config files and environment variables. */
 export const SETTINGS_ERRORS = {

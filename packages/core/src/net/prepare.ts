@@ -3,7 +3,7 @@
  * can be wrong about listening fails as one line before anything binds or any worker starts:
  *
  *   const targets = prepareToListen(settings);   // instead of settings.bind.map(parseBind)
- *   for (const target of targets) listeners.push(await bindListener(target, ...));
+ *   const { listeners, addresses } = await bindAll(targets, { backlog: settings.backlog });
  *   dropPrivileges(settings);                     // where the app will run (see privileges.ts)
  *
  * It applies --umask (inherited by workers and threads), builds the TLS context once (a bad
@@ -13,7 +13,7 @@
  * and group may connect; with --umask, 0666 minus the umask) and, with --user/--group, their
  * owner, so a proxy in that group can connect while the workers run unprivileged.
  */
-import { parseBind, type ListenTarget } from '../engine/listen.js';
+import { parseBind, type ListenTarget } from './listen.js';
 import { SETTINGS, type Settings } from '../settings/table.js';
 import { ProxyTrust } from './proxy-headers.js';
 import { applyUmask, resolveIdentity, umaskOf } from './privileges.js';

@@ -6,7 +6,6 @@
  */
 import { GatehouseError } from '../errors/index.js';
 import { SETTINGS, type SettingName, type Settings } from './table.js';
-import { envName, flagName } from './names.js';
 import type { SettingSpec } from './types.js';
 
 /** Where a setting's effective value came from (shown by --print-config). */
@@ -18,17 +17,6 @@ export type SettingSource =
   | { readonly kind: 'env'; readonly variable: string }
   | { readonly kind: 'cli'; readonly flag: string; readonly via?: string }
   | { readonly kind: 'option'; readonly key: string };
-
-/** The precedence layer a source belongs to: default < file < env < cli (createServer options count as cli). */
-export function sourceLayer(source: SettingSource): 'default' | 'file' | 'env' | 'cli' {
-  switch (source.kind) {
-    case 'default': return 'default';
-    case 'file': case 'found': return 'file';
-    case 'env': return 'env';
-    case 'cli': return source.via ? 'env' : 'cli';
-    case 'option': return 'cli';
-  }
-}
 
 export function describeSource(source: SettingSource): string {
   switch (source.kind) {
@@ -133,13 +121,4 @@ export function formatSettingValue(name: SettingName, value: unknown): string {
   if (Array.isArray(value)) return value.join(',');
   if (value === '') return '""';
   return String(value);
-}
-
-/** The flag and env spellings, for messages and docs. */
-export function settingSpellings(name: SettingName): { flag?: string; env?: string } {
-  const spec = SETTINGS[name] as SettingSpec<unknown>;
-  return {
-    flag: spec.cli === false || spec.kind === 'hook' ? undefined : `--${flagName(name)}`,
-    env: spec.env === false || spec.kind === 'hook' ? undefined : envName(name),
-  };
 }

@@ -6,7 +6,7 @@
  * the config-file key is either form.
  */
 import type { EngineName, SettingSpec } from './types.js';
-import { parseBind } from '../engine/listen.js';
+import { parseBind } from '../net/listen.js';
 import { allowIpsProblem } from '../net/proxy-headers.js';
 
 export type Hook = (...args: any[]) => unknown;

@@ -13,7 +13,7 @@
 import type net from 'node:net';
 import { InLoopServer } from '../../src/engine/in-loop.js';
 import { SingleEngine } from '../../src/engine/single.js';
-import { bindListener } from '../../src/engine/listen.js';
+import { bindListener } from '../../src/net/listen.js';
 import { defaultSettings, type Settings } from '../../src/settings/table.js';
 import type { Application, LoadedApp } from '../../src/gateway/types.js';
 import type { HttpService, HttpServiceStats } from '../../src/http/service.js';

@@ -1,6 +1,7 @@
 /*
  * Listener addresses: parsing `--bind` values and binding them. Used by every engine's
- * supervisor, so a bind error is one clear line before any worker starts.
+ * supervisor, so a bind error is one clear line before any worker starts. bindAll() is the
+ * one way an engine binds: every target prepareToListen() decided, all or none.
  *
  * Unix sockets: a socket file left by a server that died is removed, but only after a
  * connect to it is refused (a live server behind it is an error, not something to steal
@@ -11,7 +12,17 @@
 import net from 'node:net';
 import fs from 'node:fs';
 import { GatehouseError } from '../errors/index.js';
-import type { ListenAddress } from './engine.js';
+
+export interface ListenAddress {
+  /** 'tcp' (host, port), 'unix' (path) or 'fd' (inherited). */
+  readonly kind: 'tcp' | 'unix' | 'fd';
+  readonly host?: string;
+  readonly port?: number;
+  readonly path?: string;
+  readonly fd?: number;
+  /** http://127.0.0.1:8000, unix:/run/app.sock, ... */
+  readonly url: string;
+}
 
 export type ListenTarget =
   | { readonly kind: 'tcp'; readonly host: string; readonly port: number }
@@ -61,11 +72,44 @@ export function describeAddress(server: net.Server, target: ListenTarget, scheme
   return { kind: 'fd', fd: (target as { fd: number }).fd, url: `fd://${(target as { fd: number }).fd}` };
 }
 
+export interface BindOptions {
+  readonly backlog?: number;
+  readonly exclusive?: boolean;
+  /** For supervisors that hand accepted sockets to another process unread. */
+  readonly pauseOnConnect?: boolean;
+}
+
+export interface BoundListeners {
+  readonly listeners: net.Server[];
+  /** One per listener, in the same order. */
+  readonly addresses: ListenAddress[];
+}
+
 /**
- * Binds one listening server. `pauseOnConnect` is for supervisors that hand sockets to
- * another process. Rejects with ERR_BIND_FAILED naming the address and the OS reason.
+ * Binds every target in order and describes each address. All or none: when one target
+ * fails, the listeners already bound are closed (and their unix socket files removed) before
+ * the error is thrown, so a failed start leaves nothing bound.
  */
-export async function bindListener(target: ListenTarget, options: { backlog?: number; exclusive?: boolean; pauseOnConnect?: boolean } = {}): Promise<net.Server> {
+export async function bindAll(targets: readonly ListenTarget[], options: BindOptions & { readonly https?: boolean } = {}): Promise<BoundListeners> {
+  const listeners: net.Server[] = [];
+  const addresses: ListenAddress[] = [];
+  try {
+    for (const target of targets) {
+      const listener = await bindListener(target, options);
+      listeners.push(listener);
+      addresses.push(describeAddress(listener, target, options.https ? 'https' : 'http'));
+    }
+  } catch (error) {
+    for (const listener of listeners) listener.close();
+    throw error;
+  }
+  return { listeners, addresses };
+}
+
+/**
+ * Binds one listening server. Rejects with ERR_BIND_FAILED naming the address and the OS reason.
+ */
+export async function bindListener(target: ListenTarget, options: BindOptions = {}): Promise<net.Server> {
   if (target.kind === 'unix') await removeStaleSocket(target.path);
   const server = await new Promise<net.Server>((resolve, reject) => {
     const server = net.createServer({ pauseOnConnect: options.pauseOnConnect ?? false, noDelay: true });

@@ -1,6 +1,12 @@
-import type { CatalogueEntry } from './catalogue.js';
+/*
+ * The bench tool's own error catalogue: usage problems that stop `serve bench` before it
+ * measures anything. They never answer a request and never cross a thread, so they live here
+ * rather than in core's catalogue; docs/errors.md documents them beside core's (its generator,
+ * scripts/gen-errors-doc.mjs, reads both). A BenchError prints as a GatehouseError does:
+ * `CODE: message: detail. hint`.
+ */
+import type { CatalogueEntry } from '@gatehouse/core';
 
-/** `serve bench`: usage problems that stop it before it measures anything. */
 export const BENCH_ERRORS = {
   ERR_BENCH_USAGE: { status: 500, message: 'Invalid bench option', hint: 'Run `serve bench --help` for the options.' },
   ERR_BENCH_SCENARIO_UNKNOWN: { status: 500, message: 'Unknown scenario', hint: 'Use one of: hello, cpu, io, upload, stream, mixed; or --path/--method/--body-file for your own request.' },
@@ -12,3 +18,26 @@ export const BENCH_ERRORS = {
   ERR_BENCH_BODY_FILE: { status: 500, message: 'Cannot read --body-file', hint: 'Pass a readable file whose bytes are the request body.' },
   ERR_BENCH_NOTHING_RAN: { status: 500, message: 'No engine or peer could be measured', hint: 'See the start-up errors above; fix the app or pick other engines.' },
 } as const satisfies Record<string, CatalogueEntry>;
+
+export type BenchErrorCode = keyof typeof BENCH_ERRORS;
+
+export class BenchError extends Error {
+  readonly code: BenchErrorCode;
+  readonly detail: string | undefined;
+
+  constructor(code: BenchErrorCode, detail?: string) {
+    const entry = BENCH_ERRORS[code];
+    super(detail ? `${entry.message}: ${detail}` : entry.message);
+    this.name = 'BenchError';
+    this.code = code;
+    this.detail = detail;
+  }
+
+  get hint(): string {
+    return BENCH_ERRORS[this.code].hint;
+  }
+
+  toLine(): string {
+    return `${this.code}: ${this.message}. ${this.hint}`;
+  }
+}

@@ -1,0 +1,23 @@
+/*
+ * @gatehouse/core/internal: what the built-in engines and the CLI share and nobody else needs:
+ * resolving settings from flags, env and config files, the signal action loop, protocol options
+ * from settings, single listeners. Not API: it changes with the engines and the CLI. Apps,
+ * engine authors and embedders use '@gatehouse/core'.
+ */
+
+// Settings resolution (the CLI) and the settings a supervisor hands its workers.
+export { flagName, snakeName, envName } from './settings/names.js';
+export { describeSource, allowedValues, formatSettingValue, type SettingSource } from './settings/parse.js';
+export { resolveSettings, entriesFromEnv, entriesFromObject, type SettingEntry, type ResolvedSettings } from './settings/resolve.js';
+export { findConfigFile, readConfigFile, entriesFromConfigFile, loadConfigHooks, serializableSettings } from './settings/config-file.js';
+export { nearest } from './settings/suggest.js';
+
+// Signals -> engine calls, one at a time.
+export { ActionLoop, type EngineAction, type HandledSignal, type ActionLoopHooks } from './engine/signals.js';
+
+// Engine plumbing below the public contract.
+export { AbortableRequest } from './gateway/request.js';
+export { importableSpecifier } from './app/import.js';
+export { protocolOptionsFrom, type ProtocolOptions, type ParserLimits } from './http/options.js';
+export { parseBind, bindListener } from './net/listen.js';
+export { stopReading } from './net/stop-reading.js';
