@@ -75,26 +75,31 @@ test('a thread that reaches --max-thread-memory is replaced; its request gets 50
   assert.equal(engine.stats().units.length, 1);
 });
 
-test('--max-requests recycles threads without failing a request', { timeout: 30_000 }, async (t) => {
-  const { engine, url } = await startEngine(t, { threads: 2, threadConcurrency: 2, maxRequests: 10, maxRequestsJitter: 3 });
+test('--max-requests: every thread serves between max and max + jitter requests, and recycling fails none', { timeout: 30_000 }, async (t) => {
+  const max = 10;
+  const jitter = 3;
+  const { engine, url } = await startEngine(t, { threads: 2, threadConcurrency: 2, maxRequests: max, maxRequestsJitter: jitter });
   const statuses: number[] = [];
-  const threads = new Set<number>();
-  // Four sequential clients, requests of ~15 ms, until replacement threads have served
+  const served = new Map<number, number>();
+  // Four concurrent clients, requests of ~15 ms, until replacement threads have served
   // (their boot time varies with the machine's load) or a bound is reached.
   const deadline = Date.now() + 20_000;
-  const enough = () => (threads.size >= 4 && statuses.length >= 60) || statuses.length >= 800 || Date.now() > deadline;
+  const enough = () => (served.size >= 6 && statuses.length >= 80) || statuses.length >= 800 || Date.now() > deadline;
   await Promise.all([1, 2, 3, 4].map(async () => {
     while (!enough()) {
       const r = await getJson<{ threadId: number }>(`${url}/slow?ms=15`);
       statuses.push(r.status);
-      if (r.status === 200) threads.add(r.body.threadId);
+      if (r.status === 200) served.set(r.body.threadId, (served.get(r.body.threadId) ?? 0) + 1);
     }
   }));
   assert.deepEqual(statuses.filter((s) => s !== 200), [], `no request failed (of ${statuses.length})`);
-  assert.ok(threads.size >= 4, `replacement threads served requests (${threads.size} threads seen)`);
-  // A recycled thread serves on until its replacement is ready, so recycling can lag a little behind the count.
-  assert.ok(engine.stats().restarts['max-requests'] >= 2, `recycled ${engine.stats().restarts['max-requests']} times`);
-  await until(() => engine.stats().units.length === 2, 10_000, 'recycled threads to exit');
+  await until(() => engine.stats().units.length === 2 && engine.stats().units.every((u) => u.state === 'ready'), 10_000, 'recycled threads to exit');
+  const alive = new Set(engine.stats().units.map((u) => u.threadId));
+  const recycled = [...served].filter(([threadId]) => !alive.has(threadId)).map(([, n]) => n);
+  assert.ok(recycled.length >= 2, `${recycled.length} threads recycled`);
+  for (const n of recycled) assert.ok(n >= max && n <= max + jitter, `a recycled thread served ${n} requests, outside [${max}, ${max + jitter}]: ${recycled.join(', ')}`);
+  for (const [threadId, n] of served) if (alive.has(threadId)) assert.ok(n <= max + jitter, `a live thread served ${n} requests, past ${max + jitter}`);
+  assert.equal(engine.stats().restarts['max-requests'], recycled.length);
 });
 
 test('reload under continuous load serves the new code with zero failed requests', { timeout: 30_000 }, async (t) => {
