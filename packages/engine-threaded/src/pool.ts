@@ -329,7 +329,7 @@ export class ThreadPool implements AppThreadEvents {
    */
   #earlyCrash(thread: AppThread, reason: ExitReason, error: Error | null): void {
     const delay = this.#backoff.crashed();
-    const why = error ? error.message : reason === 'timeout' ? `no heartbeat for ${BOOT_TIMEOUT_FLOOR_MS / 1000}s while booting` : 'it exited';
+    const why = error ? error.message : reason === 'timeout' ? 'stuck while booting, no heartbeat' : 'it exited';
     const line = this.#bootFailureLine.next(why, `an app thread died before it was ready (${why})`);
     if (line !== null) this.#publish('thread-boot-failed', `${line}; next thread in ${delay / 1000}s (thread ${thread.id}, ${this.#backoff.crashes} in a row)`, 'error');
   }

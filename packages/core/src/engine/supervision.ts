@@ -145,7 +145,7 @@ export function recycleAfter(maxRequests: number, jitter: number, random: (maxEx
   return maxRequests + (jitter > 0 ? random(Math.floor(jitter) + 1) : 0);
 }
 
-/** Fraction of a memory limit at which a unit is recycled, replacement first, before the hard limit kills it. */
+/** Fraction of a memory limit at which a unit is recycled, before the hard limit kills it. */
 export const MEMORY_RECYCLE_FRACTION = 0.9;
 
 /** The usage past which a unit is recycled; Infinity when there is no limit. */
