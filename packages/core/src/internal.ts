@@ -21,3 +21,10 @@ export { importableSpecifier } from './app/import.js';
 export { protocolOptionsFrom, type ProtocolOptions, type ParserLimits } from './http/options.js';
 export { parseBind, bindListener } from './net/listen.js';
 export { stopReading } from './net/stop-reading.js';
+
+// The supervision policy both supervisors (prefork's arbiter, the thread pool) apply.
+export {
+  Liveness, BootBackoff, RepeatedLine, heartbeatInterval, recycleAfter, memoryRecycleMark, shouldRecycleForMemory, restartCounts,
+  MEMORY_RECYCLE_FRACTION, BOOT_BACKOFF_BASE_MS, BOOT_BACKOFF_MAX_MS,
+  type Clock, type LivenessOptions, type RestartCause, type RestartCounts,
+} from './engine/supervision.js';
