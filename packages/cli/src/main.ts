@@ -12,7 +12,7 @@ import { SETTINGS, formatSettingValue, loadApp, type SettingName, type SettingSo
 import { helpText } from './command-line.js';
 import { loadSettings, type LoadedSettings } from './load-settings.js';
 import { containerFor, errorLine, startServer, type GatehouseServer } from './server.js';
-import { observe, type Observer } from './logging/setup.js';
+import { logUncaughtExceptions, observe, type Observer } from './logging/setup.js';
 import { resolveEngine } from './engines.js';
 import { writePidFile, type PidFile } from './pid-file.js';
 import { appDirectory, watchForReload } from './dev-reload.js';
@@ -113,10 +113,7 @@ async function serve(loaded: LoadedSettings, cwd: string): Promise<void> {
     observer.flush();
     process.exit(code);
   };
-  process.on('uncaughtException', (error) => {
-    logger.fatal({ err: error }, `uncaught exception in the master: ${errorLine(error)}`);
-    exit(EXIT_FAILURE);
-  });
+  logUncaughtExceptions(observer, 'the master', exit);
   try {
     if (settings.pid) pidFile = writePidFile(settings.pid, cwd);
     const container = await containerFor({ settings, app: { kind: 'module', spec: settings.app, cwd }, configFile, cwd }, observer);

@@ -16,6 +16,8 @@ export interface RequestEndMessage {
   readonly startedAt: bigint;
   readonly endedAt: bigint;
   readonly response?: GatewayResponse;
+  /** The app thread that ran the request, when it ran on one (recordRequestUnit). */
+  readonly unit?: number;
 }
 export interface RequestErrorMessage { readonly request?: GatewayRequest; readonly error: unknown; readonly phase: 'app' | 'response' | 'body' }
 export interface ProtocolErrorMessage { readonly code: string; readonly status: number; readonly remote: string; readonly detail?: string }
@@ -48,3 +50,18 @@ export const channels = {
   logsReopen: diagnostics.channel('gatehouse:logs:reopen'),
   metricsCollect: diagnostics.channel('gatehouse:metrics:collect'),
 } as const;
+
+/*
+ * Which app thread ran a request. requestEnd is published where the HTTP happens (the main
+ * thread), while the threaded engine runs the app on a thread only its dispatcher knows: the
+ * engine records it here (only while requestEnd has subscribers), and requestEnd carries it.
+ */
+const requestUnits = new WeakMap<GatewayRequest, number>();
+
+export function recordRequestUnit(request: GatewayRequest, unit: number): void {
+  if (channels.requestEnd.hasSubscribers) requestUnits.set(request, unit);
+}
+
+export function requestUnit(request: GatewayRequest): number | undefined {
+  return requestUnits.get(request);
+}

@@ -8,7 +8,7 @@ export type { BodySource } from './gateway/body-source.js';
 export { AbortableRequest, createRequest, splitTarget, percentDecode } from './gateway/request.js';
 export { validate } from './gateway/validator.js';
 export * from './errors/index.js';
-export { channels } from './diagnostics.js';
+export { channels, recordRequestUnit } from './diagnostics.js';
 export type * from './diagnostics.js';
 export type * from './engine/engine.js';
 export { TOKENS } from './engine/tokens.js';

@@ -14,7 +14,7 @@
  * a boot failure rejects instead.
  */
 import { randomInt } from 'node:crypto';
-import { channels, GatehouseError, type Settings, type UnitStats } from '@gatehouse/core';
+import { channels, GatehouseError, recordRequestUnit, type Settings, type UnitStats } from '@gatehouse/core';
 import { AppThread, type AppThreadEvents, type ExitReason } from './app-thread.js';
 import type { Exchange } from './exchange.js';
 import { REOPEN_LOGS, type ThreadData } from './messages.js';
@@ -123,6 +123,7 @@ export class ThreadPool implements AppThreadEvents {
   }
 
   run(thread: AppThread, exchange: Exchange): void {
+    recordRequestUnit(exchange.request, thread.id);
     thread.run(exchange);
     if (thread.requests >= thread.recycleAfter && thread.retiring === null) this.#retire(thread, 'max-requests');
   }

@@ -92,6 +92,11 @@ export function observe(settings: Readonly<Settings>, unit: SetupUnit): Observer
   if (preRequest) on<RequestStartMessage>(channels.requestStart, (m) => callHook(logger, 'pre_request', preRequest, m.request));
   on<RequestErrorMessage>(channels.requestError, (m) => {
     const where = m.request ? `${m.request.method} ${m.request.target}` : 'request';
+    // A client hanging up is not the server's error: its access-log status says it happened.
+    if ((m.error as { code?: unknown } | null)?.code === 'ERR_HTTP_CLIENT_GONE') {
+      logger.debug({ code: 'ERR_HTTP_CLIENT_GONE', phase: m.phase }, `${where}: the client went away before the response was complete`);
+      return;
+    }
     logger.error({ err: m.error, phase: m.phase }, where);
   });
   on<ProtocolErrorMessage>(channels.protocolError, (m) => {
@@ -152,5 +157,23 @@ export default async function setup(settings: Readonly<Settings>, unit: Partial<
     ? await loadConfigHooks(settings.config)
     : {};
   const kind = unit.kind ?? (unit.threadId !== undefined ? 'thread' : 'process');
-  return observe({ ...settings, ...hooks }, { ...unit, kind });
+  const observer = observe({ ...settings, ...hooks }, { ...unit, kind });
+  // An app thread's uncaught exception ends the thread and reaches its engine, which logs it
+  // and replaces the thread; a worker process has no one above it in the log stream.
+  if (kind === 'process') logUncaughtExceptions(observer, `worker process ${unit.id ?? process.pid}`, (code) => process.exit(code));
+  return observer;
+}
+
+/**
+ * Node writes an uncaught exception raw to stderr, in the middle of the JSON log: it becomes
+ * one fatal record carrying the stack (one line, with the stack below it, when pretty), and
+ * then the process exits 1, as Node itself would.
+ */
+export function logUncaughtExceptions(observer: Observer, where: string, exit: (code: number) => void): void {
+  process.on('uncaughtException', (error, origin) => {
+    const text = error instanceof Error ? `${error.name}: ${error.message}` : String(error);
+    observer.logger.fatal({ err: error, origin }, `uncaught exception in ${where}: ${text}`);
+    observer.flush();
+    exit(1);
+  });
 }
