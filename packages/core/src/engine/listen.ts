@@ -71,7 +71,8 @@ export async function bindListener(target: ListenTarget, options: { backlog?: nu
     const server = net.createServer({ pauseOnConnect: options.pauseOnConnect ?? false, noDelay: true });
     const onError = (error: NodeJS.ErrnoException) => {
       server.close();
-      reject(bindFailed(target, error.code === 'EADDRINUSE' && target.kind === 'unix' ? 'the path exists and is not a stale socket this process may remove' : error.code ?? error.message, error));
+      reject(bindFailed(target, error.code === 'EADDRINUSE' && target.kind === 'unix' ? 'the path exists and is not a stale socket this process may remove' : error.code ?? error.message, error,
+        error.code === 'EACCES' && target.kind === 'tcp' ? 'ERR_BIND_DENIED' : 'ERR_BIND_FAILED'));
     };
     server.once('error', onError);
     const done = () => { server.off('error', onError); resolve(server); };
@@ -93,9 +94,9 @@ export async function bindListener(target: ListenTarget, options: { backlog?: nu
   return server;
 }
 
-function bindFailed(target: ListenTarget, reason: string, cause: unknown): GatehouseError {
+function bindFailed(target: ListenTarget, reason: string, cause: unknown, code: 'ERR_BIND_FAILED' | 'ERR_BIND_DENIED' = 'ERR_BIND_FAILED'): GatehouseError {
   const where = target.kind === 'tcp' ? `${target.host}:${target.port}` : target.kind === 'unix' ? `unix:${target.path}` : `fd://${target.fd}`;
-  return new GatehouseError('ERR_BIND_FAILED', `${where}: ${reason}`, { cause });
+  return new GatehouseError(code, `${where}: ${reason}`, { cause });
 }
 
 /**
