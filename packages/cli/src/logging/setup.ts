@@ -40,11 +40,6 @@ export interface Observer {
 
 const QUIET_PROTOCOL_ERRORS = new Set(['ERR_HTTP_CLIENT_GONE', 'ERR_HTTP_HEADERS_TIMEOUT', 'ERR_HTTP_BODY_TIMEOUT']);
 const BAD_EXITS = new Set(['crash', 'timeout', 'memory']);
-/*
- * A unit that could not boot the app, and the engine's "fatal" event, are the error start()
- * rejects with, which its caller reports (serve prints it as its one line): at debug here, so
- * a start-up failure reads as one error, not one per worker and thread.
- */
 
 export function createLogger(settings: Readonly<Settings>, unit: SetupUnit): { logger: Logger; destination: LogDestination } {
   const destination = openDestination(settings.errorLog, { dash: 2, sync: true });
@@ -110,6 +105,9 @@ export function observe(settings: Readonly<Settings>, unit: SetupUnit): Observer
   on<UnitMessage>(channels.unitUp, (m) => {
     logger.info({ unitKind: m.kind, unitId: m.id, unitPid: m.pid, threadId: m.threadId }, `${m.kind} ${m.id} up${m.pid ? ` (pid ${m.pid})` : ''}`);
   });
+  // A unit that could not boot the app, and the engine's "fatal" event, carry the error that
+  // start() rejects with, which its caller reports (serve prints it as its one line): at debug
+  // here, so a start-up failure reads as one error, not one per worker and thread.
   on<UnitMessage>(channels.unitDown, (m) => {
     const level = m.reason === 'boot-failed' ? 'debug' : m.reason && BAD_EXITS.has(m.reason) ? 'warn' : 'info';
     logger[level]({ unitKind: m.kind, unitId: m.id, unitPid: m.pid, threadId: m.threadId, reason: m.reason, detail: m.detail },

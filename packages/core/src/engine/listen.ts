@@ -63,7 +63,8 @@ export function describeAddress(server: net.Server, target: ListenTarget, scheme
 
 /**
  * Binds one listening server. `pauseOnConnect` is for supervisors that hand sockets to
- * another process. Rejects with ERR_BIND_FAILED naming the address and the OS reason.
+ * another process. Rejects with ERR_BIND_FAILED naming the address and the OS reason
+ * (ERR_BIND_DENIED for EACCES on a TCP port, whose hint is about privileges).
  */
 export async function bindListener(target: ListenTarget, options: { backlog?: number; exclusive?: boolean; pauseOnConnect?: boolean } = {}): Promise<net.Server> {
   if (target.kind === 'unix') await removeStaleSocket(target.path);
