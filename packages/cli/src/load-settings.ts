@@ -8,9 +8,10 @@
  */
 import path from 'node:path';
 import {
-  entriesFromConfigFile, entriesFromEnv, findConfigFile, readConfigFile, resolveSettings,
+  ENV_PREFIX, entriesFromConfigFile, entriesFromEnv, envName, findConfigFile, nearest, readConfigFile, resolveSettings,
   type ResolvedSettings, type SettingEntry,
 } from '@gatehouse/core/internal';
+import { SETTINGS, type SettingName, type SettingSpec } from '@gatehouse/core';
 import { parseCommandLine, splitArgs, type CommandLine } from './command-line.js';
 import { checkAccessLogFormat } from './logging/access-format.js';
 
@@ -20,6 +21,8 @@ export interface LoadedSettings extends ResolvedSettings {
   readonly commandLine: CommandLine;
   /** Absolute path of the config file read, if any. */
   readonly configFile?: string;
+  /** Problems that do not stop the server (a GATEHOUSE_* variable that names no setting). */
+  readonly warnings: readonly string[];
 }
 
 export async function loadSettings(args: readonly string[], env: NodeJS.ProcessEnv, cwd: string): Promise<LoadedSettings> {
@@ -42,5 +45,25 @@ export async function loadSettings(args: readonly string[], env: NodeJS.ProcessE
   const resolved = resolveSettings(fileEntries, envEntries, cmdArgs, commandLine.entries);
   if (configFile && resolved.settings.config) resolved.settings.config = configFile;
   checkAccessLogFormat(resolved.settings.accessLogFormat, resolved.sources.accessLogFormat);
-  return { ...resolved, commandLine, configFile };
+  return { ...resolved, commandLine, configFile, warnings: unknownVariables(env) };
+}
+
+/** Every variable that is read: one per setting that may come from the environment, and CMD_ARGS. */
+function knownVariables(): string[] {
+  const names = (Object.entries(SETTINGS) as Array<[SettingName, SettingSpec<unknown>]>)
+    .filter(([, spec]) => spec.kind !== 'hook' && spec.env !== false)
+    .map(([name]) => envName(name));
+  return [...names, CMD_ARGS_VARIABLE];
+}
+
+/** A misspelled GATEHOUSE_* variable would be ignored without a word: name it and the nearest one. */
+function unknownVariables(env: NodeJS.ProcessEnv): string[] {
+  const known = knownVariables();
+  const warnings: string[] = [];
+  for (const variable of Object.keys(env)) {
+    if (!variable.startsWith(ENV_PREFIX) || known.includes(variable)) continue;
+    const guess = nearest(variable.slice(ENV_PREFIX.length), known.map((name) => name.slice(ENV_PREFIX.length)));
+    warnings.push(`${variable} is not a Gatehouse setting and is ignored${guess ? ` (did you mean ${ENV_PREFIX}${guess}?)` : ''}; see serve --help or docs/configuration.md`);
+  }
+  return warnings;
 }

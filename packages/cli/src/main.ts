@@ -4,8 +4,11 @@
  * createServer's composition root, write --pid, route signals through the action loop, watch
  * files under --reload, and exit when the engine has stopped.
  *
+ * `serve help` is --help and `serve check APP` is --check-config APP (as `serve bench` is the
+ * benchmarking tool): words an operator types expecting a subcommand are not taken for an app.
+ *
  * Exit codes: 0 after a requested stop; 1 when the app or engine cannot start or the engine
- * stopped on its own; 2 for a usage error (bad setting, unknown flag, no app).
+ * stopped on its own; 2 for a usage error (bad setting, unknown flag or engine, no app).
  */
 import fs from 'node:fs';
 import { SETTINGS, loadApp, type SettingName } from '@gatehouse/core';
@@ -13,14 +16,21 @@ import { formatSettingValue, type SettingSource } from '@gatehouse/core/internal
 import { helpText } from './command-line.js';
 import { loadSettings, type LoadedSettings } from './load-settings.js';
 import { containerFor, errorLine, startServer, type GatehouseServer } from './server.js';
-import { observe, type Observer } from './logging/setup.js';
+import { logUncaughtExceptions, observe, type Observer } from './logging/setup.js';
 import { resolveEngine } from './engines.js';
 import { writePidFile, type PidFile } from './pid-file.js';
 import { appDirectory, watchForReload } from './dev-reload.js';
-import { GatehouseError } from '@gatehouse/core';
+import { GatehouseError, isGatehouseError } from '@gatehouse/core';
 
 export const EXIT_USAGE = 2;
 export const EXIT_FAILURE = 1;
+
+/** Errors in what the operator typed, found after settings resolved (exit 2 like any other bad value). */
+const USAGE_ERRORS: ReadonlySet<string> = new Set(['ERR_ENGINE_UNKNOWN']);
+
+function exitCodeFor(error: unknown): number {
+  return isGatehouseError(error) && USAGE_ERRORS.has(error.code) ? EXIT_USAGE : EXIT_FAILURE;
+}
 
 /** The typed message a parent process gets over IPC once the server listens (tests, supervisors). */
 export interface ReadyMessage {
@@ -38,6 +48,8 @@ export async function main(argv: readonly string[], env: NodeJS.ProcessEnv = pro
     process.exitCode = await benchMain([...argv.slice(1)]);
     return;
   }
+  if (argv[0] === 'help') { process.stdout.write(`${await helpText()}\n`); return; }
+  if (argv[0] === 'check') argv = ['--check-config', ...argv.slice(1)];
   let loaded: LoadedSettings;
   try {
     loaded = await loadSettings(argv, env, cwd);
@@ -45,6 +57,10 @@ export async function main(argv: readonly string[], env: NodeJS.ProcessEnv = pro
     return fail(error, EXIT_USAGE);
   }
   const { commandLine, settings } = loaded;
+  // serve logs them once its logger exists; the one-shot actions print them here.
+  if (commandLine.help || commandLine.version || commandLine.printConfig || commandLine.checkConfig) {
+    for (const warning of loaded.warnings) process.stderr.write(`serve: warning: ${warning}\n`);
+  }
   if (commandLine.help) { process.stdout.write(`${await helpText()}\n`); return; }
   if (commandLine.version) { process.stdout.write(`${version()}\n`); return; }
   if (commandLine.printConfig) { process.stdout.write(printConfig(loaded)); return; }
@@ -94,7 +110,7 @@ async function checkConfig({ settings, configFile }: LoadedSettings, cwd: string
     process.exit(0);
   } catch (error) {
     process.stderr.write(`serve: ${errorLine(error)}\n`);
-    process.exit(EXIT_FAILURE);
+    process.exit(exitCodeFor(error));
   }
 }
 
@@ -107,6 +123,7 @@ async function serve(loaded: LoadedSettings, cwd: string): Promise<void> {
     return fail(error, EXIT_FAILURE);
   }
   const logger = observer.logger;
+  for (const warning of loaded.warnings) logger.warn({ event: 'unknown-variable' }, warning);
   let pidFile: PidFile | undefined;
   let server: GatehouseServer;
   const exit = (code: number): never => {
@@ -114,17 +131,14 @@ async function serve(loaded: LoadedSettings, cwd: string): Promise<void> {
     observer.flush();
     process.exit(code);
   };
-  process.on('uncaughtException', (error) => {
-    logger.fatal({ err: error }, `uncaught exception in the master: ${errorLine(error)}`);
-    exit(EXIT_FAILURE);
-  });
+  logUncaughtExceptions(observer, 'the master', exit);
   try {
     if (settings.pid) pidFile = writePidFile(settings.pid, cwd);
     const container = await containerFor({ settings, app: { kind: 'module', spec: settings.app, cwd }, configFile, cwd }, observer);
     server = await startServer(container);
   } catch (error) {
     process.stderr.write(`serve: ${errorLine(error)}\n`);
-    return exit(EXIT_FAILURE);
+    return exit(exitCodeFor(error));
   }
   server.actions.install();
   const watcher = settings.reload

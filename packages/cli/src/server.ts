@@ -208,7 +208,16 @@ async function callHook(hook: ((...args: any[]) => unknown) | null, name: string
   }
 }
 
+/** Failures of workers to boot the app, which carry the app's own error as their cause. */
+const BOOT_FAILURES: ReadonlySet<string> = new Set(['ERR_WORKER_BOOT_FAILED', 'ERR_RELOAD_FAILED']);
+
+/**
+ * The one line a terminal or a log message shows for an error. When workers could not boot
+ * the app, the line is the app's own error (its cause), the same one the single engine shows.
+ */
 export function errorLine(error: unknown): string {
+  const cause = (error as { cause?: unknown } | null)?.cause;
+  if (isGatehouseError(error) && BOOT_FAILURES.has(error.code) && isGatehouseError(cause)) return errorLine(cause);
   if (isGatehouseError(error) && typeof (error as GatehouseError).toLine === 'function') return (error as GatehouseError).toLine();
   if (error instanceof Error) return `${error.name}: ${error.message}`;
   return String(error);

@@ -7,7 +7,7 @@ import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import path from 'node:path';
-import { HELLO_APP, REPO, runServe, tempDir } from './kit.js';
+import { HELLO_APP, REPO, ServeProcess, runServe, tempDir } from './kit.js';
 import { renderConfigurationDoc, REGENERATE_COMMAND } from '../src/config-docs.js';
 
 /** --print-config lines as { name: [value, where] }. */
@@ -132,9 +132,37 @@ describe('a wrong value: one line naming setting, value, what is allowed and the
     const brokenDir = tempDir({ 'app.js': HELLO_APP, 'gatehouse.config.mjs': 'export const workers = ;\n' });
     const result = await runServe(['app.js'], { cwd: brokenDir });
     assert.equal(result.code, 2);
-    assert.match(oneLine(result.stderr), /ERR_CONFIG_FILE: .*gatehouse\.config\.mjs/);
+    assert.match(oneLine(result.stderr), /ERR_CONFIG_FILE: .*gatehouse\.config\.mjs:1 near `export const workers = ;`: SyntaxError/);
     const missing = await runServe(['app.js', '--config', 'nope.json'], { cwd: dir });
     assert.match(oneLine(missing.stderr), /ERR_CONFIG_FILE: .*nope\.json: no such file/);
+  });
+
+  for (const [label, file, text, where] of [
+    ['an ES module config', 'gatehouse.config.mjs', 'export const workers = 2;\nexport const threads = ;\n', /gatehouse\.config\.mjs:2 near `export const threads = ;`: SyntaxError: Unexpected token/],
+    ['a CommonJS config', 'gatehouse.config.js', 'module.exports = {\n  workers: 2,\n  threads: 3 4,\n};\n', /gatehouse\.config\.js:3 near `threads: 3 4,`: SyntaxError: /],
+    ['a JSON config (missing comma: V8 gives a position)', 'gatehouse.config.json', '{\n  "workers": 2\n  "threads": 3\n}\n', /gatehouse\.config\.json:3 near `"threads": 3`: Expected ',' or '}' after property value/],
+    ['a JSON config (bad literal: V8 gives no position)', 'gatehouse.config.json', '{\n  "workers": 2,\n  "threads": tru\n}\n', /gatehouse\.config\.json:3 near `"threads": tru`: Unexpected token '\\n', .*is not valid JSON\. Fix/],
+  ] as const) {
+    it(`a syntax error in ${label} is reported with file:line and the line`, async () => {
+      const brokenDir = tempDir({ 'app.js': HELLO_APP, [file]: text });
+      const result = await runServe(['app.js'], { cwd: brokenDir });
+      assert.equal(result.code, 2);
+      assert.match(oneLine(result.stderr), where);
+    });
+  }
+
+  it('a GATEHOUSE_* variable that names no setting is warned about, with the nearest name', async () => {
+    const result = await runServe(['--check-config', 'app.js', '--engine', 'single'], { cwd: dir, env: { GATEHOUSE_WOKERS: '3' } });
+    assert.equal(result.code, 0, result.stderr);
+    assert.match(oneLine(result.stderr), /^serve: warning: GATEHOUSE_WOKERS is not a Gatehouse setting and is ignored \(did you mean GATEHOUSE_WORKERS\?\)/);
+    const serve = new ServeProcess(['app.js', '--engine', 'single', '--bind', '127.0.0.1:0'], { cwd: dir, env: { GATEHOUSE_THREDS: '2' } });
+    try {
+      const record = await serve.event('unknown-variable');
+      assert.equal(record.level, 40);
+      assert.match(record.msg, /GATEHOUSE_THREDS .*did you mean GATEHOUSE_THREADS\?/);
+    } finally {
+      await serve.dispose();
+    }
   });
 
   it('no app at all', async () => {
@@ -156,12 +184,33 @@ describe('app and engine errors: one line, non-zero exit', { timeout: 60_000 }, 
     assert.match(oneLine(result.stderr), /^serve: ERR_APP_NOT_FOUND: .*missing\/app\.js/);
   });
 
-  it('an unknown engine lists the known ones and suggests the nearest', async () => {
-    const result = await runServe(['app.js', '--engine', 'threadd', '--bind', '127.0.0.1:0'], { cwd: dir });
+  it('an unknown engine is a usage error (exit 2) that lists every engine and suggests the nearest', async () => {
+    for (const args of [['app.js'], ['--check-config', 'app.js']]) {
+      const result = await runServe([...args, '--engine', 'threadd', '--bind', '127.0.0.1:0'], { cwd: dir });
+      assert.equal(result.code, 2);
+      const line = oneLine(result.stderr);
+      assert.match(line, /ERR_ENGINE_UNKNOWN: .*"threadd" \(did you mean threaded\?\)/);
+      assert.match(line, /known: hybrid, prefork, single, threaded/);
+      assert.match(line, /\. Use single, prefork, threaded, hybrid, or a package/);
+    }
+  });
+
+  it('a port that needs privileges: the hint says how to get them (--user, a port >= 1024, CAP_NET_BIND_SERVICE)', async (t) => {
+    const lowest = Number(fs.readFileSync('/proc/sys/net/ipv4/ip_unprivileged_port_start', 'utf8'));
+    if (lowest <= 80) return t.skip(`ports from ${lowest} up need no privilege on this machine`);
+    // As root, run serve as nobody, who may not bind port 80.
+    const asNobody = process.getuid?.() === 0 ? { uid: 65534, gid: 65534 } : {};
+    const open = tempDir({ 'app.js': HELLO_APP });
+    fs.chmodSync(open, 0o755);
+    fs.chmodSync(path.join(open, 'app.js'), 0o644);
+    const result = await runServe(['app.js', '--engine', 'single', '--bind', '127.0.0.1:80'], { cwd: open, ...asNobody });
     assert.equal(result.code, 1);
     const line = oneLine(result.stderr);
-    assert.match(line, /ERR_ENGINE_UNKNOWN: .*"threadd" \(did you mean threaded\?\)/);
-    assert.match(line, /known: hybrid, prefork, single, threaded/);
+    assert.match(line, /^serve: ERR_BIND_DENIED: .*127\.0\.0\.1:80: EACCES\. /);
+    assert.match(line, /port >= 1024/);
+    assert.match(line, /CAP_NET_BIND_SERVICE/);
+    assert.match(line, /--user/);
+    assert.doesNotMatch(line, /stop the process that holds it/);
   });
 
   it('a log file that cannot be opened', async () => {
@@ -200,6 +249,26 @@ describe('--check-config', { timeout: 60_000 }, () => {
     const result = await runServe(['--check-config', 'app.js', '--timeout', '-1'], { cwd: dir });
     assert.equal(result.code, 2);
     assert.match(oneLine(result.stderr), /timeout = "-1" from flag --timeout/);
+  });
+});
+
+describe('serve help and serve check: words, not app paths', { timeout: 60_000 }, () => {
+  const dir = tempDir({ 'app.js': HELLO_APP, 'throws.js': 'throw new Error("boom at import");\n' });
+
+  it('serve help prints the help', async () => {
+    const result = await runServe(['help'], { cwd: dir });
+    assert.equal(result.code, 0, result.stderr);
+    assert.match(result.stdout, /^Usage: serve \[options\] APP/);
+    assert.equal(result.stderr, '');
+  });
+
+  it('serve check APP is serve --check-config APP', async () => {
+    const ok = await runServe(['check', 'app.js', '--engine', 'single'], { cwd: dir });
+    assert.equal(ok.code, 0, ok.stderr);
+    assert.match(ok.stdout, /^ok: settings are valid; app app\.js loads/);
+    const bad = await runServe(['check', 'throws.js', '--engine', 'single'], { cwd: dir });
+    assert.equal(bad.code, 1);
+    assert.match(oneLine(bad.stderr), /^serve: ERR_APP_IMPORT_FAILED: .*throws\.js.*boom at import/);
   });
 });
 

@@ -16,6 +16,8 @@ export interface RequestEndMessage {
   readonly startedAt: bigint;
   readonly endedAt: bigint;
   readonly response?: GatewayResponse;
+  /** The app thread that ran the request, when it ran on one (recordRequestUnit). */
+  readonly unit?: number;
 }
 export interface RequestErrorMessage { readonly request?: GatewayRequest; readonly error: unknown; readonly phase: 'app' | 'response' | 'body' }
 export interface ProtocolErrorMessage { readonly code: string; readonly status: number; readonly remote: string; readonly detail?: string }

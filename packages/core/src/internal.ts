@@ -6,7 +6,7 @@
  */
 
 // Settings resolution (the CLI) and the settings a supervisor hands its workers.
-export { flagName, snakeName, envName } from './settings/names.js';
+export { ENV_PREFIX, flagName, snakeName, envName } from './settings/names.js';
 export { describeSource, allowedValues, formatSettingValue, type SettingSource } from './settings/parse.js';
 export { resolveSettings, entriesFromEnv, entriesFromObject, type SettingEntry, type ResolvedSettings } from './settings/resolve.js';
 export { findConfigFile, readConfigFile, entriesFromConfigFile, loadConfigHooks, serializableSettings } from './settings/config-file.js';
@@ -28,3 +28,6 @@ export {
   MEMORY_RECYCLE_FRACTION, BOOT_BACKOFF_BASE_MS, BOOT_BACKOFF_MAX_MS,
   type Clock, type LivenessOptions, type RestartCause, type RestartCounts,
 } from './engine/supervision.js';
+
+// Which unit ran a request, for the access log of engines that run requests off the I/O thread.
+export { recordRequestUnit } from './request-unit.js';

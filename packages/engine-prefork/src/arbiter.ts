@@ -298,7 +298,8 @@ export class Arbiter {
     const how = signal ? `killed by ${signal}` : `exit code ${code}`;
     const detail = worker.bootError ?? (asked ? undefined : `${how}${wasBooting ? ' while booting' : ''}`);
     if (RESTART_CAUSES.has(reason) && this.#phase !== 'stopping') this.#restarts[reason as RestartCause]++;
-    channels.unitDown.publish({ kind: 'process', id: worker.id, pid: worker.pid, reason, detail });
+    // A worker that reported its boot failure is not a crash: the failure is reported once, by whoever it stops.
+    channels.unitDown.publish({ kind: 'process', id: worker.id, pid: worker.pid, reason: worker.bootFailure ? 'boot-failed' : reason, detail });
     this.#callHook(this.#settings.workerExit, 'worker_exit', { id: worker.id, pid: worker.pid, generation: worker.generation, reason, code, signal });
     if (this.#phase === 'stopping' || asked || !wasBooting) return;
 
@@ -594,8 +595,10 @@ function errorLine(error: SerializedError): string {
   return `${error.code}: ${lines.join(' -- ')}`;
 }
 
+/** The app's own error rides along as `cause`, so a caller can show it rather than the wrapper. */
 function withAppStack(error: GatehouseError, appError: SerializedError | null): GatehouseError {
   if (appError?.stack) error.stack = `${error.name}: ${error.message}\n    app error: ${appError.stack}`;
+  if (appError) error.cause = GatehouseError.fromJSON(appError);
   return error;
 }
 

@@ -23,7 +23,8 @@
  */
 import { channels, GatehouseError, type Settings, type UnitStats } from '@gatehouse/core';
 import {
-  BootBackoff, Liveness, RepeatedLine, recycleAfter, restartCounts, serializableSettings, shouldRecycleForMemory, type RestartCounts,
+  BootBackoff, Liveness, RepeatedLine, recordRequestUnit, recycleAfter, restartCounts, serializableSettings, shouldRecycleForMemory,
+  type RestartCounts,
 } from '@gatehouse/core/internal';
 import { AppThread, spawnWorkerThread, type AppThreadEvents, type ExitReason, type SpawnThread } from './app-thread.js';
 import type { Exchange } from './exchange.js';
@@ -155,6 +156,7 @@ export class ThreadPool implements AppThreadEvents {
   }
 
   run(thread: AppThread, exchange: Exchange): void {
+    recordRequestUnit(exchange.request, thread.id);
     thread.run(exchange);
     if (thread.requests >= thread.recycleAfter && thread.retiring === null) this.#retire(thread, 'max-requests');
   }

@@ -30,8 +30,8 @@ export const ACCESS_LOG_ATOMS: Readonly<Record<string, string>> = {
   D: 'request time in microseconds',
   M: 'request time in milliseconds',
   L: 'request time in decimal seconds',
-  p: 'process id (pid:unit for an app thread)',
-  w: 'worker id: the engine\'s unit number (0 for the master/single process)',
+  p: 'process id of the process that ran the request; pid:thread when an app thread ran it (threaded, hybrid)',
+  w: 'worker id: the unit that ran the request: its process number (prefork), thread number (threaded), process.thread (hybrid); 0 under single',
   E: 'engine name',
   '{name}i': 'request header "name"',
   '{name}o': 'response header "name"',
@@ -93,7 +93,12 @@ function atomFunction(atom: string, unit: AccessLogUnit): (m: RequestEndMessage)
       return escape(HeaderList.from(m.response.headers).get(name) ?? '-');
     };
   }
+  // An app thread that ran the request comes with the request (m.unit); this process's own
+  // unit is the rest of the identity: none for the master, the worker process under hybrid.
   const pid = unit.thread ? `${unit.pid}:${unit.unitId}` : String(unit.pid);
+  const ownId = String(unit.unitId);
+  const threadPid = (thread: number) => `${unit.pid}:${thread}`;
+  const threadId = unit.unitId > 0 ? (thread: number) => `${unit.unitId}.${thread}` : String;
   switch (atom) {
     case 'h': return (m) => m.request.remote.address || '-';
     case 'l': case 'u': return () => '-';
@@ -112,8 +117,8 @@ function atomFunction(atom: string, unit: AccessLogUnit): (m: RequestEndMessage)
     case 'D': return (m) => String(micros(m));
     case 'M': return (m) => String(Math.round(micros(m) / 1000));
     case 'L': return (m) => (micros(m) / 1e6).toFixed(6);
-    case 'p': return () => pid;
-    case 'w': { const id = String(unit.unitId); return () => id; }
+    case 'p': return (m) => (m.unit === undefined ? pid : threadPid(m.unit));
+    case 'w': return (m) => (m.unit === undefined ? ownId : threadId(m.unit));
     case 'E': return () => unit.engine;
     default: return () => '-';
   }

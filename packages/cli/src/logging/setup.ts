@@ -87,6 +87,11 @@ export function observe(settings: Readonly<Settings>, unit: SetupUnit): Observer
   if (preRequest) on<RequestStartMessage>(channels.requestStart, (m) => callHook(logger, 'pre_request', preRequest, m.request));
   on<RequestErrorMessage>(channels.requestError, (m) => {
     const where = m.request ? `${m.request.method} ${m.request.target}` : 'request';
+    // A client hanging up is not the server's error: its access-log status says it happened.
+    if ((m.error as { code?: unknown } | null)?.code === 'ERR_HTTP_CLIENT_GONE') {
+      logger.debug({ code: 'ERR_HTTP_CLIENT_GONE', phase: m.phase }, `${where}: the client went away before the response was complete`);
+      return;
+    }
     logger.error({ err: m.error, phase: m.phase }, where);
   });
   on<ProtocolErrorMessage>(channels.protocolError, (m) => {
@@ -100,13 +105,17 @@ export function observe(settings: Readonly<Settings>, unit: SetupUnit): Observer
   on<UnitMessage>(channels.unitUp, (m) => {
     logger.info({ unitKind: m.kind, unitId: m.id, unitPid: m.pid, threadId: m.threadId }, `${m.kind} ${m.id} up${m.pid ? ` (pid ${m.pid})` : ''}`);
   });
+  // A unit that could not boot the app, and the engine's "fatal" event, carry the error that
+  // start() rejects with, which its caller reports (serve prints it as its one line): at debug
+  // here, so a start-up failure reads as one error, not one per worker and thread.
   on<UnitMessage>(channels.unitDown, (m) => {
-    const level = m.reason && BAD_EXITS.has(m.reason) ? 'warn' : 'info';
+    const level = m.reason === 'boot-failed' ? 'debug' : m.reason && BAD_EXITS.has(m.reason) ? 'warn' : 'info';
     logger[level]({ unitKind: m.kind, unitId: m.id, unitPid: m.pid, threadId: m.threadId, reason: m.reason, detail: m.detail },
       `${m.kind} ${m.id} down${m.reason ? ` (${m.reason})` : ''}${m.detail ? `: ${m.detail}` : ''}`);
   });
   on<EngineMessage>(channels.engine, (m) => {
-    logger[m.level ?? 'info']({ engine: m.engine, engineEvent: m.event, detail: m.detail }, m.detail ? `${m.event}: ${m.detail}` : m.event);
+    const level = m.event === 'fatal' ? 'debug' : m.level ?? 'info';
+    logger[level]({ engine: m.engine, engineEvent: m.event, detail: m.detail }, m.detail ? `${m.event}: ${m.detail}` : m.event);
   });
   const reopen = () => { destination.reopen(); access?.reopen(); };
   on<LogsReopenMessage>(channels.logsReopen, reopen);
@@ -146,5 +155,23 @@ export default async function setup(settings: Readonly<Settings>, unit: Partial<
     ? await loadConfigHooks(settings.config)
     : {};
   const kind = unit.kind ?? (unit.threadId !== undefined ? 'thread' : 'process');
-  return observe({ ...settings, ...hooks }, { ...unit, kind });
+  const observer = observe({ ...settings, ...hooks }, { ...unit, kind });
+  // An app thread's uncaught exception ends the thread and reaches its engine, which logs it
+  // and replaces the thread; a worker process has no one above it in the log stream.
+  if (kind === 'process') logUncaughtExceptions(observer, `worker process ${unit.id ?? process.pid}`, (code) => process.exit(code));
+  return observer;
+}
+
+/**
+ * Node writes an uncaught exception raw to stderr, in the middle of the JSON log: it becomes
+ * one fatal record carrying the stack (one line, with the stack below it, when pretty), and
+ * then the process exits 1, as Node itself would.
+ */
+export function logUncaughtExceptions(observer: Observer, where: string, exit: (code: number) => void): void {
+  process.on('uncaughtException', (error, origin) => {
+    const text = error instanceof Error ? `${error.name}: ${error.message}` : String(error);
+    observer.logger.fatal({ err: error, origin }, `uncaught exception in ${where}: ${text}`);
+    observer.flush();
+    exit(1);
+  });
 }

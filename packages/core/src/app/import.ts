@@ -46,16 +46,22 @@ async function explainImportError(error: unknown, file: string): Promise<Gatehou
   if (code === 'ERR_UNKNOWN_FILE_EXTENSION' && TYPESCRIPT.test(String((error as Error).message))) {
     return new GatehouseError('ERR_APP_TYPESCRIPT', String((error as Error).message).replace(/^Unknown file extension "\.\w+" for /, ''), { cause: error });
   }
-  if (error instanceof SyntaxError) {
-    const located = locationHeader(error.stack ?? '');
-    if (located) return new GatehouseError('ERR_APP_SYNTAX', `${located}\n${error.name}: ${error.message}`, { cause: error });
-    if (isCompileError(error)) {
-      const found = await findSyntaxError(file);
-      const where = found ?? `in ${file} or a module it imports (the location is unknown: run node --check on them)`;
-      return new GatehouseError('ERR_APP_SYNTAX', found ? `${found}` : `${where}\n${error.name}: ${error.message}`, { cause: error });
-    }
-  }
+  const syntax = await syntaxErrorAt(error, file);
+  if (syntax) return new GatehouseError('ERR_APP_SYNTAX', syntax, { cause: error });
   return new GatehouseError('ERR_APP_IMPORT_FAILED', `${file}\n${appStack(error)}`, { cause: error });
+}
+
+/**
+ * For an import of `file` that failed with a syntax error: `FILE:LINE`, the line and a caret,
+ * then the error (or where to look when Node cannot say). Null for any other failure. Config
+ * files are imported the same way and report their syntax errors with this too.
+ */
+export async function syntaxErrorAt(error: unknown, file: string): Promise<string | null> {
+  if (!(error instanceof SyntaxError)) return null;
+  const located = locationHeader(error.stack ?? '');
+  if (located) return `${located}\n${error.name}: ${error.message}`;
+  if (!isCompileError(error)) return null;
+  return await findSyntaxError(file) ?? `in ${file} or a module it imports (the location is unknown: run node --check on them)\n${error.name}: ${error.message}`;
 }
 
 /** The app's own view of an error: its stack without Node's internal frames. */

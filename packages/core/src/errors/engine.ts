@@ -2,10 +2,11 @@ import type { CatalogueEntry } from './entry.js';
 
 /** Engines: listeners, workers, threads and supervision. */
 export const ENGINE_ERRORS = {
-  ERR_ENGINE_UNKNOWN: { status: 500, message: 'Unknown engine', hint: 'Use prefork, threaded, hybrid, or a package/path that exports an engine class.' },
+  ERR_ENGINE_UNKNOWN: { status: 500, message: 'Unknown engine', hint: 'Use single, prefork, threaded, hybrid, or a package/path that exports an engine class.' },
   ERR_ENGINE_INVALID: { status: 500, message: 'Module does not export an engine', hint: 'Export a class implementing the Engine interface from @gatehouse/core (default export or `engine`).' },
   ERR_ENGINE_NOT_INJECTABLE: { status: 500, message: 'Engine class cannot be constructed by the container', hint: 'Declare what its constructor takes, as the built-in engines do: @injectable() on the class and @inject(TOKENS.EngineContext) on the parameter (plain JavaScript: decorate() from inversify); see docs/engines.md, "Writing your own engine".' },
   ERR_BIND_FAILED: { status: 500, message: 'Could not listen', hint: 'Pick another address or port, or stop the process that holds it.' },
+  ERR_BIND_DENIED: { status: 500, message: 'Not permitted to listen on this port', hint: 'Ports below 1024 need privileges: pick a port >= 1024 (behind a proxy or load balancer), grant node CAP_NET_BIND_SERVICE (setcap cap_net_bind_service=+ep "$(command -v node)", or AmbientCapabilities= in a systemd unit), or start as root with --user/--group, which drops privileges after binding.' },
   ERR_LISTEN_FDS: { status: 500, message: 'Inherited sockets are unusable', hint: 'LISTEN_FDS/LISTEN_PID (systemd socket activation) or fd://N must name open listening sockets passed to this process.' },
   ERR_PRIVILEGES: { status: 500, message: 'Could not switch user or group', hint: 'Start as root to use --user/--group, or leave them unset.' },
   ERR_ENGINE_NOT_STARTED: { status: 500, message: 'Engine is not running', hint: 'Call start() first.' },

@@ -4,7 +4,7 @@ import type { CatalogueEntry } from './entry.js';
 export const SETTINGS_ERRORS = {
   ERR_SETTING_INVALID: { status: 500, message: 'Invalid setting', hint: 'See docs/configuration.md or serve --help for the allowed values.' },
   ERR_SETTING_UNKNOWN: { status: 500, message: 'Unknown setting', hint: 'See serve --help for the settings that exist.' },
-  ERR_CONFIG_FILE: { status: 500, message: 'Config file could not be loaded', hint: 'Check that the file exists and exports an object of settings.' },
+  ERR_CONFIG_FILE: { status: 500, message: 'Config file could not be loaded', hint: 'Fix the file at the place shown: it must exist, parse, and hold (JSON) or export (JS) an object of settings.' },
   ERR_BIND_INVALID: { status: 500, message: 'Invalid bind address', hint: 'Use HOST:PORT, [IPv6]:PORT, unix:PATH or fd://N.' },
   ERR_APP_REQUIRED: { status: 500, message: 'No app given', hint: 'Name the app to serve: serve path/to/app.js (or set app in the config file, or GATEHOUSE_APP).' },
   ERR_ENGINE_NOT_INSTALLED: { status: 500, message: 'Engine package is not installed', hint: 'Install it next to @gatehouse/cli (npm install PACKAGE), or pick another --engine.' },

@@ -53,6 +53,7 @@
  */
 import type { Socket } from 'node:net';
 import { channels } from '../diagnostics.js';
+import { requestUnit } from '../request-unit.js';
 import { GatehouseError, isGatehouseError } from '../errors/index.js';
 import { AbortableRequest, splitTarget } from '../gateway/request.js';
 import type { Dispatcher, GatewayResponse, SocketAddress } from '../gateway/types.js';
@@ -545,7 +546,7 @@ export class Connection implements BodyHost, HeldWriter {
     this.#host.requestEnded();
     if (channels.requestEnd.hasSubscribers) {
       channels.requestEnd.publish({
-        request, status: this.#status || 499, bytes, startedAt: this.#startedAt, endedAt: process.hrtime.bigint(), response: this.#response,
+        request, status: this.#status || 499, bytes, startedAt: this.#startedAt, endedAt: process.hrtime.bigint(), response: this.#response, unit: requestUnit(request),
       });
     }
     this.#response = undefined;

@@ -107,7 +107,8 @@ export async function bindAll(targets: readonly ListenTarget[], options: BindOpt
 }
 
 /**
- * Binds one listening server. Rejects with ERR_BIND_FAILED naming the address and the OS reason.
+ * Binds one listening server. Rejects with ERR_BIND_FAILED naming the address and the OS reason
+ * (ERR_BIND_DENIED for EACCES on a TCP port, whose hint is about privileges).
  */
 export async function bindListener(target: ListenTarget, options: BindOptions = {}): Promise<net.Server> {
   if (target.kind === 'unix') await removeStaleSocket(target.path);
@@ -115,7 +116,8 @@ export async function bindListener(target: ListenTarget, options: BindOptions = 
     const server = net.createServer({ pauseOnConnect: options.pauseOnConnect ?? false, noDelay: true });
     const onError = (error: NodeJS.ErrnoException) => {
       server.close();
-      reject(bindFailed(target, error.code === 'EADDRINUSE' && target.kind === 'unix' ? 'the path exists and is not a stale socket this process may remove' : error.code ?? error.message, error));
+      reject(bindFailed(target, error.code === 'EADDRINUSE' && target.kind === 'unix' ? 'the path exists and is not a stale socket this process may remove' : error.code ?? error.message, error,
+        error.code === 'EACCES' && target.kind === 'tcp' ? 'ERR_BIND_DENIED' : 'ERR_BIND_FAILED'));
     };
     server.once('error', onError);
     const done = () => { server.off('error', onError); resolve(server); };
@@ -137,9 +139,9 @@ export async function bindListener(target: ListenTarget, options: BindOptions = 
   return server;
 }
 
-function bindFailed(target: ListenTarget, reason: string, cause: unknown): GatehouseError {
+function bindFailed(target: ListenTarget, reason: string, cause: unknown, code: 'ERR_BIND_FAILED' | 'ERR_BIND_DENIED' = 'ERR_BIND_FAILED'): GatehouseError {
   const where = target.kind === 'tcp' ? `${target.host}:${target.port}` : target.kind === 'unix' ? `unix:${target.path}` : `fd://${target.fd}`;
-  return new GatehouseError('ERR_BIND_FAILED', `${where}: ${reason}`, { cause });
+  return new GatehouseError(code, `${where}: ${reason}`, { cause });
 }
 
 /**

@@ -12,6 +12,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { GatehouseError } from '../errors/index.js';
+import { appStack, syntaxErrorAt } from '../app/import.js';
 import { SETTINGS, type SettingName, type Settings } from './table.js';
 import { camelName } from './names.js';
 import { entriesFromObject, type SettingEntry } from './resolve.js';
@@ -34,10 +35,12 @@ export async function readConfigFile(file: string): Promise<Record<string, unkno
   if (!fs.existsSync(absolute)) throw new GatehouseError('ERR_CONFIG_FILE', `${absolute}: no such file`);
   if (absolute.endsWith('.json')) {
     let data: unknown;
+    const text = fs.readFileSync(absolute, 'utf8');
     try {
-      data = JSON.parse(fs.readFileSync(absolute, 'utf8'));
+      data = JSON.parse(text);
     } catch (error) {
-      throw new GatehouseError('ERR_CONFIG_FILE', `${absolute}: ${(error as Error).message}`, { cause: error });
+      // V8 quotes the text around the error, newlines and all: keep the message on its line.
+      throw new GatehouseError('ERR_CONFIG_FILE', `${jsonErrorAt(absolute, text)}\n${(error as Error).message.replace(/\n/g, '\\n')}`, { cause: error });
     }
     if (typeof data !== 'object' || data === null || Array.isArray(data)) throw new GatehouseError('ERR_CONFIG_FILE', `${absolute}: the top level must be an object`);
     return data as Record<string, unknown>;
@@ -46,7 +49,7 @@ export async function readConfigFile(file: string): Promise<Record<string, unkno
   try {
     module = await import(pathToFileURL(absolute).href) as Record<string, unknown>;
   } catch (error) {
-    throw new GatehouseError('ERR_CONFIG_FILE', `${absolute}: ${(error as Error).message}`, { cause: error });
+    throw new GatehouseError('ERR_CONFIG_FILE', await syntaxErrorAt(error, absolute) ?? `${absolute}\n${appStack(error)}`, { cause: error });
   }
   const out: Record<string, unknown> = {};
   const fromDefault = module.default;
@@ -58,6 +61,34 @@ export async function readConfigFile(file: string): Promise<Record<string, unkno
   }
   for (const [key, value] of Object.entries(module)) if (key !== 'default' && key !== 'module.exports') out[key] = value;
   return out;
+}
+
+/**
+ * `FILE:LINE`, the line and a caret under the first character JSON.parse rejects. V8 gives a
+ * position for only some errors, so the position is found by bisection: a prefix that stops
+ * before the bad character fails only for stopping early (at its end, or "end of JSON input").
+ */
+function jsonErrorAt(file: string, text: string): string {
+  const failsEarly = (end: number) => {
+    try { JSON.parse(text.slice(0, end)); return false; } catch (error) {
+      const message = (error as Error).message;
+      const position = /at position (\d+)/.exec(message);
+      return position ? Number(position[1]) < end : !/end of JSON input/.test(message);
+    }
+  };
+  let low = 0;
+  let high = text.length;
+  if (!failsEarly(high)) return `${file}:${text.split('\n').length}`;
+  while (low < high) {
+    const middle = (low + high) >> 1;
+    if (failsEarly(middle)) high = middle; else low = middle + 1;
+  }
+  const at = low - 1;
+  // A newline that is rejected (after `tru`, say) points at the end of its line.
+  const lineStart = text.lastIndexOf('\n', at - 1) + 1;
+  const lineEnd = text.indexOf('\n', lineStart) === -1 ? text.length : text.indexOf('\n', lineStart);
+  const line = text.slice(0, lineStart).split('\n').length;
+  return `${file}:${line}\n${text.slice(lineStart, lineEnd)}\n${' '.repeat(at - lineStart)}^`;
 }
 
 /** The file's entries for resolveSettings(); a key that is not a setting is an error. */
