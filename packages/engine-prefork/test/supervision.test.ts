@@ -85,7 +85,7 @@ describe('prefork: serving and supervision', { timeout: 120_000 }, () => {
     assert.equal(units.down.find((m) => m.pid === stuckPid)?.reason, 'timeout');
     const line = events.find((e) => e.event === 'timeout');
     assert.match(line?.detail ?? '', new RegExp(`worker \\d+ \\(pid ${stuckPid}\\) sent no heartbeat for [\\d.]+s \\(--timeout 2s\\)`));
-    assert.match(line?.detail ?? "", /It was running GET \/block, started [\d.]+s ago/);
+    assert.match(line?.detail ?? '', /It was running GET \/block, started [\d.]+s ago/);
   });
 
   it('answers 504 at --request-timeout while the worker stays up; a worker stuck past --timeout is still replaced', { timeout: 30_000 }, async (t) => {
