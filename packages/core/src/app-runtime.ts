@@ -18,4 +18,5 @@ export { importableSpecifier } from './app/import.js';
 export { loadConfigHooks } from './settings/config-file.js';
 export { describeSource, type SettingSource } from './settings/parse.js';
 export type { Settings } from './settings/table.js';
+export { memoryRecycleMark } from './engine/supervision.js';
 export type * from './diagnostics.js';

@@ -39,3 +39,8 @@ export { takeSocketActivation, LISTEN_FDS_START, type SocketActivation } from '.
 export { ProxyTrust, readForwarded, type ForwardedView } from './net/proxy-headers.js';
 export { parseProxyHeader, readProxyHeader, type ProxyHeader, type ProxyParse, type ProxyProtocolMode } from './net/proxy-protocol.js';
 export { stopReading } from './net/stop-reading.js';
+export {
+  Liveness, BootBackoff, RepeatedLine, heartbeatInterval, recycleAfter, memoryRecycleMark, shouldRecycleForMemory, restartCounts,
+  MEMORY_RECYCLE_FRACTION, BOOT_BACKOFF_BASE_MS, BOOT_BACKOFF_MAX_MS,
+  type Clock, type LivenessOptions, type RestartCause, type RestartCounts,
+} from './engine/supervision.js';

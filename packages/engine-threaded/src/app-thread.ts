@@ -1,22 +1,25 @@
 /*
  * MAIN THREAD. The supervisor's view of one app thread (Puma's worker_handle.rb, kept apart
- * from the thread's own code in thread-entry.ts): its Worker, its state, its in-flight
- * exchanges, its last heartbeat. It routes the thread's messages to their exchanges, and when
- * the thread dies it answers every exchange the thread held, according to why it died.
- * Deciding what to do next (replace, recycle, drain) is the pool's job.
+ * from the thread's own code in thread-entry.ts): its port (a worker_threads Worker, or a
+ * stand-in in tests), its state, its in-flight exchanges. It routes the thread's messages to
+ * their exchanges and tells the pool of its beats, and when the thread dies it answers every
+ * exchange the thread held, according to why it died. Deciding what to do next (replace,
+ * recycle, drain) and judging liveness are the pool's job.
  */
 import { Worker, type ResourceLimits } from 'node:worker_threads';
 import { GatehouseError, type UnitState } from '@gatehouse/core';
 import { BEAT, BOOT_FAILED, READY, SHUTDOWN, STOPPED, type FromThread, type ThreadData, type ToThread } from './messages.js';
 import type { Exchange, ExchangeHost } from './exchange.js';
 import { deserializeError } from './wire-errors.js';
-import { Outbox, unbatch } from './outbox.js';
+import { Outbox, unbatch, type MessageTarget } from './outbox.js';
 
 /** Why a thread went down, as unit:down events and EngineStats.restarts name it. */
 export type ExitReason = 'crash' | 'exit' | 'timeout' | 'memory' | 'max-requests' | 'reload' | 'scale' | 'stop' | 'boot-failed';
 
 export interface AppThreadEvents {
   ready(thread: AppThread): void;
+  /** A heartbeat (its heap figure is in `heapUsed`). */
+  beat(thread: AppThread): void;
   /** A concurrency slot came free. */
   released(thread: AppThread): void;
   exited(thread: AppThread, reason: ExitReason, error: Error | null, lost: readonly Exchange[]): void;
@@ -24,10 +27,25 @@ export interface AppThreadEvents {
 
 const THREAD_ENTRY = new URL('./thread-entry.js', import.meta.url);
 
+/** What the main thread holds of an app thread: a Worker has this shape. */
+export interface ThreadPort extends MessageTarget {
+  readonly threadId: number;
+  terminate(): unknown;
+  /** 'message' (a batch of FromThread), 'error' (an uncaught exception, an out-of-memory). */
+  on(event: 'message' | 'error', listener: (...args: any[]) => void): unknown; // eslint-disable-line @typescript-eslint/no-explicit-any
+  once(event: 'exit', listener: (code: number) => void): unknown;
+}
+
+/** Starts an app thread running thread-entry.ts with `data` as its workerData. */
+export type SpawnThread = (data: ThreadData, resourceLimits: ResourceLimits) => ThreadPort;
+
+export const spawnWorkerThread: SpawnThread = (data, resourceLimits) =>
+  new Worker(THREAD_ENTRY, { workerData: data, resourceLimits, name: `gatehouse-app-${data.unit.id}` });
+
 export class AppThread implements ExchangeHost {
   readonly id: number;
   readonly generation: number;
-  readonly worker: Worker;
+  readonly worker: ThreadPort;
   /** Captured at spawn: Worker.threadId reads -1 once the thread has exited. */
   readonly threadId: number;
   readonly startedAt = Date.now();
@@ -35,7 +53,8 @@ export class AppThread implements ExchangeHost {
   state: UnitState = 'booting';
   requests = 0;
   heapUsed = 0;
-  lastBeat = Date.now();
+  /** It has been ready: a death before this is an early crash (boot back-off). */
+  wasReady = false;
   /** Requests after which this thread is recycled (max-requests + its own jitter); Infinity = never. */
   recycleAfter = Infinity;
   /** Set when a replacement has been asked for (max-requests, memory): keep serving until it is ready. */
@@ -54,20 +73,19 @@ export class AppThread implements ExchangeHost {
   readonly #events: AppThreadEvents;
   readonly #outbox: Outbox<ToThread>;
 
-  constructor(id: number, generation: number, data: ThreadData, events: AppThreadEvents, resourceLimits?: ResourceLimits) {
+  constructor(id: number, generation: number, worker: ThreadPort, events: AppThreadEvents) {
     this.id = id;
     this.generation = generation;
     this.#events = events;
     this.ready = new Promise((resolve, reject) => { this.#readyResolve = resolve; this.#readyReject = reject; });
     this.ready.catch(() => {}); // a replacement's boot failure is reported through `exited`
-    this.worker = new Worker(THREAD_ENTRY, { workerData: data, resourceLimits, name: `gatehouse-app-${id}` });
+    this.worker = worker;
     this.threadId = this.worker.threadId;
     this.#outbox = new Outbox<ToThread>(this.worker);
     this.worker.on('message', unbatch((message: FromThread) => this.#onMessage(message)));
     this.worker.on('error', (error) => { this.#error ??= error; });
     this.exited = new Promise((resolve) => this.worker.once('exit', () => { this.#onExit(); resolve(); }));
   }
-
 
   get inFlight(): number {
     return this.exchanges.size;
@@ -120,12 +138,12 @@ export class AppThread implements ExchangeHost {
   #onMessage(message: FromThread): void {
     switch (message[0]) {
       case BEAT:
-        this.lastBeat = Date.now();
         this.heapUsed = message[1];
+        this.#events.beat(this);
         return;
       case READY:
         this.state = 'ready';
-        this.lastBeat = Date.now();
+        this.wasReady = true;
         this.#readyResolve();
         this.#events.ready(this);
         return;

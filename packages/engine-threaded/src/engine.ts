@@ -7,7 +7,7 @@
 import 'reflect-metadata';
 import { injectable, inject } from 'inversify';
 import type net from 'node:net';
-import { TOKENS, bindListener, channels, describeAddress, prepareToListen, dropPrivileges, GatehouseError, type Engine, type EngineContext, type EngineStats, type ListenAddress, type StopOptions } from '@gatehouse/core';
+import { TOKENS, bindListener, channels, describeAddress, prepareToListen, dropPrivileges, GatehouseError, restartCounts, type Engine, type EngineContext, type EngineStats, type ListenAddress, type StopOptions } from '@gatehouse/core';
 import { ThreadedServer } from './server.js';
 
 @injectable()
@@ -88,7 +88,7 @@ export class ThreadedEngine implements Engine {
       pid: process.pid,
       generation: server?.pool.generation ?? 0,
       units: server?.units() ?? [],
-      restarts: { ...(server?.pool.restarts ?? { crash: 0, timeout: 0, 'max-requests': 0, memory: 0, reload: 0 }) },
+      restarts: { ...(server?.pool.restarts ?? restartCounts()) },
       queueDepth: server?.dispatcher.queueDepth ?? 0,
     };
   }

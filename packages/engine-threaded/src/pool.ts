@@ -2,22 +2,48 @@
  * MAIN THREAD. The pool of app threads and their supervisor. Like Gunicorn's arbiter it is a
  * reconcile loop: events (a thread ready, dead, due for recycling, a scale request) only change
  * state, then `reconcile()` spawns or drains until the active generation has `target` live
- * threads. Supervision:
- * - heartbeats: a thread silent for `timeout` is terminated (its event loop is stuck) and
- *   replaced; its in-flight requests get 503, or 504 past their deadline;
+ * threads. What to do when is core's supervision policy (engine/supervision.ts), the same one
+ * the prefork arbiter follows:
+ * - liveness: a thread silent for `timeout` is terminated (its event loop is stuck) and
+ *   replaced, its in-flight requests get 503, or 504 past their deadline; `--timeout 0` turns
+ *   the check off; a pool whose own timer came late (the process was stopped or paused) restarts
+ *   every thread's clock instead of blaming them;
  * - a thread that dies (uncaught exception, out of memory) costs only its in-flight requests;
- * - recycling (max-requests + jitter, heap near max-thread-memory) starts the replacement
- *   first and drains the old thread only once the replacement is ready, so no request fails;
+ *   one that dies before it was ever ready is replaced only after the boot back-off (1 s
+ *   doubling to 30 s), and its repeated log line is folded;
+ * - recycling at max-requests (+ jitter) starts the replacement first and drains the old
+ *   thread only once the replacement is ready, so no request fails; a heap past 90% of
+ *   max-thread-memory stops routing to the thread at once (an app that leaks keeps leaking
+ *   while a replacement boots) and drains it; queued requests wait for the replacement;
  * - reload boots a whole new generation and switches routing to it when every thread of it
  *   is ready; the old generation drains. No socket is involved: the pool has none.
- * A replacement whose boot fails is retried with backoff (never a respawn loop); at start()
- * a boot failure rejects instead.
+ * At start() a boot failure rejects instead. Threads come from a SpawnThread and time from a
+ * PoolClock, so the whole policy runs in tests on stand-in threads and a fake clock.
  */
-import { randomInt } from 'node:crypto';
-import { channels, GatehouseError, type Settings, type UnitStats } from '@gatehouse/core';
-import { AppThread, type AppThreadEvents, type ExitReason } from './app-thread.js';
+import {
+  BootBackoff, channels, GatehouseError, Liveness, RepeatedLine, recycleAfter, restartCounts, serializableSettings, shouldRecycleForMemory,
+  type RestartCounts, type Settings, type UnitStats,
+} from '@gatehouse/core';
+import { AppThread, spawnWorkerThread, type AppThreadEvents, type ExitReason, type SpawnThread } from './app-thread.js';
 import type { Exchange } from './exchange.js';
 import { REOPEN_LOGS, type ThreadData } from './messages.js';
+
+/** Time and timers as the pool uses them (a fake one in tests). */
+export interface PoolClock {
+  /** Monotonic milliseconds. */
+  now(): number;
+  /** Runs `fn` every `ms` until the returned function is called. */
+  every(ms: number, fn: () => void): () => void;
+  /** Runs `fn` once after `ms` unless the returned function is called first. */
+  after(ms: number, fn: () => void): () => void;
+}
+
+/** performance.now() and unref'd Node timers: the pool never keeps a process alive. */
+export const systemClock: PoolClock = {
+  now: () => performance.now(),
+  every(ms, fn) { const timer = setInterval(fn, ms); timer.unref(); return () => clearInterval(timer); },
+  after(ms, fn) { const timer = setTimeout(fn, ms); timer.unref(); return () => clearTimeout(timer); },
+};
 
 export interface ThreadPoolOptions {
   readonly settings: Readonly<Settings>;
@@ -27,14 +53,14 @@ export interface ThreadPoolOptions {
   readonly setupModules?: readonly string[];
   /** Name used in engine events ('threaded', or 'hybrid' when a worker process embeds the pool). */
   readonly engineName?: string;
+  /** Starts an app thread (default: a worker_threads Worker running thread-entry.ts). */
+  readonly spawnThread?: SpawnThread;
+  readonly clock?: PoolClock;
 }
 
-type RestartCounts = Record<'crash' | 'timeout' | 'max-requests' | 'memory' | 'reload', number>;
-
 const MIB = 1024 * 1024;
-/** Fraction of max-thread-memory at which a thread is recycled before the hard limit kills it. */
-const MEMORY_RECYCLE_FRACTION = 0.9;
-const MAX_BOOT_BACKOFF_MS = 30_000;
+/** A thread that has not been ready yet gets at least this long to boot before it is judged stuck. */
+const BOOT_TIMEOUT_FLOOR_MS = 10_000;
 /**
  * Young-generation cap per app thread. V8 lets it grow to ~48 MiB per isolate under
  * allocation pressure, so with N threads a hello-world server's RSS was mostly nursery
@@ -56,13 +82,15 @@ export class ThreadPool implements AppThreadEvents {
   #generation = 0;
   #nextId = 1;
   #running = false;
-  #supervisor: NodeJS.Timeout | null = null;
-  #bootBackoffMs = 0;
-  #bootBlockedUntil = 0;
-  #retryTimer: NodeJS.Timeout | null = null;
+  #stopSupervisor: (() => void) | null = null;
+  #cancelRetry: (() => void) | null = null;
   #reloading: Promise<void> | null = null;
-  readonly #restarts: RestartCounts = { crash: 0, timeout: 0, 'max-requests': 0, memory: 0, reload: 0 };
-  readonly #heartbeatMs: number;
+  readonly #restarts: RestartCounts = restartCounts();
+  readonly #clock: PoolClock;
+  readonly #spawnThread: SpawnThread;
+  readonly #liveness: Liveness<AppThread>;
+  readonly #backoff: BootBackoff;
+  readonly #bootFailureLine: RepeatedLine;
   readonly #engine: string;
 
   constructor(options: ThreadPoolOptions) {
@@ -70,8 +98,12 @@ export class ThreadPool implements AppThreadEvents {
     this.#settings = options.settings;
     this.#target = Math.max(1, options.settings.threads);
     this.#engine = options.engineName ?? 'threaded';
-    // A beat at a quarter of the timeout (capped at 1 s, so memory figures stay fresh).
-    this.#heartbeatMs = Math.max(10, Math.min(1000, Math.floor((this.#settings.timeout * 1000) / 4)));
+    this.#clock = options.clock ?? systemClock;
+    this.#spawnThread = options.spawnThread ?? spawnWorkerThread;
+    const now = this.#clock.now;
+    this.#liveness = new Liveness({ timeoutSeconds: this.#settings.timeout, bootTimeoutMs: BOOT_TIMEOUT_FLOOR_MS, clock: now });
+    this.#backoff = new BootBackoff({ clock: now });
+    this.#bootFailureLine = new RepeatedLine({ clock: now });
   }
 
   get generation(): number {
@@ -98,8 +130,7 @@ export class ThreadPool implements AppThreadEvents {
       throw error;
     }
     this.#running = true;
-    this.#supervisor = setInterval(() => this.#supervise(), this.#heartbeatMs);
-    this.#supervisor.unref();
+    this.#stopSupervisor = this.#clock.every(this.#liveness.intervalMs, () => this.supervise());
     this.reconcile();
   }
 
@@ -136,7 +167,7 @@ export class ThreadPool implements AppThreadEvents {
 
   async #reload(): Promise<void> {
     const next = this.#generation + 1;
-    const cacheBust = `${Date.now()}-${next}`;
+    const cacheBust = `${Date.now()}-${next}`; // wall time: unique across runs of the process
     const staged = Array.from({ length: this.#target }, () => this.#spawn(next, cacheBust));
     this.#publish('reload', `booting generation ${next} (${staged.length} threads)`);
     try {
@@ -180,9 +211,9 @@ export class ThreadPool implements AppThreadEvents {
   /** graceful: each thread finishes its in-flight requests (within timeoutMs), runs shutdown(), exits. Otherwise terminated now. */
   async stop(graceful: boolean, timeoutMs: number): Promise<void> {
     this.#running = false;
-    if (this.#supervisor) clearInterval(this.#supervisor);
-    if (this.#retryTimer) clearTimeout(this.#retryTimer);
-    this.#supervisor = this.#retryTimer = null;
+    this.#stopSupervisor?.();
+    this.#cancelRetry?.();
+    this.#stopSupervisor = this.#cancelRetry = null;
     const threads = [...this.#threads];
     for (const thread of threads) {
       if (graceful) this.#drain(thread, 'stop', timeoutMs);
@@ -190,9 +221,9 @@ export class ThreadPool implements AppThreadEvents {
     }
     this.#updateRouting();
     // The supervisor is off: enforce the drain deadline here.
-    const cutoff = graceful ? setTimeout(() => { for (const t of this.#threads) t.kill('stop'); }, timeoutMs + 1000) : null;
+    const cancelCutoff = graceful ? this.#clock.after(timeoutMs + 1000, () => { for (const t of this.#threads) t.kill('stop'); }) : null;
     await Promise.all(threads.map((t) => t.exited));
-    if (cutoff) clearTimeout(cutoff);
+    cancelCutoff?.();
   }
 
   stats(): UnitStats[] {
@@ -217,9 +248,9 @@ export class ThreadPool implements AppThreadEvents {
     const live = active.filter((t) => t.retiring === null);
     const missing = this.#target - live.length;
     if (missing > 0) {
-      const wait = this.#bootBlockedUntil - Date.now();
+      const wait = this.#backoff.wait();
       if (wait > 0) {
-        this.#retryTimer ??= setTimeout(() => { this.#retryTimer = null; this.reconcile(); }, wait);
+        this.#cancelRetry ??= this.#clock.after(wait, () => { this.#cancelRetry = null; this.reconcile(); });
       } else {
         for (let i = 0; i < missing; i++) this.#spawn(this.#generation);
       }
@@ -238,7 +269,9 @@ export class ThreadPool implements AppThreadEvents {
   // AppThreadEvents ---------------------------------------------------------------------
 
   ready(thread: AppThread): void {
-    this.#bootBackoffMs = 0;
+    this.#liveness.ready(thread);
+    this.#backoff.reset();
+    this.#bootFailureLine.reset();
     channels.unitUp.publish({ kind: 'thread', id: thread.id, pid: process.pid, threadId: thread.threadId, detail: `generation ${thread.generation}` });
     if (thread.generation !== this.#generation) return; // staged by a reload: routed when the whole generation is ready
     this.#updateRouting();
@@ -246,9 +279,14 @@ export class ThreadPool implements AppThreadEvents {
     this.onCapacity();
   }
 
+  beat(thread: AppThread): void {
+    this.#liveness.beat(thread);
+    if (thread.state === 'ready' && thread.retiring === null && shouldRecycleForMemory(thread.heapUsed, this.#settings.maxThreadMemory)) this.#retire(thread, 'memory');
+  }
+
   released(thread: AppThread): void {
     if (thread.state === 'draining') {
-      if (thread.exchanges.size === 0) thread.shutdown(thread.retiring ?? 'stop', thread.drainDeadline - Date.now());
+      if (thread.exchanges.size === 0) thread.shutdown(thread.retiring ?? 'stop', thread.drainDeadline - this.#clock.now());
       return;
     }
     this.onCapacity();
@@ -256,37 +294,48 @@ export class ThreadPool implements AppThreadEvents {
 
   exited(thread: AppThread, reason: ExitReason, error: Error | null, lost: readonly Exchange[]): void {
     this.#threads.delete(thread);
+    this.#liveness.forget(thread);
     this.#updateRouting();
     const inFlight = lost.length === 0 ? 'no request in flight'
       : `in flight: ${lost.slice(0, 5).map((e) => `${e.request.method} ${e.request.target}`).join(', ')}${lost.length > 5 ? ` and ${lost.length - 5} more` : ''}`;
     const detail = `thread ${thread.id} (threadId ${thread.threadId}, generation ${thread.generation})`;
-    channels.unitDown.publish({ kind: 'thread', id: thread.id, pid: process.pid, threadId: thread.threadId, reason, detail: error ? `${inFlight}; ${error.message}` : inFlight });
-    switch (reason) {
-      case 'crash':
-      case 'exit':
-        this.#restarts.crash++;
-        this.#publish('thread-crashed', `${detail} died (${error ? (error.stack ?? error.message) : 'exited'}); ${inFlight}; replacing it`, 'error');
-        break;
-      case 'timeout':
-        this.#restarts.timeout++;
-        this.#publish('thread-timeout', `${detail} sent no heartbeat for ${this.#settings.timeout}s and was terminated; ${inFlight}; replacing it`, 'error');
-        break;
-      case 'memory':
-        if (thread.retiring !== 'memory') this.#restarts.memory++;
-        this.#publish('thread-out-of-memory', `${detail} reached its heap limit (--max-thread-memory); ${inFlight}; replacing it`, 'error');
-        break;
-      case 'boot-failed':
-        if (this.#running && thread.generation === this.#generation) {
-          this.#bootBackoffMs = Math.min(MAX_BOOT_BACKOFF_MS, Math.max(1000, this.#bootBackoffMs * 2));
-          this.#bootBlockedUntil = Date.now() + this.#bootBackoffMs;
-          this.#publish('thread-boot-failed', `${detail} could not boot the app (${error?.message}); retrying in ${this.#bootBackoffMs} ms`, 'error');
-        }
-        break;
-      default:
-        break;
+    if (reason === 'crash' || reason === 'exit') this.#restarts.crash++;
+    if (reason === 'timeout') this.#restarts.timeout++;
+    if (reason === 'memory' && thread.retiring !== 'memory') this.#restarts.memory++;
+    if (!thread.wasReady && EARLY_CRASHES.has(reason) && this.#running && thread.generation === this.#generation) {
+      this.#earlyCrash(thread, reason, error);
+    } else {
+      channels.unitDown.publish({ kind: 'thread', id: thread.id, pid: process.pid, threadId: thread.threadId, reason, detail: error ? `${inFlight}; ${error.message}` : inFlight });
+      switch (reason) {
+        case 'crash':
+        case 'exit':
+          this.#publish('thread-crashed', `${detail} died (${error ? (error.stack ?? error.message) : 'exited'}); ${inFlight}; replacing it`, 'error');
+          break;
+        case 'timeout':
+          this.#publish('thread-timeout', `${detail} sent no heartbeat for ${this.#settings.timeout}s and was terminated; ${inFlight}; replacing it`, 'error');
+          break;
+        case 'memory':
+          if (thread.retiring === 'memory' && !error) break; // recycled in time: thread-recycle said so
+          this.#publish('thread-out-of-memory', `${detail} reached its heap limit (--max-thread-memory); ${inFlight}; replacing it`, 'error');
+          break;
+        default:
+          break;
+      }
     }
     this.reconcile();
     this.onCapacity();
+  }
+
+  /**
+   * A replacement died before it was ever ready (the app cannot boot, or kills its thread while
+   * booting): the next spawn waits out the back-off, and the log line, the same each time, is
+   * folded. The thread never came up, so no unit:down is published for it.
+   */
+  #earlyCrash(thread: AppThread, reason: ExitReason, error: Error | null): void {
+    const delay = this.#backoff.crashed();
+    const why = error ? error.message : reason === 'timeout' ? `no heartbeat for ${BOOT_TIMEOUT_FLOOR_MS / 1000}s while booting` : 'it exited';
+    const line = this.#bootFailureLine.next(why, `an app thread died before it was ready (${why})`);
+    if (line !== null) this.#publish('thread-boot-failed', `${line}; next thread in ${delay / 1000}s (thread ${thread.id}, ${this.#backoff.crashes} in a row)`, 'error');
   }
 
   // ------------------------------------------------------------------------------------
@@ -294,45 +343,42 @@ export class ThreadPool implements AppThreadEvents {
   #spawn(generation: number, cacheBust?: string): AppThread {
     const settings = this.#settings;
     const data: ThreadData = {
-      settings: cloneableSettings(settings),
+      settings: serializableSettings(settings),
       app: this.#options.app,
       setupModules: this.#options.setupModules ?? [],
       unit: { kind: 'thread', id: this.#nextId, generation },
       cacheBust,
-      heartbeatMs: this.#heartbeatMs,
+      heartbeatMs: this.#liveness.intervalMs,
     };
     const limits = {
       maxYoungGenerationSizeMb: APP_THREAD_YOUNG_GENERATION_MB,
       ...(settings.maxThreadMemory > 0 ? { maxOldGenerationSizeMb: Math.max(8, Math.round(settings.maxThreadMemory / MIB)) } : {}),
     };
-    const thread = new AppThread(this.#nextId++, generation, data, this, limits);
-    if (settings.maxRequests > 0) thread.recycleAfter = settings.maxRequests + (settings.maxRequestsJitter > 0 ? randomInt(0, settings.maxRequestsJitter + 1) : 0);
+    const thread = new AppThread(this.#nextId++, generation, this.#spawnThread(data, limits), this);
+    thread.recycleAfter = recycleAfter(settings.maxRequests, settings.maxRequestsJitter);
     this.#threads.add(thread);
+    this.#liveness.watch(thread);
     return thread;
   }
 
-  /** Runs every heartbeat interval: kills silent threads, recycles threads near their heap limit, cuts off overdue drains. */
-  #supervise(): void {
-    const now = Date.now();
-    const timeoutMs = this.#settings.timeout * 1000;
-    const memoryMark = this.#settings.maxThreadMemory * MEMORY_RECYCLE_FRACTION;
+  /** Runs every heartbeat interval: kills threads the liveness policy finds overdue, cuts off overdue drains. */
+  supervise(): void {
+    for (const thread of this.#liveness.overdue()) if (thread.state !== 'stopped') thread.kill('timeout');
+    const now = this.#clock.now();
     for (const thread of this.#threads) {
-      if (thread.state === 'stopped') continue;
-      if (now - thread.lastBeat > timeoutMs) {
-        thread.kill('timeout');
-      } else if (thread.state === 'draining' && now > thread.drainDeadline) {
-        thread.kill(thread.retiring ?? 'stop');
-      } else if (memoryMark > 0 && thread.heapUsed > memoryMark && thread.retiring === null && thread.state === 'ready') {
-        this.#retire(thread, 'memory');
-      }
+      if (thread.state === 'draining' && now > thread.drainDeadline) thread.kill(thread.retiring ?? 'stop');
     }
   }
 
-  /** Asks for a replacement; the thread keeps serving until the replacement is ready. */
+  /**
+   * Asks for a replacement. At max-requests the thread keeps serving until the replacement is
+   * ready; near its heap limit it stops taking requests now and drains.
+   */
   #retire(thread: AppThread, why: 'max-requests' | 'memory'): void {
     thread.retiring = why;
     this.#restarts[why]++;
-    this.#publish('thread-recycle', `thread ${thread.id} recycled (${why === 'memory' ? `heap ${Math.round(thread.heapUsed / MIB)} MiB` : `${thread.requests} requests`})`);
+    this.#publish('thread-recycle', `thread ${thread.id} recycled (${why === 'memory' ? `heap ${Math.round(thread.heapUsed / MIB)} MiB, over 90% of --max-thread-memory` : `${thread.requests} requests`})`);
+    if (why === 'memory') this.#drain(thread, 'memory');
     this.reconcile();
   }
 
@@ -342,13 +388,13 @@ export class ThreadPool implements AppThreadEvents {
     if (thread.state === 'booting') { thread.kill(reason); return; }
     if (thread.state !== 'draining') {
       thread.state = 'draining';
-      thread.drainDeadline = Date.now() + timeoutMs;
+      thread.drainDeadline = this.#clock.now() + timeoutMs;
       if (thread.retiring === null && (reason === 'max-requests' || reason === 'memory')) thread.retiring = reason;
     } else {
-      thread.drainDeadline = Math.min(thread.drainDeadline, Date.now() + timeoutMs);
+      thread.drainDeadline = Math.min(thread.drainDeadline, this.#clock.now() + timeoutMs);
     }
     this.#updateRouting();
-    if (thread.exchanges.size === 0) thread.shutdown(reason, thread.drainDeadline - Date.now());
+    if (thread.exchanges.size === 0) thread.shutdown(reason, thread.drainDeadline - this.#clock.now());
     else thread.expectExit(reason);
   }
 
@@ -361,13 +407,9 @@ export class ThreadPool implements AppThreadEvents {
   }
 }
 
+/** Deaths of a thread that was never ready which count as its boot failing (not a stop, scale or reload). */
+const EARLY_CRASHES: ReadonlySet<ExitReason> = new Set(['crash', 'exit', 'boot-failed', 'timeout', 'memory']);
+
 function rank(thread: AppThread): number {
   return thread.state === 'booting' ? -1 : thread.exchanges.size;
-}
-
-/** Settings minus hook functions, which cannot be structured-cloned into a thread. */
-function cloneableSettings(settings: Readonly<Settings>): Readonly<Settings> {
-  const out: Record<string, unknown> = {};
-  for (const [key, value] of Object.entries(settings)) out[key] = typeof value === 'function' ? null : value;
-  return out as unknown as Settings;
 }

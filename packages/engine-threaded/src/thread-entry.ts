@@ -13,8 +13,9 @@
  * ends this thread (Node's default for workers): the main thread answers its in-flight
  * requests 500 and starts a replacement. Nothing here tries to survive that.
  */
+import { getHeapStatistics } from 'node:v8';
 import { parentPort, workerData } from 'node:worker_threads';
-import { HeaderList, channels, importableSpecifier, loadApp, GatehouseError, type GatewayResponse, type LoadedApp } from '@gatehouse/core/app-runtime';
+import { HeaderList, channels, importableSpecifier, loadApp, memoryRecycleMark, GatehouseError, type GatewayResponse, type LoadedApp } from '@gatehouse/core/app-runtime';
 import {
   ABORT, ACK, BEAT, BODY, BODY_CANCEL, BODY_END, BODY_ERROR, BOOT_FAILED, CHUNK, DONE, END, ERROR, PULL, READY, REOPEN_LOGS,
   REQUEST, RESPONSE, RESPONSE_STREAM, SHUTDOWN, STOPPED, BODY_WINDOW, wireBytes,
@@ -48,11 +49,22 @@ interface ThreadExchange {
 const exchanges = new Map<number, ThreadExchange>();
 let loaded: LoadedApp | null = null;
 
+/**
+ * With --max-thread-memory, the heap is also looked at after every request: a leaking app can
+ * fill the gap between the recycle mark and the hard limit faster than one heartbeat, and a
+ * beat past the mark lets the pool stop routing here before the limit kills the thread.
+ */
+const recycleHeapAt = memoryRecycleMark(data.settings.maxThreadMemory);
+
 function finish(exchange: ThreadExchange, message: FromThread): void {
   if (exchange.closed) return;
   exchange.closed = true;
   exchanges.delete(exchange.id);
   post(message);
+  if (recycleHeapAt !== Infinity) {
+    const heapUsed = getHeapStatistics().used_heap_size;
+    if (heapUsed > recycleHeapAt) post([BEAT, heapUsed]);
+  }
 }
 
 function serve(message: RequestMessage): void {

@@ -13,6 +13,7 @@ import { prepareToListen } from '../net/prepare.js';
 import { dropPrivileges } from '../net/privileges.js';
 import { InLoopServer } from './in-loop.js';
 import { TOKENS } from './tokens.js';
+import { restartCounts } from './supervision.js';
 import type { Engine, EngineContext, EngineStats, ListenAddress, StopOptions } from './engine.js';
 
 @injectable()
@@ -104,7 +105,7 @@ export class SingleEngine implements Engine {
         id: 0, kind: 'process', pid: process.pid, state: this.#server ? 'ready' : 'stopped', generation: this.#generation,
         requests: service?.requests ?? 0, inFlight: service?.inFlight ?? 0, memory: process.memoryUsage.rss(), startedAt: this.#startedAt,
       }],
-      restarts: { crash: 0, timeout: 0, 'max-requests': 0, memory: 0, reload: this.#reloads },
+      restarts: { ...restartCounts(), reload: this.#reloads },
     };
   }
 }
