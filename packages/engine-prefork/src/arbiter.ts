@@ -18,10 +18,11 @@
  * engine bound: each ready worker gets every listening server once and accepts on it; where
  * connections that pass through the master go is handover.ts's business.
  *
- * A frozen master (SIGSTOP of the process group, a VM pause, a debugger, a blocked loop in
- * an embedding program) cannot have heard from anyone while it was frozen: a pass that comes
- * later than a heartbeat interval after the previous one credits every worker with the time
- * lost, so silence is only counted while the master was able to listen.
+ * The rules (heartbeat interval, liveness with 0 = off, a frozen master that forgives its
+ * workers, max-requests jitter, memory recycling, boot back-off, the restart record) are
+ * core's supervision policy; this loop applies them to processes. A frozen master (SIGSTOP of
+ * the process group, a VM pause, a debugger, a blocked loop in an embedding program) could
+ * not hear anyone meanwhile: its late pass restarts every worker's liveness clock.
  *
  * Reload: the new generation boots; once all of it is ready, the old workers are told to stop
  * with `handOff` (their idle keep-alive connections come back and go to the new workers), and
@@ -33,11 +34,11 @@
  * that are respawned with an exponential back-off; a reload whose new code cannot boot is
  * abandoned and the old generation keeps serving (ERR_RELOAD_FAILED).
  */
-import { randomInt } from 'node:crypto';
 import type net from 'node:net';
 import {
-  GatehouseError, channels, serializableSettings, stopReading,
-  type EngineStats, type Hook, type SerializedError, type Settings, type UnitStats,
+  BootBackoff, GatehouseError, Liveness, MEMORY_RECYCLE_FRACTION, RepeatedLine, channels, recycleAfter, restartCounts, serializableSettings,
+  shouldRecycleForMemory, stopReading,
+  type EngineStats, type Hook, type RestartCause, type SerializedError, type Settings, type UnitStats,
 } from '@gatehouse/core';
 import { Handover } from './handover.js';
 import { EXIT_BOOT_FAILED, isFromWorker, type FromWorker, type WorkerConfig } from './messages.js';
@@ -50,8 +51,8 @@ export const IN_LOOP_BODY = new URL('./worker/in-loop-body.js', import.meta.url)
 const BOOT_TIMEOUT_FLOOR_MS = 10_000;
 /** Crashes before ready, in a row and before any worker was ever ready, that make start() give up. */
 const MAX_BOOT_CRASHES = 5;
-const BACKOFF_BASE_MS = 100;
-const BACKOFF_MAX_MS = 10_000;
+/** After fork() itself failed (EAGAIN, ENOMEM), the next attempt waits this long. */
+const FORK_FAILED_WAIT_MS = 10_000;
 
 export interface ArbiterOptions {
   /** Engine name for diagnostics events. */
@@ -88,7 +89,6 @@ interface PendingReload {
 }
 
 type Phase = 'idle' | 'starting' | 'running' | 'stopping' | 'stopped';
-type RestartCause = keyof EngineStats['restarts'];
 const RESTART_CAUSES: ReadonlySet<DownReason> = new Set(['crash', 'timeout', 'max-requests', 'memory', 'reload']);
 
 export class Arbiter {
@@ -96,9 +96,10 @@ export class Arbiter {
   readonly #settings: Readonly<Settings>;
   readonly #workers = new Map<number, WorkerHandle>();
   readonly #events: ArbiterEvent[] = [];
-  readonly #restarts: Record<RestartCause, number> = { crash: 0, timeout: 0, 'max-requests': 0, memory: 0, reload: 0 };
-  readonly #timeoutMs: number;
-  readonly #heartbeatMs: number;
+  readonly #restarts = restartCounts();
+  readonly #liveness: Liveness<WorkerHandle>;
+  readonly #backoff: BootBackoff;
+  readonly #bootCrashLine: RepeatedLine;
   #phase: Phase = 'idle';
   #target: number;
   #nextId = 0;
@@ -108,17 +109,15 @@ export class Arbiter {
   #reloadChain: Promise<void> = Promise.resolve();
   #startWaiter: Waiter | null = null;
   #scaleWaiters: Waiter[] = [];
-  #bootCrashes = 0;
   #everReady = false;
-  #nextSpawnAt = 0;
+  /** fork() failed: no spawn before this clock time. */
+  #forkRetryAt = 0;
   #fatal: GatehouseError | null = null;
   readonly #handover: Handover;
   readonly #spawnWorker: SpawnWorker;
   readonly #clock: Clock;
   #cancelTick: (() => void) | undefined;
   #cancelBackoff: (() => void) | undefined;
-  /** Clock time of the last pass, to notice a master that was frozen between two. */
-  #lastPassAt = 0;
   #wakeScheduled = false;
   #stopping: Promise<void> | null = null;
   #closed!: () => void;
@@ -129,10 +128,12 @@ export class Arbiter {
     this.#options = options;
     this.#settings = options.settings;
     this.#target = Math.max(1, options.settings.workers);
-    this.#timeoutMs = options.settings.timeout * 1000;
-    this.#heartbeatMs = this.#timeoutMs > 0 ? Math.min(1000, Math.max(50, Math.floor(this.#timeoutMs / 4))) : 1000;
     this.#spawnWorker = options.spawnWorker ?? forkWorker(workerExecArgv());
     this.#clock = options.clock ?? systemClock;
+    const now = (): number => this.#clock.now();
+    this.#liveness = new Liveness({ timeoutSeconds: options.settings.timeout, bootTimeoutMs: BOOT_TIMEOUT_FLOOR_MS, clock: now });
+    this.#backoff = new BootBackoff({ clock: now });
+    this.#bootCrashLine = new RepeatedLine({ clock: now });
     const arbiter = this;
     this.#handover = new Handover({
       workers: () => this.#workers.values(),
@@ -155,8 +156,7 @@ export class Arbiter {
     this.#options.listeners.forEach((listener, index) => {
       listener.on('connection', (socket: net.Socket) => this.#handover.accepted(socket, index, this.#clock.now()));
     });
-    this.#lastPassAt = this.#clock.now();
-    this.#cancelTick = this.#clock.setInterval(() => this.#wake(), this.#heartbeatMs);
+    this.#cancelTick = this.#clock.setInterval(() => this.#wake(), this.#liveness.intervalMs);
     const started = new Promise<void>((resolve, reject) => { this.#startWaiter = { resolve, reject }; });
     this.#wake();
     return started;
@@ -250,7 +250,6 @@ export class Arbiter {
   #reconcile(): void {
     if (this.#phase === 'stopped') return;
     const now = this.#clock.now();
-    this.#forgiveFreeze(now);
     for (const event of this.#events.splice(0)) {
       if (event.kind === 'message') this.#dispatch(event.worker, event.message, now);
       else if (event.kind === 'migrated') this.#handover.rehome(event.worker, event.socket, now);
@@ -265,23 +264,10 @@ export class Arbiter {
     this.#settle();
   }
 
-  /**
-   * Passes come at least every heartbeat interval; a longer gap is time the master was frozen
-   * and could not hear anyone, so it moves every worker's deadlines on by that much.
-   */
-  #forgiveFreeze(now: number): void {
-    const lost = now - this.#lastPassAt - this.#heartbeatMs;
-    this.#lastPassAt = now;
-    if (lost <= 0) return;
-    for (const worker of this.#workers.values()) {
-      worker.lastHeartbeat += lost;
-      worker.killAt += lost;
-    }
-  }
-
   #dispatch(worker: WorkerHandle, message: FromWorker, now: number): void {
     if (worker.state === 'stopped') return;
     worker.lastHeartbeat = now;
+    this.#liveness.beat(worker);
     switch (message.type) {
       case 'heartbeat': {
         worker.requests = message.requests;
@@ -291,10 +277,10 @@ export class Arbiter {
         if (message.metrics) worker.metrics = message.metrics;
         if (message.children) worker.children = message.children;
         const limit = this.#settings.maxWorkerMemory;
-        if (limit > 0 && message.rss > limit && worker.state === 'ready' && !worker.retiring) {
+        if (shouldRecycleForMemory(message.rss, limit) && worker.state === 'ready' && !worker.retiring) {
           worker.retiring = 'memory';
           channels.engine.publish({ engine: this.#options.engine, event: 'recycle', level: 'warn',
-            detail: `${worker.describe()} uses ${mib(message.rss)} MiB RSS, over --max-worker-memory ${mib(limit)} MiB: replacing it` });
+            detail: `${worker.describe()} uses ${mib(message.rss)} MiB RSS, past ${MEMORY_RECYCLE_FRACTION * 100}% of --max-worker-memory ${mib(limit)} MiB: replacing it` });
         }
         break;
       }
@@ -305,8 +291,9 @@ export class Arbiter {
       case 'ready':
         if (worker.state !== 'booting') break;
         worker.state = 'ready';
-        worker.wasReady = true;
-        this.#bootCrashes = 0;
+        this.#liveness.ready(worker);
+        this.#backoff.reset();
+        this.#bootCrashLine.reset();
         this.#everReady = true;
         channels.unitUp.publish({ kind: 'process', id: worker.id, pid: worker.pid, detail: `generation ${worker.generation}` });
         this.#handover.flush(now);
@@ -335,6 +322,7 @@ export class Arbiter {
     const wasBooting = worker.state === 'booting';
     worker.state = 'stopped';
     worker.quiesced = true;
+    this.#liveness.forget(worker);
     const asked = worker.downReason !== null && worker.downReason !== 'timeout';
     const reason: DownReason = worker.downReason ?? 'crash';
     const how = signal ? `killed by ${signal}` : `exit code ${code}`;
@@ -345,18 +333,18 @@ export class Arbiter {
     if (this.#phase === 'stopping' || asked || !wasBooting) return;
 
     // It died while booting, on its own or stuck: the app may be unable to boot at all.
-    this.#bootCrashes++;
+    const delay = this.#backoff.crashed();
+    const crashes = this.#backoff.crashes;
     const failure = worker.bootError ?? `${worker.describe()} ${how} before it was ready`;
     const appError = worker.bootFailure ?? null;
     if (this.#reload && worker.generation === this.#reload.generation) {
       this.#abortReload(failure, appError);
-    } else if (!this.#everReady && (code === EXIT_BOOT_FAILED || this.#bootCrashes >= MAX_BOOT_CRASHES)) {
-      this.#die(new GatehouseError('ERR_WORKER_BOOT_FAILED', code === EXIT_BOOT_FAILED ? `${worker.describe()}: ${failure}` : `${failure} (${this.#bootCrashes} times in a row)`), appError);
+    } else if (!this.#everReady && (code === EXIT_BOOT_FAILED || crashes >= MAX_BOOT_CRASHES)) {
+      this.#die(new GatehouseError('ERR_WORKER_BOOT_FAILED', code === EXIT_BOOT_FAILED ? `${worker.describe()}: ${failure}` : `${failure} (${crashes} times in a row)`), appError);
     } else {
-      const delay = Math.min(BACKOFF_MAX_MS, BACKOFF_BASE_MS * 2 ** (this.#bootCrashes - 1));
-      this.#nextSpawnAt = now + delay;
-      channels.engine.publish({ engine: this.#options.engine, event: 'boot-crash', level: 'error',
-        detail: `${failure}; next worker in ${(delay / 1000).toFixed(1)}s (${this.#bootCrashes} in a row)` });
+      const line = this.#bootCrashLine.next(failure);
+      if (line !== null) channels.engine.publish({ engine: this.#options.engine, event: 'boot-crash', level: 'error',
+        detail: `${line}; next worker in ${(delay / 1000).toFixed(1)}s (${crashes} in a row)` });
       for (const waiter of this.#scaleWaiters.splice(0)) waiter.reject(new GatehouseError('ERR_WORKER_BOOT_FAILED', failure));
     }
   }
@@ -391,17 +379,14 @@ export class Arbiter {
 
   #murder(now: number): void {
     for (const worker of this.#workers.values()) {
+      if (worker.killed || now < worker.killAt) continue;
+      channels.engine.publish({ engine: this.#options.engine, event: 'kill', level: 'warn',
+        detail: `${worker.describe()} did not exit within its stop deadline (--graceful-timeout ${this.#settings.gracefulTimeout}s): killing it` });
+      worker.kill(worker.downReason ?? 'stop');
+    }
+    for (const worker of this.#liveness.overdue()) {
       if (worker.killed) continue;
-      if (now >= worker.killAt) {
-        channels.engine.publish({ engine: this.#options.engine, event: 'kill', level: 'warn',
-          detail: `${worker.describe()} did not exit within its stop deadline (--graceful-timeout ${this.#settings.gracefulTimeout}s): killing it` });
-        worker.kill(worker.downReason ?? 'stop');
-        continue;
-      }
-      if (this.#timeoutMs <= 0) continue;
-      const limit = worker.wasReady ? this.#timeoutMs : Math.max(this.#timeoutMs, BOOT_TIMEOUT_FLOOR_MS);
-      const silent = now - worker.lastHeartbeat;
-      if (silent <= limit) continue;
+      const silent = this.#liveness.silentFor(worker);
       channels.engine.publish({ engine: this.#options.engine, event: 'timeout', level: 'error',
         detail: `${worker.describe()} sent no heartbeat for ${(silent / 1000).toFixed(1)}s (--timeout ${this.#settings.timeout}s), its event loop is stuck: killing it. ${doing(worker)}` });
       worker.downReason = 'timeout';
@@ -430,8 +415,9 @@ export class Arbiter {
     const fresh = serving.filter((w) => !w.retiring);
     // Spawn up to the target, unless workers are dying at boot and the back-off is running.
     const missing = this.#target - fresh.length;
+    const wait = Math.max(this.#backoff.wait(), this.#forkRetryAt - now);
     if (missing > 0) {
-      if (now < this.#nextSpawnAt) this.#wakeAt(this.#nextSpawnAt - now);
+      if (wait > 0) this.#wakeAt(wait);
       else for (let i = 0; i < missing; i++) this.#spawn(this.#generation, now);
     }
     // Cull past the target: booting ones first (youngest), then the oldest (Gunicorn's choice).
@@ -449,7 +435,7 @@ export class Arbiter {
 
   /** Its last message is at most a quarter of a heartbeat late: its loop is turning. */
   #heardFromLately(worker: WorkerHandle, now: number): boolean {
-    return now - worker.lastHeartbeat < 1.25 * this.#heartbeatMs;
+    return now - worker.lastHeartbeat < 1.25 * this.#liveness.intervalMs;
   }
 
   #settle(): void {
@@ -483,7 +469,7 @@ export class Arbiter {
   #spawn(generation: number, now: number): void {
     const id = ++this.#nextId;
     const settings = this.#settings;
-    const maxRequests = settings.maxRequests > 0 ? settings.maxRequests + randomInt(0, Math.max(0, settings.maxRequestsJitter) + 1) : 0;
+    const recycleAt = recycleAfter(settings.maxRequests, settings.maxRequestsJitter);
     this.#callHook(settings.preFork, 'pre_fork', { id, generation });
     // Events never arrive during the spawn call itself (SpawnWorker), so `worker` is set by then.
     let worker!: WorkerHandle;
@@ -504,10 +490,11 @@ export class Arbiter {
       worker = new WorkerHandle(id, generation, process, now);
     } catch (error) {
       channels.engine.publish({ engine: this.#options.engine, event: 'fork-failed', level: 'error', detail: String(error) });
-      this.#nextSpawnAt = now + BACKOFF_MAX_MS;
+      this.#forkRetryAt = now + FORK_FAILED_WAIT_MS;
       return;
     }
     this.#workers.set(id, worker);
+    this.#liveness.watch(worker);
     const config: WorkerConfig = {
       id, generation,
       settings: serializableSettings(settings),
@@ -516,8 +503,8 @@ export class Arbiter {
       setupModules: this.#options.setupModules ?? [],
       entry: this.#options.workerEntry ?? IN_LOOP_BODY,
       data: this.#options.workerData ?? null,
-      heartbeatMs: this.#heartbeatMs,
-      maxRequests,
+      heartbeatMs: this.#liveness.intervalMs,
+      maxRequests: Number.isFinite(recycleAt) ? recycleAt : 0,
       listeners: this.#options.listeners.length,
     };
     worker.send({ type: 'start', config });

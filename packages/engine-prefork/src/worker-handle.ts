@@ -14,7 +14,7 @@ export type DownReason = 'crash' | 'timeout' | 'max-requests' | 'memory' | 'relo
 
 export class WorkerHandle {
   state: UnitState = 'booting';
-  /** Clock time of the last message from the worker (any message proves its loop turns). */
+  /** Clock time of the last message from the worker (for balancing: is its connection count fresh). */
   lastHeartbeat: number;
   requests = 0;
   inFlight = 0;
@@ -37,8 +37,6 @@ export class WorkerHandle {
   /** Clock time past which a stopping worker is killed. */
   killAt = Infinity;
   killed = false;
-  /** It reached `ready` once (booting gets a longer liveness bound). */
-  wasReady = false;
   /** The app error it reported while booting. */
   bootError: string | null = null;
   bootFailure: SerializedError | null = null;
