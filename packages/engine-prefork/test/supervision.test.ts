@@ -88,6 +88,26 @@ describe('prefork: serving and supervision', { timeout: 120_000 }, () => {
     assert.match(line?.detail ?? '', /It was running GET \/block, started [\d.]+s ago/);
   });
 
+  it('names the request that blocked the loop, not one that started later or one it heard of earlier, under load', { timeout: 30_000 }, async (t) => {
+    const events: EngineMessage[] = [];
+    const onEvent = (m: unknown) => events.push(m as EngineMessage);
+    channels.engine.subscribe(onEvent);
+    t.after(() => channels.engine.unsubscribe(onEvent));
+    const { engine, url } = await startEngine(t, { workers: 1, timeout: 2 });
+    const pid = readyPids(engine)[0]!;
+    // Keep-alive load on the one worker: requests start every fraction of a millisecond, and
+    // keep starting (and ending) during the 300 ms the blocking request waits before it spins.
+    const load = startLoad(`${url}/`, { concurrency: 4, maxRequests: 50_000, maxMs: 15_000 });
+    await until(() => load.result.answers.length >= 200, 10_000, 'load to get going');
+    const blocked = get(`${url}/block?after=300`).catch(() => 'failed');
+    await until(() => events.some((e) => e.event === 'timeout'), 15_000, 'the timeout kill');
+    await load.stop();
+    await blocked;
+    const line = events.find((e) => e.event === 'timeout')!.detail ?? '';
+    assert.match(line, new RegExp(`\\(pid ${pid}\\)`));
+    assert.match(line, /It was running GET \/block, started [\d.]+s ago/, line);
+  });
+
   it('answers 504 at --request-timeout while the worker stays up; a worker stuck past --timeout is still replaced', { timeout: 30_000 }, async (t) => {
     const { engine, url } = await startEngine(t, { workers: 1, requestTimeout: 1, timeout: 2 });
     const pid = readyPids(engine)[0]!;
