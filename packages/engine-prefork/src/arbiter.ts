@@ -308,7 +308,7 @@ export class Arbiter {
       case 'retire':
         if (worker.state === 'ready' && !worker.retiring) {
           worker.retiring = message.reason;
-          channels.engine.publish({ engine: this.#options.engine, event: 'recycle', detail: `${worker.describe()} served ${this.#settings.maxRequests}+ requests (--max-requests): replacing it` });
+          channels.engine.publish({ engine: this.#options.engine, event: 'recycle', detail: `${worker.describe()} served ${message.requests} requests (--max-requests ${this.#settings.maxRequests}, jitter ${this.#settings.maxRequestsJitter}): replacing it` });
         }
         break;
     }

@@ -85,7 +85,7 @@ export type FromWorker =
   | { readonly type: 'boot-failed'; readonly error: SerializedError; readonly phase: 'setup' | 'load' | 'startup' }
   | { readonly type: 'ready' }
   /** The worker wants to be replaced (max-requests reached); it keeps serving until told to stop. */
-  | { readonly type: 'retire'; readonly reason: 'max-requests' }
+  | { readonly type: 'retire'; readonly reason: 'max-requests'; readonly requests: number }
   /** Carries an idle keep-alive connection given back after `shed` or `stop`, reading stopped, for another worker. */
   | { readonly type: 'migrate' }
   /** After `stop`: its listeners are closed and no connection left here will carry another request. */

@@ -96,6 +96,7 @@ export class WorkerHandle {
     return {
       id: this.id, kind: 'process', pid: this.pid, state: this.state, generation: this.generation,
       requests: this.requests, inFlight: this.inFlight, memory: this.rss, startedAt: this.startedAt,
+      ...(this.connections !== null ? { connections: this.connections } : {}),
       ...(this.children ? { children: this.children } : {}),
       ...(this.metrics ? { metrics: this.metrics } : {}),
     };

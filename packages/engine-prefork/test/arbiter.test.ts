@@ -261,7 +261,7 @@ describe('arbiter (fake workers, fake clock)', () => {
     for (let round = 0; round < 12; round++) {
       const old = farm.alive.find((w) => w.stopMessage === undefined)!;
       manual = null;
-      old.report({ type: 'retire', reason: 'max-requests' });
+      old.report({ type: 'retire', reason: 'max-requests', requests: old.config!.maxRequests });
       await farm.clock.advance(100);
       assert.ok(manual, 'a replacement is spawned');
       assert.equal(old.stopMessage, undefined, 'the old worker serves until the replacement is ready');

@@ -92,7 +92,7 @@ function requestStarted(method: string, requestPath: string): () => void {
   started++;
   if (config!.maxRequests > 0 && started >= config!.maxRequests && !retireSent) {
     retireSent = true;
-    send({ type: 'retire', reason: 'max-requests' });
+    send({ type: 'retire', reason: 'max-requests', requests: started });
   }
   const now = Date.now();
   const request: RunningRequest = { method, path: requestPath, startedAt: now };
