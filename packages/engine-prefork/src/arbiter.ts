@@ -530,7 +530,7 @@ function doing(worker: WorkerHandle): string {
   if (worker.state === 'booting') return 'It was loading the app.';
   const running = worker.process.running();
   if (running) return `It was running ${running.method} ${running.path}, started ${((Date.now() - running.startedAt) / 1000).toFixed(1)}s ago.`;
-  return 'It had no request running: the app\'s own code outside a request (a timer, a callback) blocked it.';
+  return 'Its scoreboard names no request running.';
 }
 
 /** The app's error on one line: its message lines without stack frames (the stack stays in error.stack). */

@@ -68,18 +68,23 @@ export const systemClock: Clock = {
 /** The real factory: forks worker/main.ts with the master's node flags and a scoreboard. */
 export function forkWorker(execArgv: readonly string[]): SpawnWorker {
   return (unit, events) => {
-    const board = openScoreboard(unit.id);
+    let board = openScoreboard(unit.id);
+    // Closed once the worker is gone, and never read after: the descriptor number may be reused.
+    const closeBoard = (): void => {
+      if (board !== null) fs.close(board, () => {});
+      board = null;
+    };
     try {
-      const child = fork(WORKER_MAIN, [], { execArgv: [...execArgv], stdio: ['inherit', 'inherit', 'inherit', 'ipc', board], serialization: 'json' });
+      const child = fork(WORKER_MAIN, [], { execArgv: [...execArgv], stdio: ['inherit', 'inherit', 'inherit', 'ipc', board ?? 'ignore'], serialization: 'json' });
       child.on('message', (message: unknown, handle?: net.Socket) => events.message(message, handle));
       child.once('exit', (code, signal) => {
-        fs.close(board, () => {});
+        closeBoard();
         events.exit(code, signal);
       });
       child.on('error', (error) => {
         events.error(error);
         // fork() failed after all; without a pid there will be no 'exit'.
-        if (child.pid === undefined) { fs.close(board, () => {}); events.exit(null, null); }
+        if (child.pid === undefined) { closeBoard(); events.exit(null, null); }
       });
       return {
         get pid() { return child.pid ?? 0; },
@@ -95,20 +100,25 @@ export function forkWorker(execArgv: readonly string[]): SpawnWorker {
         kill() {
           try { child.kill('SIGKILL'); } catch { /* already gone */ }
         },
-        running: () => readScoreboard(board),
+        running: () => (board === null ? null : readScoreboard(board)),
       };
     } catch (error) {
-      fs.closeSync(board);
+      closeBoard();
       throw error;
     }
   };
 }
 
-function openScoreboard(id: number): number {
+/** An unlinked file of the master's; null when the temp directory will not have one (the worker then runs without). */
+function openScoreboard(id: number): number | null {
   const file = path.join(os.tmpdir(), `gatehouse-${process.pid}-${id}-${Date.now().toString(36)}.board`);
-  const fd = fs.openSync(file, 'wx+', 0o600);
-  fs.unlinkSync(file);
-  return fd;
+  try {
+    const fd = fs.openSync(file, 'wx+', 0o600);
+    fs.unlinkSync(file);
+    return fd;
+  } catch {
+    return null;
+  }
 }
 
 function readScoreboard(fd: number): RunningRequest | null {
