@@ -59,9 +59,11 @@ export class ServeProcess {
   readonly exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
   readonly #waiters: Array<() => void> = [];
 
-  constructor(args: string[], options: { cwd?: string; env?: Record<string, string> } = {}) {
+  /** detached: the server leads a process group of its own (a test can signal the whole group). */
+  constructor(args: string[], options: { cwd?: string; env?: Record<string, string>; detached?: boolean } = {}) {
     this.child = spawn(process.execPath, [SERVE_BIN, ...args], {
       cwd: options.cwd ?? REPO, env: cleanEnv({ GATEHOUSE_LOG_FORMAT: 'json', ...options.env }), stdio: ['ignore', 'pipe', 'pipe', 'ipc'],
+      detached: options.detached,
     });
     let partial = '';
     this.child.stderr!.on('data', (data: Buffer) => {

@@ -83,6 +83,15 @@ describe('liveness', () => {
     assert.deepEqual(passes(liveness, clock, 500, () => liveness.beat('b')), ['a']);
   });
 
+  it('a freeze before the supervisor\'s first pass is forgiven too', () => {
+    const clock = fakeClock();
+    const liveness = new Liveness<string>({ timeoutSeconds: 2, clock: clock.now });
+    liveness.watch('a'); liveness.ready('a');
+    clock.advance(5000);
+    assert.deepEqual(liveness.overdue(), []);
+    assert.equal(liveness.stalls, 1);
+  });
+
   it('a pass that is only a little late still judges: a stuck unit is not forgiven by ordinary jitter', () => {
     const clock = fakeClock();
     const liveness = new Liveness<string>({ timeoutSeconds: 2, clock: clock.now });

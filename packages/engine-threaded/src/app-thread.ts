@@ -57,7 +57,7 @@ export class AppThread implements ExchangeHost {
   wasReady = false;
   /** Requests after which this thread is recycled (max-requests + its own jitter); Infinity = never. */
   recycleAfter = Infinity;
-  /** Set when a replacement has been asked for (max-requests, memory): keep serving until it is ready. */
+  /** Why it is being recycled (max-requests, memory): it takes no new request and drains. */
   retiring: 'max-requests' | 'memory' | null = null;
   /** When a draining thread is cut off even if requests are still in flight. */
   drainDeadline = Infinity;

@@ -11,10 +11,11 @@
  * - a thread that dies (uncaught exception, out of memory) costs only its in-flight requests;
  *   one that dies before it was ever ready is replaced only after the boot back-off (1 s
  *   doubling to 30 s), and its repeated log line is folded;
- * - recycling at max-requests (+ jitter) starts the replacement first and drains the old
- *   thread only once the replacement is ready, so no request fails; a heap past 90% of
- *   max-thread-memory stops routing to the thread at once (an app that leaks keeps leaking
- *   while a replacement boots) and drains it; queued requests wait for the replacement;
+ * - recycling: a thread that has been given its max-requests (+ its jitter) requests, or whose
+ *   heap passed 90% of max-thread-memory, takes no more: it finishes what it holds and exits
+ *   while its replacement boots (a limit is a bound, and an app that leaks keeps leaking while
+ *   a replacement boots). Other threads serve meanwhile; with none free, requests wait in the
+ *   queue, so recycling fails no request;
  * - reload boots a whole new generation and switches routing to it when every thread of it
  *   is ready; the old generation drains. No socket is involved: the pool has none.
  * At start() a boot failure rejects instead. Threads come from a SpawnThread and time from a
@@ -241,11 +242,11 @@ export class ThreadPool implements AppThreadEvents {
     }));
   }
 
-  /** Spawns or drains threads of the active generation until `target` are live; drains recycled threads once their replacements are ready. */
+  /** Spawns or drains threads of the active generation until `target` are live. */
   reconcile(): void {
     if (!this.#running) return;
-    const active = [...this.#threads].filter((t) => t.generation === this.#generation && t.state !== 'draining' && t.state !== 'stopped');
-    const live = active.filter((t) => t.retiring === null);
+    // A recycled thread is draining already: it is not live.
+    const live = [...this.#threads].filter((t) => t.generation === this.#generation && t.state !== 'draining' && t.state !== 'stopped');
     const missing = this.#target - live.length;
     if (missing > 0) {
       const wait = this.#backoff.wait();
@@ -258,11 +259,6 @@ export class ThreadPool implements AppThreadEvents {
       // Fewest requests in flight first: a booting thread, then the least loaded.
       const extra = live.sort((a, b) => rank(a) - rank(b)).slice(0, -missing);
       for (const thread of extra) this.#drain(thread, 'scale');
-    }
-    const retiring = active.filter((t) => t.retiring !== null);
-    const readyLive = live.filter((t) => t.state === 'ready').length;
-    if (retiring.length > 0 && readyLive >= this.#target) {
-      for (const thread of retiring) this.#drain(thread, thread.retiring!);
     }
   }
 
@@ -333,7 +329,7 @@ export class ThreadPool implements AppThreadEvents {
    */
   #earlyCrash(thread: AppThread, reason: ExitReason, error: Error | null): void {
     const delay = this.#backoff.crashed();
-    const why = error ? error.message : reason === 'timeout' ? `no heartbeat for ${BOOT_TIMEOUT_FLOOR_MS / 1000}s while booting` : 'it exited';
+    const why = error ? error.message : reason === 'timeout' ? 'stuck while booting, no heartbeat' : 'it exited';
     const line = this.#bootFailureLine.next(why, `an app thread died before it was ready (${why})`);
     if (line !== null) this.#publish('thread-boot-failed', `${line}; next thread in ${delay / 1000}s (thread ${thread.id}, ${this.#backoff.crashes} in a row)`, 'error');
   }
@@ -370,15 +366,12 @@ export class ThreadPool implements AppThreadEvents {
     }
   }
 
-  /**
-   * Asks for a replacement. At max-requests the thread keeps serving until the replacement is
-   * ready; near its heap limit it stops taking requests now and drains.
-   */
+  /** The thread takes no more requests and drains; reconcile() spawns its replacement. */
   #retire(thread: AppThread, why: 'max-requests' | 'memory'): void {
     thread.retiring = why;
     this.#restarts[why]++;
     this.#publish('thread-recycle', `thread ${thread.id} recycled (${why === 'memory' ? `heap ${Math.round(thread.heapUsed / MIB)} MiB, over 90% of --max-thread-memory` : `${thread.requests} requests`})`);
-    if (why === 'memory') this.#drain(thread, 'memory');
+    this.#drain(thread, why);
     this.reconcile();
   }
 

@@ -189,6 +189,14 @@ test('a pool that was frozen longer than the timeout does not blame its threads;
   assert.equal(h.pool.restarts.timeout, 1);
 });
 
+test('a pool frozen before its first supervision pass does not blame its threads either', async (t) => {
+  const h = await startPool(t, { timeout: 2 });
+  h.clock.advance(5000);
+  await h.settle();
+  assert.deepEqual(h.spawned.map((f) => f.exited), [false, false]);
+  assert.equal(h.pool.restarts.timeout, 0);
+});
+
 test('a replacement that dies before it is ready is respawned after 1 s, then 2 s, 4 s, and the log line is folded', async (t) => {
   const events = collect<EngineMessage>(channels.engine);
   t.after(events.stop);

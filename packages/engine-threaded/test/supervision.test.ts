@@ -75,26 +75,96 @@ test('a thread that reaches --max-thread-memory is replaced; its request gets 50
   assert.equal(engine.stats().units.length, 1);
 });
 
-test('--max-requests recycles threads without failing a request', { timeout: 30_000 }, async (t) => {
-  const { engine, url } = await startEngine(t, { threads: 2, threadConcurrency: 2, maxRequests: 10, maxRequestsJitter: 3 });
+test('a replacement thread that dies while booting is retried after 1 s, 2 s, ... (not at once), its log line folded, while the other thread serves', { timeout: 40_000 }, async (t) => {
+  const events = collect<EngineMessage>(channels.engine, t);
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'gh-early-crash-'));
+  t.after(() => fs.rmSync(dir, { recursive: true, force: true }));
+  const broken = path.join(dir, 'broken');
+  const app = path.join(dir, 'app.mjs');
+  // Boots unless `broken` exists; then its import ends the thread before it is ready.
+  fs.writeFileSync(app, `import fs from 'node:fs';
+import { threadId } from 'node:worker_threads';
+if (fs.existsSync(${JSON.stringify(broken)})) process.exit(1);
+export default (request) => {
+  if (request.path === '/exit') process.exit(0);
+  return { status: 200, headers: [['content-type', 'application/json']], body: JSON.stringify({ threadId }) };
+};
+`);
+  const { engine, url } = await startEngine(t, { threads: 2 }, app);
+  fs.writeFileSync(broken, '');
+  const exitResponse = await fetch(`${url}/exit`);
+  assert.equal(exitResponse.status, 500, 'the request of the thread that exited');
+  await exitResponse.text();
+  const crashedAt = Date.now();
   const statuses: number[] = [];
-  const threads = new Set<number>();
-  // Four sequential clients, requests of ~15 ms, until replacement threads have served
+  while (Date.now() - crashedAt < 3500) {
+    statuses.push((await getJson(`${url}/hello`)).status);
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+  assert.deepEqual([...new Set(statuses)], [200], 'the other thread served meanwhile');
+  // The exit after ready, then replacements dying at about 0, 1 and 3 s.
+  const crashes = engine.stats().restarts.crash;
+  assert.ok(crashes >= 2 && crashes <= 4, `${crashes} thread deaths in 3.5 s (back-off 1 s doubling)`);
+  const errors = events.filter((e) => e.level === 'error');
+  assert.deepEqual(errors.map((e) => e.event), ['thread-crashed', 'thread-boot-failed'], 'one line for the crash, one folded line for the repeated boot failure');
+  assert.match(errors[1]!.detail ?? '', /died before it was ready.*next thread in 1s/);
+  fs.rmSync(broken);
+  await until(() => engine.stats().units.filter((u) => u.state === 'ready').length === 2, 15_000, 'a replacement to boot once the app can');
+});
+
+test('a leaking app under --max-thread-memory is recycled before the heap limit kills a thread: no request fails', { timeout: 60_000 }, async (t) => {
+  const events = collect<EngineMessage>(channels.engine, t);
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'gh-leak-'));
+  t.after(() => fs.rmSync(dir, { recursive: true, force: true }));
+  const app = path.join(dir, 'app.mjs');
+  // Every request keeps 256 KiB of JS heap for good: the thread's heap only grows.
+  fs.writeFileSync(app, `const kept = [];
+export default () => {
+  for (let i = 0; i < 8; i++) kept.push(new Array(4096).fill(i));
+  return { status: 200, headers: [['content-type', 'text/plain']], body: String(kept.length) };
+};
+`);
+  const { engine, url } = await startEngine(t, { threads: 2, maxThreadMemory: 64 * 1024 * 1024 }, app);
+  const statuses: number[] = [];
+  const deadline = Date.now() + 30_000;
+  const enough = () => engine.stats().restarts.memory >= 3 || statuses.length >= 6000 || Date.now() > deadline;
+  await Promise.all([1, 2, 3, 4].map(async () => {
+    while (!enough()) {
+      const response = await fetch(`${url}/`);
+      await response.text();
+      statuses.push(response.status);
+    }
+  }));
+  assert.ok(engine.stats().restarts.memory >= 3, `${engine.stats().restarts.memory} memory recycles in ${statuses.length} requests`);
+  assert.deepEqual(statuses.filter((s) => s !== 200), [], `no request failed (of ${statuses.length})`);
+  assert.deepEqual(events.filter((e) => e.event === 'thread-out-of-memory').map((e) => e.detail), [], 'no thread reached its heap limit');
+});
+
+test('--max-requests: every thread serves between max and max + jitter requests, and recycling fails none', { timeout: 30_000 }, async (t) => {
+  const max = 10;
+  const jitter = 3;
+  const { engine, url } = await startEngine(t, { threads: 2, threadConcurrency: 2, maxRequests: max, maxRequestsJitter: jitter });
+  const statuses: number[] = [];
+  const served = new Map<number, number>();
+  // Four concurrent clients, requests of ~15 ms, until replacement threads have served
   // (their boot time varies with the machine's load) or a bound is reached.
   const deadline = Date.now() + 20_000;
-  const enough = () => (threads.size >= 4 && statuses.length >= 60) || statuses.length >= 800 || Date.now() > deadline;
+  const enough = () => (served.size >= 6 && statuses.length >= 80) || statuses.length >= 800 || Date.now() > deadline;
   await Promise.all([1, 2, 3, 4].map(async () => {
     while (!enough()) {
       const r = await getJson<{ threadId: number }>(`${url}/slow?ms=15`);
       statuses.push(r.status);
-      if (r.status === 200) threads.add(r.body.threadId);
+      if (r.status === 200) served.set(r.body.threadId, (served.get(r.body.threadId) ?? 0) + 1);
     }
   }));
   assert.deepEqual(statuses.filter((s) => s !== 200), [], `no request failed (of ${statuses.length})`);
-  assert.ok(threads.size >= 4, `replacement threads served requests (${threads.size} threads seen)`);
-  // A recycled thread serves on until its replacement is ready, so recycling can lag a little behind the count.
-  assert.ok(engine.stats().restarts['max-requests'] >= 2, `recycled ${engine.stats().restarts['max-requests']} times`);
-  await until(() => engine.stats().units.length === 2, 10_000, 'recycled threads to exit');
+  await until(() => engine.stats().units.length === 2 && engine.stats().units.every((u) => u.state === 'ready'), 10_000, 'recycled threads to exit');
+  const alive = new Set(engine.stats().units.map((u) => u.threadId));
+  const recycled = [...served].filter(([threadId]) => !alive.has(threadId)).map(([, n]) => n);
+  assert.ok(recycled.length >= 2, `${recycled.length} threads recycled`);
+  for (const n of recycled) assert.ok(n >= max && n <= max + jitter, `a recycled thread served ${n} requests, outside [${max}, ${max + jitter}]: ${recycled.join(', ')}`);
+  for (const [threadId, n] of served) if (alive.has(threadId)) assert.ok(n <= max + jitter, `a live thread served ${n} requests, past ${max + jitter}`);
+  assert.equal(engine.stats().restarts['max-requests'], recycled.length);
 });
 
 test('reload under continuous load serves the new code with zero failed requests', { timeout: 30_000 }, async (t) => {

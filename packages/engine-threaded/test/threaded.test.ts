@@ -96,16 +96,25 @@ test('--request-timeout answers 504 and aborts the request on its thread', { tim
   assert.equal(count.body.aborts, 1, "the thread-side signal aborted");
 });
 
-test('graceful stop finishes an in-flight request, runs shutdown() on every thread, then refuses connections', { timeout: 15_000 }, async (t) => {
+test('graceful stop finishes an in-flight request, then runs shutdown() on every thread, then refuses connections', { timeout: 15_000 }, async (t) => {
   const log = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'gh-threaded-')), 'lifecycle.log');
   process.env.LIFECYCLE_LOG = log;
   t.after(() => { delete process.env.LIFECYCLE_LOG; });
   const { engine, url } = await startEngine(t, { threads: 2 }, fixture('lifecycle.mjs'));
   const lines = () => fs.readFileSync(log, 'utf8').trim().split('\n');
   assert.equal(lines().filter((l) => l.startsWith('startup')).length, 2, 'startup() ran once per thread');
-  engine.stop({ graceful: true }).catch(() => {});
+  const inflight = fetch(`${url}/slow?ms=600`);
+  await until(() => inFlight(engine) === 1, 5000, 'the slow request on its thread');
+  const stopped = engine.stop({ graceful: true });
+  const response = await inflight;
+  assert.equal(response.status, 200, 'the in-flight request was finished, not cut off');
+  assert.equal(await response.text(), 'slow done');
+  await stopped;
   await engine.closed;
-  assert.equal(lines().filter((l) => l.startsWith('shutdown')).length, 2, 'shutdown() ran once per thread');
+  const entries = lines();
+  assert.equal(entries.filter((l) => l.startsWith('shutdown')).length, 2, 'shutdown() ran once per thread');
+  const [, requestThread] = entries.find((l) => l.startsWith('request-end'))!.split(' ');
+  assert.ok(entries.indexOf(`request-end ${requestThread}`) < entries.indexOf(`shutdown ${requestThread}`), `its thread ran shutdown() after the request ended: ${entries.join(', ')}`);
   await assert.rejects(fetch(`${url}/`), 'the listener is closed');
 });
 

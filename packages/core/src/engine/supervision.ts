@@ -51,8 +51,10 @@ interface Watch { lastSign: number; ready: boolean }
 
 /**
  * The liveness clocks of a supervisor's units. The supervisor calls `overdue()` on every pass
- * (at least every `intervalMs`); a gap between passes longer than `stallMs` means the
- * supervisor itself did not run, and every clock restarts.
+ * (at least every `intervalMs`); a gap between passes (or before the first, counted from
+ * construction) longer than `stallMs` means the supervisor itself did not run, and every clock
+ * restarts. Only passes count as the supervisor running: after a freeze, one unit's beat may
+ * be read before the pass, while the others' are still on their way.
  */
 export class Liveness<Unit> {
   readonly timeoutMs: number;
@@ -62,7 +64,8 @@ export class Liveness<Unit> {
   readonly #bootTimeoutMs: number;
   readonly #clock: Clock;
   readonly #units = new Map<Unit, Watch>();
-  #lastPass: number | null = null;
+  /** The previous pass, or construction: a freeze before the first pass is a freeze too. */
+  #lastPass: number;
   #stalls = 0;
 
   constructor(options: LivenessOptions) {
@@ -73,6 +76,7 @@ export class Liveness<Unit> {
     this.stallMs = Math.max(2 * this.intervalMs, this.timeoutMs / 2);
     this.#bootTimeoutMs = Math.max(this.timeoutMs, options.bootTimeoutMs ?? 0);
     this.#clock = options.clock ?? monotonicClock;
+    this.#lastPass = this.#clock();
   }
 
   /** False with --timeout 0: no unit is ever overdue. */
@@ -121,7 +125,7 @@ export class Liveness<Unit> {
     const now = this.#clock();
     const previous = this.#lastPass;
     this.#lastPass = now;
-    if (previous !== null && now - previous > this.stallMs) {
+    if (now - previous > this.stallMs) {
       this.#stalls++;
       for (const watch of this.#units.values()) watch.lastSign = now;
       return [];
@@ -141,7 +145,7 @@ export function recycleAfter(maxRequests: number, jitter: number, random: (maxEx
   return maxRequests + (jitter > 0 ? random(Math.floor(jitter) + 1) : 0);
 }
 
-/** Fraction of a memory limit at which a unit is recycled, replacement first, before the hard limit kills it. */
+/** Fraction of a memory limit at which a unit is recycled, before the hard limit kills it. */
 export const MEMORY_RECYCLE_FRACTION = 0.9;
 
 /** The usage past which a unit is recycled; Infinity when there is no limit. */
