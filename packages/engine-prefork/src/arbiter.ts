@@ -13,7 +13,7 @@
  *
  * It knows nothing of HTTP or of the app: workers come from a SpawnWorker factory (the real
  * one forks worker/main.ts, which runs whatever WorkerBody `workerEntry` names: the app
- * in-loop for prefork, a thread pool for hybrid), and time from a Clock, so tests can run it
+ * in-loop for prefork, a thread pool for hybrid), and time from an ArbiterClock, so tests can run it
  * with fake workers and a hand-driven clock (worker-process.ts). It shares listeners the
  * engine bound: each ready worker gets every listening server once and accepts on it; where
  * connections that pass through the master go is handover.ts's business.
@@ -43,7 +43,7 @@ import {
 import { Handover } from './handover.js';
 import { EXIT_BOOT_FAILED, isFromWorker, type FromWorker, type WorkerConfig } from './messages.js';
 import { WorkerHandle, type DownReason } from './worker-handle.js';
-import { forkWorker, systemClock, type Clock, type SpawnWorker } from './worker-process.js';
+import { forkWorker, systemClock, type ArbiterClock, type SpawnWorker } from './worker-process.js';
 
 export const IN_LOOP_BODY = new URL('./worker/in-loop-body.js', import.meta.url).href;
 
@@ -70,7 +70,7 @@ export interface ArbiterOptions {
   readonly setupModules?: readonly string[];
   /** Starts worker processes. Default: fork worker/main.ts. */
   readonly spawnWorker?: SpawnWorker;
-  readonly clock?: Clock;
+  readonly clock?: ArbiterClock;
 }
 
 type ArbiterEvent =
@@ -115,7 +115,7 @@ export class Arbiter {
   #fatal: GatehouseError | null = null;
   readonly #handover: Handover;
   readonly #spawnWorker: SpawnWorker;
-  readonly #clock: Clock;
+  readonly #clock: ArbiterClock;
   #cancelTick: (() => void) | undefined;
   #cancelBackoff: (() => void) | undefined;
   #wakeScheduled = false;

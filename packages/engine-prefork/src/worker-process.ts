@@ -1,6 +1,6 @@
 /*
  * What the arbiter needs from the outside world, behind two small seams so that it can be run
- * without forking: a WorkerProcess (made by a SpawnWorker factory) and a Clock. The real
+ * without forking: a WorkerProcess (made by a SpawnWorker factory) and an ArbiterClock. The real
  * factory forks worker/main.ts; tests give fake workers that send ready/heartbeat/exit as told
  * and a clock they advance by hand.
  *
@@ -21,7 +21,7 @@ import { performance } from 'node:perf_hooks';
 import { fileURLToPath } from 'node:url';
 import { SCOREBOARD_BYTES, type RunningRequest, type ToWorker } from './messages.js';
 
-export const WORKER_MAIN = fileURLToPath(new URL('./worker/main.js', import.meta.url));
+const WORKER_MAIN = fileURLToPath(new URL('./worker/main.js', import.meta.url));
 
 /** The master's handle on one worker process, real or fake. */
 export interface WorkerProcess {
@@ -47,13 +47,13 @@ export interface WorkerEvents {
 export type SpawnWorker = (unit: { readonly id: number; readonly generation: number }, events: WorkerEvents) => WorkerProcess;
 
 /** Monotonic milliseconds and timers; each timer call returns its cancel function. */
-export interface Clock {
+export interface ArbiterClock {
   now(): number;
   setTimeout(callback: () => void, ms: number): () => void;
   setInterval(callback: () => void, ms: number): () => void;
 }
 
-export const systemClock: Clock = {
+export const systemClock: ArbiterClock = {
   now: () => performance.now(),
   setTimeout(callback, ms) {
     const timer = setTimeout(callback, ms);

@@ -10,7 +10,7 @@ import assert from 'node:assert/strict';
 import { BOOT_BACKOFF_BASE_MS, channels, defaultSettings, type EngineMessage, type Settings, type UnitMessage } from '@gatehouse/core';
 import { Arbiter } from '../src/arbiter.js';
 import { EXIT_BOOT_FAILED, type FromWorker, type RunningRequest, type ToWorker, type WorkerConfig } from '../src/messages.js';
-import type { Clock, SpawnWorker, WorkerEvents, WorkerProcess } from '../src/worker-process.js';
+import type { ArbiterClock, SpawnWorker, WorkerEvents, WorkerProcess } from '../src/worker-process.js';
 import { KILL_SLACK_MS } from '../src/worker-handle.js';
 
 /** Lets setImmediate-scheduled passes and the fakes' replies run. */
@@ -21,7 +21,7 @@ async function settle(): Promise<void> {
 interface Timer { at: number; every: number; callback: () => void; cancelled: boolean }
 
 /** Timers fire only when the test advances time. */
-class FakeClock implements Clock {
+class FakeClock implements ArbiterClock {
   #now = 1000;
   readonly #timers: Timer[] = [];
 
