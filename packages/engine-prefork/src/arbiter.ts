@@ -11,47 +11,50 @@
  * The pass runs from setImmediate, after the poll phase, so IPC messages that queued up while
  * the master was busy are counted before any heartbeat is judged late.
  *
- * It knows nothing of HTTP or of the app: it forks worker/main.ts, which runs whatever
- * WorkerBody `workerEntry` names (the app in-loop for prefork, a thread pool for hybrid).
- * It shares listeners the engine bound: each ready worker gets every listening server once
- * and accepts on it; the few connections the master's own copy accepts are handed to a
- * ready worker (docs/benchmarks.md, section 'Socket sharing', has the measurements behind this).
+ * It knows nothing of HTTP or of the app: workers come from a SpawnWorker factory (the real
+ * one forks worker/main.ts, which runs whatever WorkerBody `workerEntry` names: the app
+ * in-loop for prefork, a thread pool for hybrid), and time from an ArbiterClock, so tests can run it
+ * with fake workers and a hand-driven clock (worker-process.ts). It shares listeners the
+ * engine bound: each ready worker gets every listening server once and accepts on it; where
+ * connections that pass through the master go is handover.ts's business.
  *
- * Balance: workers sharing a socket split long-lived keep-alive connections unevenly (the one
- * that wakes first accepts what is queued: 45/19 of 64 was seen), and the busier worker sets
- * the latency tail. So when the connection counts the heartbeats report differ by more than 2
- * and by more than BALANCE_SLACK of all of them, the busiest worker is told to `shed` half the
- * difference: it gives idle connections back (between requests, reading stopped), and the
- * master hands each to the least loaded worker. At most one shed per worker per heartbeat.
+ * The rules (heartbeat interval, liveness with 0 = off, a frozen master that forgives its
+ * workers, max-requests jitter, memory recycling, boot back-off, the restart record) are
+ * core's supervision policy; this loop applies them to processes. A frozen master (SIGSTOP of
+ * the process group, a VM pause, a debugger, a blocked loop in an embedding program) could
+ * not hear anyone meanwhile: its late pass restarts every worker's liveness clock.
+ *
+ * Reload: the new generation boots; once all of it is ready, the old workers are told to stop
+ * with `handOff` (their idle keep-alive connections come back and go to the new workers), and
+ * reload() resolves only when each has said `quiesced` (listeners closed, no connection left
+ * that can carry another request) or exited: from then on every new request meets new code.
  *
  * Boot failures: an app that cannot boot at start stops the master with the app's error
  * (ERR_WORKER_BOOT_FAILED) instead of a fork loop; workers that die while booting after
  * that are respawned with an exponential back-off; a reload whose new code cannot boot is
  * abandoned and the old generation keeps serving (ERR_RELOAD_FAILED).
  */
-import { fork, type ChildProcess } from 'node:child_process';
-import { randomInt } from 'node:crypto';
 import type net from 'node:net';
-import { performance } from 'node:perf_hooks';
-import { fileURLToPath } from 'node:url';
 import {
   GatehouseError, channels, type EngineStats, type Hook, type SerializedError, type Settings, type UnitStats,
 } from '@gatehouse/core';
-import { serializableSettings, stopReading } from '@gatehouse/core/internal';
+import {
+  BootBackoff, Liveness, MEMORY_RECYCLE_FRACTION, RepeatedLine, recycleAfter, restartCounts, serializableSettings,
+  shouldRecycleForMemory, stopReading, type RestartCause,
+} from '@gatehouse/core/internal';
+import { Handover } from './handover.js';
 import { EXIT_BOOT_FAILED, isFromWorker, type FromWorker, type WorkerConfig } from './messages.js';
 import { WorkerHandle, type DownReason } from './worker-handle.js';
+import { forkWorker, systemClock, type ArbiterClock, type SpawnWorker } from './worker-process.js';
 
-export const WORKER_MAIN = fileURLToPath(new URL('./worker/main.js', import.meta.url));
 export const IN_LOOP_BODY = new URL('./worker/in-loop-body.js', import.meta.url).href;
 
 /** Booting gets at least this long without a heartbeat (node's own start-up on a busy machine). */
 const BOOT_TIMEOUT_FLOOR_MS = 10_000;
 /** Crashes before ready, in a row and before any worker was ever ready, that make start() give up. */
 const MAX_BOOT_CRASHES = 5;
-const BACKOFF_BASE_MS = 100;
-const BACKOFF_MAX_MS = 10_000;
-/** Connection counts within this fraction of the total (or within 2) count as balanced. */
-const BALANCE_SLACK = 0.1;
+/** After fork() itself failed (EAGAIN, ENOMEM), the next attempt waits this long. */
+const FORK_FAILED_WAIT_MS = 10_000;
 
 export interface ArbiterOptions {
   /** Engine name for diagnostics events. */
@@ -67,6 +70,9 @@ export interface ArbiterOptions {
   readonly workerData?: unknown;
   readonly configFile?: string;
   readonly setupModules?: readonly string[];
+  /** Starts worker processes. Default: fork worker/main.ts. */
+  readonly spawnWorker?: SpawnWorker;
+  readonly clock?: ArbiterClock;
 }
 
 type ArbiterEvent =
@@ -77,8 +83,14 @@ type ArbiterEvent =
 
 interface Waiter { resolve(): void; reject(error: unknown): void }
 
+interface PendingReload {
+  readonly generation: number;
+  readonly waiter: Waiter;
+  /** Set once the new generation serves: the old workers still to say `quiesced`. */
+  outgoing: WorkerHandle[] | null;
+}
+
 type Phase = 'idle' | 'starting' | 'running' | 'stopping' | 'stopped';
-type RestartCause = keyof EngineStats['restarts'];
 const RESTART_CAUSES: ReadonlySet<DownReason> = new Set(['crash', 'timeout', 'max-requests', 'memory', 'reload']);
 
 export class Arbiter {
@@ -86,26 +98,28 @@ export class Arbiter {
   readonly #settings: Readonly<Settings>;
   readonly #workers = new Map<number, WorkerHandle>();
   readonly #events: ArbiterEvent[] = [];
-  readonly #restarts: Record<RestartCause, number> = { crash: 0, timeout: 0, 'max-requests': 0, memory: 0, reload: 0 };
-  readonly #timeoutMs: number;
-  readonly #heartbeatMs: number;
+  readonly #restarts = restartCounts();
+  readonly #liveness: Liveness<WorkerHandle>;
+  readonly #backoff: BootBackoff;
+  readonly #bootCrashLine: RepeatedLine;
   #phase: Phase = 'idle';
   #target: number;
   #nextId = 0;
   /** The generation serving traffic; a reload's new one is #reload.generation until it takes over. */
   #generation = 0;
-  #reload: { readonly generation: number; readonly waiter: Waiter } | null = null;
+  #reload: PendingReload | null = null;
   #reloadChain: Promise<void> = Promise.resolve();
   #startWaiter: Waiter | null = null;
   #scaleWaiters: Waiter[] = [];
-  #bootCrashes = 0;
   #everReady = false;
-  #nextSpawnAt = 0;
+  /** fork() failed: no spawn before this clock time. */
+  #forkRetryAt = 0;
   #fatal: GatehouseError | null = null;
-  #pendingSockets: Array<{ socket: net.Socket; index: number }> = [];
-  #roundRobin = 0;
-  #timer: NodeJS.Timeout | undefined;
-  #backoffTimer: NodeJS.Timeout | undefined;
+  readonly #handover: Handover;
+  readonly #spawnWorker: SpawnWorker;
+  readonly #clock: ArbiterClock;
+  #cancelTick: (() => void) | undefined;
+  #cancelBackoff: (() => void) | undefined;
   #wakeScheduled = false;
   #stopping: Promise<void> | null = null;
   #closed!: () => void;
@@ -116,8 +130,20 @@ export class Arbiter {
     this.#options = options;
     this.#settings = options.settings;
     this.#target = Math.max(1, options.settings.workers);
-    this.#timeoutMs = options.settings.timeout * 1000;
-    this.#heartbeatMs = this.#timeoutMs > 0 ? Math.min(1000, Math.max(50, Math.floor(this.#timeoutMs / 4))) : 1000;
+    this.#spawnWorker = options.spawnWorker ?? forkWorker(workerExecArgv());
+    this.#clock = options.clock ?? systemClock;
+    const now = (): number => this.#clock.now();
+    this.#liveness = new Liveness({ timeoutSeconds: options.settings.timeout, bootTimeoutMs: BOOT_TIMEOUT_FLOOR_MS, clock: now });
+    this.#backoff = new BootBackoff({ clock: now });
+    this.#bootCrashLine = new RepeatedLine({ clock: now });
+    const arbiter = this;
+    this.#handover = new Handover({
+      workers: () => this.#workers.values(),
+      get generation() { return arbiter.#generation; },
+      get accepting() { return arbiter.#phase !== 'stopping' && arbiter.#phase !== 'stopped'; },
+      backlog: options.settings.backlog,
+      heardFromLately: (worker, now) => this.#heardFromLately(worker, now),
+    });
   }
 
   get generation(): number {
@@ -130,9 +156,9 @@ export class Arbiter {
     this.#phase = 'starting';
     this.#generation = 1;
     this.#options.listeners.forEach((listener, index) => {
-      listener.on('connection', (socket: net.Socket) => this.#accepted(socket, index));
+      listener.on('connection', (socket: net.Socket) => this.#handover.accepted(socket, index, this.#clock.now()));
     });
-    this.#timer = setInterval(() => this.#wake(), this.#heartbeatMs);
+    this.#cancelTick = this.#clock.setInterval(() => this.#wake(), this.#liveness.intervalMs);
     const started = new Promise<void>((resolve, reject) => { this.#startWaiter = { resolve, reject }; });
     this.#wake();
     return started;
@@ -149,7 +175,7 @@ export class Arbiter {
     if (this.#phase !== 'running') return Promise.reject(new GatehouseError('ERR_ENGINE_NOT_STARTED', `the prefork master is ${this.#phase}`));
     channels.engine.publish({ engine: this.#options.engine, event: 'reload', detail: `booting generation ${this.#nextGeneration()} (${this.#target} workers)` });
     return new Promise<void>((resolve, reject) => {
-      this.#reload = { generation: this.#nextGeneration(), waiter: { resolve, reject } };
+      this.#reload = { generation: this.#nextGeneration(), waiter: { resolve, reject }, outgoing: null };
       this.#wake();
     });
   }
@@ -186,8 +212,8 @@ export class Arbiter {
     this.#reload = null;
     for (const waiter of this.#scaleWaiters.splice(0)) waiter.resolve();
     // Connections the master accepted go to a worker before it hears "stop" (IPC keeps order).
-    if (graceful) this.#flushPending(); else this.#dropPending();
-    const now = performance.now();
+    const now = this.#clock.now();
+    if (graceful) this.#handover.flush(now); else this.#handover.drop();
     for (const worker of this.#workers.values()) worker.stop('stop', graceful, timeoutMs, now);
     this.#stopping = this.closed;
     if (this.#phase === 'stopped') this.#finish();
@@ -225,10 +251,10 @@ export class Arbiter {
 
   #reconcile(): void {
     if (this.#phase === 'stopped') return;
-    const now = performance.now();
+    const now = this.#clock.now();
     for (const event of this.#events.splice(0)) {
       if (event.kind === 'message') this.#dispatch(event.worker, event.message, now);
-      else if (event.kind === 'migrated') this.#rehome(event.worker, event.socket, now);
+      else if (event.kind === 'migrated') this.#handover.rehome(event.worker, event.socket, now);
       else this.#reap(event.worker, event.code, event.signal, now);
     }
     this.#murder(now);
@@ -243,20 +269,20 @@ export class Arbiter {
   #dispatch(worker: WorkerHandle, message: FromWorker, now: number): void {
     if (worker.state === 'stopped') return;
     worker.lastHeartbeat = now;
+    this.#liveness.beat(worker);
     switch (message.type) {
       case 'heartbeat': {
         worker.requests = message.requests;
         worker.inFlight = message.inFlight;
         worker.rss = message.rss;
-        worker.current = message.current;
         worker.connections = message.connections ?? null;
         if (message.metrics) worker.metrics = message.metrics;
         if (message.children) worker.children = message.children;
         const limit = this.#settings.maxWorkerMemory;
-        if (limit > 0 && message.rss > limit && worker.state === 'ready' && !worker.retiring) {
+        if (shouldRecycleForMemory(message.rss, limit) && worker.state === 'ready' && !worker.retiring) {
           worker.retiring = 'memory';
           channels.engine.publish({ engine: this.#options.engine, event: 'recycle', level: 'warn',
-            detail: `${worker.describe()} uses ${mib(message.rss)} MiB RSS, over --max-worker-memory ${mib(limit)} MiB: replacing it` });
+            detail: `${worker.describe()} uses ${mib(message.rss)} MiB RSS, past ${MEMORY_RECYCLE_FRACTION * 100}% of --max-worker-memory ${mib(limit)} MiB: replacing it` });
         }
         break;
       }
@@ -267,11 +293,15 @@ export class Arbiter {
       case 'ready':
         if (worker.state !== 'booting') break;
         worker.state = 'ready';
-        worker.wasReady = true;
-        this.#bootCrashes = 0;
+        this.#liveness.ready(worker);
+        this.#backoff.reset();
+        this.#bootCrashLine.reset();
         this.#everReady = true;
         channels.unitUp.publish({ kind: 'process', id: worker.id, pid: worker.pid, detail: `generation ${worker.generation}` });
-        this.#flushPending();
+        this.#handover.flush(now);
+        break;
+      case 'quiesced':
+        worker.quiesced = true;
         break;
       case 'boot-failed':
         worker.bootError = errorLine(message.error);
@@ -280,7 +310,7 @@ export class Arbiter {
       case 'retire':
         if (worker.state === 'ready' && !worker.retiring) {
           worker.retiring = message.reason;
-          channels.engine.publish({ engine: this.#options.engine, event: 'recycle', detail: `${worker.describe()} served ${this.#settings.maxRequests}+ requests (--max-requests): replacing it` });
+          channels.engine.publish({ engine: this.#options.engine, event: 'recycle', detail: `${worker.describe()} served ${message.requests} requests (--max-requests ${this.#settings.maxRequests}, jitter ${this.#settings.maxRequestsJitter}): replacing it` });
         }
         break;
     }
@@ -293,6 +323,8 @@ export class Arbiter {
     worker.handedOver.clear();
     const wasBooting = worker.state === 'booting';
     worker.state = 'stopped';
+    worker.quiesced = true;
+    this.#liveness.forget(worker);
     const asked = worker.downReason !== null && worker.downReason !== 'timeout';
     const reason: DownReason = worker.downReason ?? 'crash';
     const how = signal ? `killed by ${signal}` : `exit code ${code}`;
@@ -304,18 +336,18 @@ export class Arbiter {
     if (this.#phase === 'stopping' || asked || !wasBooting) return;
 
     // It died while booting, on its own or stuck: the app may be unable to boot at all.
-    this.#bootCrashes++;
+    const delay = this.#backoff.crashed();
+    const crashes = this.#backoff.crashes;
     const failure = worker.bootError ?? `${worker.describe()} ${how} before it was ready`;
     const appError = worker.bootFailure ?? null;
     if (this.#reload && worker.generation === this.#reload.generation) {
       this.#abortReload(failure, appError);
-    } else if (!this.#everReady && (code === EXIT_BOOT_FAILED || this.#bootCrashes >= MAX_BOOT_CRASHES)) {
-      this.#die(new GatehouseError('ERR_WORKER_BOOT_FAILED', code === EXIT_BOOT_FAILED ? `${worker.describe()}: ${failure}` : `${failure} (${this.#bootCrashes} times in a row)`), appError);
+    } else if (!this.#everReady && (code === EXIT_BOOT_FAILED || crashes >= MAX_BOOT_CRASHES)) {
+      this.#die(new GatehouseError('ERR_WORKER_BOOT_FAILED', code === EXIT_BOOT_FAILED ? `${worker.describe()}: ${failure}` : `${failure} (${crashes} times in a row)`), appError);
     } else {
-      const delay = Math.min(BACKOFF_MAX_MS, BACKOFF_BASE_MS * 2 ** (this.#bootCrashes - 1));
-      this.#nextSpawnAt = now + delay;
-      channels.engine.publish({ engine: this.#options.engine, event: 'boot-crash', level: 'error',
-        detail: `${failure}; next worker in ${(delay / 1000).toFixed(1)}s (${this.#bootCrashes} in a row)` });
+      const line = this.#bootCrashLine.next(failure);
+      if (line !== null) channels.engine.publish({ engine: this.#options.engine, event: 'boot-crash', level: 'error',
+        detail: `${line}; next worker in ${(delay / 1000).toFixed(1)}s (${crashes} in a row)` });
       for (const waiter of this.#scaleWaiters.splice(0)) waiter.reject(new GatehouseError('ERR_WORKER_BOOT_FAILED', failure));
     }
   }
@@ -323,7 +355,7 @@ export class Arbiter {
   #abortReload(failure: string, appError: SerializedError | null): void {
     const reload = this.#reload!;
     this.#reload = null;
-    const now = performance.now();
+    const now = this.#clock.now();
     for (const worker of this.#workers.values()) {
       if (worker.generation === reload.generation) worker.stop('reload', false, 0, now);
     }
@@ -339,7 +371,7 @@ export class Arbiter {
     this.#startWaiter?.reject(this.#fatal);
     this.#startWaiter = null;
     for (const waiter of this.#scaleWaiters.splice(0)) waiter.reject(this.#fatal);
-    this.#dropPending();
+    this.#handover.drop();
     for (const worker of this.#workers.values()) worker.kill('stop');
     this.#stopping = this.closed;
   }
@@ -350,17 +382,14 @@ export class Arbiter {
 
   #murder(now: number): void {
     for (const worker of this.#workers.values()) {
+      if (worker.killed || now < worker.killAt) continue;
+      channels.engine.publish({ engine: this.#options.engine, event: 'kill', level: 'warn',
+        detail: `${worker.describe()} did not exit within its stop deadline (--graceful-timeout ${this.#settings.gracefulTimeout}s): killing it` });
+      worker.kill(worker.downReason ?? 'stop');
+    }
+    for (const worker of this.#liveness.overdue()) {
       if (worker.killed) continue;
-      if (now >= worker.killAt) {
-        channels.engine.publish({ engine: this.#options.engine, event: 'kill', level: 'warn',
-          detail: `${worker.describe()} did not exit within its stop deadline (--graceful-timeout ${this.#settings.gracefulTimeout}s): killing it` });
-        worker.kill(worker.downReason ?? 'stop');
-        continue;
-      }
-      if (this.#timeoutMs <= 0) continue;
-      const limit = worker.wasReady ? this.#timeoutMs : Math.max(this.#timeoutMs, BOOT_TIMEOUT_FLOOR_MS);
-      const silent = now - worker.lastHeartbeat;
-      if (silent <= limit) continue;
+      const silent = this.#liveness.silentFor(worker);
       channels.engine.publish({ engine: this.#options.engine, event: 'timeout', level: 'error',
         detail: `${worker.describe()} sent no heartbeat for ${(silent / 1000).toFixed(1)}s (--timeout ${this.#settings.timeout}s), its event loop is stuck: killing it. ${doing(worker)}` });
       worker.downReason = 'timeout';
@@ -370,81 +399,46 @@ export class Arbiter {
 
   #manage(now: number): void {
     const live = [...this.#workers.values()].filter((w) => w.live);
-    if (this.#reload) {
+    if (this.#reload && this.#reload.outgoing === null) {
       const reload = this.#reload;
       const next = live.filter((w) => w.generation === reload.generation);
       for (let i = next.length; i < this.#target; i++) this.#spawn(reload.generation, now);
-      if (next.filter((w) => w.state === 'ready').length >= this.#target) {
-        for (const old of live) if (old.generation !== reload.generation) old.stop('reload', true, this.#settings.gracefulTimeout * 1000, now);
-        this.#generation = reload.generation;
-        this.#reload = null;
-        channels.engine.publish({ engine: this.#options.engine, event: 'reloaded', detail: `generation ${reload.generation} is serving; the previous one drains` });
-        reload.waiter.resolve();
-      }
-      return; // the old generation is neither replaced nor recycled while the new one boots
+      if (next.filter((w) => w.state === 'ready').length < this.#target) return; // the old generation is neither replaced nor recycled while the new one boots
+      reload.outgoing = live.filter((w) => w.generation !== reload.generation);
+      this.#generation = reload.generation;
+      for (const old of reload.outgoing) old.stop('reload', true, this.#settings.gracefulTimeout * 1000, now, true);
+      channels.engine.publish({ engine: this.#options.engine, event: 'reloaded', detail: `generation ${reload.generation} is serving; the previous one drains` });
+    }
+    if (this.#reload?.outgoing?.every((w) => w.quiesced)) {
+      this.#reload.waiter.resolve();
+      this.#reload = null;
     }
 
     const serving = live.filter((w) => w.generation === this.#generation);
     const fresh = serving.filter((w) => !w.retiring);
     // Spawn up to the target, unless workers are dying at boot and the back-off is running.
     const missing = this.#target - fresh.length;
+    const wait = Math.max(this.#backoff.wait(), this.#forkRetryAt - now);
     if (missing > 0) {
-      if (now < this.#nextSpawnAt) this.#wakeAt(this.#nextSpawnAt - now);
+      if (wait > 0) this.#wakeAt(wait);
       else for (let i = 0; i < missing; i++) this.#spawn(this.#generation, now);
     }
     // Cull past the target: booting ones first (youngest), then the oldest (Gunicorn's choice).
     if (fresh.length > this.#target) {
       const order = [...fresh.filter((w) => w.state === 'booting').sort((a, b) => b.id - a.id), ...fresh.filter((w) => w.state === 'ready').sort((a, b) => a.id - b.id)];
-      for (const worker of order.slice(0, fresh.length - this.#target)) worker.stop('scale', true, this.#settings.gracefulTimeout * 1000, now);
+      for (const worker of order.slice(0, fresh.length - this.#target)) worker.stop('scale', true, this.#settings.gracefulTimeout * 1000, now, true);
     }
     // Recycle: drain a retiring worker only once a replacement is ready, so capacity never dips.
     const readyFresh = fresh.filter((w) => w.state === 'ready').length;
     const retiring = serving.filter((w) => w.retiring && w.state === 'ready').sort((a, b) => a.id - b.id);
     const drainable = Math.min(retiring.length, readyFresh + retiring.length - this.#target);
-    for (const worker of retiring.slice(0, Math.max(0, drainable))) worker.stop(worker.retiring!, true, this.#settings.gracefulTimeout * 1000, now);
-    this.#balance(now);
-  }
-
-  /** Asks the worker with the most connections to give idle ones back, when the split is uneven. */
-  #balance(now: number): void {
-    const workers = this.#balanceable(now);
-    if (workers.length < 2) return;
-    workers.sort((a, b) => a.connections! - b.connections!);
-    const least = workers[0]!;
-    const most = workers[workers.length - 1]!;
-    const total = workers.reduce((sum, w) => sum + w.connections!, 0);
-    const gap = most.connections! - least.connections!;
-    if (gap <= 2 || gap <= total * BALANCE_SLACK) return;
-    // Its count is stale until it reports again: one shed per heartbeat.
-    if (most.lastHeartbeat <= most.shedAt) return;
-    most.shedAt = now;
-    most.send({ type: 'shed', count: Math.floor(gap / 2) });
+    for (const worker of retiring.slice(0, Math.max(0, drainable))) worker.stop(worker.retiring!, true, this.#settings.gracefulTimeout * 1000, now, true);
+    this.#handover.balance(now);
   }
 
   /** Its last message is at most a quarter of a heartbeat late: its loop is turning. */
   #heardFromLately(worker: WorkerHandle, now: number): boolean {
-    return now - worker.lastHeartbeat < 1.25 * this.#heartbeatMs;
-  }
-
-  /** Ready, current, not retiring, heard from lately, and able to give connections back. */
-  #balanceable(now: number): WorkerHandle[] {
-    return [...this.#workers.values()].filter((w) => w.state === 'ready' && w.connections !== null && !w.retiring
-      && w.generation >= this.#generation && this.#heardFromLately(w, now));
-  }
-
-  /** A connection a worker gave back goes to the least loaded other worker. */
-  #rehome(from: WorkerHandle, socket: net.Socket, now: number): void {
-    if (from.connections !== null) from.connections--;
-    if (this.#phase === 'stopping' || this.#phase === 'stopped') { socket.destroy(); return; }
-    const target = this.#balanceable(now).filter((w) => w !== from && w.handedOver.size === 0)
-      .sort((a, b) => a.connections! - b.connections!)[0];
-    if (!target) {
-      // Nowhere better to go: back to a ready worker (perhaps the same one).
-      if (!this.#handOver(socket, 0)) socket.destroy();
-      return;
-    }
-    target.connections!++;
-    this.#sendConnection(target, socket, 0);
+    return now - worker.lastHeartbeat < 1.25 * this.#liveness.intervalMs;
   }
 
   #settle(): void {
@@ -462,15 +456,15 @@ export class Arbiter {
   #finish(): void {
     this.#phase = 'stopped';
     for (const event of this.#events.splice(0)) if (event.kind === 'migrated') event.socket.destroy();
-    clearInterval(this.#timer);
-    clearTimeout(this.#backoffTimer);
-    this.#dropPending();
+    this.#cancelTick?.();
+    this.#cancelBackoff?.();
+    this.#handover.drop();
     this.#closed();
   }
 
   #wakeAt(delayMs: number): void {
-    clearTimeout(this.#backoffTimer);
-    this.#backoffTimer = setTimeout(() => this.#wake(), Math.ceil(delayMs));
+    this.#cancelBackoff?.();
+    this.#cancelBackoff = this.#clock.setTimeout(() => this.#wake(), Math.ceil(delayMs));
   }
 
   // ---- workers ----
@@ -478,33 +472,32 @@ export class Arbiter {
   #spawn(generation: number, now: number): void {
     const id = ++this.#nextId;
     const settings = this.#settings;
-    const maxRequests = settings.maxRequests > 0 ? settings.maxRequests + randomInt(0, Math.max(0, settings.maxRequestsJitter) + 1) : 0;
+    const recycleAt = recycleAfter(settings.maxRequests, settings.maxRequestsJitter);
     this.#callHook(settings.preFork, 'pre_fork', { id, generation });
-    let child: ChildProcess;
+    // Events never arrive during the spawn call itself (SpawnWorker), so `worker` is set by then.
+    let worker!: WorkerHandle;
     try {
-      child = fork(WORKER_MAIN, [], { execArgv: workerExecArgv(), stdio: ['inherit', 'inherit', 'inherit', 'ipc'], serialization: 'json' });
+      const process = this.#spawnWorker({ id, generation }, {
+        message: (message, handle) => {
+          if (!isFromWorker(message)) return;
+          if (message.type !== 'migrate') { this.#enqueue({ kind: 'message', worker, message }); return; }
+          if (!handle) return;
+          // Node started reading the socket it made for the handle; stop now, before the next poll
+          // could read the client's next request here, where nobody would parse it.
+          stopReading(handle);
+          this.#enqueue({ kind: 'migrated', worker, socket: handle });
+        },
+        exit: (code, signal) => this.#enqueue({ kind: 'exit', worker, code, signal }),
+        error: (error) => channels.engine.publish({ engine: this.#options.engine, event: 'worker-error', level: 'error', detail: `worker ${id}: ${error.message}` }),
+      });
+      worker = new WorkerHandle(id, generation, process, now);
     } catch (error) {
       channels.engine.publish({ engine: this.#options.engine, event: 'fork-failed', level: 'error', detail: String(error) });
-      this.#nextSpawnAt = now + BACKOFF_MAX_MS;
+      this.#forkRetryAt = now + FORK_FAILED_WAIT_MS;
       return;
     }
-    const worker = new WorkerHandle(id, generation, child, now);
     this.#workers.set(id, worker);
-    child.on('message', (message: unknown, handle?: net.Socket) => {
-      if (!isFromWorker(message)) return;
-      if (message.type !== 'migrate') { this.#enqueue({ kind: 'message', worker, message }); return; }
-      if (!handle) return;
-      // Node started reading the socket it made for the handle; stop now, before the next poll
-      // could read the client's next request here, where nobody would parse it.
-      stopReading(handle);
-      this.#enqueue({ kind: 'migrated', worker, socket: handle });
-    });
-    child.once('exit', (code, signal) => this.#enqueue({ kind: 'exit', worker, code, signal }));
-    child.on('error', (error) => {
-      // fork() failed (EAGAIN, ENOMEM) or a send failed; without a pid there will be no 'exit'.
-      channels.engine.publish({ engine: this.#options.engine, event: 'worker-error', level: 'error', detail: `${worker.describe()}: ${error.message}` });
-      if (child.pid === undefined) this.#enqueue({ kind: 'exit', worker, code: null, signal: null });
-    });
+    this.#liveness.watch(worker);
     const config: WorkerConfig = {
       id, generation,
       settings: serializableSettings(settings),
@@ -513,8 +506,8 @@ export class Arbiter {
       setupModules: this.#options.setupModules ?? [],
       entry: this.#options.workerEntry ?? IN_LOOP_BODY,
       data: this.#options.workerData ?? null,
-      heartbeatMs: this.#heartbeatMs,
-      maxRequests,
+      heartbeatMs: this.#liveness.intervalMs,
+      maxRequests: Number.isFinite(recycleAt) ? recycleAt : 0,
       listeners: this.#options.listeners.length,
     };
     worker.send({ type: 'start', config });
@@ -533,60 +526,14 @@ export class Arbiter {
   #hookFailed(name: string, error: unknown): void {
     channels.engine.publish({ engine: this.#options.engine, event: 'hook-failed', level: 'error', detail: `${name}: ${error instanceof Error ? error.message : String(error)}` });
   }
-
-  // ---- connections the master's own listener copies accepted ----
-
-  #accepted(socket: net.Socket, index: number): void {
-    if (this.#phase === 'stopping' || this.#phase === 'stopped') { socket.destroy(); return; }
-    if (!this.#handOver(socket, index)) {
-      if (this.#pendingSockets.length >= this.#settings.backlog) socket.destroy();
-      else this.#pendingSockets.push({ socket, index });
-    }
-  }
-
-  #handOver(socket: net.Socket, index: number): boolean {
-    const now = performance.now();
-    const ready = [...this.#workers.values()].filter((w) => w.state === 'ready');
-    if (ready.length === 0) return false;
-    // Prefer the current generation, not retiring, and heard from lately (not stuck).
-    // A worker with a handover still unwritten is backed up: node queues further handles to a
-    // child until it acknowledges the last one, which a stuck worker never does.
-    const responsive = ready.filter((w) => this.#heardFromLately(w, now) && w.handedOver.size === 0);
-    const preferred = responsive.filter((w) => !w.retiring && w.generation >= this.#generation);
-    const pool = preferred.length > 0 ? preferred : responsive.length > 0 ? responsive : ready;
-    this.#sendConnection(pool[this.#roundRobin++ % pool.length]!, socket, index);
-    return true;
-  }
-
-  #sendConnection(worker: WorkerHandle, socket: net.Socket, index: number): void {
-    // keepOpen: the master closes its copy itself once the message is written (the kernel then
-    // holds the descriptor in flight), or when the worker dies before it was: a socket must
-    // never outlive the worker it was meant for.
-    worker.handedOver.add(socket);
-    worker.send({ type: 'connection', index }, socket, () => {
-      worker.handedOver.delete(socket);
-      socket.destroy();
-    }, true);
-  }
-
-  #flushPending(): void {
-    while (this.#pendingSockets.length > 0) {
-      const { socket, index } = this.#pendingSockets[0]!;
-      if (!this.#handOver(socket, index)) return;
-      this.#pendingSockets.shift();
-    }
-  }
-
-  #dropPending(): void {
-    for (const { socket } of this.#pendingSockets.splice(0)) socket.destroy();
-  }
 }
 
-/** What a worker was doing when it went silent, as far as its last heartbeat told. */
+/** What a worker was doing when it went silent, as its scoreboard tells. */
 function doing(worker: WorkerHandle): string {
   if (worker.state === 'booting') return 'It was loading the app.';
-  if (worker.current) return `The last request it reported starting: ${worker.current.method} ${worker.current.path}, ${(worker.current.ageMs / 1000).toFixed(1)}s before its last heartbeat.`;
-  return `At its last heartbeat it had no request in flight; the one that blocked it started after that.`;
+  const running = worker.process.running();
+  if (running) return `It was running ${running.method} ${running.path}, started ${((Date.now() - running.startedAt) / 1000).toFixed(1)}s ago.`;
+  return 'Its scoreboard names no request running.';
 }
 
 /** The app's error on one line: its message lines without stack frames (the stack stays in error.stack). */

@@ -9,5 +9,6 @@ export { PreforkEngine };
 export default PreforkEngine;
 export { PREFORK_OPTIONS, type PreforkOptions } from './engine.js';
 export { Arbiter, IN_LOOP_BODY, type ArbiterOptions } from './arbiter.js';
+export type { ArbiterClock, SpawnWorker, WorkerEvents, WorkerProcess } from './worker-process.js';
 export type { WorkerBody, WorkerBodyContext, WorkerBodyFactory, WorkerBodyStats, WorkerUnit } from './worker/body.js';
-export { EXIT_BOOT_FAILED, type FromWorker, type ToWorker, type WorkerConfig, type CurrentRequest } from './messages.js';
+export { EXIT_BOOT_FAILED, type FromWorker, type ToWorker, type WorkerConfig, type RunningRequest } from './messages.js';

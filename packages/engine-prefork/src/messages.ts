@@ -9,7 +9,7 @@
  *                                   worker: booted            (app loaded, startup() done) | boot-failed
  *   master: listen x N (+ server)   worker: ready             (serving every listener)
  *   ...     connection (+ socket)   worker: heartbeat, retire (max-requests reached)
- *   master: stop                    worker: exits 0 after shutdown()
+ *   master: stop                    worker: migrate x idle connections, quiesced, exits 0 after shutdown()
  */
 import { GatehouseError, type SerializedError, type Settings, type UnitStats } from '@gatehouse/core/worker-runtime';
 
@@ -36,12 +36,28 @@ export interface WorkerConfig {
   readonly listeners: number;
 }
 
-/** The request a worker was running, as far as it knows (for the "stuck doing what" log line). */
-export interface CurrentRequest {
+/**
+ * The request a worker's event loop is running, as its scoreboard says (worker-process.ts):
+ * the most recently started one that has not ended.
+ */
+export interface RunningRequest {
   readonly method: string;
   readonly path: string;
-  /** How long before this heartbeat it started, in ms. */
-  readonly ageMs: number;
+  /** Date.now() when it reached the app. */
+  readonly startedAt: number;
+}
+
+/** The worker's descriptor for its scoreboard: fork's stdio slot after the IPC channel (3). */
+export const SCOREBOARD_FD = 4;
+/** The scoreboard is one record of this many bytes, rewritten in place. */
+export const SCOREBOARD_BYTES = 512;
+
+/** One record: a JSON line (the path cut to 256 characters), or an empty line when nothing is running. */
+export function encodeScoreboard(request: RunningRequest | null): Buffer {
+  const record = Buffer.alloc(SCOREBOARD_BYTES, 0x20);
+  const line = request ? JSON.stringify({ method: request.method, path: request.path.slice(0, 256), startedAt: request.startedAt }) : '';
+  record.write(`${line}\n`, 0, 'utf8');
+  return record;
 }
 
 export type ToWorker =
@@ -50,7 +66,12 @@ export type ToWorker =
   | { readonly type: 'listen'; readonly index: number }
   /** Carries a socket the master accepted itself as its handle. */
   | { readonly type: 'connection'; readonly index: number }
-  | { readonly type: 'stop'; readonly graceful: boolean; readonly timeoutMs: number }
+  /**
+   * Stop taking requests and leave. With `handOff`, idle keep-alive connections go back to the
+   * master first (as `migrate`), for the workers that stay; then the listeners close, the rest
+   * drain, and `quiesced` says no new request can reach this worker any more.
+   */
+  | { readonly type: 'stop'; readonly graceful: boolean; readonly timeoutMs: number; readonly handOff: boolean }
   | { readonly type: 'reopen-logs' }
   /** Give up to `count` idle keep-alive connections back (the arbiter balances connections). */
   | { readonly type: 'shed'; readonly count: number };
@@ -59,14 +80,16 @@ export type FromWorker =
   | { readonly type: 'heartbeat'; readonly requests: number; readonly inFlight: number; readonly rss: number;
       /** Open connections, when the body can give idle ones back (WorkerBody.shed). */
       readonly connections?: number;
-      readonly current?: CurrentRequest; readonly metrics?: Record<string, unknown>; readonly children?: readonly UnitStats[] }
+      readonly metrics?: Record<string, unknown>; readonly children?: readonly UnitStats[] }
   | { readonly type: 'booted' }
   | { readonly type: 'boot-failed'; readonly error: SerializedError; readonly phase: 'setup' | 'load' | 'startup' }
   | { readonly type: 'ready' }
   /** The worker wants to be replaced (max-requests reached); it keeps serving until told to stop. */
-  | { readonly type: 'retire'; readonly reason: 'max-requests' }
-  /** Carries an idle keep-alive connection given back after `shed`, reading stopped, for another worker. */
-  | { readonly type: 'migrate' };
+  | { readonly type: 'retire'; readonly reason: 'max-requests'; readonly requests: number }
+  /** Carries an idle keep-alive connection given back after `shed` or `stop`, reading stopped, for another worker. */
+  | { readonly type: 'migrate' }
+  /** After `stop`: its listeners are closed and no connection left here will carry another request. */
+  | { readonly type: 'quiesced' };
 
 export function isFromWorker(value: unknown): value is FromWorker {
   return typeof value === 'object' && value !== null && typeof (value as { type?: unknown }).type === 'string';

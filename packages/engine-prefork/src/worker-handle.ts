@@ -4,17 +4,17 @@
  * code; the worker's side is worker/main.ts. Only the arbiter mutates these fields, from its
  * reconcile loop.
  */
-import type { ChildProcess } from 'node:child_process';
 import type net from 'node:net';
 import type { SerializedError, UnitState, UnitStats } from '@gatehouse/core';
-import type { CurrentRequest, ToWorker } from './messages.js';
+import type { ToWorker } from './messages.js';
+import type { WorkerProcess } from './worker-process.js';
 
 /** Why a worker went (or is going) down; the first five are counted in EngineStats.restarts. */
 export type DownReason = 'crash' | 'timeout' | 'max-requests' | 'memory' | 'reload' | 'scale' | 'stop' | 'exit';
 
 export class WorkerHandle {
   state: UnitState = 'booting';
-  /** performance.now() of the last message from the worker (any message proves its loop turns). */
+  /** Clock time of the last message from the worker (for balancing: is its connection count fresh). */
   lastHeartbeat: number;
   requests = 0;
   inFlight = 0;
@@ -24,20 +24,19 @@ export class WorkerHandle {
    * null when its body cannot give connections back (then it is left out of balancing).
    */
   connections: number | null = null;
-  /** performance.now() of the last `shed` it was sent; no other until a heartbeat after it. */
+  /** Clock time of the last `shed` it was sent; no other until a heartbeat after it. */
   shedAt = -Infinity;
-  current: CurrentRequest | undefined;
   metrics: Record<string, unknown> | undefined;
   children: readonly UnitStats[] | undefined;
   /** Set when the worker should be replaced; it keeps serving until a replacement is ready. */
   retiring: 'max-requests' | 'memory' | null = null;
   /** Set when the master told it to stop or killed it: the reason its exit is reported with. */
   downReason: DownReason | null = null;
-  /** performance.now() past which a stopping worker is killed. */
+  /** After `stop`: it said no request can reach it any more (or it exited). */
+  quiesced = false;
+  /** Clock time past which a stopping worker is killed. */
   killAt = Infinity;
   killed = false;
-  /** It reached `ready` once (booting gets a longer liveness bound). */
-  wasReady = false;
   /** The app error it reported while booting. */
   bootError: string | null = null;
   bootFailure: SerializedError | null = null;
@@ -48,14 +47,14 @@ export class WorkerHandle {
   constructor(
     readonly id: number,
     readonly generation: number,
-    readonly child: ChildProcess,
+    readonly process: WorkerProcess,
     now: number,
   ) {
     this.lastHeartbeat = now;
   }
 
   get pid(): number {
-    return this.child.pid ?? 0;
+    return this.process.pid;
   }
 
   /** Serving, or about to: counts toward the worker target. */
@@ -64,21 +63,19 @@ export class WorkerHandle {
   }
 
   send(message: ToWorker, handle?: net.Server | net.Socket, done?: (error: Error | null) => void, keepOpen = false): void {
-    if (!this.child.connected) { done?.(new Error('worker channel closed')); return; }
-    try {
-      this.child.send(message, handle as net.Server, { keepOpen }, (error) => done?.(error ?? null));
-    } catch (error) {
-      done?.(error as Error);
-    }
+    this.process.send(message, handle, keepOpen, done);
   }
 
-  /** Tells the worker to stop; it is killed if it has not exited `timeoutMs` (+ slack) from now. */
-  stop(reason: DownReason, graceful: boolean, timeoutMs: number, now: number): void {
+  /**
+   * Tells the worker to stop; it is killed if it has not exited `timeoutMs` (+ slack) from now.
+   * `handOff`: other workers stay, so its idle connections come back to be served by them.
+   */
+  stop(reason: DownReason, graceful: boolean, timeoutMs: number, now: number, handOff = false): void {
     if (this.state === 'stopped') return;
     this.downReason ??= reason;
     if (this.state !== 'draining') {
       this.state = 'draining';
-      this.send({ type: 'stop', graceful, timeoutMs });
+      this.send({ type: 'stop', graceful, timeoutMs, handOff: handOff && graceful });
     }
     // The worker cuts off connections at timeoutMs itself, then runs shutdown(): allow for it.
     this.killAt = Math.min(this.killAt, now + timeoutMs + KILL_SLACK_MS);
@@ -88,7 +85,7 @@ export class WorkerHandle {
     this.downReason ??= reason;
     if (this.killed) return;
     this.killed = true;
-    try { this.child.kill('SIGKILL'); } catch { /* already gone */ }
+    this.process.kill();
   }
 
   describe(): string {
@@ -99,6 +96,7 @@ export class WorkerHandle {
     return {
       id: this.id, kind: 'process', pid: this.pid, state: this.state, generation: this.generation,
       requests: this.requests, inFlight: this.inFlight, memory: this.rss, startedAt: this.startedAt,
+      ...(this.connections !== null ? { connections: this.connections } : {}),
       ...(this.children ? { children: this.children } : {}),
       ...(this.metrics ? { metrics: this.metrics } : {}),
     };

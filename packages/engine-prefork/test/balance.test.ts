@@ -54,12 +54,14 @@ describe('connection balance', () => {
   it('moves connections under continuous keep-alive load without failing a request', { timeout: 30_000 }, async (t) => {
     const { engine, url } = await startEngine(t, { workers: 1, timeout: 2 });
     const load = startLoad(`${url}/`, { concurrency: 8, maxMs: 15_000 });
-    await new Promise((resolve) => setTimeout(resolve, 500)); // every load connection is on the first worker
+    // The one worker reports (in its heartbeat) all eight load connections as its own.
+    await until(() => engine.stats().units[0]?.connections === 8, 10_000, 'the first worker to hold every load connection');
     await engine.scale(1);
     const [, newcomer] = readyPids(engine);
     // Heartbeats, a shed, then requests on the moved connections; the load goes on meanwhile.
     await until(() => load.result.answers.some((answer) => answer.pid === newcomer), 10_000, 'the new worker to answer on a moved connection');
-    await new Promise((resolve) => setTimeout(resolve, 500));
+    const split = () => engine.stats().units.map((u) => u.connections ?? 0);
+    await until(() => { const [a = 0, b = 0] = split(); return a + b === 8 && Math.abs(a - b) <= 2; }, 10_000, 'the workers to report a balanced split');
     const result = await load.stop();
     assert.deepEqual(result.failures, []);
     assert.equal(result.retried, 0, 'no request met a connection closed under it');

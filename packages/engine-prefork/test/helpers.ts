@@ -4,11 +4,13 @@
  * request's outcome.
  *
  * The load loop retries a GET once when it failed on a REUSED keep-alive connection before
- * any response byte arrived, as RFC 9112 §9.3.1 allows and as Node's docs advise
- * (`request.reusedSocket`): a server that closes an idle keep-alive connection (as every
- * draining server must) races a client that is just sending on it, and that request never
- * reached the app. Such retries are counted (`retried`) and reported; a request that fails
- * on a fresh connection, fails twice, gets a non-200 status or a truncated body is a failure.
+ * any response byte arrived, with the error a closed idle connection gives (ECONNRESET or
+ * EPIPE), as RFC 9112 §9.3.1 allows and as Node's docs advise (`request.reusedSocket`): a
+ * server that closes an idle keep-alive connection races a client that is just sending on it,
+ * and that request never reached the app. At most one retry per request; retries are counted
+ * (`retried`). Anything else is a failure: a request that fails on a fresh connection, fails
+ * twice, fails on a reused one with another error (a malformed response, a timeout), gets a
+ * non-200 status or a truncated body.
  */
 import type { TestContext } from 'node:test';
 import http from 'node:http';
@@ -31,7 +33,8 @@ export async function startEngine(t: TestContext, overrides: Partial<Settings> =
 /** The test kit's bounded poll, with this package's default bound (processes start slower than threads). */
 export const until = (condition: () => boolean | Promise<boolean>, timeoutMs = 10_000, what = 'condition'): Promise<void> => pollUntil(condition, timeoutMs, what);
 
-export interface Answer { readonly status: number; readonly version: string; readonly pid: number; readonly sentAt: number; readonly at: number }
+/** `requests`: how many requests the answering process had served, this one included (the app's own count). */
+export interface Answer { readonly status: number; readonly version: string; readonly pid: number; readonly requests: number; readonly sentAt: number; readonly at: number }
 
 /**
  * One GET on `agent`, or on a connection of its own when there is none (Node's global agent
@@ -47,9 +50,9 @@ export function get(url: string, agent: http.Agent | false = false): Promise<Ans
       response.on('data', (chunk: string) => { text += chunk; });
       response.on('error', (error) => reject(Object.assign(error, { reused: false, started: true })));
       response.on('end', () => {
-        let body: { version?: string; pid?: number } = {};
+        let body: { version?: string; pid?: number; requests?: number } = {};
         try { body = JSON.parse(text) as typeof body; } catch { /* not our app's JSON: recorded as a bad answer */ }
-        resolve({ status: response.statusCode ?? 0, version: body.version ?? `unparsable: ${text.slice(0, 40)}`, pid: body.pid ?? 0, sentAt, at: performance.now() });
+        resolve({ status: response.statusCode ?? 0, version: body.version ?? `unparsable: ${text.slice(0, 40)}`, pid: body.pid ?? 0, requests: body.requests ?? 0, sentAt, at: performance.now() });
       });
     });
     request.on('error', (error) => reject(Object.assign(error, { reused: request.reusedSocket, started: false })));
@@ -70,6 +73,9 @@ export interface Load {
 }
 
 /** `concurrency` sequential keep-alive clients; bounded by `maxRequests` and `maxMs`, whichever comes first. */
+/** The errors a kept-alive connection closed by the server before it read the request gives. */
+const CLOSED_IDLE = new Set(['ECONNRESET', 'EPIPE']);
+
 export function startLoad(url: string, options: { concurrency?: number; maxRequests?: number; maxMs?: number } = {}): Load {
   const concurrency = options.concurrency ?? 4;
   const maxRequests = options.maxRequests ?? 20_000;
@@ -85,7 +91,7 @@ export function startLoad(url: string, options: { concurrency?: number; maxReque
       else result.failures.push({ at: answer.at, error: `status ${answer.status}` });
     } catch (error) {
       const e = error as NodeJS.ErrnoException & { reused?: boolean; started?: boolean };
-      if (e.reused && !e.started) {
+      if (e.reused && !e.started && CLOSED_IDLE.has(e.code ?? '')) {
         (result as { retried: number }).retried++;
         try {
           const answer = await get(url, agent);

@@ -7,6 +7,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { performance } from 'node:perf_hooks';
+import { channels, type EngineMessage } from '@gatehouse/core';
 import { fixture, get, isAlive, readyPids, startEngine, startLoad, until, watchUnits } from './helpers.js';
 
 function appCopy(t: { after(fn: () => void): void }): string {
@@ -65,8 +66,12 @@ describe('prefork: zero downtime', { timeout: 180_000 }, () => {
     await until(async () => (await get(`${url}/`)).version === 'v3', 10_000, 'v3 to serve');
   });
 
-  it('recycles workers after --max-requests (+ jitter), with zero failed requests', { timeout: 60_000 }, async (t) => {
+  it('recycles each worker after [--max-requests, --max-requests + jitter] requests, with zero failed requests', { timeout: 60_000 }, async (t) => {
     const units = watchUnits(t);
+    const events: EngineMessage[] = [];
+    const onEvent = (m: unknown) => events.push(m as EngineMessage);
+    channels.engine.subscribe(onEvent);
+    t.after(() => channels.engine.unsubscribe(onEvent));
     const { engine, url } = await startEngine(t, { workers: 2, maxRequests: 60, maxRequestsJitter: 20 });
     const load = startLoad(`${url}/`, { concurrency: 4, maxRequests: 3000, maxMs: 40_000 });
     await until(() => engine.stats().restarts['max-requests'] >= 3, 40_000, 'three recycled workers');
@@ -74,11 +79,15 @@ describe('prefork: zero downtime', { timeout: 180_000 }, () => {
     assert.deepEqual(result.failures, [], `failed requests while recycling: ${JSON.stringify(result.failures.slice(0, 5))}`);
     const recycled = units.down.filter((m) => m.reason === 'max-requests');
     assert.ok(recycled.length >= 3);
-    // The app counts requests per process: none served much past its limit (60 + 20 jitter,
-    // plus what arrives while the replacement boots).
-    const perPid = new Map<number, number>();
-    for (const a of result.answers) perPid.set(a.pid, (perPid.get(a.pid) ?? 0) + 1);
-    assert.ok(perPid.size >= 4, `answers came from ${perPid.size} processes`);
+    // Each recycled worker asked to be replaced at its own limit, drawn in [60, 80]; the app's
+    // own per-process count (every request here is the load's) confirms it had served that many.
+    for (const { pid } of recycled) {
+      const asked = events.map((e) => new RegExp(`\\(pid ${pid}\\) served (\\d+) requests`).exec(e.detail ?? '')).find((m) => m !== null);
+      assert.ok(asked, `no recycle line for pid ${pid}`);
+      const limit = Number(asked[1]);
+      assert.ok(limit >= 60 && limit <= 80, `pid ${pid} was recycled after ${limit} requests`);
+      assert.ok(result.answers.some((a) => a.pid === pid && a.requests === limit), `pid ${pid}'s own count never reached ${limit}`);
+    }
     t.diagnostic(`max-requests: ${recycled.length} recycled, ${result.answers.length} ok, 0 failed, ${result.retried} retried`);
   });
 

@@ -28,6 +28,8 @@ export interface UnitStats {
   /** RSS for a process, heap used for a thread, in bytes. */
   readonly memory: number;
   readonly startedAt: number;
+  /** Open connections, where the engine balances them between units (prefork workers on plain TCP). */
+  readonly connections?: number;
   readonly children?: readonly UnitStats[];
   /**
    * What channels.metricsCollect subscribers put in `into`, collected in this unit's own

@@ -23,11 +23,11 @@ export interface WorkerBodyContext {
   /** The master's `workerData`, untouched. */
   readonly data: unknown;
   /**
-   * Call as each request reaches the app: it counts toward max-requests and, when the master
-   * has not heard from this worker for a moment, tells it which request is running, so a
-   * request that then blocks the event loop can be named in the timeout log line.
+   * Call as each request reaches the app, and call what it returns when the app has answered:
+   * it counts toward max-requests and keeps the scoreboard naming the request that runs, so a
+   * request that blocks the event loop is named in the timeout log line.
    */
-  requestStarted(method: string, path: string): void;
+  requestStarted(method: string, path: string): () => void;
 }
 
 export interface WorkerBodyStats {

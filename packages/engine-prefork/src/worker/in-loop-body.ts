@@ -2,7 +2,7 @@
  * The prefork engine's default worker body: the app on this process's event loop through
  * core's InLoopServer (the same code path as the `single` engine). The app is loaded here and
  * handed to InLoopServer already loaded, wrapped once so each request is counted and named
- * for the supervisor; the wrapper adds a counter and two stores per request, nothing else.
+ * for the supervisor (the scoreboard, while the app runs it).
  */
 import type net from 'node:net';
 import { GatehouseError, InLoopServer, isGatehouseError, loadApp, type Application, type ErrorCode, type LoadedApp } from '@gatehouse/core/worker-runtime';
@@ -28,8 +28,16 @@ class InLoopBody implements WorkerBody {
     const started = this.context.requestStarted;
     const app: Application = (request) => {
       this.#requests++;
-      started(request.method, request.path);
-      return inner(request);
+      const ended = started(request.method, request.path);
+      try {
+        const result = inner(request);
+        if (result instanceof Promise) result.then(ended, ended);
+        else ended();
+        return result;
+      } catch (error) {
+        ended();
+        throw error;
+      }
     };
     return { ...loaded, app };
   }

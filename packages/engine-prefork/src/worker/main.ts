@@ -15,16 +15,18 @@
  * master's word. TERM sent to a worker alone drains and exits, as a supervisor
  * (systemd's control group) expects. USR1 reopens this worker's logs.
  */
+import fs from 'node:fs';
 import type net from 'node:net';
 import { channels, dropPrivileges, importableSpecifier, loadConfigHooks, type Settings } from '@gatehouse/core/worker-runtime';
-import { EXIT_BOOT_FAILED, serializeError, type CurrentRequest, type FromWorker, type ToWorker, type WorkerConfig } from '../messages.js';
+import { EXIT_BOOT_FAILED, SCOREBOARD_FD, encodeScoreboard, serializeError, type FromWorker, type RunningRequest, type ToWorker, type WorkerConfig } from '../messages.js';
 import type { WorkerBody, WorkerBodyContext, WorkerBodyFactory, WorkerUnit } from './body.js';
 
 /**
  * A request that starts after a quiet moment (QUIET_MS since the previous one), or EAGER_BEAT_MS
- * after the last heartbeat, sends a heartbeat at once naming it: if it then blocks the event
- * loop, the master can say which request did. Under load (requests microseconds apart) that is
- * at most 20 extra small messages a second; a message per request would halve throughput.
+ * after the last heartbeat, sends a heartbeat at once, so the master's stats show it in flight
+ * even if it then blocks the event loop. Under load (requests microseconds apart) that is at
+ * most 20 extra small messages a second; a message per request would halve throughput. Which
+ * request blocked the loop is the scoreboard's to say, not a heartbeat's.
  */
 const EAGER_BEAT_MS = 50;
 const QUIET_MS = 2;
@@ -37,9 +39,9 @@ let stopping: Promise<void> | null = null;
 let pendingStop: { graceful: boolean; timeoutMs: number } | null = null;
 let heartbeat: NodeJS.Timeout | undefined;
 let lastBeatAt = 0;
+let lastRequestAt = -Infinity;
 let started = 0;
 let retireSent = false;
-let lastRequest: { method: string; path: string; at: number } | null = null;
 
 function send(message: FromWorker, then?: () => void): void {
   if (!process.connected) { then?.(); return; }
@@ -58,31 +60,60 @@ function beat(periodic: boolean): void {
   lastBeatAt = Date.now();
   if (periodic || rss === 0) rss = process.memoryUsage.rss();
   const stats = body?.stats();
-  const inFlight = stats?.inFlight ?? 0;
-  let current: CurrentRequest | undefined;
-  if (lastRequest && inFlight > 0) current = { method: lastRequest.method, path: lastRequest.path, ageMs: lastBeatAt - lastRequest.at };
   let metrics: Record<string, unknown> | undefined;
   if (periodic && channels.metricsCollect.hasSubscribers) {
     metrics = {};
     channels.metricsCollect.publish({ into: metrics });
   }
-  send({ type: 'heartbeat', requests: stats?.requests ?? started, inFlight, rss, connections: stats?.connections, current, metrics, children: stats?.children });
+  send({ type: 'heartbeat', requests: stats?.requests ?? started, inFlight: stats?.inFlight ?? 0, rss,
+    connections: stats?.connections, metrics, children: stats?.children });
 }
 
-function requestStarted(method: string, requestPath: string): void {
+/**
+ * The scoreboard (messages.ts, worker-process.ts): it names the most recently started request
+ * that has not ended, rewritten as a request starts and as the one it names ends, so that
+ * whichever request blocks this loop is the one it names. Requests still running, oldest first.
+ */
+const running = new Set<RunningRequest>();
+let board: number | null = null;
+let named: RunningRequest | null = null;
+
+function writeBoard(request: RunningRequest | null): void {
+  named = request;
+  if (board === null) return;
+  try {
+    fs.writeSync(board, encodeScoreboard(request), 0, undefined, 0);
+  } catch {
+    board = null; // no scoreboard (a master that gave none): the heartbeat still works
+  }
+}
+
+function requestStarted(method: string, requestPath: string): () => void {
   started++;
-  const now = Date.now();
-  const quiet = lastRequest === null || now - lastRequest.at >= QUIET_MS;
-  lastRequest = { method, path: requestPath, at: now };
   if (config!.maxRequests > 0 && started >= config!.maxRequests && !retireSent) {
     retireSent = true;
-    send({ type: 'retire', reason: 'max-requests' });
+    send({ type: 'retire', reason: 'max-requests', requests: started });
   }
-  if (quiet || now - lastBeatAt >= EAGER_BEAT_MS) beat(false);
+  const now = Date.now();
+  const request: RunningRequest = { method, path: requestPath, startedAt: now };
+  running.add(request);
+  writeBoard(request);
+  if (now - lastRequestAt >= QUIET_MS || now - lastBeatAt >= EAGER_BEAT_MS) beat(false);
+  lastRequestAt = now;
+  return () => {
+    if (!running.delete(request) || named !== request) return;
+    let latest: RunningRequest | null = null;
+    for (const other of running) latest = other;
+    writeBoard(latest);
+  };
 }
 
 async function start(received: WorkerConfig): Promise<void> {
   config = received;
+  try {
+    fs.fstatSync(SCOREBOARD_FD);
+    board = SCOREBOARD_FD;
+  } catch { /* started without one */ }
   heartbeat = setInterval(() => beat(true), config.heartbeatMs);
   beat(false);
   const settings: Readonly<Settings> = config.settings;
@@ -118,7 +149,7 @@ function listen(server: net.Server): void {
   if (++attached === config!.listeners) send({ type: 'ready' });
 }
 
-/** Gives idle connections back to the master, which hands them to a less loaded worker. */
+/** Gives idle connections back to the master, which hands them to another worker. */
 function shed(count: number): void {
   if (!body?.shed || stopping || !process.connected) return;
   for (const socket of body.shed(count)) {
@@ -131,12 +162,20 @@ function shed(count: number): void {
   }
 }
 
-function stop(graceful: boolean, timeoutMs: number): Promise<void> {
+/**
+ * `handOff`: idle connections go back to the master before anything closes (a draining service
+ * keeps them). Then body.close() closes the listeners and starts the drain synchronously, so
+ * `quiesced` (sent right after) is true: nothing new reaches this worker from here on.
+ */
+function stop(graceful: boolean, timeoutMs: number, handOff = false): Promise<void> {
   if (stopping) return stopping;
   if (config && !booted) { pendingStop = { graceful, timeoutMs }; return Promise.resolve(); }
+  if (handOff) shed(Infinity);
   stopping = (async () => {
     try {
-      await body?.close(graceful, timeoutMs);
+      const closing = body?.close(graceful, timeoutMs);
+      send({ type: 'quiesced' });
+      await closing;
     } finally {
       clearInterval(heartbeat);
       process.exit(0);
@@ -153,7 +192,7 @@ process.on('message', (message: ToWorker, handle?: net.Server | net.Socket) => {
       if (body && !stopping) body.handle(handle as net.Socket);
       else (handle as net.Socket | undefined)?.destroy();
       break;
-    case 'stop': void stop(message.graceful, message.timeoutMs); break;
+    case 'stop': void stop(message.graceful, message.timeoutMs, message.handOff); break;
     case 'shed': shed(message.count); break;
     case 'reopen-logs': channels.logsReopen.publish({ reason: 'signal' }); break;
   }

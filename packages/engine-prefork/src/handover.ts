@@ -1,0 +1,127 @@
+/*
+ * Connections that pass through the master, and the balance of keep-alive connections
+ * between workers. The arbiter owns the workers; this module only decides where a socket goes.
+ *
+ * Hand-over: the master's own copy of each listener accepts a few connections (the one that
+ * wakes first accepts what is queued); each goes, unread (pauseOnConnect), to a ready worker,
+ * preferring the serving generation, workers not retiring and workers heard from lately. A
+ * worker with a hand-over still unwritten is backed up (node queues further handles to a child
+ * until it acknowledges the last, which a stuck worker never does) and is passed over. With no
+ * ready worker, sockets wait, up to --backlog of them, for the first one. Why workers accept
+ * on the shared socket and the master only takes the few it wins: docs/benchmarks.md, section
+ * 'Socket sharing'.
+ *
+ * Balance: workers sharing a socket split long-lived keep-alive connections unevenly, and the
+ * busier worker sets the latency tail. So when the connection counts the heartbeats report
+ * differ by more than 2 and by more than BALANCE_SLACK of all of them, the busiest worker is
+ * told to `shed` half the difference: it gives idle connections back (between requests,
+ * reading stopped), and each goes to the least loaded worker. At most one shed per worker per
+ * heartbeat, since its count is stale until it reports again. A worker that stops with
+ * `handOff` gives its idle connections back the same way (`migrate`), so that they are served
+ * by the workers that stay.
+ */
+import type net from 'node:net';
+import type { WorkerHandle } from './worker-handle.js';
+
+/** Connection counts within this fraction of the total (or within 2) count as balanced. */
+const BALANCE_SLACK = 0.1;
+
+export interface HandoverHost {
+  workers(): Iterable<WorkerHandle>;
+  /** The generation serving traffic. */
+  readonly generation: number;
+  /** False once the master stops: sockets are then closed, not handed over. */
+  readonly accepting: boolean;
+  /** At most how many sockets wait for a ready worker (--backlog). */
+  readonly backlog: number;
+  /** Whether the worker's last message is recent enough to trust its loop is turning. */
+  heardFromLately(worker: WorkerHandle, now: number): boolean;
+}
+
+export class Handover {
+  readonly #host: HandoverHost;
+  #pending: Array<{ socket: net.Socket; index: number }> = [];
+  #roundRobin = 0;
+
+  constructor(host: HandoverHost) {
+    this.#host = host;
+  }
+
+  /** The master's copy of listener `index` accepted `socket`. */
+  accepted(socket: net.Socket, index: number, now: number): void {
+    if (!this.#host.accepting) { socket.destroy(); return; }
+    if (this.#handOver(socket, index, now)) return;
+    if (this.#pending.length >= this.#host.backlog) socket.destroy();
+    else this.#pending.push({ socket, index });
+  }
+
+  /** A worker became ready: the sockets waiting for one go now. */
+  flush(now: number): void {
+    while (this.#pending.length > 0) {
+      const { socket, index } = this.#pending[0]!;
+      if (!this.#handOver(socket, index, now)) return;
+      this.#pending.shift();
+    }
+  }
+
+  drop(): void {
+    for (const { socket } of this.#pending.splice(0)) socket.destroy();
+  }
+
+  /** Asks the worker with the most connections to give idle ones back, when the split is uneven. */
+  balance(now: number): void {
+    const workers = this.#balanceable(now);
+    if (workers.length < 2) return;
+    workers.sort((a, b) => a.connections! - b.connections!);
+    const least = workers[0]!;
+    const most = workers[workers.length - 1]!;
+    const total = workers.reduce((sum, w) => sum + w.connections!, 0);
+    const gap = most.connections! - least.connections!;
+    if (gap <= 2 || gap <= total * BALANCE_SLACK) return;
+    if (most.lastHeartbeat <= most.shedAt) return;
+    most.shedAt = now;
+    most.send({ type: 'shed', count: Math.floor(gap / 2) });
+  }
+
+  /** A connection a worker gave back goes to the least loaded other worker. */
+  rehome(from: WorkerHandle, socket: net.Socket, now: number): void {
+    if (from.connections !== null && from.connections > 0) from.connections--;
+    if (!this.#host.accepting) { socket.destroy(); return; }
+    const target = this.#balanceable(now).filter((w) => w !== from && w.handedOver.size === 0)
+      .sort((a, b) => a.connections! - b.connections!)[0];
+    if (!target) {
+      // Nowhere better to go: to any ready worker (perhaps the same one).
+      if (!this.#handOver(socket, 0, now)) socket.destroy();
+      return;
+    }
+    target.connections!++;
+    this.#send(target, socket, 0);
+  }
+
+  /** Ready, serving generation, not retiring, heard from lately, and able to give connections back. */
+  #balanceable(now: number): WorkerHandle[] {
+    return [...this.#host.workers()].filter((w) => w.state === 'ready' && w.connections !== null && !w.retiring
+      && w.generation >= this.#host.generation && this.#host.heardFromLately(w, now));
+  }
+
+  #handOver(socket: net.Socket, index: number, now: number): boolean {
+    const ready = [...this.#host.workers()].filter((w) => w.state === 'ready');
+    if (ready.length === 0) return false;
+    const responsive = ready.filter((w) => this.#host.heardFromLately(w, now) && w.handedOver.size === 0);
+    const preferred = responsive.filter((w) => !w.retiring && w.generation >= this.#host.generation);
+    const pool = preferred.length > 0 ? preferred : responsive.length > 0 ? responsive : ready;
+    this.#send(pool[this.#roundRobin++ % pool.length]!, socket, index);
+    return true;
+  }
+
+  #send(worker: WorkerHandle, socket: net.Socket, index: number): void {
+    // keepOpen: the master closes its copy itself once the message is written (the kernel then
+    // holds the descriptor in flight), or when the worker dies before it was: a socket must
+    // never outlive the worker it was meant for.
+    worker.handedOver.add(socket);
+    worker.send({ type: 'connection', index }, socket, () => {
+      worker.handedOver.delete(socket);
+      socket.destroy();
+    }, true);
+  }
+}
