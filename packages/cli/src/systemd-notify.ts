@@ -44,19 +44,14 @@ export function takeNotifyTarget(env: NodeJS.ProcessEnv = process.env, pid: numb
   return { socket, watchdogUsec: forUs && usec > 0 ? usec : null };
 }
 
-export interface NotifierOptions {
-  /** The program that sends one message (its arguments are VARIABLE=VALUE assignments). */
-  readonly command?: string;
-  /** A message could not be sent (reported once per run of failures). */
-  readonly onError?: (error: GatehouseError) => void;
-}
+/** The program that sends one message; its arguments are VARIABLE=VALUE assignments. */
+const SENDER = 'systemd-notify';
 
 /** How long close() waits for messages still queued (STOPPING=1) before the process exits. */
 const CLOSE_WAIT_MS = 3000;
 
 export class SystemdNotifier {
   readonly #target: NotifyTarget;
-  readonly #command: string;
   readonly #onError: (error: GatehouseError) => void;
   readonly #queue: string[][] = [];
   #sending = false;
@@ -64,10 +59,10 @@ export class SystemdNotifier {
   #watchdog: NodeJS.Timeout | null = null;
   #idle: Array<() => void> = [];
 
-  constructor(target: NotifyTarget, options: NotifierOptions = {}) {
+  /** onError: a message could not be sent (called once per run of failures). */
+  constructor(target: NotifyTarget, onError: (error: GatehouseError) => void) {
     this.#target = target;
-    this.#command = options.command ?? 'systemd-notify';
-    this.#onError = options.onError ?? (() => {});
+    this.#onError = onError;
   }
 
   /** The first READY=1 names the master as the main process. */
@@ -78,6 +73,10 @@ export class SystemdNotifier {
   /** MONOTONIC_USEC (CLOCK_MONOTONIC, as process.hrtime is on Linux) lets notify-reload match this to its signal. */
   reloading(status: string): void {
     this.#send(['RELOADING=1', `MONOTONIC_USEC=${process.hrtime.bigint() / 1000n}`, `STATUS=${status}`]);
+  }
+
+  status(status: string): void {
+    this.#send([`STATUS=${status}`]);
   }
 
   stopping(status: string): void {
@@ -125,17 +124,17 @@ export class SystemdNotifier {
       if (settled) return;
       settled = true;
       if (failure !== null && !this.#failing) {
-        this.#onError(new GatehouseError('ERR_SYSTEMD_NOTIFY', `${this.#command} ${assignments[0]} to NOTIFY_SOCKET=${this.#target.socket} failed: ${failure}`));
+        this.#onError(new GatehouseError('ERR_SYSTEMD_NOTIFY', `${SENDER} ${assignments[0]} to NOTIFY_SOCKET=${this.#target.socket} failed: ${failure}`));
       }
       this.#failing = failure !== null;
       this.#next();
     };
-    const child = spawn(this.#command, assignments, {
+    const child = spawn(SENDER, assignments, {
       env: { PATH: process.env.PATH ?? '/usr/bin:/bin', NOTIFY_SOCKET: this.#target.socket },
       stdio: ['ignore', 'ignore', 'pipe'],
     });
     child.stderr!.setEncoding('utf8').on('data', (text: string) => { stderr += text; });
-    child.on('error', (error: NodeJS.ErrnoException) => finish(error.code === 'ENOENT' ? `${this.#command} is not installed` : error.message));
+    child.on('error', (error: NodeJS.ErrnoException) => finish(error.code === 'ENOENT' ? `${SENDER} is not installed` : error.message));
     child.on('close', (code) => finish(code === 0 ? null : `exit ${code}${stderr.trim() ? `: ${stderr.trim().split('\n')[0]}` : ''}`));
   }
 }
@@ -148,13 +147,10 @@ export interface SystemdLink {
 }
 
 /** The master's link to systemd when NOTIFY_SOCKET is set (null otherwise); call before any worker starts. */
-export function notifySystemd(env: NodeJS.ProcessEnv, logger: Logger, options: Omit<NotifierOptions, 'onError'> = {}): SystemdLink | null {
+export function notifySystemd(env: NodeJS.ProcessEnv, logger: Logger): SystemdLink | null {
   const target = takeNotifyTarget(env);
   if (!target) return null;
-  const notifier = new SystemdNotifier(target, {
-    ...options,
-    onError: (error) => logger.error({ err: error, event: 'systemd-notify-failed' }, error.toLine()),
-  });
+  const notifier = new SystemdNotifier(target, (error) => logger.error({ err: error, event: 'systemd-notify-failed' }, error.toLine()));
   return {
     serving(server) {
       notifier.ready(servingStatus(server), true);
@@ -165,6 +161,7 @@ export function notifySystemd(env: NodeJS.ProcessEnv, logger: Logger, options: O
           if (action.kind === 'stop') notifier.stopping(action.graceful ? 'stopping (graceful)' : 'stopping');
         },
         settled: (action, error) => {
+          if (action.kind === 'scale') notifier.status(servingStatus(server));
           if (action.kind !== 'reload') return;
           // READY=1 either way: after a failed reload the previous code serves on.
           notifier.ready(error === undefined ? servingStatus(server) : `reload failed, the previous version is serving: ${errorLine(error)}`);

@@ -201,6 +201,19 @@ for (const [engine, args] of Object.entries(ENGINE_ARGS)) {
   });
 }
 
+test('TTIN and TTOU: a STATUS= line with the new number of workers', { timeout: 60_000 }, async (t) => {
+  const { notify, serve } = await start(t, ENGINE_ARGS.prefork!);
+  assert.match((await notify.event(0)).fields.get('STATUS')!, /, 2 workers, generation 1\)$/);
+  serve.kill('SIGTTIN');
+  assert.match((await notify.event(1)).fields.get('STATUS')!, /, 3 workers, generation 1\)$/);
+  serve.kill('SIGTTOU');
+  const down = await notify.event(2);
+  assert.deepEqual([...down.fields.keys()], ['STATUS']);
+  assert.match(down.fields.get('STATUS')!, /, 2 workers, generation 1\)$/);
+  serve.kill('SIGTERM');
+  assert.equal((await serve.exited).code, 0);
+});
+
 test('no WATCHDOG=1 while the master\'s event loop is blocked (single engine: the app runs on it)', { timeout: 60_000 }, async (t) => {
   const { notify, serve } = await start(t, ENGINE_ARGS.single!, { WATCHDOG_USEC: '1000000' });
   const url = servingUrl(await notify.event(0));
