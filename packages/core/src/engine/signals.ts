@@ -53,7 +53,7 @@ export interface ActionLoopHooks {
   readonly force?: (signal: HandledSignal) => void;
 }
 
-/** Watches every action, however it was asked for (signal, API, --reload): the systemd notifier. */
+/** Watches every action, however it was asked for (signal, API, --reload): the systemd notifier. Called synchronously; must not throw. */
 export interface ActionObserver {
   readonly begin?: (action: EngineAction) => void;
   /** The action finished (error undefined) or failed. */
@@ -151,17 +151,21 @@ export class ActionLoop {
   }
 
   async #run(item: QueuedAction): Promise<void> {
+    let failure: { readonly error: unknown } | null = null;
     try {
       await this.#hooks.before?.(item.action, item.signal);
       for (const observer of this.#observers) observer.begin?.(item.action);
       await applyAction(this.#engine, item.action);
       this.#hooks.done?.(item.action, item.signal);
-      for (const observer of this.#observers) observer.settled?.(item.action);
-      for (const w of item.waiters) w.resolve();
     } catch (error) {
-      for (const observer of this.#observers) observer.settled?.(item.action, error);
-      if (item.waiters.length === 0) this.#hooks.failed?.(item.action, error);
-      for (const w of item.waiters) w.reject(error);
+      failure = { error };
     }
+    for (const observer of this.#observers) observer.settled?.(item.action, failure?.error);
+    if (!failure) {
+      for (const w of item.waiters) w.resolve();
+      return;
+    }
+    if (item.waiters.length === 0) this.#hooks.failed?.(item.action, failure.error);
+    for (const w of item.waiters) w.reject(failure.error);
   }
 }
