@@ -20,6 +20,7 @@ import { logUncaughtExceptions, observe, type Observer } from './logging/setup.j
 import { resolveEngine } from './engines.js';
 import { writePidFile, type PidFile } from './pid-file.js';
 import { appDirectory, watchForReload } from './dev-reload.js';
+import { notifySystemd } from './systemd-notify.js';
 import { GatehouseError, isGatehouseError } from '@gatehouse/core';
 
 export const EXIT_USAGE = 2;
@@ -132,6 +133,8 @@ async function serve(loaded: LoadedSettings, cwd: string): Promise<void> {
     process.exit(code);
   };
   logUncaughtExceptions(observer, 'the master', exit);
+  // Taken before any worker starts, so that none inherits NOTIFY_SOCKET.
+  const systemd = notifySystemd(process.env, logger);
   try {
     if (settings.pid) pidFile = writePidFile(settings.pid, cwd);
     const container = await containerFor({ settings, app: { kind: 'module', spec: settings.app, cwd }, configFile, cwd }, observer);
@@ -140,6 +143,7 @@ async function serve(loaded: LoadedSettings, cwd: string): Promise<void> {
     process.stderr.write(`serve: ${errorLine(error)}\n`);
     return exit(exitCodeFor(error));
   }
+  systemd?.serving(server);
   server.actions.install();
   const watcher = settings.reload
     ? watchForReload(appDirectory(settings.app, cwd), (file) => {
@@ -156,5 +160,6 @@ async function serve(loaded: LoadedSettings, cwd: string): Promise<void> {
   watcher?.close();
   const requested = server.actions.stopping !== null;
   logger.info({ event: 'stopped' }, requested ? 'stopped' : 'the engine stopped on its own');
+  await systemd?.close();
   exit(requested ? 0 : EXIT_FAILURE);
 }

@@ -215,4 +215,24 @@ describe('the action loop', { timeout: 10_000 }, () => {
     await assert.rejects(loop.perform({ kind: 'reload' }), /syntax error/);
     assert.deepEqual(failures, ['reload: syntax error in app.js']);
   });
+
+  it('observers see each action begin and settle, however it was asked for, failed or not', async () => {
+    const log: string[] = [];
+    const engine = fakeEngine(log, 10);
+    const loop = new ActionLoop(engine);
+    loop.observe({
+      begin: (action) => log.push(`begin ${action.kind}`),
+      settled: (action, error) => log.push(`settled ${action.kind}${error ? `: ${(error as Error).message}` : ''}`),
+    });
+    await loop.perform({ kind: 'reload' });
+    engine.reload = async () => { throw new Error('syntax error in app.js'); };
+    await assert.rejects(loop.perform({ kind: 'reload' }), /syntax error/);
+    loop.enqueue({ kind: 'stop', graceful: true }, 'SIGTERM');
+    await loop.stopping;
+    assert.deepEqual(log, [
+      'begin reload', 'reload start', 'reload end', 'settled reload',
+      'begin reload', 'settled reload: syntax error in app.js',
+      'begin stop', 'stop true', 'settled stop',
+    ]);
+  });
 });

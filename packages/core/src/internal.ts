@@ -13,7 +13,7 @@ export { findConfigFile, readConfigFile, entriesFromConfigFile, loadConfigHooks,
 export { nearest } from './settings/suggest.js';
 
 // Signals -> engine calls, one at a time.
-export { ActionLoop, type EngineAction, type HandledSignal, type ActionLoopHooks } from './engine/signals.js';
+export { ActionLoop, type EngineAction, type HandledSignal, type ActionLoopHooks, type ActionObserver } from './engine/signals.js';
 
 // Engine plumbing below the public contract.
 export { AbortableRequest } from './gateway/request.js';

@@ -53,6 +53,13 @@ export interface ActionLoopHooks {
   readonly force?: (signal: HandledSignal) => void;
 }
 
+/** Watches every action, however it was asked for (signal, API, --reload): the systemd notifier. Called synchronously; must not throw. */
+export interface ActionObserver {
+  readonly begin?: (action: EngineAction) => void;
+  /** The action finished (error undefined) or failed. */
+  readonly settled?: (action: EngineAction, error?: unknown) => void;
+}
+
 const MAX_QUEUED = 5; // Gunicorn's SIG_QUEUE bound: a signal storm beyond this is dropped, not stored
 
 interface QueuedAction {
@@ -68,6 +75,7 @@ export class ActionLoop {
   readonly #hooks: ActionLoopHooks;
   readonly #queue: QueuedAction[] = [];
   readonly #installed = new Map<HandledSignal, () => void>();
+  readonly #observers: ActionObserver[] = [];
   #running = false;
   #stopping: Promise<void> | null = null;
 
@@ -89,6 +97,10 @@ export class ActionLoop {
   uninstall(): void {
     for (const [signal, handler] of this.#installed) process.off(signal, handler);
     this.#installed.clear();
+  }
+
+  observe(observer: ActionObserver): void {
+    this.#observers.push(observer);
   }
 
   /** The stop in progress, if any. */
@@ -139,14 +151,21 @@ export class ActionLoop {
   }
 
   async #run(item: QueuedAction): Promise<void> {
+    let failure: { readonly error: unknown } | null = null;
     try {
       await this.#hooks.before?.(item.action, item.signal);
+      for (const observer of this.#observers) observer.begin?.(item.action);
       await applyAction(this.#engine, item.action);
       this.#hooks.done?.(item.action, item.signal);
-      for (const w of item.waiters) w.resolve();
     } catch (error) {
-      if (item.waiters.length === 0) this.#hooks.failed?.(item.action, error);
-      for (const w of item.waiters) w.reject(error);
+      failure = { error };
     }
+    for (const observer of this.#observers) observer.settled?.(item.action, failure?.error);
+    if (!failure) {
+      for (const w of item.waiters) w.resolve();
+      return;
+    }
+    if (item.waiters.length === 0) this.#hooks.failed?.(item.action, failure.error);
+    for (const w of item.waiters) w.reject(failure.error);
   }
 }

@@ -8,6 +8,7 @@ export const ENGINE_ERRORS = {
   ERR_BIND_FAILED: { status: 500, message: 'Could not listen', hint: 'Pick another address or port, or stop the process that holds it.' },
   ERR_BIND_DENIED: { status: 500, message: 'Not permitted to listen on this port', hint: 'Ports below 1024 need privileges: pick a port >= 1024 (behind a proxy or load balancer), grant node CAP_NET_BIND_SERVICE (setcap cap_net_bind_service=+ep "$(command -v node)", or AmbientCapabilities= in a systemd unit), or start as root with --user/--group, which drops privileges after binding.' },
   ERR_LISTEN_FDS: { status: 500, message: 'Inherited sockets are unusable', hint: 'LISTEN_FDS/LISTEN_PID (systemd socket activation) or fd://N must name open listening sockets passed to this process.' },
+  ERR_SYSTEMD_NOTIFY: { status: 500, message: 'Could not notify systemd', hint: 'NOTIFY_SOCKET is set (Type=notify), and messages to systemd are sent with systemd-notify(1): install systemd (it is on every host systemd runs), set NotifyAccess=all in the unit, or use Type=simple.' },
   ERR_PRIVILEGES: { status: 500, message: 'Could not switch user or group', hint: 'Start as root to use --user/--group, or leave them unset.' },
   ERR_ENGINE_NOT_STARTED: { status: 500, message: 'Engine is not running', hint: 'Call start() first.' },
   ERR_WORKER_BOOT_FAILED: { status: 500, message: 'Workers could not boot the app', hint: 'Fix the app error shown above; the server stopped instead of restarting workers in a loop.' },
