@@ -8,6 +8,7 @@
 import type { EngineName, SettingSpec } from './types.js';
 import { parseBind } from '../net/listen.js';
 import { allowIpsProblem } from '../net/proxy-headers.js';
+import { healthPathProblem } from '../http/health.js';
 
 export type Hook = (...args: any[]) => unknown;
 
@@ -52,6 +53,8 @@ export interface Settings {
   proxyProtocol: 'off' | 'v1' | 'v2' | 'auto';
   proxyAllowIps: string[];
   serverHeader: string;
+  healthPath: string;
+  livenessPath: string;
   debug: boolean;
   certfile: string;
   keyfile: string;
@@ -141,6 +144,8 @@ export const SETTINGS: { readonly [K in keyof Settings]: SettingSpec<Settings[K]
   proxyProtocol: { kind: 'choice', default: 'off', choices: ['off', 'v1', 'v2', 'auto'], group: 'proxy', doc: 'Expect a PROXY protocol header on each connection (from a TCP load balancer).' },
   proxyAllowIps: { kind: 'list', default: ['127.0.0.1', '::1'], group: 'proxy', metavar: 'IPS', validate: allowIpsProblem, doc: 'Peers whose PROXY protocol header is believed: addresses, CIDR ranges, or "*" for all. A header from any other peer closes its connection.' },
   serverHeader: { kind: 'string', default: 'gatehouse', group: 'server', doc: 'Value of the Server response header (empty to send none).' },
+  healthPath: { kind: 'string', default: '', group: 'server', metavar: 'PATH', validate: healthPathProblem, doc: 'Readiness path the server answers itself, never calling the app (e.g. /healthz; empty = off): 200 while it takes work, 503 from the moment a graceful stop or a reload\'s drain begins, or while no unit is ready. For load balancers and Kubernetes readiness probes.' },
+  livenessPath: { kind: 'string', default: '', group: 'server', metavar: 'PATH', validate: healthPathProblem, doc: 'Liveness path the server answers itself (e.g. /livez; empty = off): 200 while some worker process or app thread is ready to run the app, 503 when none is; stays 200 while draining. For Kubernetes liveness probes.' },
   debug: { kind: 'boolean', default: false, group: 'dev', doc: 'Send error stacks to the client in 500 responses. Never in production.' },
   certfile: { kind: 'string', default: '', group: 'tls', doc: 'TLS certificate file (PEM); with --keyfile, serve HTTPS.' },
   keyfile: { kind: 'string', default: '', group: 'tls', doc: 'TLS private key file (PEM).' },
