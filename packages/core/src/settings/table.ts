@@ -26,6 +26,7 @@ export interface Settings {
   limitConcurrency: number;
   timeout: number;
   gracefulTimeout: number;
+  stopDelay: number;
   keepAlive: number;
   requestTimeout: number;
   headersTimeout: number;
@@ -117,6 +118,7 @@ export const SETTINGS: { readonly [K in keyof Settings]: SettingSpec<Settings[K]
   limitConcurrency: { kind: 'integer', default: 0, group: 'limits', doc: 'Open connections per process before new ones get 503 (0 = no limit).' },
   timeout: { kind: 'seconds', default: 30, group: 'timeouts', doc: 'Liveness: a worker process or thread with no heartbeat for this long is killed and replaced (0 = no liveness check). Not a request deadline (see --request-timeout).' },
   gracefulTimeout: { kind: 'seconds', default: 30, group: 'timeouts', doc: 'On graceful stop or reload, how long in-flight requests may take before they are cut off.' },
+  stopDelay: { kind: 'seconds', default: 0, group: 'timeouts', doc: 'On a graceful stop, first serve this long with the --health-path answering 503 and the listeners open, so load balancers and Kubernetes endpoints stop routing here before connections are refused (in place of a preStop sleep); then the --graceful-timeout drain.' },
   keepAlive: { kind: 'seconds', default: 5, group: 'timeouts', doc: 'How long an idle keep-alive connection is kept open.' },
   requestTimeout: { kind: 'seconds', default: 0, group: 'timeouts', doc: 'Per-request deadline: past it the client gets 504 and request.signal aborts (0 = none).' },
   headersTimeout: { kind: 'seconds', default: 10, group: 'timeouts', doc: 'Time allowed to receive a request\'s head (cuts off slowloris clients).' },

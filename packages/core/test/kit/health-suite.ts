@@ -2,7 +2,7 @@
  * --health-path and --liveness-path under any engine: the server answers them itself, never
  * calling the app, while the app is busy, and turns readiness to 503 when this unit drains (a
  * graceful stop, the old generation of a reload). One server per engine with one unit (one
- * process, one app thread), so "every unit is busy" is one held request:
+ * process, one app thread of two slots), so "every unit is busy" is two held requests:
  *
  *   import { runHealthSuite } from '@gatehouse/core/testkit';
  *   runHealthSuite('prefork', PreforkEngine, { reload: 'drains' });
@@ -18,7 +18,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { defaultSettings, type Settings } from '../../src/settings/table.js';
 import type { Engine, EngineClass } from '../../src/engine/engine.js';
-import { RawClient } from './raw-client.js';
+import { RawClient, type RawResponse } from './raw-client.js';
 import { until } from './wait.js';
 
 const APP = `import fs from 'node:fs';
@@ -72,8 +72,10 @@ export interface HealthSuiteOptions {
 }
 
 const HEALTH: Partial<Settings> = {
-  healthPath: '/healthz', livenessPath: '/livez', workers: 1, threads: 1, threadConcurrency: 1,
+  healthPath: '/healthz', livenessPath: '/livez', workers: 1, threads: 1, threadConcurrency: 2,
   gracefulTimeout: 10, keepAlive: 10, timeout: 30, logLevel: 'fatal',
+  // Long enough for a loaded machine to see the delay's 503s; only the last test waits it out.
+  stopDelay: 3,
 };
 
 export function runHealthSuite(name: string, engineClass: EngineClass, options: HealthSuiteOptions): void {
@@ -130,14 +132,16 @@ export function runHealthSuite(name: string, engineClass: EngineClass, options: 
     });
 
     it('answers while every unit that runs the app is busy with a request', { timeout: 10_000 }, async () => {
-      const busy = await connect();
-      await busy.write('GET /hold?id=busy HTTP/1.1\r\nHost: p\r\n\r\n');
-      await until(() => fs.existsSync(marker('holding-busy')), 5000, 'the app to hold a request');
+      const busy = [await connect(), await connect()];
+      for (const [i, client] of busy.entries()) await client.write(`GET /hold?id=busy${i} HTTP/1.1\r\nHost: p\r\n\r\n`);
+      await until(() => fs.existsSync(marker('holding-busy0')) && fs.existsSync(marker('holding-busy1')), 5000, 'the app to hold two requests');
       assert.deepEqual(await get('/healthz'), { status: 200, text: 'ready\n', cacheControl: 'no-store' });
       assert.deepEqual(await get('/livez'), { status: 200, text: 'live\n', cacheControl: 'no-store' });
-      assert.equal(busy.responses().length, 0, 'the held request is still in flight');
-      fs.writeFileSync(marker('release-busy'), '');
-      assert.equal((await busy.readResponses(1))[0]!.text(), 'held busy');
+      assert.ok(busy.every((client) => client.responses().length === 0), 'the held requests are still in flight');
+      for (const [i, client] of busy.entries()) {
+        fs.writeFileSync(marker(`release-busy${i}`), '');
+        assert.equal((await client.readResponses(1))[0]!.text(), `held busy${i}`);
+      }
     });
 
     it(options.reload === 'drains'
@@ -170,7 +174,7 @@ export function runHealthSuite(name: string, engineClass: EngineClass, options: 
       assert.equal((await get('/version')).text, 'v2');
     });
 
-    it('on a graceful stop: new connections are refused, a kept connection gets 503 and is closed, the request in flight finishes', { timeout: 30_000 }, async () => {
+    it('on a graceful stop: readiness 503 while new connections are still served (--stop-delay), then refused; a kept connection gets 503 and is closed; the request in flight finishes', { timeout: 30_000 }, async () => {
       // Connected before the held request, so the unit accepted it first.
       const kept = await connect();
       await kept.write('GET /healthz HTTP/1.1\r\nHost: p\r\n');
@@ -179,14 +183,20 @@ export function runHealthSuite(name: string, engineClass: EngineClass, options: 
       await until(() => fs.existsSync(marker('holding-last')), 5000, 'the app to hold the last request');
       const stopping = engine.stop({ graceful: true });
       stopped = true;
-      // 1. The listeners close at once.
+      // 1. --stop-delay: a new connection is still accepted; readiness answers 503 and the app still serves.
+      await until(async () => (await fresh(port, '/healthz')).status === 503, 2500, 'readiness to turn 503 on a new connection');
+      const during = await fresh(port, '/healthz');
+      assert.deepEqual([during.status, during.text(), during.header('cache-control')], [503, 'draining\n', 'no-store']);
+      assert.equal((await fresh(port, '/livez')).status, 200, 'a draining server is alive');
+      assert.equal((await fresh(port, '/version')).text(), 'v2', 'the app still serves new connections');
+      // 2. Then the listeners close.
       await waitForRefusal(port);
-      // 2. A health check on a connection the server still holds: 503, then the connection closes.
+      // 3. A health check on a connection the server still holds: 503, then the connection closes.
       await kept.write('\r\n');
       const [answer] = await kept.readResponses(1);
       assert.deepEqual([answer!.status, answer!.text(), answer!.header('connection')], [503, 'draining\n', 'close']);
       await kept.waitForClose();
-      // 3. The request in flight is answered; then the stop completes.
+      // 4. The request in flight is answered; then the stop completes.
       assert.equal(inFlight.responses().length, 0);
       fs.writeFileSync(marker('release-last'), '');
       assert.equal((await inFlight.readResponses(1))[0]!.text(), 'held last');
@@ -256,6 +266,17 @@ async function startEngine(engineClass: EngineClass, appFile: string, settings: 
   const engine = new engineClass({ settings: all, app: { kind: 'module', spec: appFile } });
   await engine.start();
   return engine;
+}
+
+/** One request on a new connection. */
+async function fresh(port: number, target: string): Promise<RawResponse> {
+  const client = await RawClient.connect(port);
+  try {
+    await client.write(`GET ${target} HTTP/1.1\r\nHost: p\r\nConnection: close\r\n\r\n`);
+    return (await client.readResponses(1))[0]!;
+  } finally {
+    client.destroy();
+  }
 }
 
 /** Resolves once a new connection to `port` is refused. */
