@@ -35,17 +35,17 @@ export class HealthState {
   draining = false;
 }
 
-const HEADERS_GET = [['content-type', 'text/plain; charset=utf-8'], ['cache-control', 'no-store']] as const;
+const HEADERS = [['content-type', 'text/plain; charset=utf-8'], ['cache-control', 'no-store']] as const;
 
 function answer(status: number, text: string): GatewayResponse {
-  return { status, headers: HEADERS_GET, body: `${text}\n` };
+  return { status, headers: HEADERS, body: `${text}\n` };
 }
 
 const READY = answer(200, 'ready');
 const LIVE = answer(200, 'live');
 const DRAINING = answer(503, 'draining');
 const NO_UNIT = answer(503, 'no unit ready');
-const NOT_ALLOWED: GatewayResponse = { status: 405, headers: [...HEADERS_GET, ['allow', 'GET, HEAD']], body: 'the health paths answer GET and HEAD\n' };
+const NOT_ALLOWED: GatewayResponse = { status: 405, headers: [...HEADERS, ['allow', 'GET, HEAD']], body: 'the health paths answer GET and HEAD\n' };
 
 /** The health answers of one HttpService. */
 export class HealthCheck {
