@@ -29,5 +29,9 @@ export {
   type Clock, type LivenessOptions, type RestartCause, type RestartCounts,
 } from './engine/supervision.js';
 
+// The first phase of a graceful stop (--stop-delay).
+export { delayStop } from './engine/stop-delay.js';
+export type { HealthState } from './http/health.js';
+
 // Which unit ran a request, for the access log of engines that run requests off the I/O thread.
 export { recordRequestUnit } from './request-unit.js';

@@ -16,6 +16,7 @@
  */
 import type net from 'node:net';
 import type { UnitStats } from '@gatehouse/core';
+import type { HealthState } from '@gatehouse/core/internal';
 import type { WorkerBody, WorkerBodyContext, WorkerBodyFactory, WorkerBodyStats } from '@gatehouse/engine-prefork';
 import { ThreadedServer } from '@gatehouse/engine-threaded';
 
@@ -58,6 +59,10 @@ class ThreadPoolBody implements WorkerBody {
 
   shed(count: number): net.Socket[] {
     return this.#server.service.releaseIdle(count);
+  }
+
+  get health(): HealthState {
+    return this.#server.service.health;
   }
 
   stats(): WorkerBodyStats {

@@ -122,6 +122,8 @@ export class Arbiter {
   #cancelBackoff: (() => void) | undefined;
   #wakeScheduled = false;
   #stopping: Promise<void> | null = null;
+  /** A graceful stop is announced: every worker, and any started from now on, answers readiness 503. */
+  #drainAnnounced = false;
   #closed!: () => void;
   /** Resolves when every worker has exited after stop() or a fatal boot error. */
   readonly closed: Promise<void> = new Promise((resolve) => { this.#closed = resolve; });
@@ -219,6 +221,12 @@ export class Arbiter {
     if (this.#phase === 'stopped') this.#finish();
     this.#wake();
     return this.#stopping;
+  }
+
+  /** The first phase of a graceful stop (--stop-delay): workers keep serving, their readiness answers 503. */
+  announceDrain(): void {
+    this.#drainAnnounced = true;
+    for (const worker of this.#workers.values()) worker.send({ type: 'drain-announced' });
   }
 
   /** USR1: each worker republishes core's logsReopen in its own process. */
@@ -511,6 +519,7 @@ export class Arbiter {
       listeners: this.#options.listeners.length,
     };
     worker.send({ type: 'start', config });
+    if (this.#drainAnnounced) worker.send({ type: 'drain-announced' });
   }
 
   #callHook(hook: Hook | null, name: string, argument: unknown): void {

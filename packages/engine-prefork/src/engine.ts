@@ -17,6 +17,7 @@ import {
   GatehouseError, TOKENS, bindAll, channels, prepareToListen,
   type Engine, type EngineContext, type EngineStats, type ListenAddress, type StopOptions,
 } from '@gatehouse/core';
+import { delayStop } from '@gatehouse/core/internal';
 import { Arbiter } from './arbiter.js';
 
 /** For engines that reuse this master with another worker body (hybrid). */
@@ -85,6 +86,8 @@ export class PreforkEngine implements Engine {
     const timeoutMs = (options.timeout ?? this.context.settings.gracefulTimeout) * 1000;
     if (!this.#arbiter) { this.#closeListeners(); this.#closed(); return; }
     channels.engine.publish({ engine: this.name, event: 'stopping', detail: graceful ? 'graceful' : 'fast' });
+    const arbiter = this.#arbiter;
+    if (graceful) await delayStop(this.name, this.context.settings.stopDelay, () => arbiter.announceDrain());
     // Stop the master's own accepting first; the workers close their copies when told to stop.
     this.#closeListeners();
     await this.#arbiter.stop(graceful, timeoutMs);

@@ -73,6 +73,8 @@ export type ToWorker =
    */
   | { readonly type: 'stop'; readonly graceful: boolean; readonly timeoutMs: number; readonly handOff: boolean }
   | { readonly type: 'reopen-logs' }
+  /** A graceful stop is coming (--stop-delay): go on serving, but answer readiness with 503. */
+  | { readonly type: 'drain-announced' }
   /** Give up to `count` idle keep-alive connections back (the arbiter balances connections). */
   | { readonly type: 'shed'; readonly count: number };
 

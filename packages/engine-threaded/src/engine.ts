@@ -7,7 +7,7 @@
 import 'reflect-metadata';
 import { injectable, inject } from 'inversify';
 import { TOKENS, bindAll, channels, prepareToListen, dropPrivileges, GatehouseError, type Engine, type EngineContext, type EngineStats, type ListenAddress, type StopOptions } from '@gatehouse/core';
-import { restartCounts } from '@gatehouse/core/internal';
+import { delayStop, restartCounts } from '@gatehouse/core/internal';
 import { ThreadedServer } from './server.js';
 
 @injectable()
@@ -47,6 +47,7 @@ export class ThreadedEngine implements Engine {
     if (server) {
       const graceful = options.graceful ?? true;
       channels.engine.publish({ engine: this.name, event: 'stopping', detail: graceful ? 'graceful' : 'fast' });
+      if (graceful) await delayStop(this.name, this.context.settings.stopDelay, () => { server.service.health.draining = true; });
       await server.close(graceful, (options.timeout ?? this.context.settings.gracefulTimeout) * 1000);
     }
     this.#closed();

@@ -116,6 +116,11 @@ export class ThreadPool implements AppThreadEvents {
     return this.#target;
   }
 
+  /** App threads of the serving generation that are ready to take requests. */
+  get readyCount(): number {
+    return this.#routing.length;
+  }
+
   get restarts(): Readonly<RestartCounts> {
     return this.#restarts;
   }

@@ -37,6 +37,8 @@ export class ThreadedServer {
       engineName: options.engineName,
     });
     this.service = createHttpService(this.dispatcher, protocolOptionsFrom(settings));
+    // Answered here on the I/O thread, so the health paths answer while every app thread is busy.
+    this.service.health.unitsReady = () => this.pool.readyCount > 0;
   }
 
   /** Boots the app threads; rejects with the app's error if they cannot boot. */

@@ -12,6 +12,7 @@ import { bindAll } from '../net/listen.js';
 import { prepareToListen } from '../net/prepare.js';
 import { dropPrivileges } from '../net/privileges.js';
 import { InLoopServer } from './in-loop.js';
+import { delayStop } from './stop-delay.js';
 import { TOKENS } from './tokens.js';
 import { restartCounts } from './supervision.js';
 import type { Engine, EngineContext, EngineStats, ListenAddress, StopOptions } from './engine.js';
@@ -59,6 +60,7 @@ export class SingleEngine implements Engine {
     this.#server = null;
     if (server) {
       const graceful = options.graceful ?? true;
+      if (graceful) await delayStop(this.name, this.context.settings.stopDelay, () => { server.service.health.draining = true; });
       await server.close(graceful, (options.timeout ?? this.context.settings.gracefulTimeout) * 1000);
     }
     this.#listeners = [];

@@ -17,6 +17,9 @@
  *   3. --limit-concurrency: past N open connections in this service (one per process, so per
  *      process), the new one gets a minimal 503 with Connection: close once its first bytes
  *      arrive, and is closed (overload.ts); it never reaches the app.
+ * After that, each request for --health-path or --liveness-path is answered by the service
+ * (health.ts) instead of the Dispatcher; engines set `health` (which units are ready, a drain
+ * announced), and the service's own drain makes readiness 503.
  */
 import type { Socket } from 'node:net';
 import { channels } from '../diagnostics.js';
@@ -30,6 +33,7 @@ import { ProxyAllowList } from '../net/proxy-allow.js';
 import { SETTINGS } from '../settings/table.js';
 import { startTls } from '../net/tls.js';
 import type { HttpService, HttpServiceStats } from './service.js';
+import { HealthCheck, type HealthState } from './health.js';
 
 /** Sweep period: a tenth of the shortest timeout, within [MIN_SWEEP_MS, MAX_SWEEP_MS]. */
 const MIN_SWEEP_MS = 10;
@@ -44,6 +48,9 @@ class ConnectionService implements HttpService, ConnectionHost {
   readonly options: ProtocolOptions;
   readonly serializer: ResponseSerializer;
   draining = false;
+  /** Null when no health path is set: connections then skip the check entirely. */
+  readonly healthCheck: HealthCheck | null;
+  readonly health: HealthState;
   readonly #connections = new Set<Connection>();
   #requests = 0;
   #inFlight = 0;
@@ -67,6 +74,9 @@ class ConnectionService implements HttpService, ConnectionHost {
     this.#sweepMs = Math.min(MAX_SWEEP_MS, Math.max(MIN_SWEEP_MS, Math.floor(shortest / 10)));
     this.#plain = (options.proxyProtocol ?? 'off') === 'off' && !options.tls && !(options.limitConcurrency! > 0);
     this.#proxyAllow = options.proxyAllow ?? new ProxyAllowList(SETTINGS.proxyAllowIps.default);
+    const check = new HealthCheck(options.health ?? { readiness: '', liveness: '' });
+    this.health = check.state;
+    this.healthCheck = check.enabled ? check : null;
   }
 
   handle(socket: Socket): void {

@@ -65,6 +65,7 @@ import { SocketBody, type BodyHost } from './socket-body.js';
 import { readForwarded, type ProxyTrust } from '../net/proxy-headers.js';
 import { stopReading } from '../net/stop-reading.js';
 import { writeBatch, type HeldWriter } from './write-batch.js';
+import type { HealthCheck } from './health.js';
 
 /** Unread request body the server reads and drops to keep a connection alive. */
 export const DISCARD_LIMIT = 64 * 1024;
@@ -115,6 +116,8 @@ export interface ConnectionHost {
   readonly serializer: ResponseSerializer;
   /** Graceful drain in progress: no connection is kept alive. */
   readonly draining: boolean;
+  /** The health paths' answers, or null when none is set. */
+  readonly healthCheck: HealthCheck | null;
   requestStarted(): void;
   requestEnded(): void;
   connectionClosed(connection: Connection): void;
@@ -321,10 +324,15 @@ export class Connection implements BodyHost, HeldWriter {
       if (channels.requestStart.hasSubscribers) channels.requestStart.publish({ request, startedAt: this.#startedAt });
     }
     let result: Promise<GatewayResponse>;
-    try {
-      result = host.dispatcher.dispatch(request);
-    } catch (error) {
-      result = Promise.reject(error);
+    // A health path is the server's to answer (health.ts): the app is never called for it.
+    const own = host.healthCheck === null ? null : host.healthCheck.respond(head.method, head.target, host.draining);
+    if (own !== null) result = Promise.resolve(own);
+    else {
+      try {
+        result = host.dispatcher.dispatch(request);
+      } catch (error) {
+        result = Promise.reject(error);
+      }
     }
     result.then(this.#onResponse, this.#onAppError);
   }

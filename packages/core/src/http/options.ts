@@ -7,6 +7,7 @@ import { ProxyTrust } from '../net/proxy-headers.js';
 import { ProxyAllowList } from '../net/proxy-allow.js';
 import type { ProxyProtocolMode } from '../net/proxy-protocol.js';
 import { tlsContextFor, type TlsContext } from '../net/tls.js';
+import type { HealthPaths } from './health.js';
 
 export interface ParserLimits {
   readonly maxRequestLine: number;
@@ -43,6 +44,8 @@ export interface ProtocolOptions {
   readonly proxyTrust?: ProxyTrust | null;
   /** Open connections past which new ones get 503 (0 = no limit). */
   readonly limitConcurrency?: number;
+  /** Paths the server answers itself, before the app (health.ts); absent = none. */
+  readonly health?: HealthPaths;
 }
 
 export const DEFAULT_MAX_CHUNK_LINE = 4096;
@@ -71,5 +74,6 @@ export function protocolOptionsFrom(settings: Readonly<Settings>): ProtocolOptio
     proxyAllow: settings.proxyProtocol !== 'off' ? new ProxyAllowList(settings.proxyAllowIps) : null,
     proxyTrust: settings.proxyHeaders ? ProxyTrust.parse(settings.forwardedAllowIps) : null,
     limitConcurrency: settings.limitConcurrency,
+    health: { readiness: settings.healthPath, liveness: settings.livenessPath },
   };
 }

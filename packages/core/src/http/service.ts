@@ -5,6 +5,7 @@
  * Connection (connection.ts, the per-socket state machine) on each socket.
  */
 import type { Socket } from 'node:net';
+import type { HealthState } from './health.js';
 
 export interface HttpServiceStats {
   readonly connections: number;
@@ -32,4 +33,6 @@ export interface HttpService {
   /** Whether releaseIdle() can return anything here (plain TCP), so a supervisor knows whether to ask. */
   readonly releasable: boolean;
   stats(): HttpServiceStats;
+  /** What the health paths answer (health.ts): an engine says here whether a unit is ready, or a drain is announced. */
+  readonly health: HealthState;
 }

@@ -8,6 +8,7 @@
 import type { EngineName, SettingSpec } from './types.js';
 import { parseBind } from '../net/listen.js';
 import { allowIpsProblem } from '../net/proxy-headers.js';
+import { healthPathProblem } from '../http/health.js';
 
 export type Hook = (...args: any[]) => unknown;
 
@@ -25,6 +26,7 @@ export interface Settings {
   limitConcurrency: number;
   timeout: number;
   gracefulTimeout: number;
+  stopDelay: number;
   keepAlive: number;
   requestTimeout: number;
   headersTimeout: number;
@@ -52,6 +54,8 @@ export interface Settings {
   proxyProtocol: 'off' | 'v1' | 'v2' | 'auto';
   proxyAllowIps: string[];
   serverHeader: string;
+  healthPath: string;
+  livenessPath: string;
   debug: boolean;
   certfile: string;
   keyfile: string;
@@ -114,6 +118,7 @@ export const SETTINGS: { readonly [K in keyof Settings]: SettingSpec<Settings[K]
   limitConcurrency: { kind: 'integer', default: 0, group: 'limits', doc: 'Open connections per process before new ones get 503 (0 = no limit).' },
   timeout: { kind: 'seconds', default: 30, group: 'timeouts', doc: 'Liveness: a worker process or thread with no heartbeat for this long is killed and replaced (0 = no liveness check). Not a request deadline (see --request-timeout).' },
   gracefulTimeout: { kind: 'seconds', default: 30, group: 'timeouts', doc: 'On graceful stop or reload, how long in-flight requests may take before they are cut off.' },
+  stopDelay: { kind: 'seconds', default: 0, group: 'timeouts', doc: 'On a graceful stop, first serve this long with the --health-path answering 503 and the listeners open, so load balancers and Kubernetes endpoints stop routing here before connections are refused (in place of a preStop sleep); then the --graceful-timeout drain.' },
   keepAlive: { kind: 'seconds', default: 5, group: 'timeouts', doc: 'How long an idle keep-alive connection is kept open.' },
   requestTimeout: { kind: 'seconds', default: 0, group: 'timeouts', doc: 'Per-request deadline: past it the client gets 504 and request.signal aborts (0 = none).' },
   headersTimeout: { kind: 'seconds', default: 10, group: 'timeouts', doc: 'Time allowed to receive a request\'s head (cuts off slowloris clients).' },
@@ -141,6 +146,8 @@ export const SETTINGS: { readonly [K in keyof Settings]: SettingSpec<Settings[K]
   proxyProtocol: { kind: 'choice', default: 'off', choices: ['off', 'v1', 'v2', 'auto'], group: 'proxy', doc: 'Expect a PROXY protocol header on each connection (from a TCP load balancer).' },
   proxyAllowIps: { kind: 'list', default: ['127.0.0.1', '::1'], group: 'proxy', metavar: 'IPS', validate: allowIpsProblem, doc: 'Peers whose PROXY protocol header is believed: addresses, CIDR ranges, or "*" for all. A header from any other peer closes its connection.' },
   serverHeader: { kind: 'string', default: 'gatehouse', group: 'server', doc: 'Value of the Server response header (empty to send none).' },
+  healthPath: { kind: 'string', default: '', group: 'server', metavar: 'PATH', validate: healthPathProblem, doc: 'Readiness path the server answers itself, never calling the app (e.g. /healthz; empty = off): 200 while it takes work, 503 from the moment a graceful stop or a reload\'s drain begins, or while no unit is ready. For load balancers and Kubernetes readiness probes.' },
+  livenessPath: { kind: 'string', default: '', group: 'server', metavar: 'PATH', validate: healthPathProblem, doc: 'Liveness path the server answers itself (e.g. /livez; empty = off): 200 while some worker process or app thread is ready to run the app, 503 when none is; stays 200 while draining. For Kubernetes liveness probes.' },
   debug: { kind: 'boolean', default: false, group: 'dev', doc: 'Send error stacks to the client in 500 responses. Never in production.' },
   certfile: { kind: 'string', default: '', group: 'tls', doc: 'TLS certificate file (PEM); with --keyfile, serve HTTPS.' },
   keyfile: { kind: 'string', default: '', group: 'tls', doc: 'TLS private key file (PEM).' },

@@ -6,7 +6,7 @@
  * - channels.ts: collect() diagnostics_channel messages;
  * - wait.ts: until(), a bounded poll for a condition with no event to wait on;
  * - requests.ts: gatewayRequest() and manualSource(), requests built in memory (no socket);
- * - parity.ts, listener-suite.ts, proxy-suite.ts: suites every engine runs.
+ * - parity.ts, listener-suite.ts, proxy-suite.ts, health-suite.ts: suites every engine runs.
  * Other engines' tests and the parity suite build on these; keep them engine-neutral.
  */
 export { RawClient, parseResponses, exchange, type RawResponse, type ParseOptions, type ParseResult, type ReadOptions } from './raw-client.js';
@@ -18,3 +18,4 @@ export { runParitySuite, engineStarter, expectationsFor, KNOWN_DIFFERENCES, type
 export { makeCertificate, writeCertificate, type Certificate, type CertificateOptions } from './certs.js';
 export { runListenerSuite, httpsGet, type HttpsResult } from './listener-suite.js';
 export { runProxySuite } from './proxy-suite.js';
+export { runHealthSuite, type HealthSuiteOptions } from './health-suite.js';

@@ -7,6 +7,7 @@
  */
 import type net from 'node:net';
 import type { Settings, UnitStats } from '@gatehouse/core';
+import type { HealthState } from '@gatehouse/core/internal';
 
 export interface WorkerUnit {
   /** The master's number for this worker, unique for the master's life. */
@@ -55,6 +56,8 @@ export interface WorkerBody {
   /** Stop accepting; finish (graceful) or drop in-flight requests within timeoutMs; run shutdown(). */
   close(graceful: boolean, timeoutMs: number): Promise<void>;
   stats(): WorkerBodyStats;
+  /** What its health paths answer (after boot): the worker sets `draining` when the master announces a stop. */
+  readonly health?: HealthState;
 }
 
 export type WorkerBodyFactory = (context: WorkerBodyContext) => WorkerBody | Promise<WorkerBody>;

@@ -6,6 +6,7 @@
  */
 import type net from 'node:net';
 import { GatehouseError, InLoopServer, isGatehouseError, loadApp, type Application, type ErrorCode, type LoadedApp } from '@gatehouse/core/worker-runtime';
+import type { HealthState } from '@gatehouse/core/internal';
 import type { WorkerBody, WorkerBodyContext, WorkerBodyFactory, WorkerBodyStats } from './body.js';
 
 class InLoopBody implements WorkerBody {
@@ -57,6 +58,10 @@ class InLoopBody implements WorkerBody {
   async close(graceful: boolean, timeoutMs: number): Promise<void> {
     // InLoopServer.close() closes the listeners it was given: our copies of the shared sockets.
     await this.#server?.close(graceful, timeoutMs);
+  }
+
+  get health(): HealthState | undefined {
+    return this.#server?.service.health;
   }
 
   stats(): WorkerBodyStats {

@@ -42,6 +42,8 @@ let lastBeatAt = 0;
 let lastRequestAt = -Infinity;
 let started = 0;
 let retireSent = false;
+/** The master announced a graceful stop (--stop-delay): readiness answers 503 from boot on. */
+let drainAnnounced = false;
 
 function send(message: FromWorker, then?: () => void): void {
   if (!process.connected) { then?.(); return; }
@@ -139,6 +141,7 @@ async function start(received: WorkerConfig): Promise<void> {
     return;
   }
   booted = true;
+  if (drainAnnounced && body.health) body.health.draining = true;
   if (pendingStop) { void stop(pendingStop.graceful, pendingStop.timeoutMs); return; }
   send({ type: 'booted' });
 }
@@ -195,6 +198,10 @@ process.on('message', (message: ToWorker, handle?: net.Server | net.Socket) => {
     case 'stop': void stop(message.graceful, message.timeoutMs, message.handOff); break;
     case 'shed': shed(message.count); break;
     case 'reopen-logs': channels.logsReopen.publish({ reason: 'signal' }); break;
+    case 'drain-announced':
+      drainAnnounced = true;
+      if (body?.health) body.health.draining = true;
+      break;
   }
 });
 
