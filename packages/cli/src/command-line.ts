@@ -42,7 +42,7 @@ function cliSettings(): Array<[SettingName, SettingSpec<unknown>]> {
 }
 
 function describe(name: SettingName, spec: SettingSpec<unknown>): string {
-  const metavar = spec.metavar ?? (spec.kind === 'integer' ? 'N' : spec.kind === 'seconds' ? 'SECONDS' : spec.kind === 'bytes' ? 'BYTES' : spec.kind === 'choice' ? spec.choices!.join('|') : spec.kind === 'boolean' ? '' : 'VALUE');
+  const metavar = spec.metavar ?? (spec.kind === 'integer' ? (spec.auto ? 'N|auto' : 'N') : spec.kind === 'seconds' ? 'SECONDS' : spec.kind === 'bytes' ? 'BYTES' : spec.kind === 'choice' ? spec.choices!.join('|') : spec.kind === 'boolean' ? '' : 'VALUE');
   const only = spec.engines ? ` (${spec.engines.join(', ')})` : '';
   const shown = formatSettingValue(name, spec.default);
   // A boolean that is on by default is turned off with --no-NAME: say so, or nobody finds it.
