@@ -36,8 +36,10 @@ export function renderConfigurationDoc(): string {
     '',
     '## Where settings come from',
     '',
-    'Precedence, lowest first: **defaults < config file < environment < command line**.',
+    'Precedence, lowest first: **defaults < `WEB_CONCURRENCY` (workers only) < config file < environment < command line**.',
     '',
+    '- **`WEB_CONCURRENCY`**: the worker count a PaaS (Heroku, Render) sets. As Gunicorn does, `serve` reads it as the default',
+    '  of `workers`: below the config file, `GATEHOUSE_WORKERS` and the command line. `--print-config` names it as the source.',
     '- **Config file**: `--config FILE` (or `GATEHOUSE_CONFIG`), else the first of `gatehouse.config.js`, `gatehouse.config.mjs`,',
     '  `gatehouse.config.json` in the current directory. Keys may be camelCase (`maxRequests`), kebab-case (`max-requests`)',
     '  or snake_case (`max_requests`). A JS config exports settings as a default object and/or named exports, and hooks as',
@@ -48,7 +50,8 @@ export function renderConfigurationDoc(): string {
     '  Gunicorn\'s `GUNICORN_CMD_ARGS`), which win over the individual variables.',
     '- **Command line**: `serve [options] APP`. A list setting (`--bind`) may be repeated; another setting given twice takes the last value.',
     '',
-    '`serve --print-config APP` prints every effective setting and where it came from (`default`, `file`, `env`, `cli`).',
+    '`serve --print-config APP` prints every effective setting and where it came from (`default`, `file`, `env`, `cli`), and for',
+    'an `auto` count what it became and why.',
     '`serve --check-config APP` validates the settings, resolves the engine and loads the app, then exits 0, or 1 with the error line.',
     '',
     'A wrong value stops `serve` with exit code 2 and one line that names the setting, the value, what is allowed and',
@@ -59,6 +62,9 @@ export function renderConfigurationDoc(): string {
     'An unknown flag gets the nearest existing one (`--wokers` -> `did you mean --workers?`).',
     '',
     'Durations are in seconds (fractions allowed); sizes are bytes with an optional `k`, `m` or `g` (powers of 1024).',
+    '`workers` and `threads` also take `auto` (`max` is the same): one per CPU the process may use, from its affinity mask and',
+    'cgroup CPU quota; `--print-config` shows the number and why (engines.md, "How many units: auto", has the rule per engine).',
+    '`GATEHOUSE_CGROUP_ROOT` (default `/sys/fs/cgroup`) makes the quota reader look elsewhere; it is for tests.',
   );
   for (const [group, title] of GROUPS) {
     const names = (Object.keys(SETTINGS) as SettingName[]).filter((n) => SETTINGS[n].group === group);

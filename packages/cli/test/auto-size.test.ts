@@ -11,6 +11,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { HELLO_APP, ServeProcess, runServe, tempDir } from './kit.js';
+import { createServer } from '../src/index.js';
 
 const TASKSET = ['taskset', '-c', '0'];
 /** The CPUs this test process may use, before any limit a test adds. */
@@ -100,6 +101,21 @@ describe('auto-sizing from the usable CPUs', { timeout: 120_000 }, () => {
     const threads = await runServe(['--print-config', 'app.js', '--engine', 'hybrid', '--workers', '1', '--threads', 'auto'], { cwd: dir, env: fakeQuota(200_000) });
     assert.match(printed(threads.stdout, 'threads')[1], /^cli: --threads; auto \(hybrid: \d+ CPUs? \/ 1 processes; /);
     assert.equal(printed(threads.stdout, 'threads')[0], String(two));
+  });
+
+  it('createServer takes auto too, sized the same way', async () => {
+    process.env.GATEHOUSE_CGROUP_ROOT = fakeQuota(100_000).GATEHOUSE_CGROUP_ROOT;
+    try {
+      const server = await createServer({ app: path.join(dir, 'app.js'), engine: 'threaded', threads: 'auto', bind: '127.0.0.1:0', logLevel: 'silent' });
+      try {
+        assert.equal(server.settings.threads, 1);
+        assert.equal(server.stats().units.filter((unit) => unit.kind === 'thread').length, 1);
+      } finally {
+        await server.close({ graceful: false });
+      }
+    } finally {
+      delete process.env.GATEHOUSE_CGROUP_ROOT;
+    }
   });
 
   it('--workers max is auto (the word PM2 users type)', async () => {
