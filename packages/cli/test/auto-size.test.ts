@@ -35,7 +35,7 @@ function printed(stdout: string, name: string): [string, string] {
  * threads reach the master with the process's first stats report, after ready: for hybrid
  * the gauge is read once it shows threads (bounded).
  */
-async function unitsAlive(args: string[], options: { env?: Record<string, string>; wrapper?: string[] }): Promise<{ process: number; thread: number }> {
+async function unitsAlive(args: string[], options: { env?: Record<string, string>; wrapper?: string[] }): Promise<{ process: number; thread: number; autoSizeLog: string[] }> {
   const dir = tempDir({ 'app.js': HELLO_APP });
   const serve = new ServeProcess(['app.js', '--bind', '127.0.0.1:0', '--metrics-bind', '127.0.0.1:0', '--timeout', '2', ...args], { cwd: dir, ...options });
   try {
@@ -46,7 +46,8 @@ async function unitsAlive(args: string[], options: { env?: Record<string, string
       const text = await (await fetch(ready.metrics!)).text();
       const gauge = (kind: string) => Number(new RegExp(`^gatehouse_units_alive\\{kind="${kind}"\\} (\\d+)$`, 'm').exec(text)?.[1]);
       const units = { process: gauge('process'), thread: gauge('thread') };
-      if (!args.includes('hybrid') || units.thread > 0) return units;
+      const autoSizeLog = serve.records.filter((r) => r.event === 'auto-size').map((r) => r.msg);
+      if (!args.includes('hybrid') || units.thread > 0) return { ...units, autoSizeLog };
       assert.ok(Date.now() < deadline, `hybrid never reported its threads; last scrape:\n${text}`);
       await new Promise((resolve) => setTimeout(resolve, 100));
     }
@@ -86,7 +87,9 @@ describe('auto-sizing from the usable CPUs', { timeout: 120_000 }, () => {
     const quota2 = fakeQuota(200_000);
     assert.equal((await unitsAlive(['--engine', 'prefork', '--workers', 'auto'], { env: quota2 })).process, Math.min(2, AFFINITY));
     assert.equal((await unitsAlive(['--engine', 'prefork', '--workers', 'auto'], { env: quota2, wrapper: TASKSET })).process, 1);
-    assert.equal((await unitsAlive(['--engine', 'prefork', '--workers', 'auto'], { env: fakeQuota(100_000) })).process, 1);
+    const one = await unitsAlive(['--engine', 'prefork', '--workers', 'auto'], { env: fakeQuota(100_000) });
+    assert.equal(one.process, 1);
+    assert.match(one.autoSizeLog.join('\n'), /^workers = 1: auto \(one process per CPU; 1 usable CPU: cgroup quota 100000\/100000 in /);
   });
 
   it('threaded runs one app thread per usable CPU', async () => {
@@ -96,8 +99,10 @@ describe('auto-sizing from the usable CPUs', { timeout: 120_000 }, () => {
 
   it('hybrid with both auto runs processes x threads = usable CPUs', async () => {
     const two = Math.min(2, AFFINITY);
-    assert.deepEqual(await unitsAlive(['--engine', 'hybrid', '--workers', 'auto', '--threads', 'auto'], { env: fakeQuota(200_000) }), { process: 1, thread: two });
-    assert.deepEqual(await unitsAlive(['--engine', 'hybrid', '--workers', 'auto', '--threads', 'auto'], { wrapper: TASKSET }), { process: 1, thread: 1 });
+    const quota2 = await unitsAlive(['--engine', 'hybrid', '--workers', 'auto', '--threads', 'auto'], { env: fakeQuota(200_000) });
+    assert.deepEqual([quota2.process, quota2.thread], [1, two]);
+    const pinned = await unitsAlive(['--engine', 'hybrid', '--workers', 'auto', '--threads', 'auto'], { wrapper: TASKSET });
+    assert.deepEqual([pinned.process, pinned.thread], [1, 1]);
     const threads = await runServe(['--print-config', 'app.js', '--engine', 'hybrid', '--workers', '1', '--threads', 'auto'], { cwd: dir, env: fakeQuota(200_000) });
     assert.match(printed(threads.stdout, 'threads')[1], /^cli: --threads; auto \(hybrid: \d+ CPUs? \/ 1 processes; /);
     assert.equal(printed(threads.stdout, 'threads')[0], String(two));
