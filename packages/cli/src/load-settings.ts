@@ -34,8 +34,8 @@ export async function loadSettings(args: readonly string[], env: NodeJS.ProcessE
   const cmdArgsText = env[CMD_ARGS_VARIABLE];
   const cmdArgs = cmdArgsText ? parseCommandLine(splitArgs(cmdArgsText), CMD_ARGS_VARIABLE).entries : [];
   const envEntries = entriesFromEnv(env);
-  const paas = env[WEB_CONCURRENCY_VARIABLE];
-  const paasEntries: SettingEntry[] = paas ? [{ name: 'workers', raw: paas, source: { kind: 'env', variable: WEB_CONCURRENCY_VARIABLE } }] : [];
+  const webConcurrency = env[WEB_CONCURRENCY_VARIABLE];
+  const paasEntries: SettingEntry[] = webConcurrency ? [{ name: 'workers', raw: webConcurrency, source: { kind: 'env', variable: WEB_CONCURRENCY_VARIABLE } }] : [];
 
   // Which config file: the highest-precedence `config` entry, else one found in cwd.
   const named = [...commandLine.entries, ...cmdArgs, ...envEntries].find((entry) => entry.name === 'config');
