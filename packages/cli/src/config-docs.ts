@@ -57,7 +57,7 @@ export function renderConfigurationDoc(): string {
     'A wrong value stops `serve` with exit code 2 and one line that names the setting, the value, what is allowed and',
     'where it came from, e.g.',
     '',
-    '    serve: ERR_SETTING_INVALID: Invalid setting: workers = "many" from env GATEHOUSE_WORKERS: expected a whole number >= 1. See docs/configuration.md or serve --help for the allowed values.',
+    '    serve: ERR_SETTING_INVALID: Invalid setting: workers = "many" from env GATEHOUSE_WORKERS: expected a whole number >= 1, or auto (one per usable CPU). See docs/configuration.md or serve --help for the allowed values.',
     '',
     'An unknown flag gets the nearest existing one (`--wokers` -> `did you mean --workers?`).',
     '',
