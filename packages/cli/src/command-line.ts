@@ -42,7 +42,7 @@ function cliSettings(): Array<[SettingName, SettingSpec<unknown>]> {
 }
 
 function describe(name: SettingName, spec: SettingSpec<unknown>): string {
-  const metavar = spec.metavar ?? (spec.kind === 'integer' ? 'N' : spec.kind === 'seconds' ? 'SECONDS' : spec.kind === 'bytes' ? 'BYTES' : spec.kind === 'choice' ? spec.choices!.join('|') : spec.kind === 'boolean' ? '' : 'VALUE');
+  const metavar = spec.metavar ?? (spec.kind === 'integer' ? (spec.auto ? 'N|auto' : 'N') : spec.kind === 'seconds' ? 'SECONDS' : spec.kind === 'bytes' ? 'BYTES' : spec.kind === 'choice' ? spec.choices!.join('|') : spec.kind === 'boolean' ? '' : 'VALUE');
   const only = spec.engines ? ` (${spec.engines.join(', ')})` : '';
   const shown = formatSettingValue(name, spec.default);
   // A boolean that is on by default is turned off with --no-NAME: say so, or nobody finds it.
@@ -56,7 +56,7 @@ export function buildParser(args: readonly string[], width?: number): Argv {
   let parser = (yargs([...args]) as Argv & { usageConfiguration(config: Record<string, boolean>): Argv })
     .usageConfiguration({ 'hide-types': true })
     .scriptName('serve')
-    .usage('Usage: serve [options] APP\n\nServe APP (path/to/app.js, path:export or path:factory()) under a concurrency engine.\nSettings also come from gatehouse.config.{js,mjs,json}, GATEHOUSE_* variables and GATEHOUSE_CMD_ARGS;\nprecedence: defaults < config file < environment < command line. See docs/configuration.md.\n\nAlso: serve check APP [options] (the same as --check-config), serve help, and serve bench APP [options] to compare engines on APP (serve bench --help).')
+    .usage('Usage: serve [options] APP\n\nServe APP (path/to/app.js, path:export or path:factory()) under a concurrency engine.\nSettings also come from gatehouse.config.{js,mjs,json}, GATEHOUSE_* variables and GATEHOUSE_CMD_ARGS;\nprecedence: defaults < WEB_CONCURRENCY (workers) < config file < environment < command line. See docs/configuration.md.\n\nAlso: serve check APP [options] (the same as --check-config), serve help, and serve bench APP [options] to compare engines on APP (serve bench --help).')
     .parserConfiguration({
       'camel-case-expansion': false,
       'parse-numbers': false,

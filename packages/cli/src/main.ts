@@ -14,7 +14,7 @@ import fs from 'node:fs';
 import { SETTINGS, loadApp, type SettingName } from '@gatehouse/core';
 import { formatSettingValue, type SettingSource } from '@gatehouse/core/internal';
 import { helpText } from './command-line.js';
-import { loadSettings, type LoadedSettings } from './load-settings.js';
+import { WEB_CONCURRENCY_VARIABLE, loadSettings, type LoadedSettings } from './load-settings.js';
 import { containerFor, errorLine, startServer, type GatehouseServer } from './server.js';
 import { logUncaughtExceptions, observe, type Observer } from './logging/setup.js';
 import { resolveEngine } from './engines.js';
@@ -80,13 +80,14 @@ function version(): string {
   return `gatehouse ${pkg.version} (node ${process.version})`;
 }
 
-/** One line per setting: `name = value  # layer: where`. */
-export function printConfig({ settings, sources }: LoadedSettings): string {
+/** One line per setting: `name = value  # layer: where`, and for an `auto` count what it became and why. */
+export function printConfig({ settings, sources, autoSized }: LoadedSettings): string {
   const names = Object.keys(SETTINGS) as SettingName[];
   const width = Math.max(...names.map((n) => n.length));
-  let out = '# Effective settings. Precedence: default < file < env < cli.\n';
+  let out = '# Effective settings. Precedence: default < WEB_CONCURRENCY (workers) < file < env < cli.\n';
   for (const name of names) {
-    out += `${name.padEnd(width)} = ${formatSettingValue(name, settings[name])}  # ${whereFrom(sources[name])}\n`;
+    const auto = autoSized[name as keyof typeof autoSized];
+    out += `${name.padEnd(width)} = ${formatSettingValue(name, settings[name])}  # ${whereFrom(sources[name])}${auto ? `; ${auto.why}` : ''}\n`;
   }
   return out;
 }
@@ -97,7 +98,7 @@ function whereFrom(source: SettingSource): string {
     case 'default': return 'default';
     case 'file': return `file: ${source.path} (key ${source.key})`;
     case 'found': return `file: found in ${source.path}`;
-    case 'env': return `env: ${source.variable}`;
+    case 'env': return source.variable === WEB_CONCURRENCY_VARIABLE ? `env: ${source.variable} (the PaaS worker count, below the config file)` : `env: ${source.variable}`;
     case 'cli': return source.via ? `env: ${source.flag} in ${source.via}` : `cli: ${source.flag}`;
     case 'option': return `cli: createServer option ${source.key}`;
   }
@@ -125,6 +126,7 @@ async function serve(loaded: LoadedSettings, cwd: string): Promise<void> {
   }
   const logger = observer.logger;
   for (const warning of loaded.warnings) logger.warn({ event: 'unknown-variable' }, warning);
+  for (const [name, auto] of Object.entries(loaded.autoSized)) logger.info({ event: 'auto-size', setting: name, value: auto.value }, `${name} = ${auto.value}: ${auto.why}`);
   let pidFile: PidFile | undefined;
   let server: GatehouseServer;
   const exit = (code: number): never => {

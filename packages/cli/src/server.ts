@@ -35,7 +35,7 @@ export const SETUP_MODULE = fileURLToPath(new URL('./logging/setup.js', import.m
 
 /** Any setting (camelCase, kebab-case or snake_case keys), plus the app as a path or an already loaded app. */
 export type ServerOptions = { readonly app: string | LoadedApp; readonly cwd?: string }
-  & { readonly [K in Exclude<keyof Settings, 'app'>]?: Settings[K] extends string[] ? string | string[] : Settings[K] }
+  & { readonly [K in Exclude<keyof Settings, 'app'>]?: Settings[K] extends string[] ? string | string[] : K extends 'workers' | 'threads' ? number | 'auto' : Settings[K] }
   & Readonly<Record<string, unknown>>;
 
 /** Where the settings and the app came from, as the CLI resolved them. */

@@ -279,7 +279,7 @@ describe('--help', { timeout: 30_000 }, () => {
     for (const group of ['Server:', 'Engine:', 'Limits:', 'Timeouts:', 'Logging:', 'Proxy:', 'TLS:', 'Development:', 'Metrics:', 'Actions:']) {
       assert.ok(result.stdout.includes(`\n${group}\n`), `--help has a ${group} group`);
     }
-    assert.match(result.stdout, /--workers\s+N\s+Number of worker processes/);
+    assert.match(result.stdout, /--workers\s+N\|auto\s+Number of worker processes/);
     const widest = Math.max(...result.stdout.split('\n').map((l) => l.length));
     assert.ok(widest <= 100, `widest --help line is ${widest} columns`);
   });

@@ -14,10 +14,10 @@ export const REPO = fileURLToPath(new URL('../../../../', import.meta.url));
 export const SERVE_BIN = path.join(REPO, 'packages/cli/bin/serve.js');
 export const CORE_URL = pathToFileURL(path.join(REPO, 'packages/core/dist/src/index.js')).href;
 
-/** The environment without any GATEHOUSE_* variable of the caller's. */
+/** The environment without any variable of the caller's that serve reads (GATEHOUSE_*, WEB_CONCURRENCY). */
 export function cleanEnv(extra: Record<string, string> = {}): NodeJS.ProcessEnv {
   const env: NodeJS.ProcessEnv = {};
-  for (const [key, value] of Object.entries(process.env)) if (!key.startsWith('GATEHOUSE_')) env[key] = value;
+  for (const [key, value] of Object.entries(process.env)) if (!key.startsWith('GATEHOUSE_') && key !== 'WEB_CONCURRENCY') env[key] = value;
   return { ...env, ...extra };
 }
 
@@ -33,12 +33,18 @@ export const HELLO_APP = `export default function app(request) {
 }
 `;
 
+/** `node serve.js ARGS`, run through a wrapper command that execs it (e.g. ['taskset', '-c', '0']). */
+function serveCommand(args: string[], wrapper: string[] = []): string[] {
+  return [...wrapper, process.execPath, SERVE_BIN, ...args];
+}
+
 export interface RunResult { code: number | null; stdout: string; stderr: string }
 
 /** Runs serve to completion (for --help, --print-config, --check-config and error paths). */
-export function runServe(args: string[], options: { cwd?: string; env?: Record<string, string>; timeoutMs?: number; uid?: number; gid?: number } = {}): Promise<RunResult> {
+export function runServe(args: string[], options: { cwd?: string; env?: Record<string, string>; timeoutMs?: number; uid?: number; gid?: number; wrapper?: string[] } = {}): Promise<RunResult> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [SERVE_BIN, ...args], { cwd: options.cwd ?? REPO, env: cleanEnv(options.env), stdio: ['ignore', 'pipe', 'pipe'], uid: options.uid, gid: options.gid });
+    const [command, ...commandArgs] = serveCommand(args, options.wrapper);
+    const child = spawn(command!, commandArgs, { cwd: options.cwd ?? REPO, env: cleanEnv(options.env), stdio: ['ignore', 'pipe', 'pipe'], uid: options.uid, gid: options.gid });
     let stdout = '';
     let stderr = '';
     child.stdout.on('data', (d) => { stdout += d; });
@@ -60,8 +66,9 @@ export class ServeProcess {
   readonly #waiters: Array<() => void> = [];
 
   /** detached: the server leads a process group of its own (a test can signal the whole group). */
-  constructor(args: string[], options: { cwd?: string; env?: Record<string, string>; detached?: boolean } = {}) {
-    this.child = spawn(process.execPath, [SERVE_BIN, ...args], {
+  constructor(args: string[], options: { cwd?: string; env?: Record<string, string>; detached?: boolean; wrapper?: string[] } = {}) {
+    const [command, ...commandArgs] = serveCommand(args, options.wrapper);
+    this.child = spawn(command!, commandArgs, {
       cwd: options.cwd ?? REPO, env: cleanEnv({ GATEHOUSE_LOG_FORMAT: 'json', ...options.env }), stdio: ['ignore', 'pipe', 'pipe', 'ipc'],
       detached: options.detached,
     });

@@ -11,6 +11,8 @@ export { describeSource, allowedValues, formatSettingValue, type SettingSource }
 export { resolveSettings, entriesFromEnv, entriesFromObject, type SettingEntry, type ResolvedSettings } from './settings/resolve.js';
 export { findConfigFile, readConfigFile, entriesFromConfigFile, loadConfigHooks, serializableSettings } from './settings/config-file.js';
 export { nearest } from './settings/suggest.js';
+export { applyAutoSize, type AutoSized, type AutoSizedSetting } from './settings/auto-size.js';
+export { usableCpus, CGROUP_ROOT_VARIABLE, type UsableCpus, type UsableCpusOptions, type CpuQuota } from './usable-cpus.js';
 
 // Signals -> engine calls, one at a time.
 export { ActionLoop, type EngineAction, type HandledSignal, type ActionLoopHooks, type ActionObserver } from './engine/signals.js';

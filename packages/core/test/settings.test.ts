@@ -51,7 +51,7 @@ describe('coerceSetting', () => {
 
   it('rejects with the setting, the value, what is allowed and the source', () => {
     const cases: Array<[Parameters<typeof coerceSetting>[0], unknown, Parameters<typeof coerceSetting>[2], RegExp]> = [
-      ['workers', '1.5', { kind: 'env', variable: 'GATEHOUSE_WORKERS' }, /^Invalid setting: workers = "1\.5" from env GATEHOUSE_WORKERS: expected a whole number >= 1$/],
+      ['workers', '1.5', { kind: 'env', variable: 'GATEHOUSE_WORKERS' }, /^Invalid setting: workers = "1\.5" from env GATEHOUSE_WORKERS: expected a whole number >= 1, or auto \(one per usable CPU\)$/],
       ['maxWorkerMemory', '12 parsecs', { kind: 'file', path: '/etc/g.json', key: 'max_worker_memory' }, /maxWorkerMemory = "12 parsecs" from config file \/etc\/g\.json \(key max_worker_memory\): expected a whole number of bytes/],
       ['debug', 'maybe', { kind: 'cli', flag: '--debug', via: 'GATEHOUSE_CMD_ARGS' }, /from flag --debug in GATEHOUSE_CMD_ARGS: expected true or false/],
       ['onStarting', 'echo', { kind: 'option', key: 'on_starting' }, /from createServer option on_starting: expected a function/],

@@ -36,7 +36,10 @@ export function describeSource(source: SettingSource): string {
 export function allowedValues(spec: SettingSpec<unknown>): string {
   switch (spec.kind) {
     case 'string': return 'a string';
-    case 'integer': return spec.max !== undefined ? `a whole number from ${spec.min ?? 0} to ${spec.max}` : `a whole number >= ${spec.min ?? 0}`;
+    case 'integer': {
+      const range = spec.max !== undefined ? `a whole number from ${spec.min ?? 0} to ${spec.max}` : `a whole number >= ${spec.min ?? 0}`;
+      return spec.auto ? `${range}, or auto (one per usable CPU)` : range;
+    }
     case 'seconds': return 'a number of seconds >= 0 (fractions allowed)';
     case 'bytes': return 'a whole number of bytes >= 0, optionally with k, m or g (e.g. 512m)';
     case 'boolean': return 'true or false';
@@ -46,11 +49,18 @@ export function allowedValues(spec: SettingSpec<unknown>): string {
   }
 }
 
+/**
+ * What coerceSetting returns for `auto` (or `max`, the word PM2 users type) on a setting that
+ * accepts it; resolveSettings replaces it with a number once every layer is applied.
+ */
+export const AUTO = 'auto';
+const AUTO_WORDS = new Set(['auto', 'max']);
+
 const BYTE_UNITS: Record<string, number> = { '': 1, k: 1024, m: 1024 ** 2, g: 1024 ** 3 };
 const TRUE_WORDS = new Set(['true', '1', 'yes', 'on']);
 const FALSE_WORDS = new Set(['false', '0', 'no', 'off']);
 
-/** Converts and validates; returns the value or throws ERR_SETTING_INVALID naming the source. */
+/** Converts and validates; returns the value (or AUTO) or throws ERR_SETTING_INVALID naming the source. */
 export function coerceSetting<K extends SettingName>(name: K, raw: unknown, source: SettingSource): Settings[K] {
   const spec = SETTINGS[name] as SettingSpec<unknown>;
   const fail = (why?: string): never => {
@@ -59,6 +69,7 @@ export function coerceSetting<K extends SettingName>(name: K, raw: unknown, sour
     throw new GatehouseError('ERR_SETTING_INVALID', `${name} = ${shown} from ${describeSource(source)}: expected ${allowed}`);
   };
   const value = convert(spec, raw, fail);
+  if (value === AUTO && spec.auto) return value as Settings[K];
   const problem = spec.validate?.(value);
   if (problem !== undefined) fail(problem);
   return value as Settings[K];
@@ -71,6 +82,7 @@ function convert(spec: SettingSpec<unknown>, raw: unknown, fail: (why?: string) 
       if (typeof raw === 'number') return String(raw);
       return fail();
     case 'integer': {
+      if (spec.auto && typeof raw === 'string' && AUTO_WORDS.has(raw.trim().toLowerCase())) return AUTO;
       const n = typeof raw === 'number' ? raw : typeof raw === 'string' && /^\s*\d+\s*$/.test(raw) ? Number(raw) : NaN;
       if (!Number.isSafeInteger(n) || n < (spec.min ?? 0) || (spec.max !== undefined && n > spec.max)) return fail();
       return n;

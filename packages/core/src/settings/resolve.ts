@@ -1,7 +1,8 @@
 /*
  * Layering settings: defaults < config file < environment < command line (Gunicorn's order).
  * Each layer is a list of entries (setting name, raw value, source); resolving converts every
- * raw value with the table's rules and remembers which layer won, for --print-config.
+ * raw value with the table's rules and remembers which layer won, for --print-config. A count
+ * left at `auto` by the winning layer is sized from the usable CPUs last (auto-size.ts).
  */
 import { GatehouseError } from '../errors/index.js';
 import { SETTINGS, defaultSettings, type SettingName, type Settings } from './table.js';
@@ -9,6 +10,8 @@ import { camelName, envName } from './names.js';
 import { coerceSetting, type SettingSource } from './parse.js';
 import { nearest } from './suggest.js';
 import type { SettingSpec } from './types.js';
+import { applyAutoSize, needsAutoSize, type AutoSized } from './auto-size.js';
+import { usableCpus } from '../usable-cpus.js';
 
 export interface SettingEntry {
   readonly name: SettingName;
@@ -19,6 +22,8 @@ export interface SettingEntry {
 export interface ResolvedSettings {
   readonly settings: Settings;
   readonly sources: Readonly<Record<SettingName, SettingSource>>;
+  /** The counts that were `auto`, with what they became and why. */
+  readonly autoSized: AutoSized;
 }
 
 const DEFAULT_SOURCE: SettingSource = { kind: 'default' };
@@ -34,7 +39,8 @@ export function resolveSettings(...layers: ReadonlyArray<readonly SettingEntry[]
       sources[entry.name] = entry.source;
     }
   }
-  return { settings: settings as unknown as Settings, sources };
+  const autoSized = needsAutoSize(settings) ? applyAutoSize(settings, usableCpus()) : {};
+  return { settings: settings as unknown as Settings, sources, autoSized };
 }
 
 /** GATEHOUSE_<SCREAMING_SNAKE> variables; empty values count as unset. */

@@ -28,6 +28,8 @@ export interface SettingSpec<T> {
   readonly choices?: readonly string[];
   readonly min?: number;
   readonly max?: number;
+  /** An integer setting that also accepts `auto` (alias `max`): sized from the usable CPUs by auto-size.ts. */
+  readonly auto?: boolean;
   /** Which engines read it; absent means every engine. */
   readonly engines?: readonly EngineName[];
   /** false: no CLI flag (config file / env only). Hooks never have one. */
