@@ -67,15 +67,6 @@ export interface ThreadPoolOptions {
 }
 
 const MIB = 1024 * 1024;
-
-interface RollingReload {
-  /** Old threads still serving. */
-  readonly old: Set<AppThread>;
-  readonly batch: number;
-  /** The most threads alive at once. */
-  readonly ceiling: number;
-  readonly done: () => void;
-}
 /** A thread that has not been ready yet gets at least this long to boot before it is judged stuck. */
 const BOOT_TIMEOUT_FLOOR_MS = 10_000;
 /**
@@ -87,13 +78,22 @@ const BOOT_TIMEOUT_FLOOR_MS = 10_000;
  */
 const APP_THREAD_YOUNG_GENERATION_MB = 8;
 
+interface RollingReload {
+  /** Old threads still serving. */
+  readonly old: Set<AppThread>;
+  readonly batch: number;
+  /** The most threads alive at once. */
+  readonly ceiling: number;
+  readonly done: () => void;
+}
+
 export class ThreadPool implements AppThreadEvents {
   /** Called when a concurrency slot may have come free: the dispatcher serves its queue. */
   onCapacity: () => void = () => {};
   readonly #options: ThreadPoolOptions;
   #settings: Readonly<Settings>;
   readonly #threads = new Set<AppThread>();
-  /** Ready threads of the active generation, in spawn order: where requests go. */
+  /** Ready threads of the active generation (and, while a reload rolls, the old ones still serving), in spawn order: where requests go. */
   #routing: AppThread[] = [];
   #target: number;
   #generation = 0;
