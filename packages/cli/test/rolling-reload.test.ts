@@ -104,6 +104,8 @@ for (const { engine, sizing, target } of CASES) {
           assert.deepEqual([...new Set(after)], ['v2'], 'every request sent after reload() resolved got the new code');
           if (strategy === 'rolling') assert.ok(peak <= target + 1, `rolling: at most ${target + 1} units alive, saw ${peak}`);
           else assert.ok(peak >= 2 * target, `generation: a whole second generation boots, saw at most ${peak} units`);
+          // A worker process is counted when it exits, which may come after reload() resolved (it quiesced first).
+          while (server.stats().restarts.reload < target && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 20));
           assert.equal(server.stats().restarts.reload, target);
         } finally {
           stop = true;
@@ -115,45 +117,53 @@ for (const { engine, sizing, target } of CASES) {
   }
 }
 
-describe('HUP re-reads the config file', { timeout: 60_000 }, () => {
-  it('applies what can change, names and keeps what needs a restart, keeps serving on an invalid config', async (t) => {
-    const dir = tempDir({ 'app.mjs': HELLO_APP, 'gatehouse.json': JSON.stringify({ workers: 1, backlog: 100, access_log_format: 'common' }) });
-    const config = path.join(dir, 'gatehouse.json');
-    const serve = new ServeProcess(['app.mjs', '--config', config, '--bind', '127.0.0.1:0', '--engine', 'prefork'], { cwd: dir });
-    t.after(() => serve.dispose());
-    const url = await serve.url;
-    const ok = async () => {
-      const response = await fetch(`${url}/x`);
-      assert.equal(response.status, 200);
-      assert.equal(await response.text(), 'hello /x');
-    };
-    await ok();
+const HUP_CASES = [
+  { engine: 'prefork', before: { workers: 1 }, after: { workers: 2 }, booting: /booting generation 2 \(2 workers, rolling/, up: /^process \d+ up/, units: 2 },
+  { engine: 'threaded', before: { threads: 1 }, after: { threads: 2 }, booting: /booting generation 2 \(2 threads, rolling/, up: /^thread \d+ up/, units: 2 },
+  { engine: 'hybrid', before: { workers: 1, threads: 1 }, after: { workers: 2, threads: 1 }, booting: /booting generation 2 \(2 workers, rolling/, up: /^process \d+ up/, units: 2 },
+] as const;
 
-    fs.writeFileSync(config, JSON.stringify({ workers: 2, backlog: 200, access_log_format: 'common' }));
-    let from = serve.records.length;
-    serve.kill('SIGHUP');
-    const reloaded = await serve.event('reloaded', from, 30_000);
-    const lines = serve.records.slice(from, serve.records.indexOf(reloaded));
-    const warnings = lines.filter((r) => r.event === 'reload-needs-restart');
-    assert.equal(warnings.length, 1, 'one warning line');
-    assert.match(warnings[0]!.msg, /--backlog \(200; running with 100\) cannot change without a restart/);
-    assert.ok(lines.some((r) => /booting generation 2 \(2 workers, rolling/.test(r.msg)), 'the new --workers applies to the new generation');
-    await serve.until('two workers of generation 2', () => serve.records.slice(from).filter((r) => /^process \d+ up/.test(r.msg)).length >= 2);
-    await ok();
-
-    for (const [what, text, pattern] of [
-      ['a bad value', JSON.stringify({ workers: 'many' }), /workers = "many"/],
-      ['a syntax error', '{ "workers": 2,', /gatehouse\.json/],
-    ] as const) {
-      fs.writeFileSync(config, text);
-      from = serve.records.length;
-      serve.kill('SIGHUP');
-      const failed = await serve.event('reload-failed', from, 30_000);
-      assert.match(failed.msg, /reload failed; the previous version keeps serving/, what);
-      assert.match(failed.msg, pattern, what);
-      assert.equal(serve.records.slice(from).filter((r) => r.level >= 50).length, 1, `${what}: one error line`);
-      assert.ok(!serve.records.slice(from).some((r) => r.event === 'reloaded' || /booting generation/.test(r.msg)), `${what}: no new units`);
+for (const { engine, before, after, booting, up, units } of HUP_CASES) {
+  describe(`HUP re-reads the config file under ${engine}`, { timeout: 60_000 }, () => {
+    it('applies what can change, names and keeps what needs a restart, keeps serving on an invalid config', async (t) => {
+      const dir = tempDir({ 'app.mjs': HELLO_APP, 'gatehouse.json': JSON.stringify({ ...before, backlog: 100 }) });
+      const config = path.join(dir, 'gatehouse.json');
+      const serve = new ServeProcess(['app.mjs', '--config', config, '--bind', '127.0.0.1:0', '--engine', engine], { cwd: dir });
+      t.after(() => serve.dispose());
+      const url = await serve.url;
+      const ok = async () => {
+        const response = await fetch(`${url}/x`);
+        assert.equal(response.status, 200);
+        assert.equal(await response.text(), 'hello /x');
+      };
       await ok();
-    }
+
+      fs.writeFileSync(config, JSON.stringify({ ...after, backlog: 200 }));
+      let from = serve.records.length;
+      serve.kill('SIGHUP');
+      const reloaded = await serve.event('reloaded', from, 30_000);
+      const lines = serve.records.slice(from, serve.records.indexOf(reloaded));
+      const warnings = lines.filter((r) => r.event === 'reload-needs-restart');
+      assert.equal(warnings.length, 1, 'one warning line');
+      assert.match(warnings[0]!.msg, /--backlog \(200; running with 100\) cannot change without a restart/);
+      assert.ok(lines.some((r) => booting.test(r.msg)), 'the new sizing applies to the new generation');
+      await serve.until(`${units} new units up`, () => serve.records.slice(from).filter((r) => up.test(r.msg)).length >= units);
+      await ok();
+
+      for (const [what, text, pattern] of [
+        ['a bad value', JSON.stringify({ workers: 'many' }), /workers = "many"/],
+        ['a syntax error', '{ "workers": 2,', /gatehouse\.json/],
+      ] as const) {
+        fs.writeFileSync(config, text);
+        from = serve.records.length;
+        serve.kill('SIGHUP');
+        const failed = await serve.event('reload-failed', from, 30_000);
+        assert.match(failed.msg, /reload failed; the previous version keeps serving/, what);
+        assert.match(failed.msg, pattern, what);
+        assert.equal(serve.records.slice(from).filter((r) => r.level >= 50).length, 1, `${what}: one error line`);
+        assert.ok(!serve.records.slice(from).some((r) => r.event === 'reloaded' || /booting generation/.test(r.msg)), `${what}: no new units`);
+        await ok();
+      }
+    });
   });
-});
+}
