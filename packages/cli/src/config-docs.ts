@@ -22,8 +22,9 @@ function row(name: SettingName, spec: SettingSpec<unknown>): string {
   const env = spec.kind === 'hook' || spec.env === false ? '—' : `\`${envName(name)}\``;
   const key = spec.file === false ? '—' : `\`${name}\`${snakeName(name) !== name ? ` / \`${snakeName(name)}\`` : ''}`;
   const engines = spec.engines ? ` Engines: ${spec.engines.join(', ')}.` : '';
+  const restart = spec.restart ? ' **Restart to change**: a reload keeps the running value.' : '';
   const def = spec.kind === 'hook' ? '—' : `\`${formatSettingValue(name, spec.default)}\``;
-  return `| ${flag} | ${env} | ${key} | ${def} | ${cell(spec.doc)}${engines} Accepts ${cell(allowedValues(spec))}. |`;
+  return `| ${flag} | ${env} | ${key} | ${def} | ${cell(spec.doc)}${engines}${restart} Accepts ${cell(allowedValues(spec))}. |`;
 }
 
 export function renderConfigurationDoc(): string {
@@ -60,6 +61,16 @@ export function renderConfigurationDoc(): string {
     '    serve: ERR_SETTING_INVALID: Invalid setting: workers = "many" from env GATEHOUSE_WORKERS: expected a whole number >= 1, or auto (one per usable CPU). See docs/configuration.md or serve --help for the allowed values.',
     '',
     'An unknown flag gets the nearest existing one (`--wokers` -> `did you mean --workers?`).',
+    '',
+    '## Reloading settings',
+    '',
+    'A reload (`kill -HUP` the master, or `server.reload()`) reads the settings again from the same sources: the config',
+    'file (a JS one is imported afresh) and the environment, under the command line. What can change while serving',
+    '(workers, threads, timeouts, max-requests, log level, access log format, ...) applies to the units the reload starts.',
+    'A setting marked **Restart to change** below keeps its running value, and one warning line names each one that',
+    'differs. An invalid new config (a syntax error, a bad value) fails the reload with one error line: the old settings',
+    'and the old code keep serving. Under `threaded`, the settings the I/O thread reads (protocol limits and timeouts,',
+    '`--max-queue`) keep their start-up value; the app threads get the rest.',
     '',
     'Durations are in seconds (fractions allowed); sizes are bytes with an optional `k`, `m` or `g` (powers of 1024).',
     '`workers` and `threads` also take `auto` (`max` is the same): one per CPU the process may use, from its affinity mask and',

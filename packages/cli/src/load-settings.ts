@@ -29,7 +29,8 @@ export interface LoadedSettings extends ResolvedSettings {
   readonly warnings: readonly string[];
 }
 
-export async function loadSettings(args: readonly string[], env: NodeJS.ProcessEnv, cwd: string): Promise<LoadedSettings> {
+/** `again`: a reload re-reads the config file (a JS one is imported afresh). */
+export async function loadSettings(args: readonly string[], env: NodeJS.ProcessEnv, cwd: string, again = false): Promise<LoadedSettings> {
   const commandLine = parseCommandLine(args);
   const cmdArgsText = env[CMD_ARGS_VARIABLE];
   const cmdArgs = cmdArgsText ? parseCommandLine(splitArgs(cmdArgsText), CMD_ARGS_VARIABLE).entries : [];
@@ -46,7 +47,7 @@ export async function loadSettings(args: readonly string[], env: NodeJS.ProcessE
     configFile = findConfigFile(cwd);
     if (configFile) fileEntries.push({ name: 'config', raw: configFile, source: { kind: 'found', path: cwd } });
   }
-  if (configFile) fileEntries = [...fileEntries, ...entriesFromConfigFile(configFile, await readConfigFile(configFile))];
+  if (configFile) fileEntries = [...fileEntries, ...entriesFromConfigFile(configFile, await readConfigFile(configFile, again))];
 
   const resolved = resolveSettings(paasEntries, fileEntries, envEntries, cmdArgs, commandLine.entries);
   if (configFile && resolved.settings.config) resolved.settings.config = configFile;

@@ -11,7 +11,7 @@
  * stopped on its own; 2 for a usage error (bad setting, unknown flag or engine, no app).
  */
 import fs from 'node:fs';
-import { SETTINGS, loadApp, type SettingName } from '@gatehouse/core';
+import { SETTINGS, loadApp, type SettingName, type Settings } from '@gatehouse/core';
 import { formatSettingValue, type SettingSource } from '@gatehouse/core/internal';
 import { helpText } from './command-line.js';
 import { WEB_CONCURRENCY_VARIABLE, loadSettings, type LoadedSettings } from './load-settings.js';
@@ -67,7 +67,7 @@ export async function main(argv: readonly string[], env: NodeJS.ProcessEnv = pro
   if (commandLine.printConfig) { process.stdout.write(printConfig(loaded)); return; }
   if (!settings.app) return fail(new GatehouseError('ERR_APP_REQUIRED'), EXIT_USAGE);
   if (commandLine.checkConfig) return checkConfig(loaded, cwd);
-  return serve(loaded, cwd);
+  return serve(loaded, cwd, async () => (await loadSettings(argv, env, cwd, true)).settings);
 }
 
 function fail(error: unknown, code: number): void {
@@ -116,7 +116,7 @@ async function checkConfig({ settings, configFile }: LoadedSettings, cwd: string
   }
 }
 
-async function serve(loaded: LoadedSettings, cwd: string): Promise<void> {
+async function serve(loaded: LoadedSettings, cwd: string, reread: () => Promise<Settings>): Promise<void> {
   const { settings, configFile } = loaded;
   let observer: Observer;
   try {
@@ -139,7 +139,7 @@ async function serve(loaded: LoadedSettings, cwd: string): Promise<void> {
   const systemd = notifySystemd(process.env, logger);
   try {
     if (settings.pid) pidFile = writePidFile(settings.pid, cwd);
-    const container = await containerFor({ settings, app: { kind: 'module', spec: settings.app, cwd }, configFile, cwd }, observer);
+    const container = await containerFor({ settings, app: { kind: 'module', spec: settings.app, cwd }, configFile, cwd, reread }, observer);
     server = await startServer(container);
   } catch (error) {
     process.stderr.write(`serve: ${errorLine(error)}\n`);

@@ -28,6 +28,7 @@ import type { Logger } from 'pino';
 import { resolveEngine } from './engines.js';
 import { checkAccessLogFormat } from './logging/access-format.js';
 import { observe, type Observer } from './logging/setup.js';
+import { settingsForReload } from './reload-settings.js';
 import { createMetricsRegistry, startMetricsServer, type MetricsServer } from './metrics/server.js';
 
 /** Import this module in every worker process and app thread (EngineContext.setupModules). */
@@ -44,16 +45,23 @@ export interface ServerInput {
   readonly app: AppSource;
   readonly configFile?: string;
   readonly cwd?: string;
+  /** Resolves the settings again from the same sources (a reload re-reads the config file and environment). */
+  readonly reread?: () => Promise<Settings>;
 }
 
 export interface GatehouseServer {
   readonly engine: Engine;
+  /** The running settings: a reload that re-read the config changes them. */
   readonly settings: Readonly<Settings>;
   readonly logger: Logger;
   readonly addresses: readonly ListenAddress[];
   /** The --metrics-bind listener, if any. */
   readonly metricsAddress?: ListenAddress;
-  /** Serialized with signals: one reload or scale at a time. Rejects if the new code fails to load (the old keeps serving). */
+  /**
+   * Serialized with signals: one reload or scale at a time. Re-reads the config file (and, from
+   * the command line, the environment) first. Rejects if the new config is invalid or the new
+   * code fails to load: the old settings and code keep serving.
+   */
   reload(): Promise<void>;
   /** Adds (delta > 0) or removes (delta < 0) worker processes or threads, as TTIN/TTOU do. */
   scale(delta: number): Promise<void>;
@@ -67,14 +75,16 @@ export interface GatehouseServer {
 }
 
 export const OBSERVER = Symbol.for('gatehouse.cli.Observer');
+/** `() => Promise<Settings>`: where a reload re-reads the settings from (ServerInput.reread). */
+export const REREAD_SETTINGS = Symbol.for('gatehouse.cli.RereadSettings');
 
 /** Validates options with the settings table (a config file named by `config` is read first). */
-export async function settingsFromOptions(options: ServerOptions): Promise<ServerInput> {
+export async function settingsFromOptions(options: ServerOptions, again = false): Promise<ServerInput> {
   const { app, cwd = process.cwd(), ...rest } = options;
   const layers: SettingEntry[][] = [];
   if (typeof rest.config === 'string' && rest.config) {
     const file = path.resolve(cwd, rest.config);
-    layers.push(entriesFromConfigFile(file, await readConfigFile(file)));
+    layers.push(entriesFromConfigFile(file, await readConfigFile(file, again)));
   }
   const optionEntries = entriesFromObject(rest, (key) => ({ kind: 'option', key }), 'createServer options');
   if (typeof app === 'string') optionEntries.push({ name: 'app', raw: app, source: { kind: 'option', key: 'app' } });
@@ -83,7 +93,8 @@ export async function settingsFromOptions(options: ServerOptions): Promise<Serve
   checkAccessLogFormat(settings.accessLogFormat, sources.accessLogFormat);
   if (settings.config) settings.config = path.resolve(cwd, settings.config);
   const source: AppSource = typeof app === 'string' ? { kind: 'module', spec: app, cwd } : { kind: 'inline', app };
-  return { settings, app: source, configFile: settings.config || undefined, cwd };
+  const reread = async () => (await settingsFromOptions(options, true)).settings;
+  return { settings, app: source, configFile: settings.config || undefined, cwd, reread };
 }
 
 /** Builds the container for resolved input; the observer (logging in this process) is bound in it. */
@@ -99,6 +110,7 @@ export async function containerFor(input: ServerInput, observer?: Observer): Pro
     const engineClass = await resolveEngine(input.settings.engine, { cwd: input.cwd });
     const container = createContainer(context, engineClass);
     container.bind(OBSERVER).toConstantValue(own);
+    if (input.reread) container.bind(REREAD_SETTINGS).toConstantValue(input.reread);
     return container;
   } catch (error) {
     if (!observer) own.close();
@@ -118,7 +130,10 @@ export async function createServer(options: ServerOptions): Promise<GatehouseSer
 export async function startServer(container: Container): Promise<GatehouseServer> {
   const observer = container.get<Observer>(OBSERVER);
   const context = container.get<EngineContext>(TOKENS.EngineContext);
-  const settings = context.settings;
+  const reread = container.isBound(REREAD_SETTINGS) ? container.get<() => Promise<Settings>>(REREAD_SETTINGS) : null;
+  let settings = context.settings;
+  /** Settings a reload in progress brings; the running ones once it succeeds. */
+  let incoming: Readonly<Settings> | null = null;
   const logger = observer.logger;
   let engine: Engine;
   let metrics: MetricsServer | undefined;
@@ -139,8 +154,19 @@ export async function startServer(container: Container): Promise<GatehouseServer
         describeAction(action, signal));
       if (action.kind === 'reload') await callHook(settings.onReload, 'on_reload', server).catch((error) => logger.error({ err: error }, 'on_reload hook failed'));
       if (action.kind === 'reopen-logs') observer.reopen();
+      if (action.kind === 'reload' && reread) {
+        const next = settingsForReload(settings, await reread());
+        if (next.warning) logger.warn({ event: 'reload-needs-restart' }, next.warning);
+        incoming = next.settings;
+        return { kind: 'reload', settings: next.settings };
+      }
     },
     done: (action) => {
+      if (action.kind === 'reload' && incoming) {
+        settings = incoming;
+        logger.level = settings.logLevel;
+      }
+      incoming = null;
       if (action.kind === 'reload') logger.info({ event: 'reloaded', generation: engine.stats().generation }, 'reload done: the new code is serving');
       if (action.kind === 'scale') logger.info({ event: 'scaled', units: engine.stats().units.length }, `now ${engine.stats().units.length} unit(s)`);
     },
@@ -151,6 +177,7 @@ export async function startServer(container: Container): Promise<GatehouseServer
       process.exit(1);
     },
     failed: (action, error) => {
+      incoming = null;
       logger.error({ err: error, event: `${action.kind}-failed` }, action.kind === 'reload'
         ? `reload failed; the previous version keeps serving: ${errorLine(error)}`
         : `${action.kind} failed: ${errorLine(error)}`);
@@ -162,7 +189,7 @@ export async function startServer(container: Container): Promise<GatehouseServer
   });
   server = {
     engine,
-    settings,
+    get settings() { return settings; },
     logger,
     get addresses() { return engine.addresses; },
     metricsAddress: metrics?.address,

@@ -12,7 +12,7 @@
  */
 import 'reflect-metadata';
 import { inject, injectable } from 'inversify';
-import { TOKENS, type Engine, type EngineContext, type EngineStats, type ListenAddress, type StopOptions } from '@gatehouse/core';
+import { TOKENS, type Engine, type EngineContext, type EngineStats, type ListenAddress, type Settings, type StopOptions } from '@gatehouse/core';
 import { PreforkEngine } from '@gatehouse/engine-prefork';
 import type { HybridWorkerData } from './worker-body.js';
 
@@ -45,8 +45,8 @@ export class HybridEngine implements Engine {
     return this.#master.stop(options);
   }
 
-  reload(): Promise<void> {
-    return this.#master.reload();
+  reload(settings?: Readonly<Settings>): Promise<void> {
+    return this.#master.reload(settings);
   }
 
   /** Adds or removes worker processes (each with --threads app threads). */

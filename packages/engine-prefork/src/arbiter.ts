@@ -24,10 +24,15 @@
  * the process group, a VM pause, a debugger, a blocked loop in an embedding program) could
  * not hear anyone meanwhile: its late pass restarts every worker's liveness clock.
  *
- * Reload: the new generation boots; once all of it is ready, the old workers are told to stop
- * with `handOff` (their idle keep-alive connections come back and go to the new workers), and
- * reload() resolves only when each has said `quiesced` (listeners closed, no connection left
- * that can carry another request) or exited: from then on every new request meets new code.
+ * Reload, by --reload-strategy. generation: the whole new generation boots; once all of it is
+ * ready, the old workers are told to stop. rolling: at most --reload-batch new workers boot at
+ * a time (never more than the target + batch alive), and each old worker is told to stop only
+ * once a new one is ready to take its place, so capacity never dips and memory stays near one
+ * generation. Either way an old worker stops with `handOff` (its idle keep-alive connections
+ * come back and go to the workers that stay), and reload() resolves only when each has said
+ * `quiesced` (listeners closed, no connection left that can carry another request) or exited:
+ * from then on every new request meets new code. Settings a reload brings (a re-read config)
+ * are the new workers' from their spawn, and the master's once the reload is done.
  *
  * Boot failures: an app that cannot boot at start stops the master with the app's error
  * (ERR_WORKER_BOOT_FAILED) instead of a fork loop; workers that die while booting after
@@ -86,6 +91,18 @@ interface Waiter { resolve(): void; reject(error: unknown): void }
 interface PendingReload {
   readonly generation: number;
   readonly waiter: Waiter;
+  /** What the new workers start with, and the master keeps once they serve. */
+  readonly settings: Readonly<Settings>;
+  readonly target: number;
+  /** New workers booting at once: the whole target (generation) or --reload-batch (rolling). */
+  readonly batch: number;
+  readonly rolling: boolean;
+  /** Rolling: the most workers alive at once, so memory stays near one generation. */
+  readonly ceiling: number;
+  /** Rolling: a new worker was ready, so the new code boots; a later boot failure is retried. */
+  proven: boolean;
+  /** Old workers told to stop so far. */
+  readonly drained: WorkerHandle[];
   /** Set once the new generation serves: the old workers still to say `quiesced`. */
   outgoing: WorkerHandle[] | null;
 }
@@ -95,7 +112,7 @@ const RESTART_CAUSES: ReadonlySet<DownReason> = new Set(['crash', 'timeout', 'ma
 
 export class Arbiter {
   readonly #options: ArbiterOptions;
-  readonly #settings: Readonly<Settings>;
+  #settings: Readonly<Settings>;
   readonly #workers = new Map<number, WorkerHandle>();
   readonly #events: ArbiterEvent[] = [];
   readonly #restarts = restartCounts();
@@ -166,18 +183,28 @@ export class Arbiter {
     return started;
   }
 
-  /** A new generation boots; only when all of it is ready are the old workers told to drain. */
-  reload(): Promise<void> {
-    const next = this.#reloadChain.then(() => this.#reloadOnce());
+  /** New workers replace the old ones (by --reload-strategy), started with `settings` if given. */
+  reload(settings?: Readonly<Settings>): Promise<void> {
+    const next = this.#reloadChain.then(() => this.#reloadOnce(settings ?? this.#settings));
     this.#reloadChain = next.catch(() => {});
     return next;
   }
 
-  #reloadOnce(): Promise<void> {
+  #reloadOnce(settings: Readonly<Settings>): Promise<void> {
     if (this.#phase !== 'running') return Promise.reject(new GatehouseError('ERR_ENGINE_NOT_STARTED', `the prefork master is ${this.#phase}`));
-    channels.engine.publish({ engine: this.#options.engine, event: 'reload', detail: `booting generation ${this.#nextGeneration()} (${this.#target} workers)` });
+    // A re-read config that leaves --workers as it was keeps a TTIN/TTOU target.
+    const target = settings.workers === this.#settings.workers ? this.#target : Math.max(1, settings.workers);
+    const rolling = settings.reloadStrategy === 'rolling';
+    const batch = rolling ? Math.min(target, Math.max(1, settings.reloadBatch)) : target;
+    const old = [...this.#workers.values()].filter((w) => w.live).length;
+    const generation = this.#nextGeneration();
+    channels.engine.publish({ engine: this.#options.engine, event: 'reload',
+      detail: `booting generation ${generation} (${target} workers, ${rolling ? `rolling, ${batch} at a time` : 'all at once'})` });
     return new Promise<void>((resolve, reject) => {
-      this.#reload = { generation: this.#nextGeneration(), waiter: { resolve, reject }, outgoing: null };
+      this.#reload = {
+        generation, waiter: { resolve, reject }, settings, target, batch, rolling,
+        ceiling: Math.max(target, old) + batch, proven: false, drained: [], outgoing: null,
+      };
       this.#wake();
     });
   }
@@ -348,7 +375,7 @@ export class Arbiter {
     const crashes = this.#backoff.crashes;
     const failure = worker.bootError ?? `${worker.describe()} ${how} before it was ready`;
     const appError = worker.bootFailure ?? null;
-    if (this.#reload && worker.generation === this.#reload.generation) {
+    if (this.#reload && worker.generation === this.#reload.generation && !this.#reload.proven) {
       this.#abortReload(failure, appError);
     } else if (!this.#everReady && (code === EXIT_BOOT_FAILED || crashes >= MAX_BOOT_CRASHES)) {
       this.#die(new GatehouseError('ERR_WORKER_BOOT_FAILED', code === EXIT_BOOT_FAILED ? `${worker.describe()}: ${failure}` : `${failure} (${crashes} times in a row)`), appError);
@@ -408,12 +435,13 @@ export class Arbiter {
   #manage(now: number): void {
     const live = [...this.#workers.values()].filter((w) => w.live);
     if (this.#reload && this.#reload.outgoing === null) {
+      // The old generation is neither replaced nor recycled while the new one comes up.
+      if (!this.#replace(this.#reload, live, now)) return;
       const reload = this.#reload;
-      const next = live.filter((w) => w.generation === reload.generation);
-      for (let i = next.length; i < this.#target; i++) this.#spawn(reload.generation, now);
-      if (next.filter((w) => w.state === 'ready').length < this.#target) return; // the old generation is neither replaced nor recycled while the new one boots
-      reload.outgoing = live.filter((w) => w.generation !== reload.generation);
+      reload.outgoing = [...reload.drained, ...live.filter((w) => w.generation !== reload.generation && !reload.drained.includes(w))];
       this.#generation = reload.generation;
+      this.#settings = reload.settings;
+      this.#target = reload.target;
       for (const old of reload.outgoing) old.stop('reload', true, this.#settings.gracefulTimeout * 1000, now, true);
       channels.engine.publish({ engine: this.#options.engine, event: 'reloaded', detail: `generation ${reload.generation} is serving; the previous one drains` });
     }
@@ -442,6 +470,30 @@ export class Arbiter {
     const drainable = Math.min(retiring.length, readyFresh + retiring.length - this.#target);
     for (const worker of retiring.slice(0, Math.max(0, drainable))) worker.stop(worker.retiring!, true, this.#settings.gracefulTimeout * 1000, now, true);
     this.#handover.balance(now);
+  }
+
+  /**
+   * One step of a reload: spawns new workers up to the batch and the ceiling, and (rolling)
+   * stops one old worker for each new one ready beyond the target. True once the new
+   * generation alone makes the target.
+   */
+  #replace(reload: PendingReload, live: readonly WorkerHandle[], now: number): boolean {
+    const next = live.filter((w) => w.generation === reload.generation);
+    const ready = next.filter((w) => w.state === 'ready').length;
+    if (reload.rolling) {
+      if (ready > 0) reload.proven = true;
+      const old = live.filter((w) => w.generation !== reload.generation).sort((a, b) => a.id - b.id);
+      for (const worker of old.slice(0, Math.max(0, old.length + ready - reload.target))) {
+        worker.stop('reload', true, reload.settings.gracefulTimeout * 1000, now, true);
+        reload.drained.push(worker);
+      }
+    }
+    const booting = next.length - ready;
+    const room = Math.min(reload.target - next.length, reload.batch - booting, reload.rolling ? reload.ceiling - this.#workers.size : Infinity);
+    const wait = Math.max(this.#backoff.wait(), this.#forkRetryAt - now);
+    if (room > 0 && wait > 0) this.#wakeAt(wait);
+    else for (let i = 0; i < room; i++) this.#spawn(reload.generation, now);
+    return ready >= reload.target;
   }
 
   /** Its last message is at most a quarter of a heartbeat late: its loop is turning. */
@@ -479,7 +531,7 @@ export class Arbiter {
 
   #spawn(generation: number, now: number): void {
     const id = ++this.#nextId;
-    const settings = this.#settings;
+    const settings = this.#reload?.generation === generation ? this.#reload.settings : this.#settings;
     const recycleAt = recycleAfter(settings.maxRequests, settings.maxRequestsJitter);
     this.#callHook(settings.preFork, 'pre_fork', { id, generation });
     // Events never arrive during the spawn call itself (SpawnWorker), so `worker` is set by then.

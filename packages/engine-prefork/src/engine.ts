@@ -15,7 +15,7 @@ import { inject, injectable, optional } from 'inversify';
 import type net from 'node:net';
 import {
   GatehouseError, TOKENS, bindAll, channels, prepareToListen,
-  type Engine, type EngineContext, type EngineStats, type ListenAddress, type StopOptions,
+  type Engine, type EngineContext, type EngineStats, type ListenAddress, type Settings, type StopOptions,
 } from '@gatehouse/core';
 import { delayStop } from '@gatehouse/core/internal';
 import { Arbiter } from './arbiter.js';
@@ -94,9 +94,9 @@ export class PreforkEngine implements Engine {
     await this.closed;
   }
 
-  reload(): Promise<void> {
+  reload(settings?: Readonly<Settings>): Promise<void> {
     if (!this.#arbiter) return Promise.reject(new GatehouseError('ERR_ENGINE_NOT_STARTED'));
-    return this.#arbiter.reload();
+    return this.#arbiter.reload(settings);
   }
 
   scale(delta: number): Promise<void> {

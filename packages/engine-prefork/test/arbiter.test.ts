@@ -277,8 +277,8 @@ describe('arbiter (fake workers, fake clock)', () => {
     assert.equal(readyCount(arbiter), 2);
   });
 
-  it('reload: the new generation is ready before the old drains, and reload() resolves once the old ones are quiesced', async (t) => {
-    const { arbiter, farm } = arbiterFor(t, { workers: 2 });
+  it('reload (generation): the new generation is ready before the old drains, and reload() resolves once the old ones are quiesced', async (t) => {
+    const { arbiter, farm } = arbiterFor(t, { workers: 2, reloadStrategy: 'generation' });
     await drive(farm, arbiter.start());
     const old = [...farm.workers];
     const fresh: FakeWorker[] = [];
@@ -317,6 +317,107 @@ describe('arbiter (fake workers, fake clock)', () => {
     assert.equal(arbiter.generation, 1);
     assert.ok(old.every((w) => w.stopMessage === undefined && !w.exited));
     assert.equal(readyCount(arbiter), 2);
+  });
+
+  it('reload (rolling): one new worker at a time, each ready before an old one drains, never more than target + 1 alive', async (t) => {
+    const { arbiter, farm } = arbiterFor(t, { workers: 3, reloadStrategy: 'rolling' });
+    await drive(farm, arbiter.start());
+    const old = [...farm.workers];
+    const fresh: FakeWorker[] = [];
+    const order: string[] = [];
+    let peak = 0;
+    farm.onStart = (worker) => { fresh.push(worker); order.push(`spawn ${worker.id}`); peak = Math.max(peak, farm.alive.length); };
+    farm.onStop = (worker) => { order.push(`drain ${worker.id}`); worker.report({ type: 'quiesced' }); worker.exit(0); };
+    let resolved = false;
+    const reloaded = arbiter.reload().then(() => { resolved = true; });
+    for (let i = 0; i < 3; i++) {
+      await farm.clock.advance(200);
+      assert.equal(fresh.length, i + 1, 'the next new worker boots only once the previous one replaced an old one');
+      assert.equal(old.filter((w) => w.stopMessage).length, i, 'no old worker drains before its replacement is ready');
+      fresh[i]!.boot();
+      await farm.clock.advance(200);
+      assert.equal(old.filter((w) => w.stopMessage).length, i + 1);
+    }
+    await drive(farm, reloaded);
+    assert.equal(resolved, true);
+    assert.deepEqual(order, [`spawn ${fresh[0]!.id}`, `drain ${old[0]!.id}`, `spawn ${fresh[1]!.id}`, `drain ${old[1]!.id}`, `spawn ${fresh[2]!.id}`, `drain ${old[2]!.id}`]);
+    assert.ok(old.every((w) => w.stopMessage?.handOff === true), 'old workers hand their idle connections over');
+    assert.equal(peak, 4, 'never more than target + 1 processes alive');
+    assert.equal(arbiter.generation, 2);
+    assert.equal(readyCount(arbiter), 3);
+    assert.equal(arbiter.stats().restarts.reload, 3);
+  });
+
+  it('reload (rolling, batch 2): two at a time; reload() waits for the last old worker to quiesce', async (t) => {
+    const { arbiter, farm } = arbiterFor(t, { workers: 4, reloadStrategy: 'rolling', reloadBatch: 2 });
+    await drive(farm, arbiter.start());
+    const old = [...farm.workers];
+    const fresh: FakeWorker[] = [];
+    let peak = 0;
+    farm.onStart = (worker) => { fresh.push(worker); peak = Math.max(peak, farm.alive.length); };
+    farm.onStop = (worker) => { worker.exit(0); };
+    let resolved = false;
+    const reloaded = arbiter.reload().then(() => { resolved = true; });
+    await farm.clock.advance(200);
+    assert.equal(fresh.length, 2);
+    fresh[0]!.boot();
+    await farm.clock.advance(200);
+    assert.equal(old.filter((w) => w.stopMessage).length, 1, 'one ready, one old drains');
+    assert.equal(fresh.length, 3, 'its room goes to the next new worker');
+    fresh[1]!.boot();
+    fresh[2]!.boot();
+    await farm.clock.advance(200);
+    assert.equal(fresh.length, 4);
+    farm.onStop = () => {}; // the last old worker quiesces when the test says
+    fresh[3]!.boot();
+    await farm.clock.advance(200);
+    assert.equal(old.filter((w) => w.stopMessage).length, 4);
+    assert.equal(resolved, false, 'not before the last old worker quiesced');
+    old[3]!.report({ type: 'quiesced' });
+    await drive(farm, reloaded);
+    assert.equal(peak, 6, 'never more than target + batch alive');
+  });
+
+  it('reload (rolling) with new settings: the new workers start with them and the target follows --workers', async (t) => {
+    const { arbiter, farm } = arbiterFor(t, { workers: 2, reloadStrategy: 'rolling', keepAlive: 5 });
+    await drive(farm, arbiter.start());
+    const settings: Settings = { ...defaultSettings(), workers: 3, timeout: 2, gracefulTimeout: 5, keepAlive: 9, reloadStrategy: 'rolling' };
+    await drive(farm, arbiter.reload(settings));
+    const fresh = farm.workers.filter((w) => w.generation === 2);
+    assert.equal(fresh.length, 3);
+    assert.ok(fresh.every((w) => w.config!.settings.keepAlive === 9 && w.config!.settings.workers === 3));
+    assert.equal(readyCount(arbiter), 3);
+    assert.ok(farm.workers.filter((w) => w.generation === 1).every((w) => w.exited));
+  });
+
+  it('reload (rolling) whose first new worker cannot boot is abandoned: no old worker drains, the old settings stay', async (t) => {
+    const { arbiter, farm } = arbiterFor(t, { workers: 3, reloadStrategy: 'rolling' });
+    await drive(farm, arbiter.start());
+    const old = [...farm.workers];
+    farm.onStart = (worker) => {
+      worker.report({ type: 'boot-failed', phase: 'load', error: { code: 'ERR_APP_IMPORT_FAILED', message: 'half-deployed' } });
+      worker.exit(EXIT_BOOT_FAILED);
+    };
+    await assert.rejects(drive(farm, arbiter.reload({ ...defaultSettings(), workers: 5, timeout: 2 })), (e: Error & { code?: string }) => e.code === 'ERR_RELOAD_FAILED' && /half-deployed/.test(e.message));
+    await farm.clock.advance(1000);
+    assert.equal(farm.workers.length, 4, 'only one new worker was tried');
+    assert.equal(arbiter.generation, 1);
+    assert.ok(old.every((w) => w.stopMessage === undefined && !w.exited));
+    assert.equal(readyCount(arbiter), 3, 'the old target, not the new config\'s');
+  });
+
+  it('reload (rolling): a later new worker that dies booting is retried after the back-off; the reload completes', async (t) => {
+    const { arbiter, farm } = arbiterFor(t, { workers: 2, reloadStrategy: 'rolling' });
+    await drive(farm, arbiter.start());
+    let starts = 0;
+    farm.onStart = (worker) => {
+      if (++starts === 2) worker.exit(1); // the second new one crashes while booting
+      else worker.boot();
+    };
+    await drive(farm, arbiter.reload());
+    assert.equal(starts, 3);
+    assert.equal(arbiter.generation, 2);
+    assert.deepEqual(arbiter.stats().units.map((u) => [u.generation, u.state]), [[2, 'ready'], [2, 'ready']]);
   });
 
   it('scale up and down', async (t) => {

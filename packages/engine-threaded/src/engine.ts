@@ -6,7 +6,7 @@
  */
 import 'reflect-metadata';
 import { injectable, inject } from 'inversify';
-import { TOKENS, bindAll, channels, prepareToListen, dropPrivileges, GatehouseError, type Engine, type EngineContext, type EngineStats, type ListenAddress, type StopOptions } from '@gatehouse/core';
+import { TOKENS, bindAll, channels, prepareToListen, dropPrivileges, GatehouseError, type Engine, type EngineContext, type EngineStats, type ListenAddress, type Settings, type StopOptions } from '@gatehouse/core';
 import { delayStop, restartCounts } from '@gatehouse/core/internal';
 import { ThreadedServer } from './server.js';
 
@@ -53,9 +53,9 @@ export class ThreadedEngine implements Engine {
     this.#closed();
   }
 
-  async reload(): Promise<void> {
+  async reload(settings?: Readonly<Settings>): Promise<void> {
     if (!this.#server) throw new GatehouseError('ERR_ENGINE_NOT_STARTED');
-    await this.#server.reload();
+    await this.#server.reload(settings);
   }
 
   async scale(delta: number): Promise<void> {

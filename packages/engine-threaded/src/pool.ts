@@ -16,8 +16,14 @@
  *   while its replacement boots (a limit is a bound, and an app that leaks keeps leaking while
  *   a replacement boots). Other threads serve meanwhile; with none free, requests wait in the
  *   queue, so recycling fails no request;
- * - reload boots a whole new generation and switches routing to it when every thread of it
- *   is ready; the old generation drains. No socket is involved: the pool has none.
+ * - reload, by --reload-strategy. generation: a whole new generation boots and routing
+ *   switches to it when every thread of it is ready; the old generation drains. rolling: a
+ *   first batch (--reload-batch threads) boots; once it is ready the new generation is the
+ *   active one and shares routing with the old threads still serving, and each further new
+ *   thread that is ready drains one old one, never more than target + batch threads alive.
+ *   A first batch that cannot boot abandons the reload (the old threads serve on); a later
+ *   thread that dies booting is replaced after the boot back-off, as any. Settings a reload
+ *   brings are the new threads'. No socket is involved: the pool has none.
  * At start() a boot failure rejects instead. Threads come from a SpawnThread and time from a
  * PoolClock, so the whole policy runs in tests on stand-in threads and a fake clock.
  */
@@ -72,13 +78,22 @@ const BOOT_TIMEOUT_FLOOR_MS = 10_000;
  */
 const APP_THREAD_YOUNG_GENERATION_MB = 8;
 
+interface RollingReload {
+  /** Old threads still serving. */
+  readonly old: Set<AppThread>;
+  readonly batch: number;
+  /** The most threads alive at once. */
+  readonly ceiling: number;
+  readonly done: () => void;
+}
+
 export class ThreadPool implements AppThreadEvents {
   /** Called when a concurrency slot may have come free: the dispatcher serves its queue. */
   onCapacity: () => void = () => {};
   readonly #options: ThreadPoolOptions;
-  readonly #settings: Readonly<Settings>;
+  #settings: Readonly<Settings>;
   readonly #threads = new Set<AppThread>();
-  /** Ready threads of the active generation, in spawn order: where requests go. */
+  /** Ready threads of the active generation (and, while a reload rolls, the old ones still serving), in spawn order: where requests go. */
   #routing: AppThread[] = [];
   #target: number;
   #generation = 0;
@@ -87,6 +102,8 @@ export class ThreadPool implements AppThreadEvents {
   #stopSupervisor: (() => void) | null = null;
   #cancelRetry: (() => void) | null = null;
   #reloading: Promise<void> | null = null;
+  /** A rolling reload past its first batch: the old threads still to drain, and its end. */
+  #rolling: RollingReload | null = null;
   readonly #restarts: RestartCounts = restartCounts();
   readonly #clock: PoolClock;
   readonly #spawnThread: SpawnThread;
@@ -166,18 +183,23 @@ export class ThreadPool implements AppThreadEvents {
     if (thread.requests >= thread.recycleAfter && thread.retiring === null) this.#retire(thread, 'max-requests');
   }
 
-  /** Rolls every thread onto freshly loaded app code; the old generation serves until the new one is ready. */
-  reload(): Promise<void> {
+  /** Rolls every thread onto freshly loaded app code (and `settings`, if given); old threads serve until new ones are ready. */
+  reload(settings?: Readonly<Settings>): Promise<void> {
     if (!this.#running) return Promise.reject(new GatehouseError('ERR_ENGINE_NOT_STARTED'));
-    this.#reloading ??= this.#reload().finally(() => { this.#reloading = null; });
+    this.#reloading ??= this.#reload(settings ?? this.#settings).finally(() => { this.#reloading = null; });
     return this.#reloading;
   }
 
-  async #reload(): Promise<void> {
+  async #reload(settings: Readonly<Settings>): Promise<void> {
     const next = this.#generation + 1;
+    // A re-read config that leaves --threads as it was keeps a TTIN/TTOU target.
+    const target = settings.threads === this.#settings.threads ? this.#target : Math.max(1, settings.threads);
+    const rolling = settings.reloadStrategy === 'rolling';
+    const batch = rolling ? Math.min(target, Math.max(1, settings.reloadBatch)) : target;
+    const ceiling = Math.max(target, this.#threads.size) + batch;
     const cacheBust = `${Date.now()}-${next}`; // wall time: unique across runs of the process
-    const staged = Array.from({ length: this.#target }, () => this.#spawn(next, cacheBust));
-    this.#publish('reload', `booting generation ${next} (${staged.length} threads)`);
+    const staged = Array.from({ length: batch }, () => this.#spawn(next, cacheBust, settings));
+    this.#publish('reload', `booting generation ${next} (${target} threads, ${rolling ? `rolling, ${batch} at a time` : 'all at once'})`);
     try {
       await Promise.all(staged.map((t) => t.ready));
     } catch (error) {
@@ -191,15 +213,48 @@ export class ThreadPool implements AppThreadEvents {
     }
     const previous = [...this.#threads].filter((t) => t.generation < next);
     this.#generation = next;
-    this.#updateRouting();
-    for (const thread of previous) {
-      if (thread.state === 'stopped') continue;
-      this.#restarts.reload++;
+    this.#settings = settings;
+    this.#target = target;
+    if (rolling) {
+      await new Promise<void>((done) => {
+        this.#rolling = { old: new Set(previous), batch, ceiling, done };
+        this.#updateRouting();
+        this.reconcile();
+        this.onCapacity();
+      });
+    } else {
+      this.#updateRouting();
+      for (const thread of previous) this.#drain(thread, 'reload');
+      this.reconcile();
+      this.onCapacity();
+    }
+    this.#publish('reloaded', `generation ${next} serving`);
+  }
+
+  /**
+   * One step of a rolling reload: drains an old thread for each new one ready beyond the
+   * target, spawns new ones up to the batch and the ceiling; ends when no old thread serves.
+   */
+  #roll(rolling: RollingReload): void {
+    for (const thread of rolling.old) if (thread.state === 'draining' || thread.state === 'stopped') rolling.old.delete(thread);
+    const next = [...this.#threads].filter((t) => t.generation === this.#generation && t.state !== 'draining' && t.state !== 'stopped');
+    const ready = next.filter((t) => t.state === 'ready').length;
+    const old = [...rolling.old].sort((a, b) => a.id - b.id);
+    for (const thread of old.slice(0, Math.max(0, old.length + ready - this.#target))) {
+      rolling.old.delete(thread);
       this.#drain(thread, 'reload');
     }
-    this.reconcile();
-    this.onCapacity();
-    this.#publish('reloaded', `generation ${next} serving`);
+    if (rolling.old.size === 0) {
+      this.#rolling = null;
+      rolling.done();
+      this.reconcile();
+      return;
+    }
+    const room = Math.min(this.#target - next.length, rolling.batch - (next.length - ready), rolling.ceiling - this.#threads.size);
+    if (room <= 0) return;
+    const wait = this.#backoff.wait();
+    if (wait > 0) this.#cancelRetry ??= this.#clock.after(wait, () => { this.#cancelRetry = null; this.reconcile(); });
+    else for (let i = 0; i < room; i++) this.#spawn(this.#generation);
   }
 
   /** Adds or removes threads; resolves when added threads are ready (or failed to boot). */
@@ -219,6 +274,8 @@ export class ThreadPool implements AppThreadEvents {
   /** graceful: each thread finishes its in-flight requests (within timeoutMs), runs shutdown(), exits. Otherwise terminated now. */
   async stop(graceful: boolean, timeoutMs: number): Promise<void> {
     this.#running = false;
+    this.#rolling?.done();
+    this.#rolling = null;
     this.#stopSupervisor?.();
     this.#cancelRetry?.();
     this.#stopSupervisor = this.#cancelRetry = null;
@@ -252,6 +309,7 @@ export class ThreadPool implements AppThreadEvents {
   /** Spawns or drains threads of the active generation until `target` are live. */
   reconcile(): void {
     if (!this.#running) return;
+    if (this.#rolling) { this.#roll(this.#rolling); return; }
     // A recycled thread is draining already: it is not live.
     const live = [...this.#threads].filter((t) => t.generation === this.#generation && t.state !== 'draining' && t.state !== 'stopped');
     const missing = this.#target - live.length;
@@ -343,8 +401,7 @@ export class ThreadPool implements AppThreadEvents {
 
   // ------------------------------------------------------------------------------------
 
-  #spawn(generation: number, cacheBust?: string): AppThread {
-    const settings = this.#settings;
+  #spawn(generation: number, cacheBust?: string, settings: Readonly<Settings> = this.#settings): AppThread {
     const data: ThreadData = {
       settings: serializableSettings(settings),
       app: this.#options.app,
@@ -385,6 +442,7 @@ export class ThreadPool implements AppThreadEvents {
   /** Stops routing to the thread; once its in-flight requests finish it runs shutdown() and exits. */
   #drain(thread: AppThread, reason: ExitReason, timeoutMs = this.#settings.gracefulTimeout * 1000): void {
     if (thread.state === 'stopped') return;
+    if (reason === 'reload' && thread.state !== 'draining') this.#restarts.reload++;
     if (thread.state === 'booting') { thread.kill(reason); return; }
     if (thread.state !== 'draining') {
       thread.state = 'draining';
@@ -399,7 +457,8 @@ export class ThreadPool implements AppThreadEvents {
   }
 
   #updateRouting(): void {
-    this.#routing = [...this.#threads].filter((t) => t.generation === this.#generation && t.state === 'ready');
+    const old = this.#rolling?.old;
+    this.#routing = [...this.#threads].filter((t) => t.state === 'ready' && (t.generation === this.#generation || old?.has(t)));
   }
 
   #publish(event: string, detail: string, level: 'info' | 'warn' | 'error' = 'info'): void {

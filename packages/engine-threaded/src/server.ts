@@ -63,8 +63,9 @@ export class ThreadedServer {
     await this.pool.stop(graceful, Math.max(1000, deadline - Date.now()));
   }
 
-  reload(): Promise<void> {
-    return this.pool.reload();
+  /** New settings reach the app threads; the I/O thread's (protocol, queue) stay as they started. */
+  reload(settings?: Readonly<Settings>): Promise<void> {
+    return this.pool.reload(settings);
   }
 
   scale(delta: number): Promise<void> {

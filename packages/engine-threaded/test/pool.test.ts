@@ -287,3 +287,72 @@ test('a heap past 90% of --max-thread-memory stops routing to the thread at once
   assert.equal(h.pool.stats().filter((u) => u.state === 'ready').length, 2, 'replaced');
   assert.ok(!events.messages.some((e) => e.event === 'thread-out-of-memory'), 'a recycle is not reported as running out of memory');
 });
+
+test('rolling reload: one new thread at a time, each ready before an old one drains, never more than target + 1 alive', async (t) => {
+  let peak = 0;
+  const h = await startPool(t, { threads: 3, reloadStrategy: 'rolling' }, (n) => n <= 3);
+  const old = [...h.spawned];
+  let resolved = false;
+  const reloaded = h.pool.reload().then(() => { resolved = true; });
+  const draining = () => h.pool.stats().filter((u) => u.generation === 1 && u.state !== 'ready').length + old.filter((f) => f.exited).length;
+  for (let i = 0; i < 3; i++) {
+    await h.settle();
+    peak = Math.max(peak, h.live().length);
+    assert.equal(h.spawned.length, 4 + i, 'the next new thread boots only once the previous one replaced an old one');
+    assert.equal(old.filter((f) => f.exited).length, i, 'no old thread goes before its replacement is ready');
+    h.spawned.at(-1)!.ready();
+    await h.settle();
+    assert.ok(draining() >= i + 1, `an old thread drains once a new one is ready (step ${i})`);
+  }
+  await reloaded;
+  assert.equal(resolved, true);
+  await h.settle();
+  assert.ok(old.every((f) => f.exited));
+  assert.equal(peak, 4, 'never more than target + 1 threads alive');
+  assert.equal(h.pool.generation, 2);
+  assert.deepEqual(h.pool.stats().map((u) => [u.generation, u.state]), [[2, 'ready'], [2, 'ready'], [2, 'ready']]);
+  assert.equal(h.pool.restarts.reload, 3);
+});
+
+test('rolling reload with new settings: new threads start with them and the target follows --threads', async (t) => {
+  const h = await startPool(t, { threads: 2, reloadStrategy: 'rolling', reloadBatch: 2 });
+  await h.pool.reload({ ...defaultSettings(), threads: 3, timeout: 2, gracefulTimeout: 5, reloadStrategy: 'rolling', reloadBatch: 2, maxRequests: 7 });
+  await h.settle();
+  const fresh = h.spawned.filter((f) => f.data.unit.generation === 2);
+  assert.equal(fresh.length, 3);
+  assert.ok(fresh.every((f) => f.data.settings.maxRequests === 7));
+  assert.equal(h.live().length, 3);
+  assert.equal(h.pool.size, 3);
+});
+
+test('rolling reload whose first new thread cannot boot is abandoned: every old thread keeps serving', async (t) => {
+  const h = await startPool(t, { threads: 3, reloadStrategy: 'rolling' }, (n) => n <= 3);
+  const old = [...h.spawned];
+  const reloaded = h.pool.reload({ ...defaultSettings(), threads: 5, timeout: 2, reloadStrategy: 'rolling' });
+  await h.settle();
+  assert.equal(h.spawned.length, 4, 'one new thread tried');
+  h.spawned[3]!.crash('half-deployed');
+  await assert.rejects(reloaded, /half-deployed/);
+  await h.settle();
+  assert.equal(h.pool.generation, 1);
+  assert.ok(old.every((f) => !f.exited));
+  assert.equal(h.pool.size, 3, 'the old target, not the new config\'s');
+  const { response, thread } = await h.request();
+  assert.equal(response.status, 200);
+  assert.ok(old.includes(thread));
+});
+
+test('generation reload: the whole new generation boots before any old thread drains', async (t) => {
+  const h = await startPool(t, { threads: 2, reloadStrategy: 'generation' }, (n) => n <= 2);
+  const old = [...h.spawned];
+  const reloaded = h.pool.reload();
+  await h.settle();
+  assert.equal(h.spawned.length, 4);
+  h.spawned[2]!.ready();
+  await h.settle();
+  assert.ok(old.every((f) => !f.exited) && h.pool.stats().filter((u) => u.state === 'draining').length === 0);
+  h.spawned[3]!.ready();
+  await reloaded;
+  await h.settle();
+  assert.ok(old.every((f) => f.exited));
+});

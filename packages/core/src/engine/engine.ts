@@ -72,8 +72,13 @@ export interface Engine {
   /** Binds every listener, boots the app, resolves when the first request can be served. */
   start(): Promise<void>;
   stop(options?: StopOptions): Promise<void>;
-  /** Zero-downtime: new app code is serving before the old stops. */
-  reload(): Promise<void>;
+  /**
+   * Zero-downtime: new app code is serving before the old stops; when it resolves, every new
+   * request meets the new code. `settings`, when given (a HUP that re-read the config), are
+   * what the new units start with; an engine applies what it can to new units and keeps the
+   * rest, and if the new code cannot boot it keeps serving with the old code and settings.
+   */
+  reload(settings?: Readonly<Settings>): Promise<void>;
   /** Adds (delta > 0) or removes (delta < 0) workers or threads; TTIN/TTOU call it with ±1. */
   scale(delta: number): Promise<void>;
   /** USR1: reopen log files (for logrotate). */

@@ -13,10 +13,12 @@
  * allowed, whatever the engine is doing).
  */
 import type { Engine } from './engine.js';
+import type { Settings } from '../settings/table.js';
 
 export type EngineAction =
   | { readonly kind: 'stop'; readonly graceful: boolean }
-  | { readonly kind: 'reload' }
+  /** `settings`: what the new units start with (a reload that re-read the config). */
+  | { readonly kind: 'reload'; readonly settings?: Readonly<Settings> }
   | { readonly kind: 'scale'; readonly delta: 1 | -1 }
   | { readonly kind: 'reopen-logs' };
 
@@ -36,15 +38,19 @@ export type HandledSignal = keyof typeof SIGNAL_ACTIONS;
 export async function applyAction(engine: Engine, action: EngineAction): Promise<void> {
   switch (action.kind) {
     case 'stop': return engine.stop({ graceful: action.graceful });
-    case 'reload': return engine.reload();
+    case 'reload': return action.settings ? engine.reload(action.settings) : engine.reload();
     case 'scale': return engine.scale(action.delta);
     case 'reopen-logs': return engine.reopenLogs();
   }
 }
 
 export interface ActionLoopHooks {
-  /** Before an action runs (the CLI logs it and runs on_reload / reopens its own logs). */
-  readonly before?: (action: EngineAction, signal?: HandledSignal) => void | Promise<void>;
+  /**
+   * Before an action runs (the CLI logs it, runs on_reload, reopens its own logs, re-reads the
+   * config for a reload). What it returns is the action that runs; if it throws, the action
+   * fails without reaching the engine.
+   */
+  readonly before?: (action: EngineAction, signal?: HandledSignal) => void | EngineAction | Promise<void | EngineAction>;
   /** An action finished. */
   readonly done?: (action: EngineAction, signal?: HandledSignal) => void;
   /** An action failed (a reload whose new code does not load): logged; the loop goes on. */
@@ -153,9 +159,9 @@ export class ActionLoop {
   async #run(item: QueuedAction): Promise<void> {
     let failure: { readonly error: unknown } | null = null;
     try {
-      await this.#hooks.before?.(item.action, item.signal);
-      for (const observer of this.#observers) observer.begin?.(item.action);
-      await applyAction(this.#engine, item.action);
+      const action = (await this.#hooks.before?.(item.action, item.signal)) ?? item.action;
+      for (const observer of this.#observers) observer.begin?.(action);
+      await applyAction(this.#engine, action);
       this.#hooks.done?.(item.action, item.signal);
     } catch (error) {
       failure = { error };

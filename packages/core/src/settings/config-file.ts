@@ -30,7 +30,10 @@ export function findConfigFile(cwd: string = process.cwd()): string | undefined 
 }
 
 /** The file's settings object, keys as written. Throws ERR_CONFIG_FILE naming the file and the reason. */
-export async function readConfigFile(file: string): Promise<Record<string, unknown>> {
+let rereads = 0;
+
+/** `again`: a JS file is imported afresh (ESM caches a module per URL), as a reload re-reads it. */
+export async function readConfigFile(file: string, again = false): Promise<Record<string, unknown>> {
   const absolute = path.resolve(file);
   if (!fs.existsSync(absolute)) throw new GatehouseError('ERR_CONFIG_FILE', `${absolute}: no such file`);
   if (absolute.endsWith('.json')) {
@@ -47,7 +50,9 @@ export async function readConfigFile(file: string): Promise<Record<string, unkno
   }
   let module: Record<string, unknown>;
   try {
-    module = await import(pathToFileURL(absolute).href) as Record<string, unknown>;
+    const url = pathToFileURL(absolute);
+    if (again) url.search = `reread=${Date.now()}-${++rereads}`;
+    module = await import(url.href) as Record<string, unknown>;
   } catch (error) {
     throw new GatehouseError('ERR_CONFIG_FILE', await syntaxErrorAt(error, absolute) ?? `${absolute}\n${appStack(error)}`, { cause: error });
   }

@@ -40,6 +40,11 @@ export interface SettingSpec<T> {
   readonly file?: boolean;
   /** Placeholder for the value in --help and the docs (e.g. HOST:PORT). */
   readonly metavar?: string;
+  /**
+   * true: a running server cannot change it; a reload (HUP) that finds a new value keeps the
+   * old one and names it in a warning. Absent: a reload applies it to the units it starts.
+   */
+  readonly restart?: boolean;
   /** Extra check beyond kind/min/max/choices; returns what is wrong, or undefined. */
   readonly validate?: (value: T) => string | undefined;
 }
