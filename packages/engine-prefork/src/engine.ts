@@ -57,7 +57,7 @@ export class PreforkEngine implements Engine {
     try {
       for (const target of prepareToListen(settings)) {
         // pauseOnConnect: a connection the master's own copy accepts is handed to a worker unread.
-        const listener = await bindListener(target, { backlog: settings.backlog, pauseOnConnect: true });
+        const listener = await bindListener(target, { backlog: settings.backlog, pauseOnConnect: true, engine: this.name });
         this.#listeners.push(listener);
         this.#addresses.push(describeAddress(listener, target, scheme));
       }

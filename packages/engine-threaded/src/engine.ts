@@ -29,7 +29,7 @@ export class ThreadedEngine implements Engine {
     const addresses: ListenAddress[] = [];
     try {
       for (const target of targets) {
-        const listener = await bindListener(target, { backlog: settings.backlog });
+        const listener = await bindListener(target, { backlog: settings.backlog, engine: this.name });
         listeners.push(listener);
         addresses.push(describeAddress(listener, target, settings.certfile ? 'https' : 'http'));
       }

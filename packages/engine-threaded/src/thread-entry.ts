@@ -13,6 +13,7 @@
  * ends this thread (Node's default for workers): the main thread answers its in-flight
  * requests 500 and starts a replacement. Nothing here tries to survive that.
  */
+import { getHeapStatistics } from 'node:v8';
 import { parentPort, workerData } from 'node:worker_threads';
 import { HeaderList, channels, importableSpecifier, loadApp, GatehouseError, type GatewayResponse, type LoadedApp } from '@gatehouse/core/app-runtime';
 import {
@@ -31,7 +32,9 @@ const port = parentPort!;
 const outbox = new Outbox<FromThread>(port);
 const post = (message: FromThread): void => outbox.send(message);
 
-const heartbeat = setInterval(() => post([BEAT, process.memoryUsage().heapUsed]), data.heartbeatMs);
+// The heap figure from V8 directly: process.memoryUsage() also reads RSS from /proc, which
+// throws EMFILE when the process has no descriptor left, and a heartbeat must never throw.
+const heartbeat = setInterval(() => post([BEAT, getHeapStatistics().used_heap_size]), data.heartbeatMs);
 
 /** One request as this thread tracks it. */
 interface ThreadExchange {

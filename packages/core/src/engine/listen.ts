@@ -11,6 +11,7 @@
 import net from 'node:net';
 import fs from 'node:fs';
 import { GatehouseError } from '../errors/index.js';
+import { guardAccept, holdConnections } from './accept.js';
 import type { ListenAddress } from './engine.js';
 
 export type ListenTarget =
@@ -63,9 +64,11 @@ export function describeAddress(server: net.Server, target: ListenTarget, scheme
 
 /**
  * Binds one listening server. `pauseOnConnect` is for supervisors that hand sockets to
- * another process. Rejects with ERR_BIND_FAILED naming the address and the OS reason.
+ * another process; `engine` names it in accept.ts's log lines. Connections it accepts are
+ * held until onConnection() serves them, and accept errors are logged, not thrown (accept.ts).
+ * Rejects with ERR_BIND_FAILED naming the address and the OS reason.
  */
-export async function bindListener(target: ListenTarget, options: { backlog?: number; exclusive?: boolean; pauseOnConnect?: boolean } = {}): Promise<net.Server> {
+export async function bindListener(target: ListenTarget, options: { backlog?: number; exclusive?: boolean; pauseOnConnect?: boolean; engine?: string } = {}): Promise<net.Server> {
   if (target.kind === 'unix') await removeStaleSocket(target.path);
   const server = await new Promise<net.Server>((resolve, reject) => {
     const server = net.createServer({ pauseOnConnect: options.pauseOnConnect ?? false, noDelay: true });
@@ -74,7 +77,12 @@ export async function bindListener(target: ListenTarget, options: { backlog?: nu
       reject(bindFailed(target, error.code === 'EADDRINUSE' && target.kind === 'unix' ? 'the path exists and is not a stale socket this process may remove' : error.code ?? error.message, error));
     };
     server.once('error', onError);
-    const done = () => { server.off('error', onError); resolve(server); };
+    const done = () => {
+      server.off('error', onError);
+      holdConnections(server);
+      guardAccept(server, options.engine ?? 'gatehouse');
+      resolve(server);
+    };
     const backlog = options.backlog ?? 2048;
     const exclusive = options.exclusive ?? false;
     if (target.kind === 'tcp') server.listen({ host: target.host, port: target.port, backlog, exclusive }, done);

@@ -38,7 +38,7 @@ export class SingleEngine implements Engine {
     let server: InLoopServer | null = null;
     try {
       for (const target of targets) {
-        const listener = await bindListener(target, { backlog: settings.backlog });
+        const listener = await bindListener(target, { backlog: settings.backlog, engine: this.name });
         this.#listeners.push(listener);
         this.#addresses.push(describeAddress(listener, target, settings.certfile ? 'https' : 'http'));
       }
@@ -102,9 +102,18 @@ export class SingleEngine implements Engine {
       generation: this.#generation,
       units: [{
         id: 0, kind: 'process', pid: process.pid, state: this.#server ? 'ready' : 'stopped', generation: this.#generation,
-        requests: service?.requests ?? 0, inFlight: service?.inFlight ?? 0, memory: process.memoryUsage.rss(), startedAt: this.#startedAt,
+        requests: service?.requests ?? 0, inFlight: service?.inFlight ?? 0, memory: residentMemory(), startedAt: this.#startedAt,
       }],
       restarts: { crash: 0, timeout: 0, 'max-requests': 0, memory: 0, reload: this.#reloads },
     };
+  }
+}
+
+/** RSS, or 0 when it cannot be read (reading /proc needs a descriptor: EMFILE under a flood). */
+function residentMemory(): number {
+  try {
+    return process.memoryUsage.rss();
+  } catch {
+    return 0;
   }
 }

@@ -3,7 +3,7 @@
  * protocol of messages.ts, heartbeats, stop) around a WorkerBody that the master names by
  * module path, so the prefork engine and the hybrid engine share this file.
  *
- * Order (issue 4): heartbeats start first, so a worker stuck importing the app is seen; then
+ * Order: heartbeats start first, so a worker stuck importing the app is seen; then
  * the setup modules (the CLI's logging) and the postFork hook; then the body boots the app
  * (load + startup()) before the master hands it any listener; `ready` only once it serves
  * every listener. On `stop` it closes its copies of the listeners, drains, runs shutdown()
@@ -16,7 +16,7 @@
  * (systemd's control group) expects. USR1 reopens this worker's logs.
  */
 import type net from 'node:net';
-import { channels, dropPrivileges, importableSpecifier, loadConfigHooks, type Settings } from '@gatehouse/core/worker-runtime';
+import { channels, dropPrivileges, guardAccept, importableSpecifier, loadConfigHooks, type Settings } from '@gatehouse/core/worker-runtime';
 import { EXIT_BOOT_FAILED, serializeError, type CurrentRequest, type FromWorker, type ToWorker, type WorkerConfig } from '../messages.js';
 import type { WorkerBody, WorkerBodyContext, WorkerBodyFactory, WorkerUnit } from './body.js';
 
@@ -53,10 +53,22 @@ function send(message: FromWorker, then?: () => void): void {
 /** RSS as last read: the eager beats (up to 20 a second under load) repeat it instead of reading /proc again. */
 let rss = 0;
 
+/**
+ * Reading RSS opens /proc/self/stat: with every descriptor taken (a connection flood under a
+ * low `ulimit -n`) it throws EMFILE, and a heartbeat must never throw. The last reading stands.
+ */
+function readRss(): number {
+  try {
+    return process.memoryUsage.rss();
+  } catch {
+    return rss;
+  }
+}
+
 /** `periodic`: the timer's beat, which also reads RSS and collects metrics; else an eager one. */
 function beat(periodic: boolean): void {
   lastBeatAt = Date.now();
-  if (periodic || rss === 0) rss = process.memoryUsage.rss();
+  if (periodic || rss === 0) rss = readRss();
   const stats = body?.stats();
   const inFlight = stats?.inFlight ?? 0;
   let current: CurrentRequest | undefined;
@@ -114,8 +126,21 @@ async function start(received: WorkerConfig): Promise<void> {
 
 function listen(server: net.Server): void {
   if (!body || stopping) { server.close(); return; }
+  guardAccept(server, config!.settings.engine);
+  setBacklog(server, config!.settings.backlog);
   body.attach(server);
   if (++attached === config!.listeners) send({ type: 'ready' });
+}
+
+/**
+ * Node's child-side conversion of a shared net.Server listens on it again with Node's default
+ * backlog (511), and listen(2) on a listening socket sets the limit for every process sharing
+ * it: without this, --backlog would hold only until the first worker started. Node has no
+ * public call for it; the handle's listen() is the one net.Server itself calls.
+ */
+function setBacklog(server: net.Server, backlog: number): void {
+  const handle = (server as unknown as { _handle?: { listen?(backlog: number): number } })._handle;
+  handle?.listen?.(backlog);
 }
 
 /** Gives idle connections back to the master, which hands them to a less loaded worker. */
@@ -150,6 +175,8 @@ process.on('message', (message: ToWorker, handle?: net.Server | net.Socket) => {
     case 'start': void start(message.config); break;
     case 'listen': listen(handle as net.Server); break;
     case 'connection':
+      // No handle: the descriptor did not fit in this process (EMFILE) and the kernel dropped it.
+      if (!handle) break;
       if (body && !stopping) body.handle(handle as net.Socket);
       else (handle as net.Socket | undefined)?.destroy();
       break;

@@ -1,0 +1,129 @@
+/*
+ * The accept path of a listening server, the same under every engine: who gets a connection
+ * accepted before anything serves it, and what happens when accepting runs out of file
+ * descriptors.
+ *
+ * Early connections: libuv accepts from the moment listen() succeeds, and Node hands each
+ * accepted socket to the 'connection' listeners, or to nobody. A server bound before its app
+ * is loaded (bind first, then load: Gunicorn's order) would otherwise drop sockets accepted in
+ * between on the floor, open and never read, with no timeout to end them. So bindListener()
+ * holds them, and onConnection() hands the held ones over, in order, before the live ones.
+ *
+ * Out of descriptors (EMFILE: this process's `ulimit -n`; ENFILE: the system's): libuv keeps
+ * one spare descriptor per event loop; when accept() fails for lack of one it closes the
+ * spare, accepts and closes every queued connection (their clients see the connection closed
+ * at once instead of waiting in the backlog), and opens the spare again. Connections already
+ * open are served throughout, and accepting resumes by itself once descriptors are free. What
+ * libuv cannot do is say so, and when its spare is gone (another thread took the slot) it
+ * reports the failure as an 'error' on the server, which without a listener kills the
+ * process. guardAccept() listens for that, and checks once a second whether this process can
+ * open a descriptor at all: one warning when it cannot, one line when it can again, never more
+ * than one line a second however many connections are turned away.
+ */
+import fs from 'node:fs';
+import os from 'node:os';
+import type net from 'node:net';
+import { channels } from '../diagnostics.js';
+
+type Handler = (socket: net.Socket) => void;
+
+interface Held {
+  readonly sockets: net.Socket[];
+  readonly hold: Handler;
+}
+
+const held = new WeakMap<net.Server, Held>();
+
+/** Keeps the sockets `server` accepts until onConnection() gives them a handler (or the server closes). */
+export function holdConnections(server: net.Server): void {
+  if (held.has(server)) return;
+  const sockets: net.Socket[] = [];
+  const hold: Handler = (socket) => {
+    sockets.push(socket);
+    // A client that gives up while held must not raise an unhandled 'error'.
+    socket.on('error', ignore);
+    socket.once('close', () => { const at = sockets.indexOf(socket); if (at !== -1) sockets.splice(at, 1); });
+  };
+  held.set(server, { sockets, hold });
+  server.on('connection', hold);
+  server.once('close', () => { for (const socket of sockets.splice(0)) socket.destroy(); });
+}
+
+/** Serves `server`'s connections with `handler`: first those held since it started listening, then each new one. */
+export function onConnection(server: net.Server, handler: Handler): void {
+  const early = held.get(server);
+  if (early) {
+    held.delete(server);
+    server.off('connection', early.hold);
+    for (const socket of early.sockets.splice(0)) {
+      socket.off('error', ignore);
+      if (!socket.destroyed) handler(socket);
+    }
+  }
+  server.on('connection', handler);
+}
+
+function ignore(): void { /* the socket's owner-to-be sees it closed */ }
+
+const PROBE_MS = 1000;
+const OUT_OF_DESCRIPTORS: ReadonlySet<string> = new Set(['EMFILE', 'ENFILE']);
+
+let guarded = 0;
+let probe: NodeJS.Timeout | null = null;
+/** The engine named in log lines, and the error code while this process is out of descriptors. */
+let engineName = 'gatehouse';
+let outOf: string | null = null;
+let lastLineAt = 0;
+
+/** Whether `error` says the process (EMFILE) or the system (ENFILE) has no descriptor left. */
+export function isOutOfDescriptors(error: unknown): boolean {
+  return OUT_OF_DESCRIPTORS.has((error as NodeJS.ErrnoException | null)?.code ?? '');
+}
+
+/**
+ * Makes accept errors on `server` a log line instead of an uncaught exception, and watches
+ * this process's descriptors while it is listening (see the top of this file).
+ */
+export function guardAccept(server: net.Server, engine: string): void {
+  engineName = engine;
+  server.on('error', (error: NodeJS.ErrnoException) => {
+    if (isOutOfDescriptors(error)) exhausted(error.code!);
+    else line('accept-failed', 'warn', `accepting a connection failed (${error.code ?? error.message}); the server goes on`);
+  });
+  guarded++;
+  server.once('close', () => {
+    if (--guarded === 0 && probe) { clearInterval(probe); probe = null; }
+  });
+  if (!probe) {
+    probe = setInterval(checkDescriptors, PROBE_MS);
+    probe.unref();
+  }
+}
+
+/** Opens and closes one descriptor: the cheapest question "could an accept() succeed now?". */
+function checkDescriptors(): void {
+  let fd: number;
+  try {
+    fd = fs.openSync(os.devNull, 'r');
+  } catch (error) {
+    if (isOutOfDescriptors(error)) exhausted((error as NodeJS.ErrnoException).code!);
+    return;
+  }
+  fs.closeSync(fd);
+  if (outOf !== null && line('descriptors-available', 'info', 'file descriptors are free again: new connections are accepted')) outOf = null;
+}
+
+function exhausted(code: string): void {
+  if (outOf !== null) return;
+  const limit = code === 'EMFILE' ? "this process's limit (ulimit -n, systemd LimitNOFILE=)" : 'the system-wide limit (fs.file-max)';
+  if (line('descriptors-exhausted', 'warn', `out of file descriptors (${code}) in pid ${process.pid}: new connections are closed as they arrive, open ones are still served; raise ${limit}, see docs/deployment.md "File descriptors"`)) outOf = code;
+}
+
+/** Publishes one line unless one went out less than a second ago; says whether it did. */
+function line(event: string, level: 'info' | 'warn', detail: string): boolean {
+  const now = Date.now();
+  if (now - lastLineAt < PROBE_MS) return false;
+  lastLineAt = now;
+  channels.engine.publish({ engine: engineName, event, level, detail });
+  return true;
+}
