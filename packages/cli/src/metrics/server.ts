@@ -5,7 +5,7 @@
  */
 import http from 'node:http';
 import client from 'prom-client';
-import { bindListener, parseBind, type Engine, type ListenAddress } from '@gatehouse/core';
+import { bindListener, onConnection, parseBind, type Engine, type ListenAddress } from '@gatehouse/core';
 import { MetricsAggregator, inFlight, unitsAlive } from './aggregate.js';
 import { readBacklog } from './backlog.js';
 import { DURATION_BUCKETS, STATUS_CLASSES, type UnitMetrics, type UnitMetricsSnapshot } from './unit-metrics.js';
@@ -61,13 +61,6 @@ export function createMetricsRegistry(engine: Engine, local: UnitMetrics): clien
       for (const reading of readBacklog(tcpPorts(engine.addresses))) this.set({ port: String(reading.port) }, reading.queued);
     },
   });
-  new client.Gauge({
-    name: 'gatehouse_listen_backlog_max', help: 'Listen backlog limit, per listening port (Linux only).', labelNames: ['port'], registers: [registry],
-    collect() {
-      this.reset();
-      for (const reading of readBacklog(tcpPorts(engine.addresses))) this.set({ port: String(reading.port) }, reading.max);
-    },
-  });
   client.collectDefaultMetrics({ register: registry, prefix: 'gatehouse_master_' });
   return registry;
 }
@@ -113,7 +106,7 @@ export async function startMetricsServer(bind: string, registry: client.Registry
       (error: Error) => { res.writeHead(500).end(`${error.message}\n`); },
     );
   });
-  listener.on('connection', (socket) => server.emit('connection', socket));
+  onConnection(listener, (socket) => server.emit('connection', socket));
   const address = listener.address();
   const port = typeof address === 'object' && address ? address.port : 0;
   const host = target.kind === 'tcp' ? target.host : '';
