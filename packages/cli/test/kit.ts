@@ -59,8 +59,12 @@ export class ServeProcess {
   readonly exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
   readonly #waiters: Array<() => void> = [];
 
-  constructor(args: string[], options: { cwd?: string; env?: Record<string, string> } = {}) {
-    this.child = spawn(process.execPath, [SERVE_BIN, ...args], {
+  /** `fileLimit`: start it under `ulimit -n` (through sh, whose `ulimit` every POSIX system has). */
+  constructor(args: string[], options: { cwd?: string; env?: Record<string, string>; fileLimit?: number } = {}) {
+    const command = options.fileLimit === undefined
+      ? [process.execPath, SERVE_BIN, ...args]
+      : ['/bin/sh', '-c', `ulimit -n ${options.fileLimit} && exec "$0" "$@"`, process.execPath, SERVE_BIN, ...args];
+    this.child = spawn(command[0]!, command.slice(1), {
       cwd: options.cwd ?? REPO, env: cleanEnv({ GATEHOUSE_LOG_FORMAT: 'json', ...options.env }), stdio: ['ignore', 'pipe', 'pipe', 'ipc'],
     });
     let partial = '';
