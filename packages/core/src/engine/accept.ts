@@ -46,7 +46,13 @@ export function holdConnections(server: net.Server): void {
   };
   held.set(server, { sockets, hold });
   server.on('connection', hold);
-  server.once('close', () => { for (const socket of sockets.splice(0)) socket.destroy(); });
+  // Closing a server that never served ends its held sockets: its 'close' event cannot do it,
+  // since net.Server emits that only once every connection (held ones too) has ended.
+  const close = server.close;
+  server.close = (callback?: (error?: Error) => void) => {
+    for (const socket of sockets.splice(0)) socket.destroy();
+    return close.call(server, callback);
+  };
 }
 
 /** Serves `server`'s connections with `handler`: first those held since it started listening, then each new one. */
@@ -55,6 +61,7 @@ export function onConnection(server: net.Server, handler: Handler): void {
   if (early) {
     held.delete(server);
     server.off('connection', early.hold);
+    delete (server as { close?: unknown }).close; // back to net.Server's own
     for (const socket of early.sockets.splice(0)) {
       socket.off('error', ignore);
       if (!socket.destroyed) handler(socket);
