@@ -83,7 +83,7 @@ let outOf: string | null = null;
 let lastLineAt = 0;
 
 /** Whether `error` says the process (EMFILE) or the system (ENFILE) has no descriptor left. */
-export function isOutOfDescriptors(error: unknown): boolean {
+function isOutOfDescriptors(error: unknown): boolean {
   return OUT_OF_DESCRIPTORS.has((error as NodeJS.ErrnoException | null)?.code ?? '');
 }
 

@@ -175,7 +175,7 @@ process.on('message', (message: ToWorker, handle?: net.Server | net.Socket) => {
     case 'start': void start(message.config); break;
     case 'listen': listen(handle as net.Server); break;
     case 'connection':
-      // No handle: the descriptor did not fit in this process (EMFILE) and the kernel dropped it.
+      // A handover whose descriptor did not arrive (one this process had no room for): nothing to serve.
       if (!handle) break;
       if (body && !stopping) body.handle(handle as net.Socket);
       else (handle as net.Socket | undefined)?.destroy();
