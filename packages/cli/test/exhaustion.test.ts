@@ -112,7 +112,8 @@ describe('out of file descriptors (ulimit -n 128, 400 connections)', { timeout: 
   for (const engine of ENGINES) {
     it(`${engine}: no unit dies, open connections are served, at most one line a second per process, new ones served once descriptors are free`, async (t) => {
       const dir = tempDir({ 'app.js': HELLO_APP });
-      const serve = new ServeProcess(['app.js', '--engine', engine, ...UNITS, '--bind', '127.0.0.1:0'], { cwd: dir, fileLimit: 128 });
+      // Long idle timeouts: the flood and the keep-alive connection stay open until the test closes them.
+      const serve = new ServeProcess(['app.js', '--engine', engine, ...UNITS, '--bind', '127.0.0.1:0', '--keep-alive', '60', '--headers-timeout', '60'], { cwd: dir, fileLimit: 128 });
       t.after(() => serve.dispose());
       const ready = await serve.ready;
       const port = portOf(ready.addresses[0]!);
