@@ -16,9 +16,11 @@
  * open are served throughout, and accepting resumes by itself once descriptors are free. What
  * libuv cannot do is say so, and when its spare is gone (another thread took the slot) it
  * reports the failure as an 'error' on the server, which without a listener kills the
- * process. guardAccept() listens for that, and checks once a second whether this process can
- * open a descriptor at all: one warning when it cannot, one line when it can again, never more
- * than one line a second however many connections are turned away.
+ * process, and tries accept() again at once, so that loop turns until a descriptor frees up
+ * (libuv's caveat: the spare is not reliable in a process with threads). guardAccept()
+ * listens for that error, and checks once a second whether this process can open a
+ * descriptor at all: one warning when it cannot, one line when it can again, never more than
+ * one line a second however many connections are turned away.
  */
 import fs from 'node:fs';
 import os from 'node:os';
