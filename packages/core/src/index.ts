@@ -13,7 +13,7 @@ export type * from './diagnostics.js';
 export type * from './engine/engine.js';
 export { TOKENS } from './engine/tokens.js';
 export { parseBind, bindListener, describeAddress, type ListenTarget } from './engine/listen.js';
-export { onConnection, guardAccept } from './engine/accept.js';
+export { guardAccept } from './engine/accept.js';
 export { InLoopServer, InLoopDispatcher } from './engine/in-loop.js';
 export { SingleEngine } from './engine/single.js';
 export { createContainer, registerEngine, resolveEngineClass, knownEngines } from './engine/container.js';

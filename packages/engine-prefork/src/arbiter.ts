@@ -35,7 +35,7 @@ import type net from 'node:net';
 import { performance } from 'node:perf_hooks';
 import { fileURLToPath } from 'node:url';
 import {
-  GatehouseError, channels, onConnection, serializableSettings, stopReading,
+  GatehouseError, channels, serializableSettings, stopReading,
   type EngineStats, type Hook, type SerializedError, type Settings, type UnitStats,
 } from '@gatehouse/core';
 import { EXIT_BOOT_FAILED, isFromWorker, type FromWorker, type WorkerConfig } from './messages.js';
@@ -130,7 +130,7 @@ export class Arbiter {
     this.#phase = 'starting';
     this.#generation = 1;
     this.#options.listeners.forEach((listener, index) => {
-      onConnection(listener, (socket: net.Socket) => this.#accepted(socket, index));
+      listener.on('connection', (socket: net.Socket) => this.#accepted(socket, index));
     });
     this.#timer = setInterval(() => this.#wake(), this.#heartbeatMs);
     const started = new Promise<void>((resolve, reject) => { this.#startWaiter = { resolve, reject }; });

@@ -6,7 +6,7 @@
  * `single` and prefork workers.
  */
 import type net from 'node:net';
-import { createHttpService, onConnection, protocolOptionsFrom, GatehouseError, type AppSource, type HttpService, type Settings, type UnitStats } from '@gatehouse/core';
+import { createHttpService, protocolOptionsFrom, GatehouseError, type AppSource, type HttpService, type Settings, type UnitStats } from '@gatehouse/core';
 import { ThreadPool } from './pool.js';
 import { ThreadPoolDispatcher } from './dispatcher.js';
 
@@ -42,10 +42,10 @@ export class ThreadedServer {
     return this.pool.start();
   }
 
-  /** Serves the connections `server` accepts, those it accepted before this first. */
+  /** Serves the connections `server` accepts. */
   attach(server: net.Server): void {
     this.#servers.push(server);
-    onConnection(server, (socket: net.Socket) => this.service.handle(socket));
+    server.on('connection', (socket: net.Socket) => this.service.handle(socket));
   }
 
   /** Stops accepting, finishes (graceful) or drops connections, runs shutdown() in every thread, terminates them. */

@@ -5,7 +5,7 @@
  */
 import http from 'node:http';
 import client from 'prom-client';
-import { bindListener, onConnection, parseBind, type Engine, type ListenAddress } from '@gatehouse/core';
+import { bindListener, parseBind, type Engine, type ListenAddress } from '@gatehouse/core';
 import { MetricsAggregator, inFlight, unitsAlive } from './aggregate.js';
 import { readBacklog } from './backlog.js';
 import { DURATION_BUCKETS, STATUS_CLASSES, type UnitMetrics, type UnitMetricsSnapshot } from './unit-metrics.js';
@@ -106,7 +106,7 @@ export async function startMetricsServer(bind: string, registry: client.Registry
       (error: Error) => { res.writeHead(500).end(`${error.message}\n`); },
     );
   });
-  onConnection(listener, (socket) => server.emit('connection', socket));
+  listener.on('connection', (socket) => server.emit('connection', socket));
   const address = listener.address();
   const port = typeof address === 'object' && address ? address.port : 0;
   const host = target.kind === 'tcp' ? target.host : '';

@@ -7,7 +7,7 @@
  * accepted socket to the 'connection' listeners, or to nobody. A server bound before its app
  * is loaded (bind first, then load: Gunicorn's order) would otherwise drop sockets accepted in
  * between on the floor, open and never read, with no timeout to end them. So bindListener()
- * holds them, and onConnection() hands the held ones over, in order, before the live ones.
+ * holds them, and hands them, in order, to the first 'connection' listener added.
  *
  * Out of descriptors (EMFILE: this process's `ulimit -n`; ENFILE: the system's): libuv keeps
  * one spare descriptor per event loop; when accept() fails for lack of one it closes the
@@ -27,27 +27,34 @@ import os from 'node:os';
 import type net from 'node:net';
 import { channels } from '../diagnostics.js';
 
-type Handler = (socket: net.Socket) => void;
-
-interface Held {
-  readonly sockets: net.Socket[];
-  readonly hold: Handler;
-}
-
-const held = new WeakMap<net.Server, Held>();
-
-/** Keeps the sockets `server` accepts until onConnection() gives them a handler (or the server closes). */
+/**
+ * Keeps the sockets `server` accepts until a 'connection' listener is added (or the server is
+ * closed): they are then emitted to it, in arrival order, before any connection accepted later.
+ */
 export function holdConnections(server: net.Server): void {
-  if (held.has(server)) return;
   const sockets: net.Socket[] = [];
-  const hold: Handler = (socket) => {
+  const hold = (socket: net.Socket) => {
     sockets.push(socket);
     // A client that gives up while held must not raise an unhandled 'error'.
     socket.on('error', ignore);
     socket.once('close', () => { const at = sockets.indexOf(socket); if (at !== -1) sockets.splice(at, 1); });
   };
-  held.set(server, { sockets, hold });
+  const release = (event: string | symbol, listener: unknown) => {
+    if (event !== 'connection' || listener === hold) return;
+    server.off('newListener', release);
+    server.off('connection', hold);
+    delete (server as { close?: unknown }).close; // back to net.Server's own
+    // After the listener is added (and any others added in the same turn); before the next
+    // accept, which only happens in a later poll phase.
+    process.nextTick(() => {
+      for (const socket of sockets.splice(0)) {
+        socket.off('error', ignore);
+        if (!socket.destroyed) server.emit('connection', socket);
+      }
+    });
+  };
   server.on('connection', hold);
+  server.on('newListener', release);
   // Closing a server that never served ends its held sockets: its 'close' event cannot do it,
   // since net.Server emits that only once every connection (held ones too) has ended.
   const close = server.close;
@@ -55,21 +62,6 @@ export function holdConnections(server: net.Server): void {
     for (const socket of sockets.splice(0)) socket.destroy();
     return close.call(server, callback);
   };
-}
-
-/** Serves `server`'s connections with `handler`: first those held since it started listening, then each new one. */
-export function onConnection(server: net.Server, handler: Handler): void {
-  const early = held.get(server);
-  if (early) {
-    held.delete(server);
-    server.off('connection', early.hold);
-    delete (server as { close?: unknown }).close; // back to net.Server's own
-    for (const socket of early.sockets.splice(0)) {
-      socket.off('error', ignore);
-      if (!socket.destroyed) handler(socket);
-    }
-  }
-  server.on('connection', handler);
 }
 
 function ignore(): void { /* the socket's owner-to-be sees it closed */ }

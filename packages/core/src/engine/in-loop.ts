@@ -5,7 +5,6 @@
  */
 import type net from 'node:net';
 import { loadApp } from '../app/loader.js';
-import { onConnection } from './accept.js';
 import { createHttpService } from '../http/create-service.js';
 import { protocolOptionsFrom } from '../http/options.js';
 import type { HttpService } from '../http/service.js';
@@ -55,11 +54,11 @@ export class InLoopServer {
     return this.#service;
   }
 
-  /** Starts serving connections accepted by `server`, those it accepted before this first. */
+  /** Starts serving connections accepted by `server`. */
   attach(server: net.Server): void {
     const service = this.service;
     this.#servers.push(server);
-    onConnection(server, (socket) => service.handle(socket));
+    server.on('connection', (socket) => service.handle(socket));
   }
 
   /** Forgets the listeners without closing them (a reload hands them to the next generation). */

@@ -64,8 +64,9 @@ export function describeAddress(server: net.Server, target: ListenTarget, scheme
 
 /**
  * Binds one listening server. `pauseOnConnect` is for supervisors that hand sockets to
- * another process; `engine` names it in accept.ts's log lines. Connections it accepts are
- * held until onConnection() serves them, and accept errors are logged, not thrown (accept.ts).
+ * another process; `engine` names it in accept.ts's log lines. Connections it accepts before
+ * a 'connection' listener is added are held for it, and accept errors are logged, not thrown
+ * (accept.ts).
  * Rejects with ERR_BIND_FAILED naming the address and the OS reason.
  */
 export async function bindListener(target: ListenTarget, options: { backlog?: number; exclusive?: boolean; pauseOnConnect?: boolean; engine?: string } = {}): Promise<net.Server> {
