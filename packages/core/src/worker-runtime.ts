@@ -8,6 +8,6 @@
  */
 export * from './app-runtime.js';
 export { InLoopServer } from './engine/in-loop.js';
-export { guardAccept } from './engine/accept.js';
+export { descriptorsExhausted, guardAccept } from './engine/accept.js';
 export { dropPrivileges } from './net/privileges.js';
 export type { UnitStats } from './engine/engine.js';

@@ -71,10 +71,17 @@ const OUT_OF_DESCRIPTORS: ReadonlySet<string> = new Set(['EMFILE', 'ENFILE']);
 
 let guarded = 0;
 let probe: NodeJS.Timeout | null = null;
-/** The engine named in log lines, and the error code while this process is out of descriptors. */
 let engineName = 'gatehouse';
+/** The error code while this process is out of descriptors, as last seen. */
 let outOf: string | null = null;
+/** What the log last said: the lines follow the state, at most one a second. */
+let saidExhausted = false;
 let lastLineAt = 0;
+
+/** Whether this process was out of descriptors when it last looked (at most a second ago while listening). */
+export function descriptorsExhausted(): boolean {
+  return outOf !== null;
+}
 
 /** Whether `error` says the process (EMFILE) or the system (ENFILE) has no descriptor left. */
 function isOutOfDescriptors(error: unknown): boolean {
@@ -88,7 +95,7 @@ function isOutOfDescriptors(error: unknown): boolean {
 export function guardAccept(server: net.Server, engine: string): void {
   engineName = engine;
   server.on('error', (error: NodeJS.ErrnoException) => {
-    if (isOutOfDescriptors(error)) exhausted(error.code!);
+    if (isOutOfDescriptors(error)) { outOf = error.code!; report(); }
     else line('accept-failed', 'warn', `accepting a connection failed (${error.code ?? error.message}); the server goes on`);
   });
   guarded++;
@@ -103,21 +110,24 @@ export function guardAccept(server: net.Server, engine: string): void {
 
 /** Opens and closes one descriptor: the cheapest question "could an accept() succeed now?". */
 function checkDescriptors(): void {
-  let fd: number;
   try {
-    fd = fs.openSync(os.devNull, 'r');
+    fs.closeSync(fs.openSync(os.devNull, 'r'));
+    outOf = null;
   } catch (error) {
-    if (isOutOfDescriptors(error)) exhausted((error as NodeJS.ErrnoException).code!);
-    return;
+    if (isOutOfDescriptors(error)) outOf = (error as NodeJS.ErrnoException).code!;
   }
-  fs.closeSync(fd);
-  if (outOf !== null && line('descriptors-available', 'info', 'file descriptors are free again: new connections are accepted')) outOf = null;
+  report();
 }
 
-function exhausted(code: string): void {
-  if (outOf !== null) return;
-  const limit = code === 'EMFILE' ? "this process's limit (ulimit -n, systemd LimitNOFILE=)" : 'the system-wide limit (fs.file-max)';
-  if (line('descriptors-exhausted', 'warn', `out of file descriptors (${code}) in pid ${process.pid}: new connections are closed as they arrive, open ones are still served; raise ${limit}, see docs/deployment.md "File descriptors"`)) outOf = code;
+/** Logs a change of state the log has not told yet (one held back by the once-a-second rule goes out on a later check). */
+function report(): void {
+  if ((outOf !== null) === saidExhausted) return;
+  if (outOf === null) {
+    if (line('descriptors-available', 'info', 'file descriptors are free again: new connections are accepted')) saidExhausted = false;
+    return;
+  }
+  const limit = outOf === 'EMFILE' ? "this process's limit (ulimit -n, systemd LimitNOFILE=)" : 'the system-wide limit (fs.file-max)';
+  if (line('descriptors-exhausted', 'warn', `out of file descriptors (${outOf}) in pid ${process.pid}: new connections are closed as they arrive, open ones are still served; raise ${limit}, see docs/deployment.md "File descriptors"`)) saidExhausted = true;
 }
 
 /** Publishes one line unless one went out less than a second ago; says whether it did. */

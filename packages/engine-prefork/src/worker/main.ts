@@ -16,7 +16,7 @@
  * (systemd's control group) expects. USR1 reopens this worker's logs.
  */
 import type net from 'node:net';
-import { channels, dropPrivileges, guardAccept, importableSpecifier, loadConfigHooks, type Settings } from '@gatehouse/core/worker-runtime';
+import { channels, descriptorsExhausted, dropPrivileges, guardAccept, importableSpecifier, loadConfigHooks, type Settings } from '@gatehouse/core/worker-runtime';
 import { EXIT_BOOT_FAILED, serializeError, type CurrentRequest, type FromWorker, type ToWorker, type WorkerConfig } from '../messages.js';
 import type { WorkerBody, WorkerBodyContext, WorkerBodyFactory, WorkerUnit } from './body.js';
 
@@ -78,7 +78,10 @@ function beat(periodic: boolean): void {
     metrics = {};
     channels.metricsCollect.publish({ into: metrics });
   }
-  send({ type: 'heartbeat', requests: stats?.requests ?? started, inFlight, rss, connections: stats?.connections, current, metrics, children: stats?.children });
+  // Out of descriptors, the worker reports no connection count, which leaves it out of the
+  // master's balancing: a connection moved into it could not be received and would be lost.
+  const connections = descriptorsExhausted() ? undefined : stats?.connections;
+  send({ type: 'heartbeat', requests: stats?.requests ?? started, inFlight, rss, connections, current, metrics, children: stats?.children });
 }
 
 function requestStarted(method: string, requestPath: string): void {
