@@ -137,7 +137,7 @@ export function renderConfigurationDoc(): string {
     '| `gatehouse_units_alive{kind}` | gauge | worker processes / app threads not stopped |',
     '| `gatehouse_restarts_total{cause}` | counter | replacements by cause: crash, timeout, max-requests, memory, reload |',
     '| `gatehouse_engine_generation` | gauge | app generation, +1 per reload |',
-    '| `gatehouse_listen_backlog{port}`, `gatehouse_listen_backlog_max{port}` | gauge | accept queue length and limit (Linux, from /proc/net/tcp) |',
+    '| `gatehouse_listen_backlog{port}` | gauge | connections waiting to be accepted (Linux, from /proc/net/tcp; the limit is not exported: /proc does not show it and only netlink sock_diag, which needs a native module, does) |',
     '| `gatehouse_master_*` | various | the master process\'s own CPU, memory, event-loop lag (prom-client defaults) |',
     '',
     '**How per-request figures reach the master.** Requests end in worker processes and threads, and diagnostics',

@@ -6,7 +6,7 @@ export { main, printConfig, type ReadyMessage } from './main.js';
 export { TOKENS } from '@gatehouse/core';
 export {
   createServer, createContainerFor, startServer, containerFor, settingsFromOptions, SETUP_MODULE, OBSERVER,
-  type GatehouseServer, type ServerOptions, type ServerInput,
+  type GatehouseServer, type ServerOptions, type ServerInput, type StartOptions,
 } from './server.js';
 export { resolveEngine, registerEngine, engineNames } from './engines.js';
 export { loadSettings, CMD_ARGS_VARIABLE, type LoadedSettings } from './load-settings.js';

@@ -140,13 +140,12 @@ async function serve(loaded: LoadedSettings, cwd: string, reread: () => Promise<
   try {
     if (settings.pid) pidFile = writePidFile(settings.pid, cwd);
     const container = await containerFor({ settings, app: { kind: 'module', spec: settings.app, cwd }, configFile, cwd, reread }, observer);
-    server = await startServer(container);
+    server = await startServer(container, { signals: true });
   } catch (error) {
     process.stderr.write(`serve: ${errorLine(error)}\n`);
     return exit(exitCodeFor(error));
   }
   systemd?.serving(server);
-  server.actions.install();
   const watcher = settings.reload
     ? watchForReload(appDirectory(settings.app, cwd), (file) => {
       logger.info({ event: 'change', file }, `${file} changed; reloading`);

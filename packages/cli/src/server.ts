@@ -126,8 +126,17 @@ export async function createServer(options: ServerOptions): Promise<GatehouseSer
   return startServer(await createContainerFor(options));
 }
 
+export interface StartOptions {
+  /**
+   * Install the process's signal handlers (what `serve` does). They go in before the engine
+   * starts, so a signal never meets Node's default (HUP kills) once a connection can be
+   * accepted; what arrives during start runs once it has finished.
+   */
+  readonly signals?: boolean;
+}
+
 /** Resolves TOKENS.Engine from the container and starts it, with hooks, metrics and logging. */
-export async function startServer(container: Container): Promise<GatehouseServer> {
+export async function startServer(container: Container, options: StartOptions = {}): Promise<GatehouseServer> {
   const observer = container.get<Observer>(OBSERVER);
   const context = container.get<EngineContext>(TOKENS.EngineContext);
   const reread = container.isBound(REREAD_SETTINGS) ? container.get<() => Promise<Settings>>(REREAD_SETTINGS) : null;
@@ -136,14 +145,9 @@ export async function startServer(container: Container): Promise<GatehouseServer
   let incoming: Readonly<Settings> | null = null;
   const logger = observer.logger;
   let engine: Engine;
-  let metrics: MetricsServer | undefined;
   try {
     engine = container.get<Engine>(TOKENS.Engine);
-    await callHook(settings.onStarting, 'on_starting', settings);
-    if (settings.metricsBind) metrics = await startMetricsServer(settings.metricsBind, createMetricsRegistry(engine, observer.metrics));
-    await engine.start();
   } catch (error) {
-    await metrics?.close();
     observer.close();
     throw error;
   }
@@ -183,6 +187,19 @@ export async function startServer(container: Container): Promise<GatehouseServer
         : `${action.kind} failed: ${errorLine(error)}`);
     },
   });
+  actions.hold();
+  if (options.signals) actions.install();
+  let metrics: MetricsServer | undefined;
+  try {
+    await callHook(settings.onStarting, 'on_starting', settings);
+    if (settings.metricsBind) metrics = await startMetricsServer(settings.metricsBind, createMetricsRegistry(engine, observer.metrics));
+    await engine.start();
+  } catch (error) {
+    actions.uninstall();
+    await metrics?.close();
+    observer.close();
+    throw error;
+  }
   const closed = engine.closed.then(async () => {
     actions.uninstall();
     await metrics?.close();
@@ -210,6 +227,7 @@ export async function startServer(container: Container): Promise<GatehouseServer
     closed,
     actions,
   };
+  actions.release();
   logger.info({ event: 'ready', engine: engine.name, addresses: engine.addresses.map((a) => a.url), metrics: metrics?.address.url },
     `listening on ${engine.addresses.map((a) => a.url).join(', ')} (engine ${engine.name})`);
   await callHook(settings.whenReady, 'when_ready', server).catch((error) => logger.error({ err: error }, 'when_ready hook failed'));

@@ -65,9 +65,15 @@ export class ServeProcess {
   readonly exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
   readonly #waiters: Array<() => void> = [];
 
-  /** detached: the server leads a process group of its own (a test can signal the whole group). */
-  constructor(args: string[], options: { cwd?: string; env?: Record<string, string>; detached?: boolean; wrapper?: string[] } = {}) {
-    const [command, ...commandArgs] = serveCommand(args, options.wrapper);
+  /**
+   * detached: the server leads a process group of its own (a test can signal the whole group).
+   * fileLimit: start it under `ulimit -n` (through sh, whose `ulimit` every POSIX system has).
+   */
+  constructor(args: string[], options: { cwd?: string; env?: Record<string, string>; detached?: boolean; wrapper?: string[]; fileLimit?: number } = {}) {
+    const wrapper = options.fileLimit === undefined
+      ? options.wrapper
+      : ['/bin/sh', '-c', `ulimit -n ${options.fileLimit} && exec "$0" "$@"`, ...(options.wrapper ?? [])];
+    const [command, ...commandArgs] = serveCommand(args, wrapper);
     this.child = spawn(command!, commandArgs, {
       cwd: options.cwd ?? REPO, env: cleanEnv({ GATEHOUSE_LOG_FORMAT: 'json', ...options.env }), stdio: ['ignore', 'pipe', 'pipe', 'ipc'],
       detached: options.detached,

@@ -37,3 +37,6 @@ export type { HealthState } from './http/health.js';
 
 // Which unit ran a request, for the access log of engines that run requests off the I/O thread.
 export { recordRequestUnit } from './request-unit.js';
+
+// Accepting while out of descriptors: listeners a worker receives get the same guard.
+export { descriptorsExhausted, guardAccept } from './net/accept.js';

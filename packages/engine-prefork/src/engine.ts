@@ -55,7 +55,7 @@ export class PreforkEngine implements Engine {
     if (app.kind !== 'module') throw new GatehouseError('ERR_APP_NEEDS_MODULE', `the ${this.name} engine loads the app in each worker process`);
     if (this.#arbiter) throw new Error(`${this.name} engine started twice`);
     // pauseOnConnect: a connection the master's own copy accepts is handed to a worker unread.
-    ({ listeners: this.#listeners, addresses: this.#addresses } = await bindAll(prepareToListen(settings), { backlog: settings.backlog, pauseOnConnect: true, https: Boolean(settings.certfile) }));
+    ({ listeners: this.#listeners, addresses: this.#addresses } = await bindAll(prepareToListen(settings), { backlog: settings.backlog, pauseOnConnect: true, https: Boolean(settings.certfile), engine: this.name }));
     const arbiter = new Arbiter({
       engine: this.name,
       settings,

@@ -25,7 +25,7 @@ export class ThreadedEngine implements Engine {
     if (app.kind !== 'module') throw new GatehouseError('ERR_APP_NEEDS_MODULE', 'the threaded engine loads the app in each thread');
     const targets = prepareToListen(settings);
     // Bind first: a bind error is one clear line before any thread starts.
-    const { listeners, addresses } = await bindAll(targets, { backlog: settings.backlog, https: Boolean(settings.certfile) });
+    const { listeners, addresses } = await bindAll(targets, { backlog: settings.backlog, https: Boolean(settings.certfile), engine: this.name });
     const server = new ThreadedServer({ settings, app, setupModules: this.context.setupModules, engineName: this.name });
     // Connections that arrive while the threads boot wait in the dispatcher's queue.
     for (const listener of listeners) server.attach(listener);

@@ -33,7 +33,9 @@ const port = parentPort!;
 const outbox = new Outbox<FromThread>(port);
 const post = (message: FromThread): void => outbox.send(message);
 
-const heartbeat = setInterval(() => post([BEAT, process.memoryUsage().heapUsed]), data.heartbeatMs);
+// The heap figure from V8 directly: process.memoryUsage() also reads RSS from /proc, which
+// throws EMFILE when the process has no descriptor left, and a heartbeat must never throw.
+const heartbeat = setInterval(() => post([BEAT, getHeapStatistics().used_heap_size]), data.heartbeatMs);
 
 /** One request as this thread tracks it. */
 interface ThreadExchange {

@@ -62,13 +62,6 @@ export function createMetricsRegistry(engine: Engine, local: UnitMetrics): clien
       for (const reading of readBacklog(tcpPorts(engine.addresses))) this.set({ port: String(reading.port) }, reading.queued);
     },
   });
-  new client.Gauge({
-    name: 'gatehouse_listen_backlog_max', help: 'Listen backlog limit, per listening port (Linux only).', labelNames: ['port'], registers: [registry],
-    collect() {
-      this.reset();
-      for (const reading of readBacklog(tcpPorts(engine.addresses))) this.set({ port: String(reading.port) }, reading.max);
-    },
-  });
   client.collectDefaultMetrics({ register: registry, prefix: 'gatehouse_master_' });
   return registry;
 }

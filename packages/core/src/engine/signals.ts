@@ -11,6 +11,11 @@
  * cannot interleave two reloads and TTIN/TTOU land in order. A stop is not made to wait behind
  * a running reload: it clears the queue and goes straight to the engine (stop() is always
  * allowed, whatever the engine is doing).
+ *
+ * The CLI installs the handlers before the engine starts, so no signal meets Node's default
+ * (HUP would kill the process) once a connection can be accepted. While the loop is held
+ * (hold() until release(), the engine starting), actions wait: a stop waits for the start to
+ * finish and then stops, a second INT/TERM still forces the exit at once.
  */
 import type { Engine } from './engine.js';
 import type { Settings } from '../settings/table.js';
@@ -84,6 +89,8 @@ export class ActionLoop {
   readonly #observers: ActionObserver[] = [];
   #running = false;
   #stopping: Promise<void> | null = null;
+  #held = false;
+  #heldStop: QueuedAction | null = null;
 
   constructor(engine: Engine, hooks: ActionLoopHooks = {}) {
     this.#engine = engine;
@@ -109,6 +116,21 @@ export class ActionLoop {
     this.#observers.push(observer);
   }
 
+  /** Until release(): actions queue (at most one stop, which then drops the rest) and none runs. */
+  hold(): void {
+    this.#held = true;
+  }
+
+  /** Runs what queued while held: the stop if one came, else the queue in order. */
+  release(): void {
+    if (!this.#held) return;
+    this.#held = false;
+    const stop = this.#heldStop;
+    this.#heldStop = null;
+    if (stop) this.#stopping = this.#run(stop);
+    else if (this.#queue.length > 0 && !this.#running) void this.#drain();
+  }
+
   /** The stop in progress, if any. */
   get stopping(): Promise<void> | null {
     return this.#stopping;
@@ -126,6 +148,11 @@ export class ActionLoop {
 
   #submit(action: EngineAction, signal: HandledSignal | undefined, waiter: QueuedAction['waiters'][number] | null): void {
     if (action.kind === 'stop') {
+      if (this.#heldStop) {
+        if (signal === 'SIGINT' || signal === 'SIGTERM') this.#hooks.force?.(signal);
+        if (waiter) this.#heldStop.waiters.push(waiter);
+        return;
+      }
       if (this.#stopping) {
         if (signal === 'SIGINT' || signal === 'SIGTERM') this.#hooks.force?.(signal);
         if (waiter) this.#stopping.then(waiter.resolve, waiter.resolve);
@@ -133,10 +160,11 @@ export class ActionLoop {
       }
       for (const dropped of this.#queue.splice(0)) for (const w of dropped.waiters) w.resolve();
       const item: QueuedAction = { action, signal, waiters: waiter ? [waiter] : [] };
-      this.#stopping = this.#run(item);
+      if (this.#held) this.#heldStop = item;
+      else this.#stopping = this.#run(item);
       return;
     }
-    if (this.#stopping) { waiter?.resolve(); return; }
+    if (this.#stopping || this.#heldStop) { waiter?.resolve(); return; }
     const last = this.#queue[this.#queue.length - 1];
     if (action.kind === 'reload' && last?.action.kind === 'reload') { // one pending reload covers them all
       if (waiter) last.waiters.push(waiter);
@@ -144,13 +172,13 @@ export class ActionLoop {
     }
     if (!waiter && this.#queue.length >= MAX_QUEUED) return;
     this.#queue.push({ action, signal, waiters: waiter ? [waiter] : [] });
-    if (!this.#running) void this.#drain();
+    if (!this.#running && !this.#held) void this.#drain();
   }
 
   async #drain(): Promise<void> {
     this.#running = true;
     try {
-      while (this.#queue.length > 0 && !this.#stopping) await this.#run(this.#queue.shift()!);
+      while (this.#queue.length > 0 && !this.#stopping && !this.#held) await this.#run(this.#queue.shift()!);
     } finally {
       this.#running = false;
     }

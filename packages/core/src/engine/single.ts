@@ -39,7 +39,7 @@ export class SingleEngine implements Engine {
     // import and startup() run as --user. Connections wait in the backlog until attached.
     let server: InLoopServer | null = null;
     try {
-      ({ listeners: this.#listeners, addresses: this.#addresses } = await bindAll(targets, { backlog: settings.backlog, https: Boolean(settings.certfile) }));
+      ({ listeners: this.#listeners, addresses: this.#addresses } = await bindAll(targets, { backlog: settings.backlog, https: Boolean(settings.certfile), engine: this.name }));
       dropPrivileges(settings);
       server = new InLoopServer({ settings, app: this.context.app });
       await server.boot();
@@ -101,9 +101,18 @@ export class SingleEngine implements Engine {
       generation: this.#generation,
       units: [{
         id: 0, kind: 'process', pid: process.pid, state: this.#server ? 'ready' : 'stopped', generation: this.#generation,
-        requests: service?.requests ?? 0, inFlight: service?.inFlight ?? 0, memory: process.memoryUsage.rss(), startedAt: this.#startedAt,
+        requests: service?.requests ?? 0, inFlight: service?.inFlight ?? 0, memory: residentMemory(), startedAt: this.#startedAt,
       }],
       restarts: { ...restartCounts(), reload: this.#reloads },
     };
+  }
+}
+
+/** RSS, or 0 when it cannot be read (reading /proc needs a descriptor: EMFILE under a flood). */
+function residentMemory(): number {
+  try {
+    return process.memoryUsage.rss();
+  } catch {
+    return 0;
   }
 }

@@ -12,6 +12,7 @@
 import net from 'node:net';
 import fs from 'node:fs';
 import { GatehouseError } from '../errors/index.js';
+import { guardAccept, holdConnections } from './accept.js';
 
 export interface ListenAddress {
   /** 'tcp' (host, port), 'unix' (path) or 'fd' (inherited). */
@@ -77,6 +78,8 @@ export interface BindOptions {
   readonly exclusive?: boolean;
   /** For supervisors that hand accepted sockets to another process unread. */
   readonly pauseOnConnect?: boolean;
+  /** Names the engine in the descriptor-exhaustion log lines (accept.ts). */
+  readonly engine?: string;
 }
 
 export interface BoundListeners {
@@ -107,7 +110,10 @@ export async function bindAll(targets: readonly ListenTarget[], options: BindOpt
 }
 
 /**
- * Binds one listening server. Rejects with ERR_BIND_FAILED naming the address and the OS reason
+ * Binds one listening server. `pauseOnConnect` is for supervisors that hand sockets to
+ * another process; `engine` names it in accept.ts's log lines. Connections it accepts before
+ * a 'connection' listener is added are held for it, and accept errors are logged, not thrown
+ * (accept.ts). Rejects with ERR_BIND_FAILED naming the address and the OS reason
  * (ERR_BIND_DENIED for EACCES on a TCP port, whose hint is about privileges).
  */
 export async function bindListener(target: ListenTarget, options: BindOptions = {}): Promise<net.Server> {
@@ -120,7 +126,12 @@ export async function bindListener(target: ListenTarget, options: BindOptions = 
         error.code === 'EACCES' && target.kind === 'tcp' ? 'ERR_BIND_DENIED' : 'ERR_BIND_FAILED'));
     };
     server.once('error', onError);
-    const done = () => { server.off('error', onError); resolve(server); };
+    const done = () => {
+      server.off('error', onError);
+      holdConnections(server);
+      guardAccept(server, options.engine ?? 'gatehouse');
+      resolve(server);
+    };
     const backlog = options.backlog ?? 2048;
     const exclusive = options.exclusive ?? false;
     if (target.kind === 'tcp') server.listen({ host: target.host, port: target.port, backlog, exclusive }, done);

@@ -116,7 +116,7 @@ export const SETTINGS: { readonly [K in keyof Settings]: SettingSpec<Settings[K]
   interface: { kind: 'choice', default: 'auto', choices: ['auto', 'gateway', 'fetch', 'node'], group: 'server', doc: 'How to call the app: Gateway Interface, fetch handler, node:http listener, or detect.' },
   fetchGlobals: { kind: 'boolean', default: true, group: 'server', doc: 'For a fetch-handler app: make the global Response, where the app runs, a lightweight one that the server sends as the app built it (as @hono/node-server does).' },
   bind: { kind: 'list', restart: true, default: ['127.0.0.1:8000'], group: 'server', alias: 'b', metavar: 'ADDRESS', validate: validBinds, doc: 'Address to listen on: HOST:PORT, [IPv6]:PORT, unix:PATH or fd://N. Repeat for several.' },
-  backlog: { kind: 'integer', restart: true, default: 2048, min: 1, group: 'server', doc: 'Listen backlog: connections the kernel queues before accept.' },
+  backlog: { kind: 'integer', restart: true, default: 2048, min: 1, group: 'server', doc: 'Listen backlog: connections the kernel queues before accept, under every engine (Linux caps it at net.core.somaxconn).' },
   limitConcurrency: { kind: 'integer', default: 0, group: 'limits', doc: 'Open connections per process before new ones get 503 (0 = no limit).' },
   timeout: { kind: 'seconds', restart: true, default: 30, group: 'timeouts', doc: 'Liveness: a worker process or thread with no heartbeat for this long is killed and replaced (0 = no liveness check). Not a request deadline (see --request-timeout).' },
   gracefulTimeout: { kind: 'seconds', default: 30, group: 'timeouts', doc: 'On graceful stop or reload, how long in-flight requests may take before they are cut off.' },

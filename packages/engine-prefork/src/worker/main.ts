@@ -17,7 +17,7 @@
  */
 import fs from 'node:fs';
 import type net from 'node:net';
-import { channels, dropPrivileges, importableSpecifier, loadConfigHooks, type Settings } from '@gatehouse/core/worker-runtime';
+import { channels, descriptorsExhausted, dropPrivileges, guardAccept, importableSpecifier, loadConfigHooks, type Settings } from '@gatehouse/core/worker-runtime';
 import { EXIT_BOOT_FAILED, SCOREBOARD_FD, encodeScoreboard, serializeError, type FromWorker, type RunningRequest, type ToWorker, type WorkerConfig } from '../messages.js';
 import type { WorkerBody, WorkerBodyContext, WorkerBodyFactory, WorkerUnit } from './body.js';
 
@@ -57,18 +57,33 @@ function send(message: FromWorker, then?: () => void): void {
 /** RSS as last read: the eager beats (up to 20 a second under load) repeat it instead of reading /proc again. */
 let rss = 0;
 
+/**
+ * Reading RSS opens /proc/self/stat: with every descriptor taken (a connection flood under a
+ * low `ulimit -n`) it throws EMFILE, and a heartbeat must never throw. The last reading stands.
+ */
+function readRss(): number {
+  try {
+    return process.memoryUsage.rss();
+  } catch {
+    return rss;
+  }
+}
+
 /** `periodic`: the timer's beat, which also reads RSS and collects metrics; else an eager one. */
 function beat(periodic: boolean): void {
   lastBeatAt = Date.now();
-  if (periodic || rss === 0) rss = process.memoryUsage.rss();
+  if (periodic || rss === 0) rss = readRss();
   const stats = body?.stats();
   let metrics: Record<string, unknown> | undefined;
   if (periodic && channels.metricsCollect.hasSubscribers) {
     metrics = {};
     channels.metricsCollect.publish({ into: metrics });
   }
+  // Out of descriptors, the worker reports no connection count, which leaves it out of the
+  // master's balancing: a connection moved into it could not be received and would be lost.
+  const connections = descriptorsExhausted() ? undefined : stats?.connections;
   send({ type: 'heartbeat', requests: stats?.requests ?? started, inFlight: stats?.inFlight ?? 0, rss,
-    connections: stats?.connections, metrics, children: stats?.children });
+    connections, metrics, children: stats?.children });
 }
 
 /**
@@ -148,11 +163,24 @@ async function start(received: WorkerConfig): Promise<void> {
 
 function listen(server: net.Server): void {
   if (!body || stopping) { server.close(); return; }
+  guardAccept(server, config!.settings.engine);
+  setBacklog(server, config!.settings.backlog);
   body.attach(server);
   if (++attached === config!.listeners) send({ type: 'ready' });
 }
 
-/** Gives idle connections back to the master, which hands them to another worker. */
+/**
+ * Node's child-side conversion of a shared net.Server listens on it again with Node's default
+ * backlog (511), and listen(2) on a listening socket sets the limit for every process sharing
+ * it: without this, --backlog would hold only until the first worker started. Node has no
+ * public call for it; the handle's listen() is the one net.Server itself calls.
+ */
+function setBacklog(server: net.Server, backlog: number): void {
+  const handle = (server as unknown as { _handle?: { listen?(backlog: number): number } })._handle;
+  handle?.listen?.(backlog);
+}
+
+/** Gives idle connections back to the master, which hands them to a less loaded worker. */
 function shed(count: number): void {
   if (!body?.shed || stopping || !process.connected) return;
   for (const socket of body.shed(count)) {
@@ -192,6 +220,8 @@ process.on('message', (message: ToWorker, handle?: net.Server | net.Socket) => {
     case 'start': void start(message.config); break;
     case 'listen': listen(handle as net.Server); break;
     case 'connection':
+      // A handover whose descriptor did not arrive (one this process had no room for): nothing to serve.
+      if (!handle) break;
       if (body && !stopping) body.handle(handle as net.Socket);
       else (handle as net.Socket | undefined)?.destroy();
       break;
