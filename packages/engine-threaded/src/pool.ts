@@ -241,6 +241,7 @@ export class ThreadPool implements AppThreadEvents {
       inFlight: t.inFlight,
       memory: t.heapUsed,
       startedAt: t.startedAt,
+      utilization: t.utilization,
     }));
   }
 

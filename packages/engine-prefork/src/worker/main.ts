@@ -17,6 +17,7 @@
  */
 import fs from 'node:fs';
 import type net from 'node:net';
+import { performance, type EventLoopUtilization } from 'node:perf_hooks';
 import { channels, dropPrivileges, importableSpecifier, loadConfigHooks, type Settings } from '@gatehouse/core/worker-runtime';
 import { EXIT_BOOT_FAILED, SCOREBOARD_FD, encodeScoreboard, serializeError, type FromWorker, type RunningRequest, type ToWorker, type WorkerConfig } from '../messages.js';
 import type { WorkerBody, WorkerBodyContext, WorkerBodyFactory, WorkerUnit } from './body.js';
@@ -55,18 +56,30 @@ function send(message: FromWorker, then?: () => void): void {
 /** RSS as last read: the eager beats (up to 20 a second under load) repeat it instead of reading /proc again. */
 let rss = 0;
 
-/** `periodic`: the timer's beat, which also reads RSS and collects metrics; else an eager one. */
-function beat(periodic: boolean): void {
+/** Event-loop utilization at the previous periodic beat: each one reports the interval since. */
+let loopAt: EventLoopUtilization = performance.eventLoopUtilization();
+let utilization = 0;
+
+/**
+ * `periodic`: the timer's beat, which also reads RSS, the loop's utilization and metrics; else an
+ * eager one. `then`: called once the message is written (the final report before exit).
+ */
+function beat(periodic: boolean, then?: () => void): void {
   lastBeatAt = Date.now();
   if (periodic || rss === 0) rss = process.memoryUsage.rss();
+  if (periodic) {
+    const now = performance.eventLoopUtilization();
+    utilization = performance.eventLoopUtilization(now, loopAt).utilization;
+    loopAt = now;
+  }
   const stats = body?.stats();
   let metrics: Record<string, unknown> | undefined;
   if (periodic && channels.metricsCollect.hasSubscribers) {
     metrics = {};
     channels.metricsCollect.publish({ into: metrics });
   }
-  send({ type: 'heartbeat', requests: stats?.requests ?? started, inFlight: stats?.inFlight ?? 0, rss,
-    connections: stats?.connections, metrics, children: stats?.children });
+  send({ type: 'heartbeat', requests: stats?.requests ?? started, inFlight: stats?.inFlight ?? 0, rss, utilization,
+    connections: stats?.connections, metrics, children: stats?.children }, then);
 }
 
 /**
@@ -178,7 +191,10 @@ function stop(graceful: boolean, timeoutMs: number, handOff = false): Promise<vo
       await closing;
     } finally {
       clearInterval(heartbeat);
-      process.exit(0);
+      // The final report: every request this worker served is in it (the drain is over), so
+      // the master's counters lose nothing to a stop, a reload or a recycle. The master reads
+      // it before it reaps the exit: it is in the IPC pipe before the process ends.
+      beat(true, () => process.exit(0));
     }
   })();
   return stopping;
