@@ -9,9 +9,11 @@ import assert from 'node:assert/strict';
 import { ServeProcess, tempDir } from './kit.js';
 
 const APP = `
-export default function app(request) {
+export default async function app(request) {
   const busy = /^\\/busy\\/(\\d+)$/.exec(request.path);
   if (busy) { const until = Date.now() + Number(busy[1]); while (Date.now() < until); }
+  const sleep = /^\\/sleep\\/(\\d+)$/.exec(request.path);
+  if (sleep) await new Promise((resolve) => setTimeout(resolve, Number(sleep[1])));
   return { status: 200, body: 'ok ' + request.path };
 }
 `;
@@ -163,5 +165,25 @@ for (const [engine, shape] of Object.entries(ENGINES)) {
       serve.kill('SIGTERM');
       assert.equal((await serve.exited).code, 0);
     });
+
+    if (engine === 'threaded' || engine === 'hybrid') {
+      it('the task queue depth shows requests waiting for a free app thread', async (t) => {
+        // Two app threads taking one request each: of five sleeping requests, three wait.
+        const serve = new ServeProcess(['app.js', ...shape.busy, '--bind', '127.0.0.1:0', '--metrics-bind', '127.0.0.1:0'], { cwd: tempDir({ 'app.js': APP }) });
+        t.after(() => serve.dispose());
+        const ready = await serve.ready;
+        const scraper = new Scraper(ready.metrics!);
+        assert.equal(await scraper.value('gatehouse_task_queue_depth'), 0);
+        const requests = Array.from({ length: 5 }, (_, i) => get(ready.addresses[0]!, `/sleep/1500?${i}`));
+        try {
+          await scraper.until('requests queued for a thread', (s) => find(s, 'gatehouse_task_queue_depth')! >= 1, 6_000);
+        } finally {
+          await Promise.all(requests);
+        }
+        await scraper.until('an empty queue once they are served', (s) => find(s, 'gatehouse_task_queue_depth') === 0, 5_000);
+        serve.kill('SIGTERM');
+        assert.equal((await serve.exited).code, 0);
+      });
+    }
   });
 }

@@ -276,6 +276,7 @@ export class Arbiter {
         worker.inFlight = message.inFlight;
         worker.rss = message.rss;
         if (message.utilization !== undefined) worker.utilization = message.utilization;
+        worker.queueDepth = message.queueDepth;
         worker.connections = message.connections ?? null;
         if (message.metrics) worker.metrics = message.metrics;
         if (message.children) worker.children = message.children;

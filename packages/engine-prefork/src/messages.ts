@@ -81,6 +81,7 @@ export type FromWorker =
   | { readonly type: 'heartbeat'; readonly requests: number; readonly inFlight: number; readonly rss: number;
       /** Event-loop utilization over the last heartbeat interval (UnitStats.utilization). */
       readonly utilization?: number;
+      readonly queueDepth?: number;
       /** Open connections, when the body can give idle ones back (WorkerBody.shed). */
       readonly connections?: number;
       readonly metrics?: Record<string, unknown>; readonly children?: readonly UnitStats[] }

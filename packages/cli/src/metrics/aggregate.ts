@@ -62,6 +62,11 @@ export function inFlight(stats: EngineStats): number {
   return stats.units.reduce((n, unit) => n + unit.inFlight, 0);
 }
 
+/** The engine's task queue (threaded), or the sum of its units' queues (hybrid worker processes). */
+export function queueDepth(stats: EngineStats): number {
+  return stats.queueDepth ?? stats.units.reduce((n, unit) => n + (unit.queueDepth ?? 0), 0);
+}
+
 /**
  * The utilization gauge's total: the mean over the ready units that run the app (those with no
  * children: prefork workers, app threads), or NaN when none is ready.

@@ -8,7 +8,7 @@ import { performance } from 'node:perf_hooks';
 import client from 'prom-client';
 import { channels, type Engine, type EngineStats, type ListenAddress, type UnitMessage } from '@gatehouse/core';
 import { bindListener, heartbeatInterval, parseBind } from '@gatehouse/core/internal';
-import { MetricsAggregator, everyUnit, inFlight, meanUtilization, unitsAlive } from './aggregate.js';
+import { MetricsAggregator, everyUnit, inFlight, meanUtilization, queueDepth, unitsAlive } from './aggregate.js';
 import { readBacklog } from './backlog.js';
 import { DURATION_BUCKETS, STATUS_CLASSES, type UnitMetrics, type UnitMetricsSnapshot } from './unit-metrics.js';
 
@@ -64,7 +64,7 @@ export function createMetricsRegistry(engine: Engine, local: UnitMetrics): clien
   new client.Gauge({ name: 'gatehouse_open_connections', help: 'Client connections open now.', registers: [registry], collect() { this.set(totals().connections); } });
   new client.Gauge({
     name: 'gatehouse_task_queue_depth', help: 'Requests waiting for a free app thread (threaded and hybrid engines).', registers: [registry],
-    collect() { this.set(current().stats.queueDepth ?? 0); },
+    collect() { this.set(queueDepth(current().stats)); },
   });
   new client.Gauge({
     name: 'gatehouse_units_alive', help: 'Worker processes and app threads not stopped.', labelNames: ['kind'], registers: [registry],

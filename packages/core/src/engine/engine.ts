@@ -35,6 +35,8 @@ export interface UnitStats {
    * (performance.eventLoopUtilization), where its engine measures it.
    */
   readonly utilization?: number;
+  /** Requests waiting in this unit for a free app thread (a hybrid worker process). */
+  readonly queueDepth?: number;
   readonly children?: readonly UnitStats[];
   /**
    * What channels.metricsCollect subscribers put in `into`, collected in this unit's own

@@ -79,7 +79,7 @@ function beat(periodic: boolean, then?: () => void): void {
     channels.metricsCollect.publish({ into: metrics });
   }
   send({ type: 'heartbeat', requests: stats?.requests ?? started, inFlight: stats?.inFlight ?? 0, rss, utilization,
-    connections: stats?.connections, metrics, children: stats?.children }, then);
+    connections: stats?.connections, queueDepth: stats?.queueDepth, metrics, children: stats?.children }, then);
 }
 
 /**
