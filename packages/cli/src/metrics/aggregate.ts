@@ -69,9 +69,9 @@ export function queueDepth(stats: EngineStats): number {
 
 /**
  * The utilization gauge's total: the mean over the ready units that run the app (those with no
- * children: prefork workers, app threads), or NaN when none is ready.
+ * children: prefork workers, app threads); undefined while none is ready.
  */
-export function meanUtilization(units: ReadonlyArray<{ unit: UnitStats; utilization: number | undefined }>): number {
+export function meanUtilization(units: ReadonlyArray<{ unit: UnitStats; utilization: number | undefined }>): number | undefined {
   let sum = 0;
   let n = 0;
   for (const { unit, utilization } of units) {
@@ -79,5 +79,5 @@ export function meanUtilization(units: ReadonlyArray<{ unit: UnitStats; utilizat
     sum += utilization;
     n++;
   }
-  return n === 0 ? NaN : sum / n;
+  return n === 0 ? undefined : sum / n;
 }

@@ -57,10 +57,9 @@ export function createMetricsRegistry(engine: Engine, local: UnitMetrics): clien
   });
   registry.registerMetric(durationHistogram(totals) as unknown as client.Metric);
   new client.Gauge({ name: 'gatehouse_requests_in_flight', help: 'Requests being handled now.', registers: [registry], collect() { this.set(inFlight(current().stats)); } });
-  new client.Gauge({
-    name: 'gatehouse_utilization', help: 'Mean event-loop busy fraction (0..1) of the ready units that run the app, over their last heartbeat interval.', registers: [registry],
-    collect() { this.set(meanUtilization(units())); },
-  });
+  registry.registerMetric(optionalGauge('gatehouse_utilization',
+    'Mean event-loop busy fraction (0..1) of the ready units that run the app, over their last heartbeat interval (absent while none is ready).',
+    () => meanUtilization(units())) as unknown as client.Metric);
   new client.Gauge({ name: 'gatehouse_open_connections', help: 'Client connections open now.', registers: [registry], collect() { this.set(totals().connections); } });
   new client.Gauge({
     name: 'gatehouse_task_queue_depth', help: 'Requests waiting for a free app thread (threaded and hybrid engines).', registers: [registry],
@@ -133,6 +132,18 @@ class LoopSampler {
 
 function tcpPorts(addresses: readonly ListenAddress[]): Set<number> {
   return new Set(addresses.filter((a) => a.port !== undefined).map((a) => a.port!));
+}
+
+/** An unlabelled gauge with no sample while `read` has no value (prom-client's own would show 0). */
+function optionalGauge(name: string, help: string, read: () => number | undefined) {
+  return {
+    name, help, type: 'gauge', aggregator: 'average',
+    reset() { /* read at scrape time */ },
+    async get() {
+      const value = read();
+      return { name, help, type: 'gauge', aggregator: 'average', values: value === undefined ? [] : [{ labels: {}, value }] };
+    },
+  };
 }
 
 /** A histogram whose buckets come from the aggregated snapshots (prom-client's own Histogram can only observe). */
