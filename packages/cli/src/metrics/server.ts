@@ -1,7 +1,10 @@
 /*
  * `--metrics-bind HOST:PORT`: Prometheus text on a separate listener in the master (never on
  * the app's port, never in a worker). Every value is computed at scrape time from
- * engine.stats() and the aggregated per-unit counters, so nothing is pushed between scrapes.
+ * engine.stats() and the aggregated per-unit counters; the only thing kept between scrapes is
+ * the final counts of units that went down (aggregate.ts), so no count depends on when anyone
+ * scrapes. Totals have no unit label and only go up; per-unit series (`unit`: pid, or
+ * pid:threadId) exist while their unit does.
  */
 import http from 'node:http';
 import { performance } from 'node:perf_hooks';

@@ -6,8 +6,8 @@
  * Order: heartbeats start first, so a worker stuck importing the app is seen; then
  * the setup modules (the CLI's logging) and the postFork hook; then the body boots the app
  * (load + startup()) before the master hands it any listener; `ready` only once it serves
- * every listener. On `stop` it closes its copies of the listeners, drains, runs shutdown()
- * and exits 0. A failure to boot is reported as `boot-failed` and exit code EXIT_BOOT_FAILED,
+ * every listener. On `stop` it closes its copies of the listeners, drains, runs shutdown(),
+ * sends a final heartbeat (its metrics complete) and exits 0. A failure to boot is reported as `boot-failed` and exit code EXIT_BOOT_FAILED,
  * which tells the master to stop rather than fork the same failure again.
  *
  * Signals: the master decides. A terminal's Ctrl-C or HUP reaches the whole process group;
@@ -31,6 +31,8 @@ import type { WorkerBody, WorkerBodyContext, WorkerBodyFactory, WorkerUnit } fro
  */
 const EAGER_BEAT_MS = 50;
 const QUIET_MS = 2;
+/** Longest wait for the final report to be written before the worker exits anyway. */
+const FINAL_REPORT_WAIT_MS = 1000;
 
 let config: WorkerConfig | null = null;
 let body: WorkerBody | null = null;
@@ -193,7 +195,9 @@ function stop(graceful: boolean, timeoutMs: number, handOff = false): Promise<vo
       clearInterval(heartbeat);
       // The final report: every request this worker served is in it (the drain is over), so
       // the master's counters lose nothing to a stop, a reload or a recycle. The master reads
-      // it before it reaps the exit: it is in the IPC pipe before the process ends.
+      // it before it reaps the exit: it is in the IPC pipe before the process ends. A master too
+      // busy to read its pipe does not keep this process alive past FINAL_REPORT_WAIT_MS.
+      setTimeout(() => process.exit(0), FINAL_REPORT_WAIT_MS);
       beat(true, () => process.exit(0));
     }
   })();
