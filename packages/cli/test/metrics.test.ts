@@ -2,7 +2,8 @@
  * Metrics from a real `serve` under every engine, scraped over HTTP from --metrics-bind:
  * requests_total counts every request exactly across a reload (HUP), max-requests recycling,
  * a unit scaled away (TTOU) and a worker process stopped by TERM; per-unit series exist only
- * for units alive now; the utilization gauge rises while requests keep the app's loops busy.
+ * for units alive now; the utilization gauge rises while requests keep the app's loops busy;
+ * the task queue depth shows requests waiting for an app thread (threaded, hybrid).
  */
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
