@@ -148,22 +148,27 @@ describe('metrics', { timeout: 30_000 }, () => {
     }
   });
 
-  it('the master adds unit snapshots and keeps the counts of units that went away', () => {
-    const unitCounters = (n: number) => { const m = new UnitMetrics(); for (let i = 0; i < n; i++) m.observe(200, 0.002); return { [SNAPSHOT_KEY]: m.snapshot() }; };
-    const unit = (id: number, startedAt: number, metrics: Record<string, unknown>): UnitStats => ({
-      id, kind: 'process', pid: 1000 + id, state: 'ready', generation: 1, requests: 0, inFlight: 0, memory: 0, startedAt, metrics,
+  it('the master adds unit snapshots and keeps the final counts of units that went away', () => {
+    const unitCounters = (n: number) => { const m = new UnitMetrics(); for (let i = 0; i < n; i++) m.observe(200, 0.002); m.connections = 1; return { [SNAPSHOT_KEY]: m.snapshot() }; };
+    const unit = (id: number, metrics: Record<string, unknown>): UnitStats => ({
+      id, kind: 'process', pid: 1000 + id, state: 'ready', generation: 1, requests: 0, inFlight: 0, memory: 0, startedAt: 1, metrics,
     });
     const stats = (units: UnitStats[]): EngineStats => ({ engine: 'test', pid: 1, generation: 1, units, restarts: { crash: 0, timeout: 0, 'max-requests': 0, memory: 0, reload: 0 } });
     const local = new UnitMetrics();
     local.observe(503, 0.5);
     const aggregator = new MetricsAggregator();
-    let totals = aggregator.update(stats([unit(1, 1, unitCounters(3)), unit(2, 1, unitCounters(4))]), local.snapshot());
+    let totals = aggregator.totals(stats([unit(1, unitCounters(3)), unit(2, unitCounters(4))]), local.snapshot());
     assert.equal(totals.requests['2xx'], 7);
     assert.equal(totals.requests['5xx'], 1);
     assert.equal(totals.count, 8);
-    // unit 2 crashed and was replaced by a fresh unit 2 (new start time): its 4 requests stay counted
-    totals = aggregator.update(stats([unit(1, 1, unitCounters(5)), unit(2, 2, unitCounters(1))]), local.snapshot());
-    assert.equal(totals.requests['2xx'], 5 + 4 + 1);
+    assert.equal(totals.connections, 2);
+    // unit 2 went down after serving 2 more than its last scrape showed; a unit 3 came and went between scrapes
+    aggregator.retire({ kind: 'process', id: 2, pid: 1002, reason: 'reload', metrics: unitCounters(6) });
+    aggregator.retire({ kind: 'process', id: 3, pid: 1003, reason: 'max-requests', metrics: unitCounters(5) });
+    aggregator.retire({ kind: 'thread', id: 1, reason: 'scale' }); // no report: nothing to add
+    totals = aggregator.totals(stats([unit(1, unitCounters(5))]), local.snapshot());
+    assert.equal(totals.requests['2xx'], 5 + 6 + 5);
+    assert.equal(totals.connections, 1, 'a gone unit has no open connections');
     assert.equal(totals.buckets.reduce((a, b) => a + b, 0), totals.count);
   });
 });

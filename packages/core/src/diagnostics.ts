@@ -30,6 +30,8 @@ export interface UnitMessage {
   /** Why it went down: exit, crash, timeout, max-requests, memory, reload, scale, stop. */
   readonly reason?: string;
   readonly detail?: string;
+  /** On unitDown: the unit's last UnitStats.metrics, its final report, so counts outlive the unit. */
+  readonly metrics?: Readonly<Record<string, unknown>>;
 }
 /** Published in each process/thread when its logs must be reopened (USR1 reached it). */
 export interface LogsReopenMessage { readonly reason: 'signal' | 'api' }

@@ -68,7 +68,7 @@ class ThreadPoolBody implements WorkerBody {
   stats(): WorkerBodyStats {
     const { requests, inFlight, connections } = this.#server.service.stats();
     const children: UnitStats[] = this.#server.units();
-    return { requests, inFlight, connections: this.#server.service.releasable ? connections : undefined, children };
+    return { requests, inFlight, connections: this.#server.service.releasable ? connections : undefined, children, queueDepth: this.#server.dispatcher.queueDepth };
   }
 }
 

@@ -310,6 +310,8 @@ export class Arbiter {
         worker.requests = message.requests;
         worker.inFlight = message.inFlight;
         worker.rss = message.rss;
+        if (message.utilization !== undefined) worker.utilization = message.utilization;
+        worker.queueDepth = message.queueDepth;
         worker.connections = message.connections ?? null;
         if (message.metrics) worker.metrics = message.metrics;
         if (message.children) worker.children = message.children;
@@ -366,7 +368,8 @@ export class Arbiter {
     const detail = worker.bootError ?? (asked ? undefined : `${how}${wasBooting ? ' while booting' : ''}`);
     if (RESTART_CAUSES.has(reason) && this.#phase !== 'stopping') this.#restarts[reason as RestartCause]++;
     // A worker that reported its boot failure is not a crash: the failure is reported once, by whoever it stops.
-    channels.unitDown.publish({ kind: 'process', id: worker.id, pid: worker.pid, reason: worker.bootFailure ? 'boot-failed' : reason, detail });
+    channels.unitDown.publish({ kind: 'process', id: worker.id, pid: worker.pid, reason: worker.bootFailure ? 'boot-failed' : reason, detail,
+      ...(worker.metrics ? { metrics: worker.metrics } : {}) });
     this.#callHook(this.#settings.workerExit, 'worker_exit', { id: worker.id, pid: worker.pid, generation: worker.generation, reason, code, signal });
     if (this.#phase === 'stopping' || asked || !wasBooting) return;
 

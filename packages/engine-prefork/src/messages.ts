@@ -9,7 +9,8 @@
  *                                   worker: booted            (app loaded, startup() done) | boot-failed
  *   master: listen x N (+ server)   worker: ready             (serving every listener)
  *   ...     connection (+ socket)   worker: heartbeat, retire (max-requests reached)
- *   master: stop                    worker: migrate x idle connections, quiesced, exits 0 after shutdown()
+ *   master: stop                    worker: migrate x idle connections, quiesced, a final heartbeat
+ *                                           (its metrics complete), exits 0 after shutdown()
  */
 import { GatehouseError, type SerializedError, type Settings, type UnitStats } from '@gatehouse/core/worker-runtime';
 
@@ -80,6 +81,9 @@ export type ToWorker =
 
 export type FromWorker =
   | { readonly type: 'heartbeat'; readonly requests: number; readonly inFlight: number; readonly rss: number;
+      /** Event-loop utilization over the last heartbeat interval (UnitStats.utilization). */
+      readonly utilization?: number;
+      readonly queueDepth?: number;
       /** Open connections, when the body can give idle ones back (WorkerBody.shed). */
       readonly connections?: number;
       readonly metrics?: Record<string, unknown>; readonly children?: readonly UnitStats[] }

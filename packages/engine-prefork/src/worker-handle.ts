@@ -19,6 +19,8 @@ export class WorkerHandle {
   requests = 0;
   inFlight = 0;
   rss = 0;
+  utilization: number | undefined;
+  queueDepth: number | undefined;
   /**
    * Open connections as its last heartbeat said, adjusted by the connections moved since;
    * null when its body cannot give connections back (then it is left out of balancing).
@@ -97,6 +99,8 @@ export class WorkerHandle {
       id: this.id, kind: 'process', pid: this.pid, state: this.state, generation: this.generation,
       requests: this.requests, inFlight: this.inFlight, memory: this.rss, startedAt: this.startedAt,
       ...(this.connections !== null ? { connections: this.connections } : {}),
+      ...(this.utilization !== undefined ? { utilization: this.utilization } : {}),
+      ...(this.queueDepth !== undefined ? { queueDepth: this.queueDepth } : {}),
       ...(this.children ? { children: this.children } : {}),
       ...(this.metrics ? { metrics: this.metrics } : {}),
     };

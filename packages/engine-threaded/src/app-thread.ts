@@ -8,7 +8,7 @@
  */
 import { Worker, type ResourceLimits } from 'node:worker_threads';
 import { GatehouseError, type UnitState } from '@gatehouse/core';
-import { BEAT, BOOT_FAILED, READY, SHUTDOWN, STOPPED, TAG, ID, HEAP_USED_FIELD, BOOT_ERROR_FIELD, type FromThread, type ThreadData, type ToThread } from './messages.js';
+import { BEAT, BOOT_FAILED, READY, SHUTDOWN, STOPPED, TAG, ID, HEAP_USED_FIELD, UTILIZATION_FIELD, BOOT_ERROR_FIELD, type FromThread, type ThreadData, type ToThread } from './messages.js';
 import type { Exchange, ExchangeHost } from './exchange.js';
 import { deserializeError } from './wire-errors.js';
 import { Outbox, unbatch, type MessageTarget } from './outbox.js';
@@ -53,6 +53,8 @@ export class AppThread implements ExchangeHost {
   state: UnitState = 'booting';
   requests = 0;
   heapUsed = 0;
+  /** Event-loop utilization over the thread's last heartbeat interval. */
+  utilization = 0;
   /** It has been ready: a death before this is an early crash (boot back-off). */
   wasReady = false;
   /** Requests after which this thread is recycled (max-requests + its own jitter); Infinity = never. */
@@ -139,6 +141,7 @@ export class AppThread implements ExchangeHost {
     switch (message[TAG]) {
       case BEAT:
         this.heapUsed = message[HEAP_USED_FIELD];
+        this.utilization = message[UTILIZATION_FIELD] ?? this.utilization;
         this.#events.beat(this);
         return;
       case READY:

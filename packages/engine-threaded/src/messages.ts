@@ -109,7 +109,8 @@ export const STOPPED = 11;
 export type FromThread =
   | readonly [tag: typeof READY]
   | readonly [tag: typeof BOOT_FAILED, error: SerializedError]
-  | readonly [tag: typeof BEAT, heapUsed: number]
+  /** `utilization`: the thread's event-loop utilization since its previous timed beat (absent on a heap-check beat). */
+  | readonly [tag: typeof BEAT, heapUsed: number, utilization?: number]
   /** A whole response: the request is finished. `headers` is a HeaderList's flat raw array. */
   | readonly [tag: typeof RESPONSE, id: number, status: number, headers: string[], body: WireBody]
   /** A response head: CHUNK messages follow, then END or ERROR. */
@@ -136,6 +137,8 @@ export const BYTES_FIELD = 2;
 export const ERROR_FIELD = 2;
 /** Position of the heap size in BEAT. */
 export const HEAP_USED_FIELD = 1;
+/** Position of the event-loop utilization in BEAT. */
+export const UTILIZATION_FIELD = 2;
 /** Position of the error in BOOT_FAILED (a thread-level message: it has no id). */
 export const BOOT_ERROR_FIELD = 1;
 

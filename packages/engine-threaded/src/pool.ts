@@ -303,6 +303,7 @@ export class ThreadPool implements AppThreadEvents {
       inFlight: t.inFlight,
       memory: t.heapUsed,
       startedAt: t.startedAt,
+      utilization: t.utilization,
     }));
   }
 

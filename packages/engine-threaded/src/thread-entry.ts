@@ -8,11 +8,13 @@
  * An app that answers synchronously is answered within the same message handler, so the
  * replies to a whole batch of requests leave in one postMessage.
  *
- * A heartbeat timer posts `beat` every heartbeatMs: if this thread's event loop is stuck,
+ * A heartbeat timer posts `beat` every heartbeatMs, with the heap used and the share of the
+ * interval this thread's event loop was busy (its utilization gauge): if this thread's event loop is stuck,
  * the beats stop and the main thread terminates and replaces it. An uncaught exception here
  * ends this thread (Node's default for workers): the main thread answers its in-flight
  * requests 500 and starts a replacement. Nothing here tries to survive that.
  */
+import { performance } from 'node:perf_hooks';
 import { getHeapStatistics } from 'node:v8';
 import { parentPort, workerData } from 'node:worker_threads';
 import { HeaderList, channels, importableSpecifier, loadApp, memoryRecycleMark, GatehouseError, type GatewayResponse, type LoadedApp } from '@gatehouse/core/app-runtime';
@@ -35,7 +37,12 @@ const post = (message: FromThread): void => outbox.send(message);
 
 // The heap figure from V8 directly: process.memoryUsage() also reads RSS from /proc, which
 // throws EMFILE when the process has no descriptor left, and a heartbeat must never throw.
-const heartbeat = setInterval(() => post([BEAT, getHeapStatistics().used_heap_size]), data.heartbeatMs);
+let loopAt = performance.eventLoopUtilization();
+const heartbeat = setInterval(() => {
+  const now = performance.eventLoopUtilization();
+  post([BEAT, getHeapStatistics().used_heap_size, performance.eventLoopUtilization(now, loopAt).utilization]);
+  loopAt = now;
+}, data.heartbeatMs);
 
 /** One request as this thread tracks it. */
 interface ThreadExchange {

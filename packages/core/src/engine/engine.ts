@@ -30,6 +30,13 @@ export interface UnitStats {
   readonly startedAt: number;
   /** Open connections, where the engine balances them between units (prefork workers on plain TCP). */
   readonly connections?: number;
+  /**
+   * Busy fraction (0..1) of the unit's event loop over its last heartbeat interval
+   * (performance.eventLoopUtilization), where its engine measures it.
+   */
+  readonly utilization?: number;
+  /** Requests waiting in this unit for a free app thread (a hybrid worker process). */
+  readonly queueDepth?: number;
   readonly children?: readonly UnitStats[];
   /**
    * What channels.metricsCollect subscribers put in `into`, collected in this unit's own

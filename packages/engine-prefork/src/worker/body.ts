@@ -38,6 +38,8 @@ export interface WorkerBodyStats {
   readonly connections?: number;
   /** Sub-units (app threads of a hybrid worker), reported as UnitStats.children. */
   readonly children?: readonly UnitStats[];
+  /** Requests waiting for a free app thread, for a body that queues them (UnitStats.queueDepth). */
+  readonly queueDepth?: number;
 }
 
 export interface WorkerBody {

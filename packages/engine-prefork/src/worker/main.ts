@@ -6,8 +6,8 @@
  * Order: heartbeats start first, so a worker stuck importing the app is seen; then
  * the setup modules (the CLI's logging) and the postFork hook; then the body boots the app
  * (load + startup()) before the master hands it any listener; `ready` only once it serves
- * every listener. On `stop` it closes its copies of the listeners, drains, runs shutdown()
- * and exits 0. A failure to boot is reported as `boot-failed` and exit code EXIT_BOOT_FAILED,
+ * every listener. On `stop` it closes its copies of the listeners, drains, runs shutdown(),
+ * sends a final heartbeat (its metrics complete) and exits 0. A failure to boot is reported as `boot-failed` and exit code EXIT_BOOT_FAILED,
  * which tells the master to stop rather than fork the same failure again.
  *
  * Signals: the master decides. A terminal's Ctrl-C or HUP reaches the whole process group;
@@ -17,6 +17,7 @@
  */
 import fs from 'node:fs';
 import type net from 'node:net';
+import { performance, type EventLoopUtilization } from 'node:perf_hooks';
 import { channels, descriptorsExhausted, dropPrivileges, guardAccept, importableSpecifier, loadConfigHooks, type Settings } from '@gatehouse/core/worker-runtime';
 import { EXIT_BOOT_FAILED, SCOREBOARD_FD, encodeScoreboard, serializeError, type FromWorker, type RunningRequest, type ToWorker, type WorkerConfig } from '../messages.js';
 import type { WorkerBody, WorkerBodyContext, WorkerBodyFactory, WorkerUnit } from './body.js';
@@ -30,6 +31,8 @@ import type { WorkerBody, WorkerBodyContext, WorkerBodyFactory, WorkerUnit } fro
  */
 const EAGER_BEAT_MS = 50;
 const QUIET_MS = 2;
+/** Longest wait for the final report to be written before the worker exits anyway. */
+const FINAL_REPORT_WAIT_MS = 1000;
 
 let config: WorkerConfig | null = null;
 let body: WorkerBody | null = null;
@@ -69,10 +72,22 @@ function readRss(): number {
   }
 }
 
-/** `periodic`: the timer's beat, which also reads RSS and collects metrics; else an eager one. */
-function beat(periodic: boolean): void {
+/** Event-loop utilization at the previous periodic beat: each one reports the interval since. */
+let loopAt: EventLoopUtilization = performance.eventLoopUtilization();
+let utilization = 0;
+
+/**
+ * `periodic`: the timer's beat, which also reads RSS, the loop's utilization and metrics; else an
+ * eager one. `then`: called once the message is written (the final report before exit).
+ */
+function beat(periodic: boolean, then?: () => void): void {
   lastBeatAt = Date.now();
   if (periodic || rss === 0) rss = readRss();
+  if (periodic) {
+    const now = performance.eventLoopUtilization();
+    utilization = performance.eventLoopUtilization(now, loopAt).utilization;
+    loopAt = now;
+  }
   const stats = body?.stats();
   let metrics: Record<string, unknown> | undefined;
   if (periodic && channels.metricsCollect.hasSubscribers) {
@@ -82,8 +97,8 @@ function beat(periodic: boolean): void {
   // Out of descriptors, the worker reports no connection count, which leaves it out of the
   // master's balancing: a connection moved into it could not be received and would be lost.
   const connections = descriptorsExhausted() ? undefined : stats?.connections;
-  send({ type: 'heartbeat', requests: stats?.requests ?? started, inFlight: stats?.inFlight ?? 0, rss,
-    connections, metrics, children: stats?.children });
+  send({ type: 'heartbeat', requests: stats?.requests ?? started, inFlight: stats?.inFlight ?? 0, rss, utilization,
+    connections, queueDepth: stats?.queueDepth, metrics, children: stats?.children }, then);
 }
 
 /**
@@ -209,7 +224,12 @@ function stop(graceful: boolean, timeoutMs: number, handOff = false): Promise<vo
       await closing;
     } finally {
       clearInterval(heartbeat);
-      process.exit(0);
+      // The final report: every request this worker served is in it (the drain is over), so
+      // the master's counters lose nothing to a stop, a reload or a recycle. The master reads
+      // it before it reaps the exit: it is in the IPC pipe before the process ends. A master too
+      // busy to read its pipe does not keep this process alive past FINAL_REPORT_WAIT_MS.
+      setTimeout(() => process.exit(0), FINAL_REPORT_WAIT_MS);
+      beat(true, () => process.exit(0));
     }
   })();
   return stopping;
