@@ -25,14 +25,20 @@ const APP = `export default function app(request) {
 `;
 
 class StepError extends Error {}
+
+/** The error lines of a failed command's output, or its last lines. */
+function lastWords(output) {
+  const lines = output.split('\n').map((l) => l.trim()).filter((l) => l && !l.startsWith('Node.js v') && !l.startsWith('at '));
+  const errors = lines.filter((l) => /error/i.test(l));
+  return (errors.length ? errors : lines).slice(-2).join(' | ');
+}
 const fail = (step, why) => { throw new StepError(`${step}: ${why}`); };
 const log = (line) => process.stderr.write(`pack-check: ${line}\n`);
 
 function run(step, command, args, options = {}) {
   const result = spawnSync(command, args, { encoding: 'utf8', timeout: options.timeoutMs ?? 120_000, ...options });
   if (result.status !== 0) {
-    const output = `${result.stderr ?? ''}${result.stdout ?? ''}`.trim().split('\n').slice(-3).join(' | ');
-    fail(step, `\`${command} ${args.join(' ')}\` exited ${result.status ?? result.signal}: ${output}`);
+    fail(step, `\`${command} ${args.join(' ')}\` exited ${result.status ?? result.signal}: ${lastWords(`${result.stderr ?? ''}${result.stdout ?? ''}`)}`);
   }
   return result.stdout;
 }
@@ -100,7 +106,7 @@ function serve(step, command, args, { cwd, env = {} }) {
     child.stdout.on('data', onData);
     child.stderr.on('data', onData);
     child.once('error', (error) => { clearTimeout(timer); reject(new StepError(`${step}: cannot start ${command}: ${error.message}`)); });
-    child.once('exit', (code, signal) => { clearTimeout(timer); reject(new StepError(`${step}: exited ${code ?? signal} before serving: ${output.trim().split('\n').slice(-2).join(' | ')}`)); });
+    child.once('exit', (code, signal) => { clearTimeout(timer); reject(new StepError(`${step}: exited ${code ?? signal} before serving: ${lastWords(output)}`)); });
   });
   return { base, stop };
 }
