@@ -7,7 +7,7 @@
 //   - answer a request through `npx serve app.js` and `npx gatehouse app.js`;
 //   - answer through the Dockerfile's CMD and the systemd unit's and the Kubernetes manifest's
 //     command lines, parsed from those files and run in the project (npm's layout), and the
-//     unit's again in this repository (pnpm's layout, where node_modules/.bin holds shell shims);
+//     last two again in this repository (pnpm's layout, where node_modules/.bin holds shell shims);
 //   - embed: `import { createServer } from '@gatehouse/cli'` serves and answers.
 // Servers bind 127.0.0.1:0; the port is read from their log. Any failure prints one line naming
 // the step and exits 1. Usage: node scripts/pack-check.mjs [--keep] (the build must have run).
@@ -209,9 +209,11 @@ export async function packCheck({ keep = false } = {}) {
 
     const [k8sCommand, ...k8sArgs] = forTest(manifestCommand(path.join(REPO, 'deploy/kubernetes/deployment.yaml')));
     await serveAndAsk('Kubernetes command (npm install)', k8sCommand, k8sArgs, { cwd: project });
+    const appInProject = (arg) => arg === 'app.js' ? path.join(project, 'app.js') : arg;
+    await serveAndAsk('Kubernetes command (pnpm install of this repository)', k8sCommand, k8sArgs.map(appInProject), { cwd: REPO });
 
     await serveUnit('systemd ExecStart (npm install)', project);
-    await serveUnit('systemd ExecStart (pnpm install of this repository)', REPO, { app: path.join(project, 'app.js') });
+    await serveUnit('systemd ExecStart (pnpm install of this repository)', REPO, appInProject);
 
     await embed("import { createServer } from '@gatehouse/cli'", project);
     log(`passed in ${Math.round((Date.now() - started) / 1000)} s`);
@@ -222,11 +224,10 @@ export async function packCheck({ keep = false } = {}) {
 }
 
 /** The unit's ExecStart with its WorkingDirectory (/srv/app) replaced by DIR. */
-async function serveUnit(step, dir, { app } = {}) {
+async function serveUnit(step, dir, mapArg = (arg) => arg) {
   const unit = path.join(REPO, 'deploy/systemd/gatehouse.service');
   const [workingDirectory] = unitLine(unit, 'WorkingDirectory');
-  let argv = unitLine(unit, 'ExecStart').map((arg) => arg.startsWith(workingDirectory) ? dir + arg.slice(workingDirectory.length) : arg);
-  if (app) argv = argv.map((arg) => arg === 'app.js' ? app : arg);
+  const argv = unitLine(unit, 'ExecStart').map((arg) => arg.startsWith(workingDirectory) ? dir + arg.slice(workingDirectory.length) : mapArg(arg));
   // The unit names the absolute node of a system install; here, the node running this check.
   if (path.basename(argv[0]) === 'node') argv[0] = process.execPath;
   const [command, ...args] = forTest(argv);

@@ -17,7 +17,7 @@ it('installs from the packed tarballs with npm outside the repository and serves
   child.stderr.on('data', (d) => { output += d; });
   const code = await new Promise((resolve) => child.on('close', resolve));
   assert.equal(code, 0, output);
-  for (const step of ['npx serve app.js', 'npx gatehouse app.js', 'Dockerfile CMD', 'Kubernetes command (npm install)', 'systemd ExecStart (npm install)', 'systemd ExecStart (pnpm install of this repository)', "import { createServer } from '@gatehouse/cli'"]) {
+  for (const step of ['npx serve app.js', 'npx gatehouse app.js', 'Dockerfile CMD', 'Kubernetes command (npm install)', 'Kubernetes command (pnpm install of this repository)', 'systemd ExecStart (npm install)', 'systemd ExecStart (pnpm install of this repository)', "import { createServer } from '@gatehouse/cli'"]) {
     assert.match(output, new RegExp(`ok: ${step.replace(/[()[\]{}.*+?^$|\\]/g, '\\$&')}\\n`), `step "${step}" did not pass:\n${output}`);
   }
 });
