@@ -15,8 +15,7 @@ WORKDIR /src
 COPY . .
 RUN npx --yes pnpm@10.34.8 install --frozen-lockfile \
  && npx --yes pnpm@10.34.8 build \
- && mkdir /tarballs \
- && for dir in packages/*/; do (cd "$dir" && npx --yes pnpm@10.34.8 pack --pack-destination /tarballs); done
+ && npx --yes pnpm@10.34.8 --recursive --filter './packages/*' pack --pack-destination /tarballs
 
 FROM node:20-slim AS runtime
 ARG APP_DIR=examples/hello

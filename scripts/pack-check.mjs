@@ -51,17 +51,14 @@ function packages() {
 }
 
 function pack(into) {
-  const tarballs = [];
-  for (const { dir, manifest } of packages()) {
-    const before = new Set(fs.readdirSync(into));
-    run(`pack ${manifest.name}`, 'npx', [...PNPM, 'pack', '--pack-destination', into], { cwd: dir });
-    const made = fs.readdirSync(into).filter((f) => !before.has(f) && f.endsWith('.tgz'));
-    if (made.length !== 1) fail(`pack ${manifest.name}`, `expected one tarball, found ${made.length}`);
-    const tarball = path.join(into, made[0]);
+  run('pnpm pack', 'npx', [...PNPM, '--recursive', '--filter', './packages/*', 'pack', '--pack-destination', into], { cwd: REPO });
+  return packages().map(({ manifest }) => {
+    // pnpm's tarball name: the scope's @ dropped and its / turned into -.
+    const tarball = path.join(into, `${manifest.name.replace(/^@/, '').replace('/', '-')}-${manifest.version}.tgz`);
+    if (!fs.existsSync(tarball)) fail(`pack ${manifest.name}`, `no ${path.basename(tarball)} in the pack output`);
     checkTarball(manifest.name, tarball);
-    tarballs.push(tarball);
-  }
-  return tarballs;
+    return tarball;
+  });
 }
 
 /** What a published manifest must hold, read from inside the tarball. */
