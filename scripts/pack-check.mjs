@@ -35,8 +35,8 @@ function lastWords(output) {
 const fail = (step, why) => { throw new StepError(`${step}: ${why}`); };
 const log = (line) => process.stderr.write(`pack-check: ${line}\n`);
 
-function run(step, command, args, options = {}) {
-  const result = spawnSync(command, args, { encoding: 'utf8', timeout: options.timeoutMs ?? 120_000, ...options });
+function run(step, command, args, { timeoutMs = 60_000, ...options } = {}) {
+  const result = spawnSync(command, args, { encoding: 'utf8', timeout: timeoutMs, maxBuffer: 64 * 1024 * 1024, ...options });
   if (result.status !== 0) {
     fail(step, `\`${command} ${args.join(' ')}\` exited ${result.status ?? result.signal}: ${lastWords(`${result.stderr ?? ''}${result.stdout ?? ''}`)}`);
   }
@@ -46,7 +46,7 @@ function run(step, command, args, options = {}) {
 /** The publishable packages, read from each package.json under packages/. */
 function packages() {
   return fs.readdirSync(path.join(REPO, 'packages'))
-    .map((dir) => ({ dir: path.join(REPO, 'packages', dir), manifest: JSON.parse(fs.readFileSync(path.join(REPO, 'packages', dir, 'package.json'), 'utf8')) }))
+    .map((dir) => ({ manifest: JSON.parse(fs.readFileSync(path.join(REPO, 'packages', dir, 'package.json'), 'utf8')) }))
     .filter((p) => !p.manifest.private);
 }
 
