@@ -1,5 +1,5 @@
 #!/usr/bin/env node
-// Runs every package's compiled tests (packages/*/dist/test, examples' and benchmarks' test/)
+// Runs every package's compiled tests (packages/*/dist/test; examples', benchmarks' and scripts' test/)
 // in ONE node:test run, so there is one summary for people and for CI to read.
 // Usage: node scripts/run-tests.mjs [filter-substring ...]
 import { readdirSync, statSync, existsSync } from 'node:fs';
@@ -9,7 +9,7 @@ import { spawnSync } from 'node:child_process';
 const root = new URL('..', import.meta.url).pathname;
 const roots = [];
 for (const pkg of readdirSync(join(root, 'packages'))) roots.push(join(root, 'packages', pkg, 'dist', 'test'));
-roots.push(join(root, 'examples', 'test'), join(root, 'benchmarks', 'test'));
+roots.push(join(root, 'examples', 'test'), join(root, 'benchmarks', 'test'), join(root, 'scripts', 'test'));
 
 const files = [];
 const walk = (dir) => {
