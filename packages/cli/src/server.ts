@@ -150,11 +150,7 @@ export async function startServer(container: Container): Promise<GatehouseServer
       observer.flush();
       process.exit(1);
     },
-    failed: (action, error) => {
-      logger.error({ err: error, event: `${action.kind}-failed` }, action.kind === 'reload'
-        ? `reload failed; the previous version keeps serving: ${errorLine(error)}`
-        : `${action.kind} failed: ${errorLine(error)}`);
-    },
+    failed: (action, error) => logActionFailure(logger, action, error),
   });
   const closed = engine.closed.then(async () => {
     actions.uninstall();
@@ -187,6 +183,13 @@ export async function startServer(container: Container): Promise<GatehouseServer
     `listening on ${engine.addresses.map((a) => a.url).join(', ')} (engine ${engine.name})`);
   await callHook(settings.whenReady, 'when_ready', server).catch((error) => logger.error({ err: error }, 'when_ready hook failed'));
   return server;
+}
+
+/** The log line for an action that failed, whether a signal or the control socket asked for it. */
+export function logActionFailure(logger: Logger, action: EngineAction, error: unknown): void {
+  logger.error({ err: error, event: `${action.kind}-failed` }, action.kind === 'reload'
+    ? `reload failed; the previous version keeps serving: ${errorLine(error)}`
+    : `${action.kind} failed: ${errorLine(error)}`);
 }
 
 function describeAction(action: EngineAction, signal?: string): string {

@@ -15,7 +15,7 @@
 import type { Engine } from './engine.js';
 
 export type EngineAction =
-  | { readonly kind: 'stop'; readonly graceful: boolean }
+  | { readonly kind: 'stop'; readonly graceful: boolean; readonly timeout?: number }
   | { readonly kind: 'reload' }
   | { readonly kind: 'scale'; readonly delta: 1 | -1 }
   | { readonly kind: 'reopen-logs' };
@@ -35,7 +35,7 @@ export type HandledSignal = keyof typeof SIGNAL_ACTIONS;
 /** Calls the engine method for one action. */
 export async function applyAction(engine: Engine, action: EngineAction): Promise<void> {
   switch (action.kind) {
-    case 'stop': return engine.stop({ graceful: action.graceful });
+    case 'stop': return engine.stop({ graceful: action.graceful, timeout: action.timeout });
     case 'reload': return engine.reload();
     case 'scale': return engine.scale(action.delta);
     case 'reopen-logs': return engine.reopenLogs();
