@@ -161,7 +161,7 @@ describe('control socket rules', { timeout: 60_000 }, () => {
     assert.equal((await status(dir)).units.length, 1);
   });
 
-  it('no server, no socket configured, or a bad count: one line and the exit code', async () => {
+  it('no server, no socket configured, a path too long or a bad count: one line and the exit code', async () => {
     const dir = tempDir();
     const none = await runServe(['status', '--pid', 'serve.pid'], { cwd: dir });
     assert.equal(none.code, 1);
@@ -182,6 +182,16 @@ describe('control socket rules', { timeout: 60_000 }, () => {
       assert.equal(bad.code, 2, `scale ${count}`);
       assert.match(bad.stderr, /^serve scale: ERR_CONTROL_USAGE: /);
     }
+    // A longer unix socket path would be cut short by the kernel without an error.
+    const long = `${'d'.repeat(60)}/${'s'.repeat(60)}.sock`;
+    const tooLong = await runServe(['status', '--control-socket', long], { cwd: dir });
+    assert.equal(tooLong.code, 2);
+    assert.match(tooLong.stderr, /ERR_CONTROL_SOCKET: .* bytes; a unix socket path may have 100/);
+    fs.writeFileSync(path.join(dir, 'app.js'), APP('v1'));
+    const server = await runServe(['app.js', '--engine', 'single', '--bind', '127.0.0.1:0', '--control-socket', long], { cwd: dir });
+    assert.equal(server.code, 1);
+    assert.match(server.stderr, /ERR_CONTROL_SOCKET: .* bytes; a unix socket path may have 100/);
+
     const tcp = await runServe(['status', '--control-socket', '127.0.0.1:9000'], { cwd: dir });
     assert.equal(tcp.code, 2);
     assert.match(tcp.stderr, /never TCP/);

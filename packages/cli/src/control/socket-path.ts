@@ -5,11 +5,16 @@
  * a server from its state file), else none. "off" turns it off even with --pid.
  */
 import path from 'node:path';
-import type { Settings } from '@gatehouse/core';
+import { GatehouseError, type Settings } from '@gatehouse/core';
+
+/** sun_path holds 108 bytes on Linux and 104 on macOS and BSD; a longer path is cut short without an error. */
+const MAX_SOCKET_PATH_BYTES = 100;
 
 export function controlSocketPath(settings: Pick<Settings, 'controlSocket' | 'pid'>, cwd: string): string | null {
   if (settings.controlSocket === 'off') return null;
-  if (settings.controlSocket) return path.resolve(cwd, settings.controlSocket);
-  if (settings.pid) return `${path.resolve(cwd, settings.pid)}.sock`;
-  return null;
+  const file = settings.controlSocket ? path.resolve(cwd, settings.controlSocket) : settings.pid ? `${path.resolve(cwd, settings.pid)}.sock` : null;
+  if (file && Buffer.byteLength(file) > MAX_SOCKET_PATH_BYTES) {
+    throw new GatehouseError('ERR_CONTROL_SOCKET', `${file} is ${Buffer.byteLength(file)} bytes; a unix socket path may have ${MAX_SOCKET_PATH_BYTES}: put it (--control-socket, or --pid) in a shorter directory`);
+  }
+  return file;
 }
