@@ -138,6 +138,12 @@ describe('control socket rules', { timeout: 60_000 }, () => {
     assert.equal(result.code, 0, result.stderr);
     assert.equal((JSON.parse(result.stdout) as Status).pid, ready.pid);
 
+    const fast = await runServe(['stop', '--fast', '--control-socket', 'ctl.sock'], { cwd: dir });
+    assert.equal(fast.code, 0, fast.stderr);
+    assert.equal((await serve.exited).code, 0);
+    assert.ok(serve.records.some((r) => r.event === 'stop' && r.graceful === false), 'stop --fast is the fast stop INT makes');
+    assert.equal(fs.existsSync(stale), false);
+
     const refused = await runServe(['app.js', '--engine', 'single', '--bind', '127.0.0.1:0', '--control-socket', 'not-a-socket'], { cwd: dir });
     assert.equal(refused.code, 1);
     assert.match(refused.stderr, /ERR_CONTROL_SOCKET: .*not-a-socket exists and is not a socket/);

@@ -158,7 +158,13 @@ function failure(error: unknown): ControlResponse {
   return { v: 1, ok: false, error: { code: isGatehouseError(error) ? error.code : 'ERR_INTERNAL', line: errorLine(error) } };
 }
 
+/** Writes the answer and half-closes; `then` runs once it is sent, or once the client is gone. */
 function reply(socket: net.Socket, response: ControlResponse, then?: () => void): void {
   if (socket.writableEnded) return;
-  socket.end(JSON.stringify(response), then);
+  if (then) {
+    let ran = false;
+    const once = () => { if (!ran) { ran = true; then(); } };
+    socket.once('finish', once).once('close', once);
+  }
+  socket.end(JSON.stringify(response));
 }
