@@ -4,7 +4,8 @@
  * refuses before binding anything, and it answers once the server has started.
  *
  * The socket is created under a umask of 0177, so it is 0600 from the moment it exists (a chmod
- * afterwards would leave a window). A socket file already at the path is asked for its status:
+ * afterwards would leave a window); the umask is process-wide, and is set only around listen(),
+ * before any worker or app thread exists. A socket file already at the path is asked for its status:
  * an answer means a live server (an error naming its pid); a refused connection means a server
  * that crashed without removing it (the file is replaced). Anything else at the path is never
  * deleted.
