@@ -20,6 +20,7 @@ const AREA_TITLES = {
   app: 'Loading and running the application',
   settings: 'Settings, flags, config files',
   engine: 'Engines, listeners, workers and threads',
+  control: 'The control socket and the commands that use it (serve status, reload, scale, stop)',
   bench: '`serve bench`: usage errors (never answer a request)',
 };
 const NOT_AREAS = new Set(['catalogue.js', 'entry.js', 'error.js', 'index.js']);

@@ -56,7 +56,7 @@ export function buildParser(args: readonly string[], width?: number): Argv {
   let parser = (yargs([...args]) as Argv & { usageConfiguration(config: Record<string, boolean>): Argv })
     .usageConfiguration({ 'hide-types': true })
     .scriptName('serve')
-    .usage('Usage: serve [options] APP\n\nServe APP (path/to/app.js, path:export or path:factory()) under a concurrency engine.\nSettings also come from gatehouse.config.{js,mjs,json}, GATEHOUSE_* variables and GATEHOUSE_CMD_ARGS;\nprecedence: defaults < WEB_CONCURRENCY (workers) < config file < environment < command line. See docs/configuration.md.\n\nAlso: serve check APP [options] (the same as --check-config), serve help, and serve bench APP [options] to compare engines on APP (serve bench --help).')
+    .usage('Usage: serve [options] APP\n\nServe APP (path/to/app.js, path:export or path:factory()) under a concurrency engine.\nSettings also come from gatehouse.config.{js,mjs,json}, GATEHOUSE_* variables and GATEHOUSE_CMD_ARGS;\nprecedence: defaults < WEB_CONCURRENCY (workers) < config file < environment < command line. See docs/configuration.md.\n\nAlso: serve check APP [options] (the same as --check-config), serve help, serve bench APP [options] to compare engines on APP (serve bench --help), and serve status|reload|scale N|stop to operate a running server over its control socket (serve status --help).')
     .parserConfiguration({
       'camel-case-expansion': false,
       'parse-numbers': false,

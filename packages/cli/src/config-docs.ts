@@ -122,6 +122,7 @@ export function renderConfigurationDoc(): string {
     '| USR1 | reopen log files |',
     '',
     'Signal handlers only enqueue; one loop runs the actions in order, so a burst of HUPs is one reload at a time.',
+    '`serve stop`, `serve reload` and `serve scale` do the same over the control socket (`--control-socket`; docs/deployment.md).',
     '',
     '## Metrics',
     '',

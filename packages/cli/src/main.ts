@@ -6,6 +6,8 @@
  *
  * `serve help` is --help and `serve check APP` is --check-config APP (as `serve bench` is the
  * benchmarking tool): words an operator types expecting a subcommand are not taken for an app.
+ * `serve status|reload|scale|stop` talk to a running server over its control socket
+ * (control/client.ts), which serve claims before the engine starts (control/server.ts).
  *
  * Exit codes: 0 after a requested stop; 1 when the app or engine cannot start or the engine
  * stopped on its own; 2 for a usage error (bad setting, unknown flag or engine, no app).
@@ -22,6 +24,9 @@ import { writePidFile, type PidFile } from './pid-file.js';
 import { appDirectory, watchForReload } from './dev-reload.js';
 import { notifySystemd } from './systemd-notify.js';
 import { GatehouseError, isGatehouseError } from '@gatehouse/core';
+import { controlMain, isControlCommand } from './control/client.js';
+import { claimControlSocket, type ControlSocket } from './control/server.js';
+import { controlSocketPath } from './control/socket-path.js';
 
 export const EXIT_USAGE = 2;
 export const EXIT_FAILURE = 1;
@@ -47,6 +52,10 @@ export async function main(argv: readonly string[], env: NodeJS.ProcessEnv = pro
   if (argv[0] === 'bench') {
     const { benchMain } = await import('@gatehouse/bench');
     process.exitCode = await benchMain([...argv.slice(1)]);
+    return;
+  }
+  if (isControlCommand(argv[0])) {
+    process.exitCode = await controlMain(argv[0], argv.slice(1), env, cwd);
     return;
   }
   if (argv[0] === 'help') { process.stdout.write(`${await helpText()}\n`); return; }
@@ -128,8 +137,10 @@ async function serve(loaded: LoadedSettings, cwd: string, reread: () => Promise<
   for (const warning of loaded.warnings) logger.warn({ event: 'unknown-variable' }, warning);
   for (const [name, auto] of Object.entries(loaded.autoSized)) logger.info({ event: 'auto-size', setting: name, value: auto.value }, `${name} = ${auto.value}: ${auto.why}`);
   let pidFile: PidFile | undefined;
+  let control: ControlSocket | undefined;
   let server: GatehouseServer;
   const exit = (code: number): never => {
+    control?.remove();
     pidFile?.remove();
     observer.flush();
     process.exit(code);
@@ -139,6 +150,8 @@ async function serve(loaded: LoadedSettings, cwd: string, reread: () => Promise<
   const systemd = notifySystemd(process.env, logger);
   try {
     if (settings.pid) pidFile = writePidFile(settings.pid, cwd);
+    const socketPath = controlSocketPath(settings, cwd);
+    if (socketPath) control = await claimControlSocket(socketPath);
     const container = await containerFor({ settings, app: { kind: 'module', spec: settings.app, cwd }, configFile, cwd, reread }, observer);
     server = await startServer(container, { signals: true });
   } catch (error) {
@@ -146,6 +159,7 @@ async function serve(loaded: LoadedSettings, cwd: string, reread: () => Promise<
     return exit(exitCodeFor(error));
   }
   systemd?.serving(server);
+  control?.attach(server);
   const watcher = settings.reload
     ? watchForReload(appDirectory(settings.app, cwd), (file) => {
       logger.info({ event: 'change', file }, `${file} changed; reloading`);

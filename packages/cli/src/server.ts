@@ -182,9 +182,7 @@ export async function startServer(container: Container, options: StartOptions = 
     },
     failed: (action, error) => {
       incoming = null;
-      logger.error({ err: error, event: `${action.kind}-failed` }, action.kind === 'reload'
-        ? `reload failed; the previous version keeps serving: ${errorLine(error)}`
-        : `${action.kind} failed: ${errorLine(error)}`);
+      logActionFailure(logger, action, error);
     },
   });
   actions.hold();
@@ -232,6 +230,13 @@ export async function startServer(container: Container, options: StartOptions = 
     `listening on ${engine.addresses.map((a) => a.url).join(', ')} (engine ${engine.name})`);
   await callHook(settings.whenReady, 'when_ready', server).catch((error) => logger.error({ err: error }, 'when_ready hook failed'));
   return server;
+}
+
+/** The log line for an action that failed, whether a signal or the control socket asked for it. */
+export function logActionFailure(logger: Logger, action: EngineAction, error: unknown): void {
+  logger.error({ err: error, event: `${action.kind}-failed` }, action.kind === 'reload'
+    ? `reload failed; the previous version keeps serving: ${errorLine(error)}`
+    : `${action.kind} failed: ${errorLine(error)}`);
 }
 
 function describeAction(action: EngineAction, signal?: string): string {

@@ -21,7 +21,7 @@ import type { Engine } from './engine.js';
 import type { Settings } from '../settings/table.js';
 
 export type EngineAction =
-  | { readonly kind: 'stop'; readonly graceful: boolean }
+  | { readonly kind: 'stop'; readonly graceful: boolean; readonly timeout?: number }
   /** `settings`: what the new units start with (a reload that re-read the config). */
   | { readonly kind: 'reload'; readonly settings?: Readonly<Settings> }
   | { readonly kind: 'scale'; readonly delta: 1 | -1 }
@@ -42,7 +42,7 @@ export type HandledSignal = keyof typeof SIGNAL_ACTIONS;
 /** Calls the engine method for one action. */
 export async function applyAction(engine: Engine, action: EngineAction): Promise<void> {
   switch (action.kind) {
-    case 'stop': return engine.stop({ graceful: action.graceful });
+    case 'stop': return engine.stop({ graceful: action.graceful, timeout: action.timeout });
     case 'reload': return action.settings ? engine.reload(action.settings) : engine.reload();
     case 'scale': return engine.scale(action.delta);
     case 'reopen-logs': return engine.reopenLogs();

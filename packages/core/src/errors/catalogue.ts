@@ -8,6 +8,7 @@ import { HTTP_ERRORS } from './http.js';
 import { APP_ERRORS } from './app.js';
 import { SETTINGS_ERRORS } from './settings.js';
 import { ENGINE_ERRORS } from './engine.js';
+import { CONTROL_ERRORS } from './control.js';
 import type { CatalogueEntry } from './entry.js';
 
 export type { CatalogueEntry };
@@ -17,6 +18,7 @@ export const CATALOGUE = {
   ...APP_ERRORS,
   ...SETTINGS_ERRORS,
   ...ENGINE_ERRORS,
+  ...CONTROL_ERRORS,
 } as const satisfies Record<string, CatalogueEntry>;
 
 export type ErrorCode = keyof typeof CATALOGUE;

@@ -44,6 +44,7 @@ export interface Settings {
   limitRequestFieldSize: number;
   maxBodySize: number;
   pid: string;
+  controlSocket: string;
   logLevel: 'trace' | 'debug' | 'info' | 'warn' | 'error' | 'fatal' | 'silent';
   logFormat: 'auto' | 'json' | 'pretty';
   accessLog: string;
@@ -106,6 +107,12 @@ function validUmask(value: string): string | undefined {
   return value === '' || /^(0o?)?[0-7]{1,4}$/.test(value) ? undefined : 'an octal umask such as 0o022 or 022';
 }
 
+/** A file path (its length is checked once resolved, by the CLI); an address is refused. */
+function validControlSocket(value: string): string | undefined {
+  if (value.startsWith('unix:') || /^[^/]*:\d+$/.test(value)) return 'a file path for a unix socket (the control socket is never TCP), or "off"';
+  return undefined;
+}
+
 export const SETTINGS: { readonly [K in keyof Settings]: SettingSpec<Settings[K]> } = {
   app: { kind: 'string', restart: true, default: '', group: 'server', cli: false, metavar: 'APP', doc: 'The app to serve: path/to/app.js, path:export or path:factory(). Given as the positional argument.' },
   config: { kind: 'string', restart: true, default: '', group: 'server', alias: 'c', file: false, metavar: 'FILE', doc: 'Config file (.js, .mjs or .json). Without it, gatehouse.config.{js,mjs,json} in the current directory is read if present.' },
@@ -138,6 +145,7 @@ export const SETTINGS: { readonly [K in keyof Settings]: SettingSpec<Settings[K]
   limitRequestFieldSize: { kind: 'integer', default: 8190, min: 64, group: 'limits', doc: 'Longest header field (name + value) in bytes; longer gets 431.' },
   maxBodySize: { kind: 'bytes', default: 1024 * MIB, group: 'limits', doc: 'Largest request body; larger gets 413 (0 = no limit).' },
   pid: { kind: 'string', restart: true, default: '', group: 'server', metavar: 'FILE', doc: 'Write the master\'s process id to this file (removed on exit).' },
+  controlSocket: { kind: 'string', restart: true, default: '', group: 'server', metavar: 'PATH|off', validate: validControlSocket, doc: 'Unix socket (mode 0600, never TCP) that `serve status|reload|scale|stop` talk to. Empty: the --pid file\'s path plus ".sock" when --pid is set, else none; "off": none.' },
   logLevel: { kind: 'choice', default: 'info', choices: ['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent'], group: 'logging', doc: 'Error-log level.' },
   logFormat: { kind: 'choice', restart: true, default: 'auto', choices: ['auto', 'json', 'pretty'], group: 'logging', doc: 'Log format: JSON lines, or human-readable; auto is pretty on a TTY.' },
   accessLog: { kind: 'string', default: '', group: 'logging', metavar: '-|FILE', doc: 'Access log destination: "-" or "stdout", "stderr", a file path, or empty for none. USR1 reopens the file.' },
