@@ -47,6 +47,8 @@ export interface Settings {
   errorLog: string;
   metricsBind: string;
   reload: boolean;
+  reloadExtraFile: string[];
+  reloadIgnore: string[];
   forwardedAllowIps: string[];
   proxyHeaders: boolean;
   proxyProtocol: 'off' | 'v1' | 'v2' | 'auto';
@@ -135,7 +137,9 @@ export const SETTINGS: { readonly [K in keyof Settings]: SettingSpec<Settings[K]
   accessLogFormat: { kind: 'string', default: 'combined', group: 'logging', metavar: 'FORMAT', doc: 'Access log line: "combined", "common", or a format string of %(atom)s atoms (listed in docs/configuration.md).' },
   errorLog: { kind: 'string', default: '-', group: 'logging', metavar: '-|FILE', doc: 'Error log destination: "-" or "stderr", "stdout", or a file path. USR1 reopens the file.' },
   metricsBind: { kind: 'string', default: '', group: 'metrics', metavar: 'HOST:PORT', validate: validMetricsBind, doc: 'Serve Prometheus metrics on this HOST:PORT, a separate listener in the master (empty = off).' },
-  reload: { kind: 'boolean', default: false, group: 'dev', doc: 'Development: reload when the app\'s files change.' },
+  reload: { kind: 'boolean', default: false, group: 'dev', doc: 'Development: reload when a file under the app\'s directory changes, is added or is removed (atomic saves included).' },
+  reloadExtraFile: { kind: 'list', default: [], group: 'dev', metavar: 'PATH', doc: 'With --reload: also watch this file or directory (outside the app\'s directory, e.g. a config or template). Repeat for several.' },
+  reloadIgnore: { kind: 'list', default: [], group: 'dev', metavar: 'GLOB', doc: 'With --reload: changes to paths matching this glob (relative to the app\'s directory, e.g. "*.log" or "tmp/**") do not reload; node_modules, .git, dist and dot-files are always ignored. Repeat for several.' },
   forwardedAllowIps: { kind: 'list', default: ['127.0.0.1', '::1'], group: 'proxy', metavar: 'IPS', validate: allowIpsProblem, doc: 'Peers whose X-Forwarded-* / Forwarded headers are trusted ("*" for all).' },
   proxyHeaders: { kind: 'boolean', default: true, group: 'proxy', doc: 'Apply trusted X-Forwarded-* / Forwarded headers to the request\'s remote address and scheme.' },
   proxyProtocol: { kind: 'choice', default: 'off', choices: ['off', 'v1', 'v2', 'auto'], group: 'proxy', doc: 'Expect a PROXY protocol header on each connection (from a TCP load balancer).' },
