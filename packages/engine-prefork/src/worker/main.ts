@@ -19,6 +19,7 @@ import fs from 'node:fs';
 import type net from 'node:net';
 import { channels, dropPrivileges, importableSpecifier, loadConfigHooks, type Settings } from '@gatehouse/core/worker-runtime';
 import { EXIT_BOOT_FAILED, SCOREBOARD_FD, encodeScoreboard, serializeError, type FromWorker, type RunningRequest, type ToWorker, type WorkerConfig } from '../messages.js';
+import { STACK_FD, startStackThread } from '../stack-capture.js';
 import type { WorkerBody, WorkerBodyContext, WorkerBodyFactory, WorkerUnit } from './body.js';
 
 /**
@@ -110,10 +111,7 @@ function requestStarted(method: string, requestPath: string): () => void {
 
 async function start(received: WorkerConfig): Promise<void> {
   config = received;
-  try {
-    fs.fstatSync(SCOREBOARD_FD);
-    board = SCOREBOARD_FD;
-  } catch { /* started without one */ }
+  if (hasDescriptor(SCOREBOARD_FD)) board = SCOREBOARD_FD;
   heartbeat = setInterval(() => beat(true), config.heartbeatMs);
   beat(false);
   const settings: Readonly<Settings> = config.settings;
@@ -133,6 +131,7 @@ async function start(received: WorkerConfig): Promise<void> {
     body = await factory(context);
     phase = 'startup';
     await body.boot();
+    startStackThread(hasDescriptor(STACK_FD));
   } catch (error) {
     const fallback = phase === 'startup' ? 'ERR_APP_STARTUP_FAILED' : 'ERR_APP_IMPORT_FAILED';
     send({ type: 'boot-failed', error: serializeError(error, fallback), phase }, () => process.exit(EXIT_BOOT_FAILED));
@@ -212,4 +211,14 @@ process.on('SIGUSR1', () => channels.logsReopen.publish({ reason: 'signal' }));
 if (!process.send) {
   process.stderr.write('gatehouse: this is a prefork worker process; the prefork master starts it\n');
   process.exit(1);
+}
+
+/** The master passed this descriptor (started by another parent, it may be absent). */
+function hasDescriptor(fd: number): boolean {
+  try {
+    fs.fstatSync(fd);
+    return true;
+  } catch {
+    return false;
+  }
 }
