@@ -2,7 +2,8 @@
  * A stuck worker says where it was stuck. Before the master kills a worker for --timeout, it
  * asks the worker for its main thread's JavaScript stack, waits at most STACK_WAIT_MS, logs
  * the frames as one record, then kills as before. A worker that does not answer in time
- * (stuck outside JavaScript, or its helper thread never started) is killed all the same.
+ * (stuck outside JavaScript) is killed all the same, and so, without asking, is a worker stuck
+ * while booting (its helper thread starts once the app is booted).
  *
  * The stuck loop cannot answer, so a helper thread in the worker does (worker/stack-thread.ts,
  * through core's stack-capture); the request travels on a pipe of its own (STACK_FD), not the
@@ -19,9 +20,9 @@ export const STACK_FD = 5;
 /** How long the master waits for a stack before it kills anyway. */
 export const STACK_WAIT_MS = 1000;
 /** How long the helper thread waits for the main thread to answer (less than the master waits). */
-const PAUSE_TIMEOUT_MS = 800;
+const ANSWER_TIMEOUT_MS = 800;
 
-export interface StackThreadData { readonly fd: number; readonly pauseTimeoutMs: number }
+export interface StackThreadData { readonly fd: number; readonly answerTimeoutMs: number }
 /** Null frames: the main thread did not answer in time (stuck outside JavaScript). */
 export interface StackAnswer { readonly frames: string[] | null }
 
@@ -30,7 +31,7 @@ const STACK_THREAD = new URL('./worker/stack-thread.js', import.meta.url);
 /** In the worker: starts the helper thread if the master gave it the pipe (a bare thread, unref'd). */
 export function startStackThread(hasPipe: boolean): void {
   if (!hasPipe) return;
-  const data: StackThreadData = { fd: STACK_FD, pauseTimeoutMs: PAUSE_TIMEOUT_MS };
+  const data: StackThreadData = { fd: STACK_FD, answerTimeoutMs: ANSWER_TIMEOUT_MS };
   const thread = new Worker(STACK_THREAD, { workerData: data, name: 'gatehouse-stack', resourceLimits: { maxOldGenerationSizeMb: 16, maxYoungGenerationSizeMb: 4 } });
   thread.on('error', () => { /* without it, a stuck worker is killed without its stack */ });
   thread.unref();
@@ -73,7 +74,8 @@ const capturing = new WeakSet<WorkerHandle>();
  */
 export function killStuck(worker: WorkerHandle, log: (detail: string) => void): void {
   const stack = worker.process.stack;
-  if (!stack) { worker.kill('timeout'); return; }
+  // The helper thread starts once the app is booted: a worker stuck loading it has none to ask.
+  if (!stack || worker.state === 'booting') { worker.kill('timeout'); return; }
   if (capturing.has(worker)) return;
   capturing.add(worker);
   void stack(STACK_WAIT_MS).then((frames) => {

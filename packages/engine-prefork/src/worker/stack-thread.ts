@@ -11,7 +11,7 @@ import { workerData } from 'node:worker_threads';
 import { captureStack } from '@gatehouse/core/stack-capture';
 import type { StackAnswer, StackThreadData } from '../stack-capture.js';
 
-const { fd, pauseTimeoutMs } = workerData as StackThreadData;
+const { fd, answerTimeoutMs } = workerData as StackThreadData;
 const pipe = new net.Socket({ fd, readable: true, writable: true });
 pipe.on('error', () => { /* the master went away; the process follows */ });
 let pending = '';
@@ -30,7 +30,7 @@ async function answer(): Promise<void> {
   session.connectToMainThread();
   const frames = await captureStack((expression) => new Promise((resolve, reject) => {
     session.post('Runtime.evaluate', { expression, returnByValue: true }, (error, result) => (error ? reject(error) : resolve(result.result.value)));
-  }), pauseTimeoutMs);
+  }), answerTimeoutMs);
   session.disconnect();
   const reply: StackAnswer = { frames };
   pipe.write(`${JSON.stringify(reply)}\n`);
