@@ -131,7 +131,7 @@ export class Arbiter {
     this.#options = options;
     this.#settings = options.settings;
     this.#target = Math.max(1, options.settings.workers);
-    this.#spawnWorker = options.spawnWorker ?? forkWorker(workerExecArgv());
+    this.#spawnWorker = options.spawnWorker ?? forkWorker(workerExecArgv(), { stackPipe: options.settings.stackOnTimeout });
     this.#clock = options.clock ?? systemClock;
     const now = (): number => this.#clock.now();
     this.#liveness = new Liveness({ timeoutSeconds: options.settings.timeout, bootTimeoutMs: BOOT_TIMEOUT_FLOOR_MS, clock: now });

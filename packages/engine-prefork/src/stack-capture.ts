@@ -2,8 +2,8 @@
  * A stuck worker says where it was stuck. Before the master kills a worker for --timeout, it
  * asks the worker for its main thread's JavaScript stack, waits at most STACK_WAIT_MS, logs
  * the frames as one record, then kills as before. A worker that does not answer in time
- * (stuck outside JavaScript) is killed all the same, and so, without asking, is a worker stuck
- * while booting (its helper thread starts once the app is booted).
+ * (stuck outside JavaScript) is killed all the same. Opt-in (--stack-on-timeout): see
+ * docs/engines.md for what the helper thread costs.
  *
  * The stuck loop cannot answer, so a helper thread in the worker does (worker/stack-thread.ts,
  * through core's stack-capture); the request travels on a pipe of its own (STACK_FD), not the
@@ -28,13 +28,26 @@ export interface StackAnswer { readonly frames: string[] | null }
 
 const STACK_THREAD = new URL('./worker/stack-thread.js', import.meta.url);
 
-/** In the worker: starts the helper thread if the master gave it the pipe (a bare thread, unref'd). */
-export function startStackThread(hasPipe: boolean): void {
-  if (!hasPipe) return;
+/** The helper has this long to say it is listening before the worker boots without it. */
+const THREAD_START_MS = 5000;
+
+/**
+ * In the worker, once the app is booted (--stack-on-timeout): starts the helper thread and
+ * resolves once it listens (or failed, or took too long), so no request reaches the app
+ * while the thread is still starting.
+ */
+export function startStackThread(): Promise<void> {
   const data: StackThreadData = { fd: STACK_FD, answerTimeoutMs: ANSWER_TIMEOUT_MS };
   const thread = new Worker(STACK_THREAD, { workerData: data, name: 'gatehouse-stack', resourceLimits: { maxOldGenerationSizeMb: 16, maxYoungGenerationSizeMb: 4 } });
-  thread.on('error', () => { /* without it, a stuck worker is killed without its stack */ });
   thread.unref();
+  return new Promise((resolve) => {
+    const timer = setTimeout(resolve, THREAD_START_MS);
+    const done = (): void => { clearTimeout(timer); resolve(); };
+    thread.once('message', done);
+    thread.once('exit', done);
+    // Without it, a stuck worker is killed without its stack.
+    thread.on('error', done);
+  });
 }
 
 /** In the master: the worker's stack over its pipe; null when it does not answer within `timeoutMs`. */
@@ -74,8 +87,7 @@ const capturing = new WeakSet<WorkerHandle>();
  */
 export function killStuck(worker: WorkerHandle, log: (detail: string) => void): void {
   const stack = worker.process.stack;
-  // The helper thread starts once the app is booted: a worker stuck loading it has none to ask.
-  if (!stack || worker.state === 'booting') { worker.kill('timeout'); return; }
+  if (!stack) { worker.kill('timeout'); return; }
   if (capturing.has(worker)) return;
   capturing.add(worker);
   void stack(STACK_WAIT_MS).then((frames) => {

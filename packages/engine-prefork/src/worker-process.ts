@@ -68,8 +68,8 @@ export const systemClock: ArbiterClock = {
   },
 };
 
-/** The real factory: forks worker/main.ts with the master's node flags and a scoreboard. */
-export function forkWorker(execArgv: readonly string[]): SpawnWorker {
+/** The real factory: forks worker/main.ts with the master's node flags, a scoreboard and, with --stack-on-timeout, a pipe to ask for its stack. */
+export function forkWorker(execArgv: readonly string[], options: { readonly stackPipe?: boolean } = {}): SpawnWorker {
   return (unit, events) => {
     let board = openScoreboard(unit.id);
     // Closed once the worker is gone, and never read after: the descriptor number may be reused.
@@ -78,7 +78,7 @@ export function forkWorker(execArgv: readonly string[]): SpawnWorker {
       board = null;
     };
     try {
-      const child = fork(WORKER_MAIN, [], { execArgv: [...execArgv], stdio: ['inherit', 'inherit', 'inherit', 'ipc', board ?? 'ignore', 'pipe'], serialization: 'json' });
+      const child = fork(WORKER_MAIN, [], { execArgv: [...execArgv], stdio: ['inherit', 'inherit', 'inherit', 'ipc', board ?? 'ignore', ...(options.stackPipe ? ['pipe' as const] : [])], serialization: 'json' });
       child.on('message', (message: unknown, handle?: net.Socket) => events.message(message, handle));
       const stackPipe = (child.stdio as unknown[])[STACK_FD] as net.Socket | null | undefined;
       stackPipe?.on('error', () => { /* the worker is gone; a request for its stack finds no answer */ });

@@ -24,6 +24,7 @@ export interface Settings {
   backlog: number;
   limitConcurrency: number;
   timeout: number;
+  stackOnTimeout: boolean;
   gracefulTimeout: number;
   keepAlive: number;
   requestTimeout: number;
@@ -115,6 +116,7 @@ export const SETTINGS: { readonly [K in keyof Settings]: SettingSpec<Settings[K]
   backlog: { kind: 'integer', default: 2048, min: 1, group: 'server', doc: 'Listen backlog: connections the kernel queues before accept.' },
   limitConcurrency: { kind: 'integer', default: 0, group: 'limits', doc: 'Open connections per process before new ones get 503 (0 = no limit).' },
   timeout: { kind: 'seconds', default: 30, group: 'timeouts', doc: 'Liveness: a worker process or thread with no heartbeat for this long is killed and replaced (0 = no liveness check). Not a request deadline (see --request-timeout).' },
+  stackOnTimeout: { kind: 'boolean', default: false, group: 'timeouts', engines: PROCESS_ENGINES, doc: 'Before a worker process is killed for --timeout, log the JavaScript stack its event loop is stuck in (read by a helper thread in each worker; see docs/engines.md). Off by default: with the helper running, packages that a worker imports later by a symlinked path (pnpm) may fail to resolve. App threads always log theirs.' },
   gracefulTimeout: { kind: 'seconds', default: 30, group: 'timeouts', doc: 'On graceful stop or reload, how long in-flight requests may take before they are cut off.' },
   keepAlive: { kind: 'seconds', default: 5, group: 'timeouts', doc: 'How long an idle keep-alive connection is kept open.' },
   requestTimeout: { kind: 'seconds', default: 0, group: 'timeouts', doc: 'Per-request deadline: past it the client gets 504 and request.signal aborts (0 = none).' },

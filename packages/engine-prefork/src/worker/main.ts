@@ -5,7 +5,8 @@
  *
  * Order: heartbeats start first, so a worker stuck importing the app is seen; then
  * the setup modules (the CLI's logging) and the postFork hook; then the body boots the app
- * (load + startup()) before the master hands it any listener; `ready` only once it serves
+ * (load + startup()) before the master hands it any listener (then, with --stack-on-timeout,
+ * the helper thread that can say where a stuck loop is: stack-capture.ts); `ready` only once it serves
  * every listener. On `stop` it closes its copies of the listeners, drains, runs shutdown()
  * and exits 0. A failure to boot is reported as `boot-failed` and exit code EXIT_BOOT_FAILED,
  * which tells the master to stop rather than fork the same failure again.
@@ -19,7 +20,7 @@ import fs from 'node:fs';
 import type net from 'node:net';
 import { channels, dropPrivileges, importableSpecifier, loadConfigHooks, type Settings } from '@gatehouse/core/worker-runtime';
 import { EXIT_BOOT_FAILED, SCOREBOARD_FD, encodeScoreboard, serializeError, type FromWorker, type RunningRequest, type ToWorker, type WorkerConfig } from '../messages.js';
-import { STACK_FD, startStackThread } from '../stack-capture.js';
+import { startStackThread } from '../stack-capture.js';
 import type { WorkerBody, WorkerBodyContext, WorkerBodyFactory, WorkerUnit } from './body.js';
 
 /**
@@ -111,7 +112,10 @@ function requestStarted(method: string, requestPath: string): () => void {
 
 async function start(received: WorkerConfig): Promise<void> {
   config = received;
-  if (hasDescriptor(SCOREBOARD_FD)) board = SCOREBOARD_FD;
+  try {
+    fs.fstatSync(SCOREBOARD_FD);
+    board = SCOREBOARD_FD;
+  } catch { /* started without one */ }
   heartbeat = setInterval(() => beat(true), config.heartbeatMs);
   beat(false);
   const settings: Readonly<Settings> = config.settings;
@@ -131,7 +135,7 @@ async function start(received: WorkerConfig): Promise<void> {
     body = await factory(context);
     phase = 'startup';
     await body.boot();
-    startStackThread(hasDescriptor(STACK_FD));
+    if (settings.stackOnTimeout) await startStackThread();
   } catch (error) {
     const fallback = phase === 'startup' ? 'ERR_APP_STARTUP_FAILED' : 'ERR_APP_IMPORT_FAILED';
     send({ type: 'boot-failed', error: serializeError(error, fallback), phase }, () => process.exit(EXIT_BOOT_FAILED));
@@ -213,12 +217,3 @@ if (!process.send) {
   process.exit(1);
 }
 
-/** The master passed this descriptor (started by another parent, it may be absent). */
-function hasDescriptor(fd: number): boolean {
-  try {
-    fs.fstatSync(fd);
-    return true;
-  } catch {
-    return false;
-  }
-}

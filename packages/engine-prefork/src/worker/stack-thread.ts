@@ -7,7 +7,7 @@
  */
 import { Session } from 'node:inspector';
 import net from 'node:net';
-import { workerData } from 'node:worker_threads';
+import { parentPort, workerData } from 'node:worker_threads';
 import { captureStack } from '@gatehouse/core/stack-capture';
 import type { StackAnswer, StackThreadData } from '../stack-capture.js';
 
@@ -24,6 +24,7 @@ pipe.on('data', (chunk: string) => {
     void answer();
   }
 });
+parentPort?.postMessage('listening');
 
 async function answer(): Promise<void> {
   const session = new Session();
