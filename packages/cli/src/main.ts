@@ -21,7 +21,7 @@ import { containerFor, errorLine, startServer, type GatehouseServer } from './se
 import { logUncaughtExceptions, observe, type Observer } from './logging/setup.js';
 import { resolveEngine } from './engines.js';
 import { writePidFile, type PidFile } from './pid-file.js';
-import { appDirectory, watchForReload } from './dev-reload.js';
+import { watchAppFiles } from './dev-reload.js';
 import { notifySystemd } from './systemd-notify.js';
 import { GatehouseError, isGatehouseError } from '@gatehouse/core';
 import { controlMain, isControlCommand } from './control/client.js';
@@ -160,19 +160,16 @@ async function serve(loaded: LoadedSettings, cwd: string, reread: () => Promise<
   }
   systemd?.serving(server);
   control?.attach(server);
-  const watcher = settings.reload
-    ? watchForReload(appDirectory(settings.app, cwd), (file) => {
-      logger.info({ event: 'change', file }, `${file} changed; reloading`);
-      server.actions.enqueue({ kind: 'reload' });
-    })
-    : null;
+  const watcher = settings.reload ? watchAppFiles(settings, cwd, logger, () => server.actions.enqueue({ kind: 'reload' })) : null;
+  // Ready means serving and, under --reload, seeing every change from now on.
+  await watcher?.ready;
   if (process.send) {
     const ready: ReadyMessage = { type: 'gatehouse:ready', pid: process.pid, engine: server.engine.name, addresses: server.addresses.map((a) => a.url), metrics: server.metricsAddress?.url };
     process.send(ready);
     process.channel?.unref();
   }
   await server.closed;
-  watcher?.close();
+  await watcher?.close();
   const requested = server.actions.stopping !== null;
   logger.info({ event: 'stopped' }, requested ? 'stopped' : 'the engine stopped on its own');
   await systemd?.close();

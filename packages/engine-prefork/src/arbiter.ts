@@ -48,6 +48,7 @@ import {
   shouldRecycleForMemory, stopReading, type RestartCause,
 } from '@gatehouse/core/internal';
 import { Handover } from './handover.js';
+import { killStuck } from './stack-capture.js';
 import { EXIT_BOOT_FAILED, isFromWorker, type FromWorker, type WorkerConfig } from './messages.js';
 import { WorkerHandle, type DownReason } from './worker-handle.js';
 import { forkWorker, systemClock, type ArbiterClock, type SpawnWorker } from './worker-process.js';
@@ -149,7 +150,7 @@ export class Arbiter {
     this.#options = options;
     this.#settings = options.settings;
     this.#target = Math.max(1, options.settings.workers);
-    this.#spawnWorker = options.spawnWorker ?? forkWorker(workerExecArgv());
+    this.#spawnWorker = options.spawnWorker ?? forkWorker(workerExecArgv(), { stackPipe: options.settings.stackOnTimeout });
     this.#clock = options.clock ?? systemClock;
     const now = (): number => this.#clock.now();
     this.#liveness = new Liveness({ timeoutSeconds: options.settings.timeout, bootTimeoutMs: BOOT_TIMEOUT_FLOOR_MS, clock: now });
@@ -426,12 +427,12 @@ export class Arbiter {
       worker.kill(worker.downReason ?? 'stop');
     }
     for (const worker of this.#liveness.overdue()) {
-      if (worker.killed) continue;
+      if (worker.killed || worker.downReason === 'timeout') continue; // killed, or its stack is being read
       const silent = this.#liveness.silentFor(worker);
       channels.engine.publish({ engine: this.#options.engine, event: 'timeout', level: 'error',
         detail: `${worker.describe()} sent no heartbeat for ${(silent / 1000).toFixed(1)}s (--timeout ${this.#settings.timeout}s), its event loop is stuck: killing it. ${doing(worker)}` });
       worker.downReason = 'timeout';
-      worker.kill('timeout');
+      killStuck(worker, (detail) => channels.engine.publish({ engine: this.#options.engine, event: 'stack', level: 'error', detail }));
     }
   }
 

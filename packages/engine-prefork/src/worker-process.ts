@@ -20,6 +20,7 @@ import path from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { fileURLToPath } from 'node:url';
 import { SCOREBOARD_BYTES, type RunningRequest, type ToWorker } from './messages.js';
+import { STACK_FD, requestStack } from './stack-capture.js';
 
 const WORKER_MAIN = fileURLToPath(new URL('./worker/main.js', import.meta.url));
 
@@ -34,6 +35,8 @@ export interface WorkerProcess {
   kill(): void;
   /** The request the worker's scoreboard names as running, if any. */
   running(): RunningRequest | null;
+  /** Its main thread's JavaScript stack, asked for before a kill for --timeout (stack-capture.ts); absent on fakes. */
+  stack?(timeoutMs: number): Promise<string[] | null>;
 }
 
 /** What a worker process reports, as it happens. */
@@ -65,8 +68,8 @@ export const systemClock: ArbiterClock = {
   },
 };
 
-/** The real factory: forks worker/main.ts with the master's node flags and a scoreboard. */
-export function forkWorker(execArgv: readonly string[]): SpawnWorker {
+/** The real factory: forks worker/main.ts with the master's node flags, a scoreboard and, with --stack-on-timeout, a pipe to ask for its stack. */
+export function forkWorker(execArgv: readonly string[], options: { readonly stackPipe?: boolean } = {}): SpawnWorker {
   return (unit, events) => {
     let board = openScoreboard(unit.id);
     // Closed once the worker is gone, and never read after: the descriptor number may be reused.
@@ -75,8 +78,11 @@ export function forkWorker(execArgv: readonly string[]): SpawnWorker {
       board = null;
     };
     try {
-      const child = fork(WORKER_MAIN, [], { execArgv: [...execArgv], stdio: ['inherit', 'inherit', 'inherit', 'ipc', board ?? 'ignore'], serialization: 'json' });
+      const child = fork(WORKER_MAIN, [], { execArgv: [...execArgv], stdio: ['inherit', 'inherit', 'inherit', 'ipc', board ?? 'ignore', ...(options.stackPipe ? ['pipe' as const] : [])], serialization: 'json' });
       child.on('message', (message: unknown, handle?: net.Socket) => events.message(message, handle));
+      const stackPipe = (child.stdio as unknown[])[STACK_FD] as net.Socket | null | undefined;
+      stackPipe?.on('error', () => { /* the worker is gone; a request for its stack finds no answer */ });
+      stackPipe?.unref(); // a pending stack request must not keep the master alive
       child.once('exit', (code, signal) => {
         closeBoard();
         events.exit(code, signal);
@@ -101,6 +107,7 @@ export function forkWorker(execArgv: readonly string[]): SpawnWorker {
           try { child.kill('SIGKILL'); } catch { /* already gone */ }
         },
         running: () => (board === null ? null : readScoreboard(board)),
+        ...(stackPipe ? { stack: (timeoutMs: number) => requestStack(stackPipe, timeoutMs) } : {}),
       };
     } catch (error) {
       closeBoard();

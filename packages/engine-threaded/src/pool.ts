@@ -34,6 +34,7 @@ import {
 } from '@gatehouse/core/internal';
 import { AppThread, spawnWorkerThread, type AppThreadEvents, type ExitReason, type SpawnThread } from './app-thread.js';
 import type { Exchange } from './exchange.js';
+import { killStuckThread } from './thread-stack.js';
 import { REOPEN_LOGS, type ThreadData } from './messages.js';
 
 /** Time and timers as the pool uses them (a fake one in tests). */
@@ -424,7 +425,7 @@ export class ThreadPool implements AppThreadEvents {
 
   /** Runs every heartbeat interval: kills threads the liveness policy finds overdue, cuts off overdue drains. */
   supervise(): void {
-    for (const thread of this.#liveness.overdue()) if (thread.state !== 'stopped') thread.kill('timeout');
+    for (const thread of this.#liveness.overdue()) if (thread.state !== 'stopped') killStuckThread(thread, (detail) => this.#publish('stack', detail, 'error'));
     const now = this.#clock.now();
     for (const thread of this.#threads) {
       if (thread.state === 'draining' && now > thread.drainDeadline) thread.kill(thread.retiring ?? 'stop');

@@ -25,6 +25,7 @@ export interface Settings {
   backlog: number;
   limitConcurrency: number;
   timeout: number;
+  stackOnTimeout: boolean;
   gracefulTimeout: number;
   stopDelay: number;
   keepAlive: number;
@@ -52,6 +53,8 @@ export interface Settings {
   errorLog: string;
   metricsBind: string;
   reload: boolean;
+  reloadExtraFile: string[];
+  reloadIgnore: string[];
   forwardedAllowIps: string[];
   proxyHeaders: boolean;
   proxyProtocol: 'off' | 'v1' | 'v2' | 'auto';
@@ -126,6 +129,7 @@ export const SETTINGS: { readonly [K in keyof Settings]: SettingSpec<Settings[K]
   backlog: { kind: 'integer', restart: true, default: 2048, min: 1, group: 'server', doc: 'Listen backlog: connections the kernel queues before accept, under every engine (Linux caps it at net.core.somaxconn).' },
   limitConcurrency: { kind: 'integer', default: 0, group: 'limits', doc: 'Open connections per process before new ones get 503 (0 = no limit).' },
   timeout: { kind: 'seconds', restart: true, default: 30, group: 'timeouts', doc: 'Liveness: a worker process or thread with no heartbeat for this long is killed and replaced (0 = no liveness check). Not a request deadline (see --request-timeout).' },
+  stackOnTimeout: { kind: 'boolean', default: false, group: 'timeouts', engines: PROCESS_ENGINES, doc: 'Before a worker process is killed for --timeout, log the JavaScript stack its event loop is stuck in (read by a helper thread in each worker; see docs/engines.md). Off by default: with the helper running, packages that a worker imports later by a symlinked path (pnpm) may fail to resolve. App threads always log theirs.' },
   gracefulTimeout: { kind: 'seconds', default: 30, group: 'timeouts', doc: 'On graceful stop or reload, how long in-flight requests may take before they are cut off.' },
   stopDelay: { kind: 'seconds', default: 0, group: 'timeouts', doc: 'On a graceful stop, first serve this long with the --health-path answering 503 and the listeners open, so load balancers and Kubernetes endpoints stop routing here before connections are refused (in place of a preStop sleep); then the --graceful-timeout drain.' },
   keepAlive: { kind: 'seconds', default: 5, group: 'timeouts', doc: 'How long an idle keep-alive connection is kept open.' },
@@ -152,7 +156,9 @@ export const SETTINGS: { readonly [K in keyof Settings]: SettingSpec<Settings[K]
   accessLogFormat: { kind: 'string', default: 'combined', group: 'logging', metavar: 'FORMAT', doc: 'Access log line: "combined", "common", or a format string of %(atom)s atoms (listed in docs/configuration.md).' },
   errorLog: { kind: 'string', restart: true, default: '-', group: 'logging', metavar: '-|FILE', doc: 'Error log destination: "-" or "stderr", "stdout", or a file path. USR1 reopens the file.' },
   metricsBind: { kind: 'string', restart: true, default: '', group: 'metrics', metavar: 'HOST:PORT', validate: validMetricsBind, doc: 'Serve Prometheus metrics on this HOST:PORT, a separate listener in the master (empty = off).' },
-  reload: { kind: 'boolean', restart: true, default: false, group: 'dev', doc: 'Development: reload when the app\'s files change.' },
+  reload: { kind: 'boolean', restart: true, default: false, group: 'dev', doc: 'Development: reload when a file under the app\'s directory changes, is added or is removed (atomic saves included).' },
+  reloadExtraFile: { kind: 'list', restart: true, default: [], group: 'dev', metavar: 'PATH', doc: 'With --reload: also watch this file or directory (outside the app\'s directory, e.g. a config or template). Repeat for several.' },
+  reloadIgnore: { kind: 'list', restart: true, default: [], group: 'dev', metavar: 'GLOB', doc: 'With --reload: changes to paths matching this glob (relative to the app\'s directory, e.g. "*.log" or "tmp/**") do not reload; node_modules, .git, dist and dot-files are always ignored. Repeat for several.' },
   forwardedAllowIps: { kind: 'list', default: ['127.0.0.1', '::1'], group: 'proxy', metavar: 'IPS', validate: allowIpsProblem, doc: 'Peers whose X-Forwarded-* / Forwarded headers are trusted ("*" for all).' },
   proxyHeaders: { kind: 'boolean', default: true, group: 'proxy', doc: 'Apply trusted X-Forwarded-* / Forwarded headers to the request\'s remote address and scheme.' },
   proxyProtocol: { kind: 'choice', default: 'off', choices: ['off', 'v1', 'v2', 'auto'], group: 'proxy', doc: 'Expect a PROXY protocol header on each connection (from a TCP load balancer).' },

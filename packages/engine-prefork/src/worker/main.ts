@@ -5,9 +5,11 @@
  *
  * Order: heartbeats start first, so a worker stuck importing the app is seen; then
  * the setup modules (the CLI's logging) and the postFork hook; then the body boots the app
- * (load + startup()) before the master hands it any listener; `ready` only once it serves
- * every listener. On `stop` it closes its copies of the listeners, drains, runs shutdown(),
- * sends a final heartbeat (its metrics complete) and exits 0. A failure to boot is reported as `boot-failed` and exit code EXIT_BOOT_FAILED,
+ * (load + startup()) before the master hands it any listener (then, with --stack-on-timeout,
+ * the helper thread that can say where a stuck loop is: stack-capture.ts); `ready` only once it
+ * serves every listener. On `stop` it closes its copies of the listeners, drains, runs
+ * shutdown(), sends a final heartbeat (its metrics complete) and exits 0. A failure to boot is
+ * reported as `boot-failed` and exit code EXIT_BOOT_FAILED,
  * which tells the master to stop rather than fork the same failure again.
  *
  * Signals: the master decides. A terminal's Ctrl-C or HUP reaches the whole process group;
@@ -20,6 +22,7 @@ import type net from 'node:net';
 import { performance, type EventLoopUtilization } from 'node:perf_hooks';
 import { channels, descriptorsExhausted, dropPrivileges, guardAccept, importableSpecifier, loadConfigHooks, type Settings } from '@gatehouse/core/worker-runtime';
 import { EXIT_BOOT_FAILED, SCOREBOARD_FD, encodeScoreboard, serializeError, type FromWorker, type RunningRequest, type ToWorker, type WorkerConfig } from '../messages.js';
+import { startStackThread } from '../stack-capture.js';
 import type { WorkerBody, WorkerBodyContext, WorkerBodyFactory, WorkerUnit } from './body.js';
 
 /**
@@ -165,6 +168,7 @@ async function start(received: WorkerConfig): Promise<void> {
     body = await factory(context);
     phase = 'startup';
     await body.boot();
+    if (settings.stackOnTimeout) await startStackThread();
   } catch (error) {
     const fallback = phase === 'startup' ? 'ERR_APP_STARTUP_FAILED' : 'ERR_APP_IMPORT_FAILED';
     send({ type: 'boot-failed', error: serializeError(error, fallback), phase }, () => process.exit(EXIT_BOOT_FAILED));
@@ -270,3 +274,4 @@ if (!process.send) {
   process.stderr.write('gatehouse: this is a prefork worker process; the prefork master starts it\n');
   process.exit(1);
 }
+
