@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 // Long run of the differential fuzzer: our request parser against llhttp (node:http's parser),
-// on inputs from packages/core/test/differential-harness.ts (fast-check generated requests with
+// on inputs from packages/core/test/kit/differential.ts (fast-check generated requests with
 // smugglers' variations, and mutations of the valid fixtures). The test suite runs a bounded
 // version (differential.test.ts); this runs for minutes and prints every finding, grouped by
 // class, each with the shortest input that shows it (greedily reduced) and how to replay it.
@@ -12,7 +12,7 @@ import { createRequire } from 'node:module';
 import { performance } from 'node:perf_hooks';
 
 const root = new URL('..', import.meta.url);
-const harness = await import(new URL('packages/core/dist/test/differential-harness.js', root).href).catch((error) => {
+const harness = await import(new URL('packages/core/dist/test/kit/differential.js', root).href).catch((error) => {
   console.error(`fuzz-differential: cannot load the compiled harness (${error.message}). Build first: npx --yes pnpm@10.34.8 build`);
   process.exit(2);
 });

@@ -11,7 +11,7 @@ import { PassThrough } from 'node:stream';
 import { benchMain, runBench } from '../src/index.js';
 import { installedEngines } from '../src/plan.js';
 import { repoRoot } from '../src/scenarios.js';
-import { assertWellFormed, count } from './report-fixture.js';
+import { assertWellFormed, count } from './kit/report.js';
 import type { BenchReport } from '../src/report/types.js';
 
 const root = repoRoot()!;

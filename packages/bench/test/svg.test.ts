@@ -3,7 +3,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { renderSvg, niceTicks, logTicks } from '../src/report/svg.js';
-import { assertWellFormed, count, sampleReport } from './report-fixture.js';
+import { assertWellFormed, count, sampleReport } from './kit/report.js';
 
 test('the chart is one well-formed <svg> with a size, a viewBox, a title and a white background', () => {
   const svg = renderSvg(sampleReport());

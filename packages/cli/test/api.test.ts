@@ -11,7 +11,7 @@ import { ActionLoop, type EngineAction } from '@gatehouse/core/internal';
 import { createServer, createContainerFor, engineNames, registerEngine, startServer } from '../src/index.js';
 import { MetricsAggregator } from '../src/metrics/aggregate.js';
 import { UnitMetrics, SNAPSHOT_KEY } from '../src/metrics/unit-metrics.js';
-import { tempDir } from './kit.js';
+import { tempDir } from './kit/index.js';
 import path from 'node:path';
 
 const inlineApp = {

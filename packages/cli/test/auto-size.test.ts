@@ -10,7 +10,7 @@ import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { HELLO_APP, ServeProcess, runServe, tempDir } from './kit.js';
+import { HELLO_APP, ServeProcess, runServe, tempDir } from './kit/index.js';
 import { createServer } from '../src/index.js';
 
 const TASKSET = ['taskset', '-c', '0'];

@@ -7,7 +7,7 @@ import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import path from 'node:path';
-import { HELLO_APP, REPO, ServeProcess, runServe, tempDir } from './kit.js';
+import { HELLO_APP, REPO, ServeProcess, runServe, tempDir } from './kit/index.js';
 import { renderConfigurationDoc, REGENERATE_COMMAND } from '../src/config-docs.js';
 
 /** --print-config lines as { name: [value, where] }. */

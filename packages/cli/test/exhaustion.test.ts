@@ -9,7 +9,7 @@ import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import net from 'node:net';
 import path from 'node:path';
-import { HELLO_APP, ServeProcess, tempDir, type LogRecord } from './kit.js';
+import { HELLO_APP, ServeProcess, tempDir, type LogRecord } from './kit/index.js';
 
 const ENGINES = ['single', 'prefork', 'threaded', 'hybrid'] as const;
 const UNITS = ['--workers', '2', '--threads', '2'];

@@ -10,7 +10,7 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import path from 'node:path';
-import { REPO, ServeProcess } from './kit.js';
+import { REPO, ServeProcess } from './kit/index.js';
 
 const APPS = path.join(REPO, 'packages/core/test/fixtures/apps');
 const ENGINES: Record<string, { flags: string[]; container: boolean }> = {

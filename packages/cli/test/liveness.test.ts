@@ -10,7 +10,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { ServeProcess, tempDir, type LogRecord } from './kit.js';
+import { ServeProcess, tempDir, type LogRecord } from './kit/index.js';
 
 const APP = `export default async function app(request) {
   const ms = Number(new URLSearchParams(request.query).get('ms') ?? 0);

@@ -8,7 +8,7 @@ import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import net from 'node:net';
 import path from 'node:path';
-import { ServeProcess, eventually, readLines, tempDir, type LogRecord } from './kit.js';
+import { ServeProcess, eventually, readLines, tempDir, type LogRecord } from './kit/index.js';
 
 const ENGINES = ['single', 'prefork', 'threaded', 'hybrid'] as const;
 const UNITS = ['--workers', '2', '--threads', '2'];

@@ -7,7 +7,7 @@
  */
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { ServeProcess, tempDir } from './kit.js';
+import { ServeProcess, tempDir } from './kit/index.js';
 
 const APP = `
 export default async function app(request) {

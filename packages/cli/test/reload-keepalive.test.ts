@@ -10,7 +10,7 @@ import fs from 'node:fs';
 import http from 'node:http';
 import path from 'node:path';
 import { createServer } from '../src/index.js';
-import { tempDir } from './kit.js';
+import { tempDir } from './kit/index.js';
 
 const appSource = (version: string) =>
   `export default () => ({ status: 200, headers: [['content-type', 'text/plain']], body: '${version} ' + process.pid });\n`;

@@ -13,7 +13,7 @@ import fs from 'node:fs';
 import http from 'node:http';
 import path from 'node:path';
 import { createServer, type GatehouseServer } from '../src/index.js';
-import { HELLO_APP, ServeProcess, tempDir } from './kit.js';
+import { HELLO_APP, ServeProcess, tempDir } from './kit/index.js';
 
 const appSource = (version: string) =>
   `export default () => ({ status: 200, headers: [['content-type', 'text/plain']], body: '${version}' });\n`;

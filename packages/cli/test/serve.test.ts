@@ -9,7 +9,7 @@ import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import path from 'node:path';
-import { CORE_URL, HELLO_APP, ServeProcess, eventually, readLines, tempDir } from './kit.js';
+import { CORE_URL, HELLO_APP, ServeProcess, eventually, readLines, tempDir } from './kit/index.js';
 
 const SLOW_APP = `
 let release;

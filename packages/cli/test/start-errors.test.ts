@@ -5,7 +5,7 @@
  */
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { runServe, tempDir } from './kit.js';
+import { runServe, tempDir } from './kit/index.js';
 
 const THROWS_DEEP = `function deep() { throw new Error('deep failure'); }
 function outer() { deep(); }

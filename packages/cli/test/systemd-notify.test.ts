@@ -18,7 +18,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import readline from 'node:readline';
-import { ServeProcess, tempDir } from './kit.js';
+import { ServeProcess, tempDir } from './kit/index.js';
 
 const APP = `export default async function app(request) {
   if (request.path === '/busy') { const end = Date.now() + 2500; while (Date.now() < end) { /* blocks this loop */ } }

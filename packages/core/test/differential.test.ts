@@ -17,7 +17,7 @@ import fc from 'fast-check';
 import {
   compare, corpus, differentialInput, isFinding, judge, runLlhttp, runOurs, show,
   HEAD_ALLOWED, LAXER_ALLOWED, STRICTER_ALLOWED, type Side, type Verdict,
-} from './differential-harness.js';
+} from './kit/differential.js';
 
 const SEED = Number(process.env['DIFF_SEED'] ?? 20240611);
 const RUNS = Number(process.env['DIFF_RUNS'] ?? 3000);

@@ -18,7 +18,7 @@
  */
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { allClosed, every, hostileServer, openMany, type EngineName, type HostileSocket } from './hostile-kit.js';
+import { allClosed, every, hostileServer, openMany, type EngineName, type HostileSocket } from './kit/hostile.js';
 
 const HEADER_TRICKLERS = 200;
 const BODY_STALLERS = 100;

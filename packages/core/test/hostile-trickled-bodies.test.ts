@@ -13,7 +13,7 @@
  */
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { every, hostileServer, openMany, type EngineName, type HostileSocket } from './hostile-kit.js';
+import { every, hostileServer, openMany, type EngineName, type HostileSocket } from './kit/hostile.js';
 import { until } from './kit/wait.js';
 
 const CHUNKED = 40;

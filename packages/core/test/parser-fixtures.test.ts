@@ -27,7 +27,7 @@ import assert from 'node:assert/strict';
 import { readdirSync, readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { join } from 'node:path';
-import { parse, splits, type Outcome } from './parser-harness.js';
+import { parse, splits, type Outcome } from './kit/parser.js';
 
 // Fixtures stay in the source tree: dist/test/ -> ../../test/fixtures.
 const root = fileURLToPath(new URL('../../test/fixtures/requests/', import.meta.url));

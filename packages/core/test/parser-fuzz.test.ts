@@ -11,7 +11,7 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { parse, prng, splits, LIMITS, type Outcome } from './parser-harness.js';
+import { parse, prng, splits, LIMITS, type Outcome } from './kit/parser.js';
 import { HTTP_ERRORS } from '../src/errors/http.js';
 import { TCHAR, FIELD_VALUE } from '../src/http/grammar.js';
 import type { ParserLimits } from '../src/http/options.js';

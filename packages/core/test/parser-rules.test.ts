@@ -5,7 +5,7 @@
  */
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { LIMITS, one, rejects, parse, parseBoth, bytes, type Message } from './parser-harness.js';
+import { LIMITS, one, rejects, parse, parseBoth, bytes, type Message } from './kit/parser.js';
 import { RequestParser, headerSectionLimit } from '../src/http/parser.js';
 import type { ParserLimits } from '../src/http/options.js';
 

@@ -20,12 +20,12 @@ import assert from 'node:assert/strict';
 import { fork, spawnSync, type ChildProcess } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import net from 'node:net';
-import { allClosed, openMany, type HostileSocket } from './hostile-kit.js';
-import type { ChildMessage, ParentMessage } from './resource-bounds-server.js';
+import { allClosed, openMany, type HostileSocket } from './kit/hostile.js';
+import type { ChildMessage, ParentMessage } from './kit/resource-bounds-server.js';
 import type { Settings } from '../src/settings/table.js';
 
 const MIB = 1024 * 1024;
-const SERVER = new URL('./resource-bounds-server.js', import.meta.url);
+const SERVER = new URL('./kit/resource-bounds-server.js', import.meta.url);
 const linux = existsSync('/proc/self/status');
 
 /** The server under test, in its own process. */

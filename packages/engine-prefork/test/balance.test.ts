@@ -8,7 +8,7 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { RawClient } from '@gatehouse/core/testkit';
-import { startEngine, startLoad, readyPids, until } from './helpers.js';
+import { startEngine, startLoad, readyPids, until } from './kit/index.js';
 
 /** GET / on this connection; the pid of the worker that answered (the n-th response on it). */
 async function askWho(client: RawClient, n: number): Promise<number> {

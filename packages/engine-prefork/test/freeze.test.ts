@@ -8,7 +8,7 @@ import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { fork } from 'node:child_process';
 import type { EngineStats } from '@gatehouse/core';
-import { fixture, get, isAlive } from './helpers.js';
+import { fixture, get, isAlive } from './kit/index.js';
 
 describe('prefork: a frozen process group', () => {
   it('SIGSTOP of the group for 5 s, then SIGCONT: no worker replaced, still serving', { timeout: 40_000 }, async (t) => {

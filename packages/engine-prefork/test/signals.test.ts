@@ -10,7 +10,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { EngineStats } from '@gatehouse/core';
-import { fixture, get, isAlive, until } from './helpers.js';
+import { fixture, get, isAlive, until } from './kit/index.js';
 
 interface Master { child: ChildProcess; url: string; pid: number; stderr: () => string; exit: Promise<number | null> }
 

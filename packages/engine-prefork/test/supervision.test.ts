@@ -11,7 +11,7 @@ import { performance } from 'node:perf_hooks';
 import { channels, defaultSettings, type EngineMessage, type Settings } from '@gatehouse/core';
 import { BOOT_BACKOFF_BASE_MS } from '@gatehouse/core/internal';
 import { PreforkEngine } from '../src/index.js';
-import { fixture, get, isAlive, readyPids, startEngine, startLoad, until, watchUnits } from './helpers.js';
+import { fixture, get, isAlive, readyPids, startEngine, startLoad, until, watchUnits } from './kit/index.js';
 
 describe('prefork: serving and supervision', { timeout: 120_000 }, () => {
   it('serves from N worker processes, none of them the master', { timeout: 30_000 }, async (t) => {

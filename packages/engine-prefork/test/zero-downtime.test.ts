@@ -8,7 +8,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { channels, type EngineMessage } from '@gatehouse/core';
-import { fixture, get, isAlive, readyPids, startEngine, startLoad, until, watchUnits } from './helpers.js';
+import { fixture, get, isAlive, readyPids, startEngine, startLoad, until, watchUnits } from './kit/index.js';
 
 function appCopy(t: { after(fn: () => void): void }): string {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'gh-prefork-app-'));

@@ -12,7 +12,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { until } from './helpers.js';
+import { until } from './kit/index.js';
 
 const SERVE_BIN = fileURLToPath(new URL('../../../cli/bin/serve.js', import.meta.url));
 

@@ -8,7 +8,7 @@ import assert from 'node:assert/strict';
 import http from 'node:http';
 import { fork, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
-import { fixture } from './helpers.js';
+import { fixture } from './kit/index.js';
 
 const GIB = 1024 * 1024 * 1024;
 const MIB = 1024 * 1024;

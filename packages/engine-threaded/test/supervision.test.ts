@@ -11,7 +11,7 @@ import type { Channel } from 'node:diagnostics_channel';
 import os from 'node:os';
 import path from 'node:path';
 import { channels, type UnitMessage, type EngineMessage } from '@gatehouse/core';
-import { getJson, inFlight, startEngine, until } from './helpers.js';
+import { getJson, inFlight, startEngine, until } from './kit/index.js';
 
 function collect<T>(channel: Channel, t: { after(fn: () => void): void }): T[] {
   const seen: T[] = [];

@@ -12,7 +12,7 @@ import path from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { defaultSettings, isGatehouseError, GatehouseError } from '@gatehouse/core';
 import { ThreadedEngine } from '../src/index.js';
-import { fixture, getJson, inFlight, startEngine, until } from './helpers.js';
+import { fixture, getJson, inFlight, startEngine, until } from './kit/index.js';
 
 interface Timed { threadId: number; start: number; end: number }
 

@@ -10,9 +10,9 @@
  * The app: GET / -> "ok"; POST /count reads the body as a stream and answers how many bytes and
  * chunks it saw, never keeping them (so the test measures the server, not the app).
  */
-import { SingleEngine } from '../src/engine/single.js';
-import { defaultSettings, type Settings } from '../src/settings/table.js';
-import type { GatewayRequest, GatewayResponse } from '../src/gateway/types.js';
+import { SingleEngine } from '../../src/engine/single.js';
+import { defaultSettings, type Settings } from '../../src/settings/table.js';
+import type { GatewayRequest, GatewayResponse } from '../../src/gateway/types.js';
 
 export type ParentMessage = { type: 'gc' } | { type: 'stop' };
 export type ChildMessage =

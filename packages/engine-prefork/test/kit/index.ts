@@ -18,9 +18,9 @@ import { performance } from 'node:perf_hooks';
 import { fileURLToPath } from 'node:url';
 import { channels, defaultSettings, type Settings, type UnitMessage } from '@gatehouse/core';
 import { until as pollUntil } from '@gatehouse/core/testkit';
-import { PreforkEngine } from '../src/index.js';
+import { PreforkEngine } from '../../src/index.js';
 
-export const fixture = (name: string): string => fileURLToPath(new URL(`../../test/fixtures/${name}`, import.meta.url));
+export const fixture = (name: string): string => fileURLToPath(new URL(`../../../test/fixtures/${name}`, import.meta.url));
 
 export async function startEngine(t: TestContext, overrides: Partial<Settings> = {}, app = fixture('app.mjs')): Promise<{ engine: PreforkEngine; url: string }> {
   const settings: Settings = { ...defaultSettings(), bind: ['127.0.0.1:0'], workers: 2, gracefulTimeout: 5, ...overrides };

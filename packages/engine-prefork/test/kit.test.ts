@@ -6,7 +6,7 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import net from 'node:net';
-import { startLoad, until } from './helpers.js';
+import { startLoad, until } from './kit/index.js';
 
 describe('startLoad', () => {
   it('counts a malformed answer on a reused connection as a failure, not a retry', { timeout: 10_000 }, async (t) => {

@@ -5,9 +5,9 @@
  * joined (their boundaries depend on the split; their bytes must not).
  */
 import assert from 'node:assert/strict';
-import { RequestParser } from '../src/http/parser.js';
-import type { ParsedHead } from '../src/http/parse-events.js';
-import type { ParserLimits } from '../src/http/options.js';
+import { RequestParser } from '../../src/http/parser.js';
+import type { ParsedHead } from '../../src/http/parse-events.js';
+import type { ParserLimits } from '../../src/http/options.js';
 
 export const LIMITS: ParserLimits = {
   maxRequestLine: 8190,

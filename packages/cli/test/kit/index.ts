@@ -8,9 +8,9 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
-import type { ReadyMessage } from '../src/main.js';
+import type { ReadyMessage } from '../../src/main.js';
 
-export const REPO = fileURLToPath(new URL('../../../../', import.meta.url));
+export const REPO = fileURLToPath(new URL('../../../../../', import.meta.url));
 export const SERVE_BIN = path.join(REPO, 'packages/cli/bin/serve.js');
 export const CORE_URL = pathToFileURL(path.join(REPO, 'packages/core/dist/src/index.js')).href;
 

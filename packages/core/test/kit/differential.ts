@@ -28,9 +28,9 @@ import fc from 'fast-check';
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { RequestParser } from '../src/http/parser.js';
-import type { ParsedHead } from '../src/http/parse-events.js';
-import type { ParserLimits } from '../src/http/options.js';
+import { RequestParser } from '../../src/http/parser.js';
+import type { ParsedHead } from '../../src/http/parse-events.js';
+import type { ParserLimits } from '../../src/http/options.js';
 
 export const DIFF_LIMITS: ParserLimits = {
   maxRequestLine: 8190,
@@ -428,7 +428,7 @@ export const isFinding = (verdict: Verdict): boolean => verdict.kind !== 'agree'
 
 // ---- inputs: a corpus, fast-check arbitraries, mutations ----------------------------------
 
-const FIXTURES = fileURLToPath(new URL('../../test/fixtures/requests/', import.meta.url));
+const FIXTURES = fileURLToPath(new URL('../../../test/fixtures/requests/', import.meta.url));
 
 /** Decodes a fixture file (\r \n \t \\ \xHH escapes; real newlines ignored), as parser-fixtures.test does. */
 export function loadFixture(path: string): Buffer {

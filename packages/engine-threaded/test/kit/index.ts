@@ -6,9 +6,9 @@ import type { TestContext } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { defaultSettings, type Settings } from '@gatehouse/core';
 import { until as pollUntil } from '@gatehouse/core/testkit';
-import { ThreadedEngine } from '../src/index.js';
+import { ThreadedEngine } from '../../src/index.js';
 
-export const fixture = (name: string): string => fileURLToPath(new URL(`../../test/fixtures/${name}`, import.meta.url));
+export const fixture = (name: string): string => fileURLToPath(new URL(`../../../test/fixtures/${name}`, import.meta.url));
 
 export async function startEngine(t: TestContext, overrides: Partial<Settings> = {}, app = fixture('app.mjs')): Promise<{ engine: ThreadedEngine; url: string }> {
   const settings: Settings = { ...defaultSettings(), bind: ['127.0.0.1:0'], threads: 2, gracefulTimeout: 5, ...overrides };

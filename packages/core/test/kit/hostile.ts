@@ -12,9 +12,9 @@ import fs from 'node:fs';
 import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
-import { defaultSettings, type Settings } from '../src/settings/table.js';
-import { SingleEngine } from '../src/engine/single.js';
-import type { Engine, EngineClass } from '../src/engine/engine.js';
+import { defaultSettings, type Settings } from '../../src/settings/table.js';
+import { SingleEngine } from '../../src/engine/single.js';
+import type { Engine, EngineClass } from '../../src/engine/engine.js';
 
 export type EngineName = 'single' | 'prefork' | 'threaded' | 'hybrid';
 
@@ -37,7 +37,7 @@ export async function loadEngine(name: EngineName): Promise<EngineClass | string
   if (name === 'single') return SingleEngine as unknown as EngineClass;
   const pkg = PACKAGES[name];
   // dist/test/ -> packages/
-  const entry = new URL(`../../../${pkg.dir}/dist/src/index.js`, import.meta.url);
+  const entry = new URL(`../../../../${pkg.dir}/dist/src/index.js`, import.meta.url);
   try {
     const module = await import(entry.href) as Record<string, unknown>;
     const engine = module[pkg.export];

@@ -1,6 +1,6 @@
 // A hand-made BenchReport for renderer tests, and a small XML well-formedness check (no XML
 // parser is a dependency here: tags must nest and close, attributes must be quoted, entities known).
-import { REPORT_SCHEMA, type BenchReport, type TargetReport } from '../src/report/types.js';
+import { REPORT_SCHEMA, type BenchReport, type TargetReport } from '../../src/report/types.js';
 
 function okTarget(name: string, kind: 'engine' | 'peer', rps: [number, number, number], ratio: number): TargetReport {
   const [min, med, max] = rps;
