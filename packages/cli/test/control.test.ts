@@ -12,7 +12,7 @@ import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import net from 'node:net';
 import path from 'node:path';
-import { ServeProcess, runServe, tempDir } from './kit.js';
+import { ServeProcess, runServe, tempDir } from './kit/index.js';
 
 const APP = (version: string) => `export default function app(request) {
   return { status: 200, headers: [['content-type', 'text/plain']], body: '${version} ' + request.path };

@@ -11,7 +11,7 @@ import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { ServeProcess, tempDir, type LogRecord } from './kit.js';
+import { ServeProcess, tempDir, type LogRecord } from './kit/index.js';
 
 const ENGINES: Record<string, string[]> = {
   single: ['--engine', 'single'],

@@ -10,7 +10,7 @@ import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { ServeProcess, tempDir, type LogRecord } from './kit.js';
+import { ServeProcess, tempDir, type LogRecord } from './kit/index.js';
 
 const LOOP_APP = `function spinForever() {
   for (;;) { /* stuck */ }

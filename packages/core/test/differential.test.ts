@@ -1,7 +1,7 @@
 /*
  * Differential fuzzing of our request parser against llhttp (node:http's parser), bounded for
  * the test suite: fast-check draws generated requests (with smugglers' variations of every
- * framing field) and mutations of the valid fixtures; differential-harness.ts judges each
+ * framing field) and mutations of the valid fixtures; kit/differential.ts judges each
  * input. Any framing difference, any laxity that is not listed with its reason, and any new
  * class of strictness fails the run with fast-check's seed and the shrunk input. The long run
  * is scripts/fuzz-differential.mjs.
