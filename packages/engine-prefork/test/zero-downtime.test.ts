@@ -1,6 +1,6 @@
 // What must cost no request: reload under continuous load, recycling by --max-requests and by
 // --max-worker-memory under load, and a graceful stop (every request in flight completes).
-// Failures are counted and asserted; see helpers.ts for the one retry the load client makes.
+// Failures are counted and asserted; see kit/index.ts for the one retry the load client makes.
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
