@@ -13,15 +13,17 @@ export interface BannerInput {
   readonly version: string;
   readonly settings: Readonly<Settings>;
   readonly sources: ResolvedSettings['sources'];
+  /** The config file read, if any (even one that sets nothing is a source the operator should see). */
+  readonly configFile?: string;
   readonly cwd: string;
 }
 
-export function bannerLines({ version, settings, sources, cwd }: BannerInput): string[] {
+export function bannerLines({ version, settings, sources, configFile, cwd }: BannerInput): string[] {
   return [
     `Starting ${version}`,
     `Engine: ${engineUnits(settings)}`,
     `App: ${path.resolve(cwd, settings.app)} (interface ${settings.interface === 'auto' ? 'auto: detected as each unit loads it' : settings.interface})`,
-    `Config: ${configSources(sources)}`,
+    `Config: ${configSources(sources, configFile)}`,
   ];
 }
 
@@ -39,18 +41,16 @@ export function engineUnits(settings: Readonly<Settings>): string {
 }
 
 /** Which layers set something: "file F; env VAR, VAR; cli --flag", or "defaults only". */
-function configSources(sources: ResolvedSettings['sources']): string {
-  const files = new Set<string>();
+function configSources(sources: ResolvedSettings['sources'], configFile: string | undefined): string {
   const env = new Set<string>();
   const cli = new Set<string>();
   for (const source of Object.values(sources)) {
-    if (source.kind === 'file' || source.kind === 'found') files.add(source.path);
-    else if (source.kind === 'env') env.add(source.variable);
+    if (source.kind === 'env') env.add(source.variable);
     else if (source.kind === 'cli') (source.via ? env : cli).add(source.via ?? source.flag);
     else if (source.kind === 'option') cli.add(source.key);
   }
   const parts = [
-    files.size ? `file ${[...files].join(', ')}` : '',
+    configFile ? `file ${configFile}` : '',
     env.size ? `env ${[...env].join(', ')}` : '',
     cli.size ? `cli ${[...cli].join(' ')}` : '',
   ].filter(Boolean);

@@ -126,7 +126,7 @@ async function serve(loaded: LoadedSettings, cwd: string, reread: () => Promise<
     return fail(error, EXIT_FAILURE);
   }
   const logger = observer.logger;
-  if (observer.terminal) for (const line of bannerLines({ version: version(), settings, sources: loaded.sources, cwd })) logger.info(line);
+  if (observer.terminal) for (const line of bannerLines({ version: version(), settings, sources: loaded.sources, configFile, cwd })) logger.info(line);
   for (const warning of loaded.warnings) logger.warn({ event: 'unknown-variable' }, warning);
   for (const [name, auto] of Object.entries(loaded.autoSized)) logger.info({ event: 'auto-size', setting: name, value: auto.value }, `${name} = ${auto.value}: ${auto.why}`);
   let pidFile: PidFile | undefined;
