@@ -28,7 +28,7 @@ export function bannerLines({ version, settings, sources, configFile, cwd }: Ban
 }
 
 /** The engine and its units, e.g. "prefork, 4 workers" or "hybrid, 2 workers x 4 threads". */
-export function engineUnits(settings: Readonly<Settings>): string {
+function engineUnits(settings: Readonly<Settings>): string {
   const n = (count: number, unit: string) => `${count} ${unit}${count === 1 ? '' : 's'}`;
   const perThread = `${n(settings.threadConcurrency, 'request')} in flight per thread`;
   switch (settings.engine) {
