@@ -23,6 +23,7 @@ import { resolveEngine } from './engines.js';
 import { writePidFile, type PidFile } from './pid-file.js';
 import { watchAppFiles } from './dev-reload.js';
 import { notifySystemd } from './systemd-notify.js';
+import { bannerLines } from './banner.js';
 import { GatehouseError, isGatehouseError } from '@gatehouse/core';
 import { controlMain, isControlCommand } from './control/client.js';
 import { claimControlSocket, type ControlSocket } from './control/server.js';
@@ -134,6 +135,7 @@ async function serve(loaded: LoadedSettings, cwd: string, reread: () => Promise<
     return fail(error, EXIT_FAILURE);
   }
   const logger = observer.logger;
+  if (observer.terminal) for (const line of bannerLines({ version: version(), settings, sources: loaded.sources, configFile, cwd })) logger.info(line);
   for (const warning of loaded.warnings) logger.warn({ event: 'unknown-variable' }, warning);
   for (const [name, auto] of Object.entries(loaded.autoSized)) logger.info({ event: 'auto-size', setting: name, value: auto.value }, `${name} = ${auto.value}: ${auto.why}`);
   let pidFile: PidFile | undefined;

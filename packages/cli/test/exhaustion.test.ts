@@ -150,7 +150,7 @@ describe('out of file descriptors (ulimit -n 128, 400 connections)', { timeout: 
       assert.deepEqual(unitsDown(serve.records), [], 'no worker process or app thread went down');
       const lines = serve.records.slice(from).filter((r) => DESCRIPTOR_EVENTS.has(String(r.engineEvent)));
       const byPid = new Map<unknown, number[]>();
-      for (const r of lines) byPid.set(r.pid, [...(byPid.get(r.pid) ?? []), Number(r.time)]);
+      for (const r of lines) byPid.set(r.pid, [...(byPid.get(r.pid) ?? []), Date.parse(String(r.time))]);
       for (const [pid, times] of byPid) {
         for (let i = 1; i < times.length; i++) assert.ok(times[i]! - times[i - 1]! >= 1000, `pid ${pid} logged twice within a second: ${times.join(', ')}`);
       }

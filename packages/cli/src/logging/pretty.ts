@@ -19,7 +19,7 @@ export function prettyStream(destination: LogDestination, color: boolean): { wri
       let record: Record<string, unknown>;
       try { record = JSON.parse(line) as Record<string, unknown>; } catch { destination.write(line); return; }
       const [name, tint] = LEVELS[record.level as number] ?? ['LOG  ', ''];
-      const time = new Date(typeof record.time === 'number' ? record.time : Date.now()).toISOString().slice(11, 23);
+      const time = new Date(typeof record.time === 'number' || typeof record.time === 'string' ? record.time : Date.now()).toISOString().slice(11, 23);
       const extras: string[] = [];
       for (const [key, value] of Object.entries(record)) {
         if (OMIT.has(key) || value === undefined) continue;

@@ -30,6 +30,8 @@ export interface SetupUnit {
 
 export interface Observer {
   readonly logger: Logger;
+  /** Human-readable lines on a terminal: where the start-up banner belongs. */
+  readonly terminal: boolean;
   readonly metrics: UnitMetrics;
   /** Reopen log files (after logrotate moved them). */
   reopen(): void;
@@ -41,20 +43,26 @@ export interface Observer {
 const QUIET_PROTOCOL_ERRORS = new Set(['ERR_HTTP_CLIENT_GONE', 'ERR_HTTP_HEADERS_TIMEOUT', 'ERR_HTTP_BODY_TIMEOUT']);
 const BAD_EXITS = new Set(['crash', 'timeout', 'memory']);
 
-export function createLogger(settings: Readonly<Settings>, unit: SetupUnit): { logger: Logger; destination: LogDestination } {
+/*
+ * JSON records carry ISO 8601 time by default: a log collector or a person reading a file
+ * needs no conversion, and the string still sorts. `--log-time epoch` keeps pino's
+ * milliseconds for tools that expect a number.
+ */
+export function createLogger(settings: Readonly<Settings>, unit: SetupUnit): { logger: Logger; destination: LogDestination; terminal: boolean } {
   const destination = openDestination(settings.errorLog, { dash: 2, sync: true });
   const pretty = settings.logFormat === 'pretty' || (settings.logFormat === 'auto' && destination.isTTY);
   const base: Record<string, unknown> = { pid: unit.pid ?? process.pid };
   if (unit.kind !== 'master') base.unit = unit.id ?? 0;
   if (unit.kind === 'thread' && unit.threadId !== undefined) base.thread = unit.threadId;
   const stream = pretty ? prettyStream(destination, destination.isTTY) : { write: (line: string) => destination.write(line) };
-  const logger = pino({ level: settings.logLevel, base }, stream);
-  return { logger, destination };
+  const timestamp = settings.logTime === 'epoch' ? pino.stdTimeFunctions.epochTime : pino.stdTimeFunctions.isoTime;
+  const logger = pino({ level: settings.logLevel, base, timestamp }, stream);
+  return { logger, destination, terminal: pretty && destination.isTTY };
 }
 
 /** Synchronous part: subscribe with the hooks already in hand. */
 export function observe(settings: Readonly<Settings>, unit: SetupUnit): Observer {
-  const { logger, destination } = createLogger(settings, unit);
+  const { logger, destination, terminal } = createLogger(settings, unit);
   const metrics = new UnitMetrics();
   // The master opens the access log at once (a bad path fails the start); a worker or thread
   // opens it with its first line, since in some engines its requests end elsewhere.
@@ -113,8 +121,11 @@ export function observe(settings: Readonly<Settings>, unit: SetupUnit): Observer
     logger[level]({ unitKind: m.kind, unitId: m.id, unitPid: m.pid, threadId: m.threadId, reason: m.reason, detail: m.detail },
       `${m.kind} ${m.id} down${m.reason ? ` (${m.reason})` : ''}${m.detail ? `: ${m.detail}` : ''}`);
   });
+  // The engine's "ready" is at debug: the one ready record is the server's (its addresses and
+  // engine as fields), and under hybrid every worker process's threaded engine is ready too.
+  // "fatal" carries the error start() rejects with, reported once by the caller.
   on<EngineMessage>(channels.engine, (m) => {
-    const level = m.event === 'fatal' ? 'debug' : m.level ?? 'info';
+    const level = m.event === 'fatal' || m.event === 'ready' ? 'debug' : m.level ?? 'info';
     logger[level]({ engine: m.engine, engineEvent: m.event, detail: m.detail }, m.detail ? `${m.event}: ${m.detail}` : m.event);
   });
   const reopen = () => { destination.reopen(); access?.reopen(); };
@@ -125,6 +136,7 @@ export function observe(settings: Readonly<Settings>, unit: SetupUnit): Observer
   process.on('exit', flush);
   return {
     logger,
+    terminal,
     metrics,
     reopen,
     flush,

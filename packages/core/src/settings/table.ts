@@ -48,6 +48,7 @@ export interface Settings {
   controlSocket: string;
   logLevel: 'trace' | 'debug' | 'info' | 'warn' | 'error' | 'fatal' | 'silent';
   logFormat: 'auto' | 'json' | 'pretty';
+  logTime: 'iso' | 'epoch';
   accessLog: string;
   accessLogFormat: string;
   errorLog: string;
@@ -152,6 +153,7 @@ export const SETTINGS: { readonly [K in keyof Settings]: SettingSpec<Settings[K]
   controlSocket: { kind: 'string', restart: true, default: '', group: 'server', metavar: 'PATH|off', validate: validControlSocket, doc: 'Unix socket (mode 0600, never TCP) that `serve status|reload|scale|stop` talk to. Empty: the --pid file\'s path plus ".sock" when --pid is set, else none; "off": none.' },
   logLevel: { kind: 'choice', default: 'info', choices: ['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent'], group: 'logging', doc: 'Error-log level.' },
   logFormat: { kind: 'choice', restart: true, default: 'auto', choices: ['auto', 'json', 'pretty'], group: 'logging', doc: 'Log format: JSON lines, or human-readable; auto is pretty on a TTY.' },
+  logTime: { kind: 'choice', restart: true, default: 'iso', choices: ['iso', 'epoch'], group: 'logging', doc: 'The time field of JSON log records: iso (ISO 8601 in UTC, e.g. "2026-01-02T03:04:05.678Z") or epoch (milliseconds since 1970, as pino writes it).' },
   accessLog: { kind: 'string', default: '', group: 'logging', metavar: '-|FILE', doc: 'Access log destination: "-" or "stdout", "stderr", a file path, or empty for none. USR1 reopens the file.' },
   accessLogFormat: { kind: 'string', default: 'combined', group: 'logging', metavar: 'FORMAT', doc: 'Access log line: "combined", "common", or a format string of %(atom)s atoms (listed in docs/configuration.md).' },
   errorLog: { kind: 'string', restart: true, default: '-', group: 'logging', metavar: '-|FILE', doc: 'Error log destination: "-" or "stderr", "stdout", or a file path. USR1 reopens the file.' },
