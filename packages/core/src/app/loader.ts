@@ -4,7 +4,8 @@
  * each prefork worker, each app thread), so it only reads files and imports modules: no state
  * is shared between two loads. The steps each live in their own module:
  * spec.ts (parse), resolve.ts (find the file), import.ts (import, explain failures),
- * detect.ts (which interface, adapt it). This file picks the export and the lifecycle hooks.
+ * listen-guard.ts (an app that starts its own server), detect.ts (which interface, adapt it).
+ * This file picks the export and the lifecycle hooks.
  */
 import { GatehouseError } from '../errors/index.js';
 import { validate } from '../gateway/validator.js';
@@ -12,6 +13,7 @@ import { installFetchGlobals } from '../gateway/adapters/fetch-globals.js';
 import type { AppSource, LifecycleHook, LoadedApp } from '../gateway/types.js';
 import { adaptApp, describeValue, isAppLike, type AdaptedApp, type Candidate, type InterfaceChoice } from './detect.js';
 import { appStack, importAppModule, type ModuleNamespace } from './import.js';
+import { awaitLateListen, refusingListen } from './listen-guard.js';
 import { resolveAppFile } from './resolve.js';
 import { formatExportPath, parseAppSpec, type AppSpec } from './spec.js';
 
@@ -33,13 +35,16 @@ export async function loadApp(source: AppSource, options: LoadOptions = {}): Pro
 async function loadModuleApp(specifier: string, cwd: string, options: LoadOptions): Promise<LoadedApp> {
   const spec = parseAppSpec(specifier);
   const file = resolveAppFile(spec.file, cwd);
-  const ns = await importAppModule(file, options.cacheBust);
-  const choice = options.interface ?? 'auto';
-  const candidate = spec.factory ? await callFactory(spec, file, ns) : pickExport(spec, file, ns, choice);
-  const adapted = await adaptApp(candidate, choice);
-  // Here, where the app runs, and only for a fetch handler: never in a master or for others.
-  if (adapted.interface === 'fetch' && options.fetchGlobals === true) installFetchGlobals();
-  return { app: adapted.app, interface: adapted.interface, ...lifecycle(ns, candidate, file, adapted) };
+  return refusingListen(file, async () => {
+    const ns = await importAppModule(file, options.cacheBust);
+    await awaitLateListen(ns);
+    const choice = options.interface ?? 'auto';
+    const candidate = spec.factory ? await callFactory(spec, file, ns) : pickExport(spec, file, ns, choice);
+    const adapted = await adaptApp(candidate, choice);
+    // Here, where the app runs, and only for a fetch handler: never in a master or for others.
+    if (adapted.interface === 'fetch' && options.fetchGlobals === true) installFetchGlobals();
+    return { app: adapted.app, interface: adapted.interface, ...lifecycle(ns, candidate, file, adapted) };
+  });
 }
 
 /** Default export first, then a named `app` export; or exactly the export the spec names. */
