@@ -3,13 +3,15 @@
  * Gateway Application. The rules are deliberately few (docs/gateway-interface.md, "What an
  * application is"): a function of at most one declared parameter is a Gateway app, of two or
  * more a node:http listener (Express apps are (req, res, next)), an object with a fetch method
- * a fetch handler. `--interface` overrides the guess; a wrong value gets an error that says
- * what it was, never a 500 at the first request.
+ * a fetch handler, a Fastify instance a node:http listener whose readiness is the app's
+ * startup (fastify.ts). `--interface` overrides the guess; a wrong value gets an error that
+ * says what it was, never a 500 at the first request.
  */
 import { GatehouseError } from '../errors/index.js';
 import type { FetchHandler } from '../gateway/adapters/fetch.js';
 import type { NodeListener } from '../gateway/adapters/node.js';
-import type { Application, LoadedApp } from '../gateway/types.js';
+import type { Application, LifecycleHook, LoadedApp } from '../gateway/types.js';
+import { adaptFastify, isFastifyInstance } from './fastify.js';
 
 export type InterfaceChoice = 'auto' | 'gateway' | 'fetch' | 'node';
 type Fn = (...args: unknown[]) => unknown;
@@ -29,10 +31,19 @@ export interface Candidate {
  * http stack, and a Gateway app's process or app thread should not carry it (a few MiB in
  * each isolate).
  */
-export async function adaptApp(candidate: Candidate, choice: InterfaceChoice = 'auto'): Promise<{ app: Application; interface: LoadedApp['interface'] }> {
+export interface AdaptedApp {
+  readonly app: Application;
+  readonly interface: LoadedApp['interface'];
+  /** The framework's own start and stop (a Fastify instance's ready() and close()). */
+  readonly startup?: LifecycleHook;
+  readonly shutdown?: LifecycleHook;
+}
+
+export async function adaptApp(candidate: Candidate, choice: InterfaceChoice = 'auto'): Promise<AdaptedApp> {
   const form = detectInterface(candidate, choice);
   const { value, owner } = candidate;
   if (form === null) throw notAnApp(candidate, choice);
+  if (form === 'node' && isFastifyInstance(value)) return { ...await adaptFastify(value), interface: 'node' };
   if (form === 'fetch') {
     const { adaptFetchHandler } = await import('../gateway/adapters/fetch.js');
     const handler = typeof value === 'function' ? { fetch: (value as Fn).bind(owner) } : value;
@@ -56,10 +67,11 @@ export function detectInterface({ value, declaredFetch }: Candidate, choice: Int
   const fetchObject = typeof value === 'object' && value !== null && typeof (value as { fetch?: unknown }).fetch === 'function';
   switch (choice) {
     case 'gateway': return callable ? 'gateway' : null;
-    case 'node': return callable ? 'node' : null;
+    case 'node': return callable || isFastifyInstance(value) ? 'node' : null;
     case 'fetch': return callable || fetchObject ? 'fetch' : null;
     default:
       if (fetchObject) return 'fetch';
+      if (isFastifyInstance(value)) return 'node';
       if (!callable) return null;
       if (declaredFetch) return 'fetch';
       return (value as Fn).length >= 2 ? 'node' : 'gateway';

@@ -4,14 +4,16 @@
  * each prefork worker, each app thread), so it only reads files and imports modules: no state
  * is shared between two loads. The steps each live in their own module:
  * spec.ts (parse), resolve.ts (find the file), import.ts (import, explain failures),
- * detect.ts (which interface, adapt it). This file picks the export and the lifecycle hooks.
+ * listen-guard.ts (an app that starts its own server), detect.ts (which interface, adapt it).
+ * This file picks the export and the lifecycle hooks.
  */
 import { GatehouseError } from '../errors/index.js';
 import { validate } from '../gateway/validator.js';
 import { installFetchGlobals } from '../gateway/adapters/fetch-globals.js';
 import type { AppSource, LifecycleHook, LoadedApp } from '../gateway/types.js';
-import { adaptApp, describeValue, isAppLike, type Candidate, type InterfaceChoice } from './detect.js';
+import { adaptApp, describeValue, isAppLike, type AdaptedApp, type Candidate, type InterfaceChoice } from './detect.js';
 import { appStack, importAppModule, type ModuleNamespace } from './import.js';
+import { awaitLateListen, refusingListen } from './listen-guard.js';
 import { resolveAppFile } from './resolve.js';
 import { formatExportPath, parseAppSpec, type AppSpec } from './spec.js';
 
@@ -33,13 +35,16 @@ export async function loadApp(source: AppSource, options: LoadOptions = {}): Pro
 async function loadModuleApp(specifier: string, cwd: string, options: LoadOptions): Promise<LoadedApp> {
   const spec = parseAppSpec(specifier);
   const file = resolveAppFile(spec.file, cwd);
-  const ns = await importAppModule(file, options.cacheBust);
-  const choice = options.interface ?? 'auto';
-  const candidate = spec.factory ? await callFactory(spec, file, ns) : pickExport(spec, file, ns, choice);
-  const { app, interface: form } = await adaptApp(candidate, choice);
-  // Here, where the app runs, and only for a fetch handler: never in a master or for others.
-  if (form === 'fetch' && options.fetchGlobals === true) installFetchGlobals();
-  return { app, interface: form, ...lifecycle(ns, candidate, file) };
+  return refusingListen(file, async () => {
+    const ns = await importAppModule(file, options.cacheBust);
+    await awaitLateListen(ns);
+    const choice = options.interface ?? 'auto';
+    const candidate = spec.factory ? await callFactory(spec, file, ns) : pickExport(spec, file, ns, choice);
+    const adapted = await adaptApp(candidate, choice);
+    // Here, where the app runs, and only for a fetch handler: never in a master or for others.
+    if (adapted.interface === 'fetch' && options.fetchGlobals === true) installFetchGlobals();
+    return { app: adapted.app, interface: adapted.interface, ...lifecycle(ns, candidate, file, adapted) };
+  });
 }
 
 /** Default export first, then a named `app` export; or exactly the export the spec names. */
@@ -95,9 +100,10 @@ async function callFactory(spec: AppSpec, file: string, ns: ModuleNamespace): Pr
 /**
  * startup/shutdown: module-level exports win; otherwise properties of an app that is an
  * object (`export default { fetch, startup, shutdown }`). Functions are not searched: a
- * framework's app function carries many properties that are not ours.
+ * framework's app function carries many properties that are not ours. A framework's own
+ * start (Fastify's ready()) runs after the app's startup, its stop before the app's shutdown.
  */
-function lifecycle(ns: ModuleNamespace, candidate: Candidate, file: string): { startup?: LifecycleHook; shutdown?: LifecycleHook } {
+function lifecycle(ns: ModuleNamespace, candidate: Candidate, file: string, framework: AdaptedApp): { startup?: LifecycleHook; shutdown?: LifecycleHook } {
   const holder = typeof candidate.value === 'object' && candidate.value !== null ? candidate.value as Record<string, unknown> : null;
   const hook = (name: 'startup' | 'shutdown'): LifecycleHook | undefined => {
     const [value, where, self] = ns[name] !== undefined
@@ -107,9 +113,14 @@ function lifecycle(ns: ModuleNamespace, candidate: Candidate, file: string): { s
     if (typeof value !== 'function') throw new GatehouseError('ERR_APP_BAD_HOOK', `${where} is ${describeValue(value)}`);
     return self ? (value as LifecycleHook).bind(self) : value as LifecycleHook;
   };
-  const startup = reportingStartupFailure(hook('startup'), file);
-  const shutdown = hook('shutdown');
+  const startup = reportingStartupFailure(inOrder(hook('startup'), framework.startup), file);
+  const shutdown = inOrder(framework.shutdown, hook('shutdown'));
   return { ...(startup && { startup }), ...(shutdown && { shutdown }) };
+}
+
+function inOrder(first: LifecycleHook | undefined, second: LifecycleHook | undefined): LifecycleHook | undefined {
+  if (!first || !second) return first ?? second;
+  return async () => { await first(); await second(); };
 }
 
 /**

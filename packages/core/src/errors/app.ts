@@ -9,6 +9,7 @@ export const APP_ERRORS = {
   ERR_APP_SYNTAX: { status: 500, message: 'App module has a syntax error', hint: 'Fix the syntax error at the location shown (node --check FILE shows it too).' },
   ERR_APP_IMPORT_FAILED: { status: 500, message: 'App module threw while loading', hint: 'Fix the error raised at import time; the app\'s own stack is part of this message.' },
   ERR_APP_TYPESCRIPT: { status: 500, message: 'Cannot load a TypeScript app directly', hint: 'Compile it to JavaScript (tsc) and serve the .js file, or register a TypeScript loader: NODE_OPTIONS="--import tsx" serve app.ts.' },
+  ERR_APP_LISTENS: { status: 500, message: 'App module calls listen() itself', hint: 'Gatehouse binds the addresses (--bind) and calls the app: drop the listen() call and export the app as shown; a server of your own beside the app can start in startup(). See "Frameworks" in docs/gateway-interface.md.' },
   ERR_APP_BAD_HOOK: { status: 500, message: 'App lifecycle hook is not a function', hint: 'Export startup and shutdown as functions (async is fine), or remove them.' },
   ERR_APP_STARTUP_FAILED: { status: 500, message: 'App startup() failed', hint: 'Fix the error raised by the app\'s startup hook; the app\'s own stack is part of this message.' },
   ERR_APP_THREW: { status: 500, message: 'Application raised an error', hint: 'See the error log for the stack; set --debug to return it to the client during development.' },
