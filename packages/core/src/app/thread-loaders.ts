@@ -62,7 +62,7 @@ export function processLoaders(execArgv: readonly string[] = process.execArgv, e
   return [...nodeLoaders(splitNodeOptions(env['NODE_OPTIONS'])), ...nodeLoaders(execArgv)];
 }
 
-/** A relative path, as Node reads a loader flag, is relative to the working directory; a URL or absolute path is kept. */
+/** Read as Node reads a loader flag: a path from the working directory, a URL as it is, a package name resolved from the working directory. */
 function loaderUrl(specifier: string, cwd: string): string {
   if (specifier.startsWith('.') || path.isAbsolute(specifier)) return pathToFileURL(path.resolve(cwd, specifier)).href;
   if (/^[a-z][a-z0-9+.-]*:/i.test(specifier)) return specifier;
