@@ -14,7 +14,7 @@
  */
 import fs from 'node:fs';
 import { SETTINGS, loadApp, type SettingName, type Settings } from '@gatehouse/core';
-import { formatSettingValue, type SettingSource } from '@gatehouse/core/internal';
+import { checkAppInThread, formatSettingValue, type SettingSource } from '@gatehouse/core/internal';
 import { helpText } from './command-line.js';
 import { WEB_CONCURRENCY_VARIABLE, loadSettings, type LoadedSettings } from './load-settings.js';
 import { containerFor, errorLine, startServer, type GatehouseServer } from './server.js';
@@ -114,11 +114,20 @@ function whereFrom(source: SettingSource): string {
   }
 }
 
+/**
+ * Engines that load the app in worker threads: --check-config loads it in one too, since module
+ * loaders (a TypeScript loader) reach threads differently from processes.
+ */
+const ENGINES_WITH_APP_THREADS = new Set(['threaded', 'hybrid']);
+
 async function checkConfig({ settings, configFile }: LoadedSettings, cwd: string): Promise<void> {
   try {
     await resolveEngine(settings.engine, { cwd });
-    const app = await loadApp({ kind: 'module', spec: settings.app, cwd }, { interface: settings.interface });
-    process.stdout.write(`ok: settings are valid${configFile ? ` (config file ${configFile})` : ''}; app ${settings.app} loads (${app.interface}); engine ${settings.engine}\n`);
+    const inThread = ENGINES_WITH_APP_THREADS.has(settings.engine);
+    const form = inThread
+      ? await checkAppInThread(settings.app, cwd, { interface: settings.interface })
+      : (await loadApp({ kind: 'module', spec: settings.app, cwd }, { interface: settings.interface })).interface;
+    process.stdout.write(`ok: settings are valid${configFile ? ` (config file ${configFile})` : ''}; app ${settings.app} loads${inThread ? ' in an app thread' : ''} (${form}); engine ${settings.engine}\n`);
     process.exit(0);
   } catch (error) {
     process.stderr.write(`serve: ${errorLine(error)}\n`);

@@ -40,3 +40,4 @@ export { recordRequestUnit } from './request-unit.js';
 
 // Accepting while out of descriptors: listeners a worker receives get the same guard.
 export { descriptorsExhausted, guardAccept } from './net/accept.js';
+export { checkAppInThread } from './app/check-in-thread.js';

@@ -93,6 +93,12 @@ describe('app specifiers', { timeout: 10_000 }, () => {
     assert.equal((await (await load('cjs-app.cjs')).app(request('GET', '/c'))).body, 'cjs /c');
   });
 
+  it('loads a CommonJS module compiled from ES module syntax (__esModule, exports.default = app)', async () => {
+    const loaded = await load('compiled-esm.cjs');
+    assert.equal(loaded.interface, 'gateway');
+    assert.equal((await loaded.app(request('GET', '/c'))).body, 'compiled /c');
+  });
+
   it('returns an inline app as it is', async () => {
     const inline: LoadedApp = { app: () => ({ status: 204 }), interface: 'gateway' };
     assert.equal(await loadApp({ kind: 'inline', app: inline }), inline);

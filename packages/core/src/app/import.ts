@@ -11,6 +11,7 @@ import { createRequire } from 'node:module';
 import path from 'node:path';
 import { pathToFileURL, fileURLToPath } from 'node:url';
 import { GatehouseError } from '../errors/index.js';
+import { applyLoadersInThread } from './thread-loaders.js';
 
 const TYPESCRIPT = /\.(?:ts|mts|cts|tsx)$/;
 const requireFromHere = createRequire(import.meta.url);
@@ -34,6 +35,7 @@ export async function importAppModule(file: string, cacheBust?: string): Promise
     // A CommonJS entry is cached by file name, not URL: forget it so the reload evaluates it afresh.
     delete requireFromHere.cache[file];
   }
+  await applyLoadersInThread();
   try {
     return await import(url) as ModuleNamespace;
   } catch (error) {

@@ -50,7 +50,7 @@ async function loadModuleApp(specifier: string, cwd: string, options: LoadOption
 /** Default export first, then a named `app` export; or exactly the export the spec names. */
 function pickExport(spec: AppSpec, file: string, ns: ModuleNamespace, choice: InterfaceChoice): Candidate {
   if (!spec.named) {
-    const first: Candidate = { value: ns.default, where: `the default export of ${file}` };
+    const first: Candidate = { value: esModuleDefault(ns.default), where: `the default export of ${file}` };
     const second: Candidate = { value: ns.app, where: `the export "app" of ${file}` };
     if (first.value !== undefined && isAppLike(first, choice)) return first;
     if (second.value !== undefined && isAppLike(second, choice)) return second;
@@ -59,6 +59,17 @@ function pickExport(spec: AppSpec, file: string, ns: ModuleNamespace, choice: In
     throw new GatehouseError('ERR_APP_EXPORT_MISSING', `${file} has no default export and no export named "app"; ${listExports(ns)}`);
   }
   return walk(spec, file, ns);
+}
+
+/**
+ * A CommonJS module compiled from ES module syntax (tsc, Babel, a TypeScript loader's CommonJS
+ * path) marks its exports `__esModule` and keeps its default export as `exports.default`; Node
+ * gives the whole exports object as the default import, so the app is one level down.
+ */
+function esModuleDefault(value: unknown): unknown {
+  if (value === null || typeof value !== 'object') return value;
+  const exports = value as Record<string, unknown>;
+  return exports['__esModule'] === true && exports['default'] !== undefined ? exports['default'] : value;
 }
 
 /** Follows `name.prop.prop` from the module namespace, remembering the owner for `this`. */
