@@ -104,7 +104,8 @@ export function customScenario(path: string, method: string, bodyFile: string | 
   if (bodyFile) {
     const file = resolve(cwd, bodyFile);
     try {
-      if (!statSync(file).isFile()) throw new Error('not a file');
+      // BigInt stats: the file may be a FIFO (see "Synchronous stats" in docs/engines.md).
+      if (!statSync(file, { bigint: true }).isFile()) throw new Error('not a file');
       body = readFileSync(file);
     } catch {
       throw new BenchError('ERR_BENCH_BODY_FILE', file);

@@ -2,9 +2,9 @@
  * A unit stuck in a busy loop past --timeout says where it was stuck: a real `serve` process
  * whose app spins forever on /loop. Before the kill record (the unit's "down (timeout)"), the
  * log has one `stack` record naming the app's function and file:line; then the unit is
- * replaced and serves again. Prefork kills the worker process (its stack needs
- * --stack-on-timeout); threaded and hybrid terminate the app thread (the loop runs on it, not
- * on the process's main thread), whose stack is always read.
+ * replaced and serves again, with the default settings. Prefork kills the worker process (its
+ * stack read by the worker's helper thread); threaded and hybrid terminate the app thread (the
+ * loop runs on it, not on the process's main thread).
  */
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
@@ -22,7 +22,7 @@ export default function app(request) {
 `;
 
 const ENGINES: Record<string, { flags: string[]; unit: 'process' | 'thread' }> = {
-  prefork: { flags: ['--engine', 'prefork', '--workers', '1', '--stack-on-timeout'], unit: 'process' },
+  prefork: { flags: ['--engine', 'prefork', '--workers', '1'], unit: 'process' },
   hybrid: { flags: ['--engine', 'hybrid', '--workers', '1', '--threads', '1'], unit: 'thread' },
   threaded: { flags: ['--engine', 'threaded', '--threads', '1'], unit: 'thread' },
 };

@@ -12,7 +12,7 @@ import http from 'node:http';
 import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { fileURLToPath, pathToFileURL } from 'node:url';
 import { SingleEngine } from '../src/engine/single.js';
 import { prepareToListen } from '../src/net/prepare.js';
 import { takeSocketActivation } from '../src/net/systemd.js';
@@ -78,6 +78,31 @@ describe('unix: sockets', { timeout: 30_000 }, () => {
     const engine = await startSingle({ bind: [`unix:${socketPath}`] });
     t.after(() => engine.stop({ graceful: false }));
     assert.equal((await get({ socketPath })).status, 200);
+  });
+
+  it('replacing a stale socket file leaves later imports of symlinked packages (pnpm) resolvable', async (t) => {
+    // node_modules/a links to .pnpm/a@1/node_modules/a, whose index.js imports its sibling b:
+    // only a resolver that follows the link finds b.
+    const dir = tempDir();
+    t.after(() => fs.rmSync(dir, { recursive: true, force: true }));
+    const store = path.join(dir, 'node_modules/.pnpm/a@1/node_modules');
+    for (const [name, text] of [['a', 'export { b } from "b";'], ['b', 'export const b = "b";']] as const) {
+      fs.mkdirSync(path.join(store, name), { recursive: true });
+      fs.writeFileSync(path.join(store, name, 'package.json'), JSON.stringify({ name, type: 'module', exports: './index.js' }));
+      fs.writeFileSync(path.join(store, name, 'index.js'), text);
+    }
+    fs.symlinkSync('.pnpm/a@1/node_modules/a', path.join(dir, 'node_modules/a'));
+    fs.writeFileSync(path.join(dir, 'first.mjs'), 'export {};');
+    fs.writeFileSync(path.join(dir, 'later.mjs'), 'export { b } from "a";');
+    await import(pathToFileURL(path.join(dir, 'first.mjs')).href); // the resolver now caches the directories on the way
+    fs.statSync(dir); // a number stat of a directory: the sockets that earlier tests statted no longer count
+    const socketPath = path.join(dir, 'stale.sock');
+    const died = spawnSync(process.execPath, ['-e', `require('net').createServer().listen(${JSON.stringify(socketPath)}, () => process.kill(process.pid, 'SIGKILL'))`]);
+    assert.equal(died.signal, 'SIGKILL');
+    const engine = await startSingle({ bind: [`unix:${socketPath}`] });
+    t.after(() => engine.stop({ graceful: false }));
+    const later = await import(pathToFileURL(path.join(dir, 'later.mjs')).href) as { b: string };
+    assert.equal(later.b, 'b');
   });
 
   it('refuses to take over a socket another server is listening on, and leaves it working', async (t) => {

@@ -2,8 +2,8 @@
  * A stuck worker says where it was stuck. Before the master kills a worker for --timeout, it
  * asks the worker for its main thread's JavaScript stack, waits at most STACK_WAIT_MS, logs
  * the frames as one record, then kills as before. A worker that does not answer in time
- * (stuck outside JavaScript) is killed all the same. Opt-in (--stack-on-timeout): see
- * docs/engines.md for what the helper thread costs.
+ * (stuck outside JavaScript) is killed all the same. On by default; --no-stack-on-timeout
+ * saves the helper thread (docs/engines.md).
  *
  * The stuck loop cannot answer, so a helper thread in the worker does (worker/stack-thread.ts,
  * through core's stack-capture); the request travels on a pipe of its own (STACK_FD), not the

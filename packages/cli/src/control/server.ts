@@ -49,9 +49,7 @@ export async function claimControlSocket(file: string): Promise<ControlSocket> {
       process.umask(previous);
     }
   });
-  // Asynchronous on purpose: under Node 20 a synchronous stat of a socket file makes later ESM
-  // imports fail to resolve packages (the engine's, imported after this).
-  const inode = (await fs.promises.stat(file)).ino;
+  const inode = (await fs.promises.stat(file, { bigint: true })).ino;
   return {
     path: file,
     attach(server) {
@@ -60,7 +58,8 @@ export async function claimControlSocket(file: string): Promise<ControlSocket> {
     },
     remove() {
       try {
-        if (fs.statSync(file).ino === inode) fs.unlinkSync(file);
+        // BigInt stats: see "Synchronous stats" in docs/engines.md.
+        if (fs.statSync(file, { bigint: true }).ino === inode) fs.unlinkSync(file);
       } catch { /* already gone */ }
       listener.close();
     },
@@ -70,7 +69,7 @@ export async function claimControlSocket(file: string): Promise<ControlSocket> {
 async function clearStale(file: string): Promise<void> {
   let stat: fs.Stats;
   try {
-    stat = await fs.promises.lstat(file); // not lstatSync: see the note in claimControlSocket
+    stat = await fs.promises.lstat(file);
   } catch {
     return; // nothing there
   }

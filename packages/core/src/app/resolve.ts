@@ -49,9 +49,10 @@ function resolveDirectory(dir: string): string {
   throw new GatehouseError('ERR_APP_NOT_FOUND', `${dir} is a directory with no package.json "main", index.js or app.js`);
 }
 
-function statOrNull(file: string): fs.Stats | null {
+/** BigInt stats: the path may name a FIFO or socket (see "Synchronous stats" in docs/engines.md). */
+function statOrNull(file: string): fs.BigIntStats | null {
   try {
-    return fs.statSync(file);
+    return fs.statSync(file, { bigint: true });
   } catch {
     return null;
   }

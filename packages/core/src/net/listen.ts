@@ -160,8 +160,11 @@ function bindFailed(target: ListenTarget, reason: string, cause: unknown, code: 
  * removed only if nothing answers on it; a server that answers means the address is taken.
  */
 async function removeStaleSocket(path: string): Promise<void> {
-  let stat: fs.Stats;
-  try { stat = fs.statSync(path); } catch { return; } // absent: nothing to remove
+  let stat: fs.BigIntStats;
+  // BigInt stats: Node 20's fs.realpathSync reads the number-stat buffer of the last synchronous
+  // stat, and a socket left there makes later imports resolve symlinked packages (pnpm) by the
+  // link's path, so they fail; see "Synchronous stats" in docs/engines.md.
+  try { stat = fs.statSync(path, { bigint: true }); } catch { return; } // absent: nothing to remove
   if (!stat.isSocket()) return; // listen reports EADDRINUSE; we never delete other files
   const probe = await new Promise<'alive' | 'stale' | 'unknown'>((resolve) => {
     const socket = net.connect({ path });

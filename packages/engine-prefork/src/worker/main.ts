@@ -146,7 +146,7 @@ function requestStarted(method: string, requestPath: string): () => void {
 async function start(received: WorkerConfig): Promise<void> {
   config = received;
   try {
-    fs.fstatSync(SCOREBOARD_FD);
+    fs.fstatSync(SCOREBOARD_FD, { bigint: true }); // BigInt stats: see "Synchronous stats" in docs/engines.md
     board = SCOREBOARD_FD;
   } catch { /* started without one */ }
   heartbeat = setInterval(() => beat(true), config.heartbeatMs);
