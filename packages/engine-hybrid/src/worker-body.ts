@@ -61,6 +61,10 @@ class ThreadPoolBody implements WorkerBody {
     return this.#server.service.releaseIdle(count);
   }
 
+  handOff(release: (socket: net.Socket) => void): void {
+    this.#server.service.handOff(release);
+  }
+
   get health(): HealthState {
     return this.#server.service.health;
   }

@@ -64,6 +64,8 @@ class ConnectionService implements HttpService, ConnectionHost {
   readonly #admitting = new Set<Socket>();
   /** Peers whose PROXY header is believed; options without a list get the setting's default (loopback). */
   readonly #proxyAllow: ProxyAllowList;
+  /** Set by handOff(): where connections go as they move out. */
+  #handOff: ((socket: Socket) => void) | null = null;
 
   constructor(dispatcher: Dispatcher, options: ProtocolOptions) {
     this.dispatcher = dispatcher;
@@ -132,10 +134,12 @@ class ConnectionService implements HttpService, ConnectionHost {
     if (channels.connectionOpen.hasSubscribers) {
       channels.connectionOpen.publish({ remote: `${connection.remote.address}:${connection.remote.port}`, open: this.#connections.size });
     }
-    if (this.draining) connection.drain();
+    if (this.#handOff !== null) connection.handOff();
+    else if (this.draining) connection.drain();
   }
 
   requestStarted(): void { this.#requests++; this.#inFlight++; }
+  handedOff(socket: Socket): void { this.#handOff?.(socket); }
   requestEnded(): void { this.#inFlight--; }
 
   connectionClosed(connection: Connection): void {
@@ -202,6 +206,12 @@ class ConnectionService implements HttpService, ConnectionHost {
       if (socket !== null) released.push(socket);
     }
     return released;
+  }
+
+  handOff(release: (socket: Socket) => void): void {
+    if (!this.#plain) return;
+    this.#handOff = release;
+    for (const connection of [...this.#connections]) connection.handOff();
   }
 
   stats(): HttpServiceStats {

@@ -121,6 +121,8 @@ export interface ConnectionHost {
   requestStarted(): void;
   requestEnded(): void;
   connectionClosed(connection: Connection): void;
+  /** Takes a socket this connection gave up while the host hands its connections off (see handOff()). */
+  handedOff(socket: Socket): void;
 }
 
 /** The GatewayRequest of a socket: its head as parsed, the signal made on first use (see AbortableRequest). */
@@ -160,6 +162,9 @@ export class Connection implements BodyHost, HeldWriter {
   #peerEnded = false;
   #drainListening = false;
   #drainWaiter: (() => void) | null = null;
+  /** The host hands its connections to another process: this one moves at its next idle moment. */
+  #handingOff = false;
+  #handOffWaiting = false;
 
   // The request in progress (one at a time).
   #newHead: ParsedHead | null = null;
@@ -295,7 +300,10 @@ export class Connection implements BodyHost, HeldWriter {
   #onMessageComplete(): void {
     this.#messageComplete = true;
     this.#body?.end();
-    if (this.#state === DISCARD) this.#becomeIdle();
+    if (this.#state === DISCARD) {
+      this.#becomeIdle();
+      if (this.#handingOff) this.#moveWhenIdle();
+    }
   }
 
   // ---- request ---------------------------------------------------------------------------
@@ -421,7 +429,7 @@ export class Connection implements BodyHost, HeldWriter {
 
   /** Whether this response may leave the connection open (the app can still turn it off). */
   #mayKeepAlive(streaming: boolean): boolean {
-    if (!this.#wantsKeepAlive || this.#peerEnded || this.#host.draining || this.#options.keepAliveTimeoutMs <= 0) return false;
+    if (!this.#wantsKeepAlive || this.#peerEnded || (this.#host.draining && !this.#handingOff) || this.#options.keepAliveTimeoutMs <= 0) return false;
     if (!this.#messageComplete) {
       if (this.#expectContinue && !this.#continueSent) return false;
       if (this.#discardOverflow) return false;
@@ -514,7 +522,7 @@ export class Connection implements BodyHost, HeldWriter {
   #finishResponse(bytes: number): void {
     this.#endRequest(bytes);
     const keepAlive = this.#framing.keepAlive;
-    if (!keepAlive || this.#peerEnded || this.#host.draining) { this.#close(); return; }
+    if (!keepAlive || this.#peerEnded || (this.#host.draining && !this.#handingOff)) { this.#close(); return; }
     if (!this.#messageComplete) {
       if (this.#discardOverflow) { this.#close(); return; }
       // Read and drop the rest of the body, within DISCARD_LIMIT (see #onBody).
@@ -533,6 +541,7 @@ export class Connection implements BodyHost, HeldWriter {
       this.#feed(pending, 0);
       if (this.#pending === null) this.#unpause(PAUSE_PIPELINED);
     }
+    if (this.#handingOff) this.#moveWhenIdle();
   }
 
   #becomeIdle(): void {
@@ -665,6 +674,7 @@ export class Connection implements BodyHost, HeldWriter {
    * arrives is answered with Connection: close, and the sweep closes the rest at their deadline.
    */
   drain(): void {
+    if (this.#handingOff) return; // it moves at its next idle moment instead (handOff())
     if (this.#state === DISCARD) { this.#close(); return; }
     if (this.#state === IDLE && this.#servedAny) {
       const graceEnd = Date.now() + DRAIN_IDLE_GRACE_MS;
@@ -679,9 +689,9 @@ export class Connection implements BodyHost, HeldWriter {
    * the handle (net/stop-reading.ts), so whatever the client sends next stays in the kernel
    * for the next owner. Returns null, changing nothing, when the connection is not in that state.
    */
-  detach(): Socket | null {
+  detach(fresh = false): Socket | null {
     const socket = this.socket;
-    if (this.#state !== IDLE || !this.#servedAny || this.#pending !== null || this.#paused !== 0 || this.#corked || this.#peerEnded) return null;
+    if (this.#state !== IDLE || (!this.#servedAny && !fresh) || this.#pending !== null || this.#paused !== 0 || this.#corked || this.#peerEnded) return null;
     if (socket.readableLength !== 0 || socket.writableLength !== 0 || socket.destroyed || !stopReading(socket)) return null;
     socket.off('data', this.#onData);
     socket.off('end', this.#onEnd);
@@ -691,6 +701,37 @@ export class Connection implements BodyHost, HeldWriter {
     this.deadline = 0;
     this.#host.connectionClosed(this);
     return socket;
+  }
+
+  /**
+   * The host hands every connection to another process (a reloading worker gives them to the
+   * next generation): instead of closing after its response, this connection moves at its next
+   * idle moment, with no `Connection: close` and no close the client could race. Idle with
+   * nothing buffered: at once (also a fresh one that has not sent its first request). Busy: once
+   * its response is written. An idle one whose response is still corked for the loop's write
+   * batch or queued in the socket moves once that is out (after the batch, or on 'drain'); if
+   * the client's next request is read meanwhile, it is served here and the move comes after it.
+   */
+  handOff(): void {
+    this.#handingOff = true;
+    this.#moveWhenIdle();
+  }
+
+  #moveWhenIdle(): void {
+    if (this.#state !== IDLE || this.#pending !== null || this.#handOffWaiting) return;
+    const socket = this.socket;
+    if (this.#corked || socket.writableLength !== 0) {
+      this.#handOffWaiting = true;
+      const retry = (): void => { this.#handOffWaiting = false; socket.off('drain', retry); this.#moveWhenIdle(); };
+      if (this.#corked) setImmediate(retry);
+      else socket.once('drain', retry);
+      return;
+    }
+    const moved = this.detach(true);
+    if (moved !== null) { this.#host.handedOff(moved); return; }
+    // It cannot move (reading paused, the client's side ended): it drains here like any other.
+    this.#handingOff = false;
+    if (this.#host.draining) this.drain();
   }
 
   /** Lingering close: FIN now, drop whatever still arrives, destroy when the client closes or LINGER_MS passes. */

@@ -30,6 +30,14 @@ export interface HttpService {
    * Plain TCP only: with TLS, a PROXY header or --limit-concurrency it returns none.
    */
   releaseIdle(count: number): Socket[];
+  /**
+   * From now on every connection moves out as a raw socket (reading stopped, nothing buffered)
+   * instead of being kept alive or closed: idle ones at once, busy ones once their response is
+   * written, each to `release`. For a unit that stops while others serve on (a reload), so no
+   * client sees a close. Call it before drain(), which then waits for them. Plain TCP only: with
+   * TLS, a PROXY header or --limit-concurrency it does nothing and drain() closes as usual.
+   */
+  handOff(release: (socket: Socket) => void): void;
   /** Whether releaseIdle() can return anything here (plain TCP), so a supervisor knows whether to ask. */
   readonly releasable: boolean;
   stats(): HttpServiceStats;

@@ -55,6 +55,12 @@ export interface WorkerBody {
    * without it is never asked.
    */
   shed?(count: number): net.Socket[];
+  /**
+   * The worker stops while others serve on: from now on each connection is given to `release`
+   * as it reaches a moment between requests (HttpService.handOff), instead of closing. Called
+   * before close(). Optional: without it, a stopping worker's connections close after a grace.
+   */
+  handOff?(release: (socket: net.Socket) => void): void;
   /** Stop accepting; finish (graceful) or drop in-flight requests within timeoutMs; run shutdown(). */
   close(graceful: boolean, timeoutMs: number): Promise<void>;
   stats(): WorkerBodyStats;

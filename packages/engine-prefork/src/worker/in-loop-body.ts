@@ -55,6 +55,10 @@ class InLoopBody implements WorkerBody {
     return this.#server?.service.releaseIdle(count) ?? [];
   }
 
+  handOff(release: (socket: net.Socket) => void): void {
+    this.#server?.service.handOff(release);
+  }
+
   async close(graceful: boolean, timeoutMs: number): Promise<void> {
     // InLoopServer.close() closes the listeners it was given: our copies of the shared sockets.
     await this.#server?.close(graceful, timeoutMs);

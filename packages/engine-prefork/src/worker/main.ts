@@ -201,26 +201,36 @@ function setBacklog(server: net.Server, backlog: number): void {
 
 /** Gives idle connections back to the master, which hands them to a less loaded worker. */
 function shed(count: number): void {
-  if (!body?.shed || stopping || !process.connected) return;
-  for (const socket of body.shed(count)) {
-    try {
-      // The handle goes; node closes this process's copy once the master has it.
-      process.send!({ type: 'migrate' } satisfies FromWorker, socket, {}, (error) => { if (error) socket.destroy(); });
-    } catch {
-      socket.destroy();
-    }
+  if (!body?.shed || stopping) return;
+  for (const socket of body.shed(count)) migrate(socket);
+}
+
+/** Gives one connection (reading stopped, nothing buffered) to the master, which hands it on. */
+function migrate(socket: net.Socket): void {
+  if (!process.connected) { socket.destroy(); return; }
+  try {
+    // The handle goes; node closes this process's copy once the master has it.
+    process.send!({ type: 'migrate' } satisfies FromWorker, socket, {}, (error) => { if (error) socket.destroy(); });
+  } catch {
+    socket.destroy();
   }
 }
 
 /**
- * `handOff`: idle connections go back to the master before anything closes (a draining service
- * keeps them). Then body.close() closes the listeners and starts the drain synchronously, so
- * `quiesced` (sent right after) is true: nothing new reaches this worker from here on.
+ * `handOff`: every connection goes back to the master at its next moment between requests
+ * (idle ones now, busy ones after their response), so the workers that stay serve the
+ * client's next request on the same connection and no client sees a close. Then body.close()
+ * closes the listeners and starts the drain synchronously, so `quiesced` (sent right after) is
+ * true: nothing new reaches this worker's app from here on. The drain ends once the last
+ * connection has moved (or closed, where it cannot move: TLS, a PROXY header).
  */
 function stop(graceful: boolean, timeoutMs: number, handOff = false): Promise<void> {
   if (stopping) return stopping;
   if (config && !booted) { pendingStop = { graceful, timeoutMs }; return Promise.resolve(); }
-  if (handOff) shed(Infinity);
+  if (handOff) {
+    if (body?.handOff) body.handOff(migrate);
+    else shed(Infinity);
+  }
   stopping = (async () => {
     try {
       const closing = body?.close(graceful, timeoutMs);
@@ -247,7 +257,7 @@ process.on('message', (message: ToWorker, handle?: net.Server | net.Socket) => {
       // A handover whose descriptor did not arrive (one this process had no room for): nothing to serve.
       if (!handle) break;
       if (body && !stopping) body.handle(handle as net.Socket);
-      else (handle as net.Socket | undefined)?.destroy();
+      else (handle as net.Socket).destroy();
       break;
     case 'stop': void stop(message.graceful, message.timeoutMs, message.handOff); break;
     case 'shed': shed(message.count); break;
