@@ -2,4 +2,4 @@
 import { runHealthSuite } from '@gatehouse/core/testkit';
 import { HybridEngine } from '../src/index.js';
 
-runHealthSuite('hybrid', HybridEngine, { reload: 'drains', appThreads: true });
+runHealthSuite('hybrid', HybridEngine, { reload: 'hands-over', appThreads: true });

@@ -2,4 +2,4 @@
 import { runHealthSuite } from '@gatehouse/core/testkit';
 import { PreforkEngine } from '../src/index.js';
 
-runHealthSuite('prefork', PreforkEngine, { reload: 'drains' });
+runHealthSuite('prefork', PreforkEngine, { reload: 'hands-over' });

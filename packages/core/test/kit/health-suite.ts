@@ -5,7 +5,7 @@
  * process, one app thread of two slots), so "every unit is busy" is two held requests:
  *
  *   import { runHealthSuite } from '@gatehouse/core/testkit';
- *   runHealthSuite('prefork', PreforkEngine, { reload: 'drains' });
+ *   runHealthSuite('prefork', PreforkEngine, { reload: 'hands-over' });
  *
  * The app records every call in state/calls, so the test can say the app never saw a health
  * request; requests that must stay in flight wait for a release file, as in the parity suite.
@@ -61,10 +61,12 @@ export default async function app(request) {
 export interface HealthSuiteOptions {
   /**
    * What a reload does to a connection the old generation holds: 'drains' (it belongs to a
-   * unit that drains, so readiness is 503 there) or 'keeps' (threaded: app threads roll behind
-   * the same sockets, which never drain).
+   * unit that drains, so readiness is 503 there, and is closed after that answer), 'hands-over'
+   * (prefork, hybrid: the old unit answers 503, then gives the plain TCP connection to the new
+   * generation, where its next request meets new code) or 'keeps' (threaded: app threads roll
+   * behind the same sockets, which never drain).
    */
-  readonly reload: 'drains' | 'keeps';
+  readonly reload: 'drains' | 'hands-over' | 'keeps';
   /** reload() resolves only once the old generation has drained (single): wait for the new code instead. */
   readonly reloadAwaitsDrain?: boolean;
   /** The engine runs the app in threads its I/O thread supervises: liveness can see none ready. */
@@ -146,7 +148,9 @@ export function runHealthSuite(name: string, engineClass: EngineClass, options: 
 
     it(options.reload === 'drains'
       ? 'answers 503 on a connection the old generation keeps during a reload, and closes it'
-      : 'answers 200 on a connection held across a reload: the sockets never drain', { timeout: 30_000 }, async () => {
+      : options.reload === 'hands-over'
+        ? 'answers 503 on a connection the old generation holds during a reload, then hands it to the new generation'
+        : 'answers 200 on a connection held across a reload: the sockets never drain', { timeout: 30_000 }, async () => {
       // A request head in progress keeps the connection where it is (an idle one could be
       // handed to the new generation); the old generation drains it once the new one serves.
       const held = await connect();
@@ -165,6 +169,12 @@ export function runHealthSuite(name: string, engineClass: EngineClass, options: 
         assert.deepEqual([answer!.status, answer!.text()], [503, 'draining\n']);
         assert.equal(answer!.header('connection'), 'close');
         await held.waitForClose();
+      } else if (options.reload === 'hands-over') {
+        assert.deepEqual([answer!.status, answer!.text()], [503, 'draining\n']);
+        assert.notEqual(answer!.header('connection'), 'close');
+        await held.write('GET /version HTTP/1.1\r\nHost: p\r\n\r\n');
+        const [, next] = await held.readResponses(2, { timeoutMs: 10_000 });
+        assert.equal(next!.text(), 'v2', 'the connection\'s next request meets the new generation');
       } else {
         assert.deepEqual([answer!.status, answer!.text()], [200, 'ready\n']);
         assert.equal(held.ended, false);
