@@ -17,7 +17,7 @@ import {
   GatehouseError, TOKENS, bindAll, channels, prepareToListen,
   type Engine, type EngineContext, type EngineStats, type ListenAddress, type Settings, type StopOptions,
 } from '@gatehouse/core';
-import { delayStop } from '@gatehouse/core/internal';
+import { delayStop, restartCounts } from '@gatehouse/core/internal';
 import { Arbiter } from './arbiter.js';
 
 /** For engines that reuse this master with another worker body (hybrid). */
@@ -113,7 +113,7 @@ export class PreforkEngine implements Engine {
   }
 
   stats(): EngineStats {
-    const stats = this.#arbiter?.stats() ?? { generation: 0, units: [], restarts: { crash: 0, timeout: 0, 'max-requests': 0, memory: 0, reload: 0 } };
+    const stats = this.#arbiter?.stats() ?? { generation: 0, units: [], restarts: restartCounts() };
     return { engine: this.name, pid: process.pid, ...stats };
   }
 
