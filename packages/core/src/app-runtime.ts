@@ -20,3 +20,4 @@ export { describeSource, type SettingSource } from './settings/parse.js';
 export type { Settings } from './settings/table.js';
 export { memoryRecycleMark } from './engine/supervision.js';
 export type * from './diagnostics.js';
+export { TAKEOVER, takeoverOf, takeoverResponse, requestedUpgrade, type Takeover, type TakenConnection } from './gateway/takeover.js';

@@ -41,3 +41,7 @@ export { recordRequestUnit } from './request-unit.js';
 // Accepting while out of descriptors: listeners a worker receives get the same guard.
 export { descriptorsExhausted, guardAccept } from './net/accept.js';
 export { checkAppInThread } from './app/check-in-thread.js';
+
+// A response that takes its connection (accepted upgrades): engines that run the app off the
+// socket's loop make one on the socket's side that carries the bytes across.
+export { TAKEOVER, takeoverOf, takeoverResponse, requestedUpgrade, type Takeover, type TakenConnection, type TakeoverResponse } from './gateway/takeover.js';

@@ -28,7 +28,7 @@
  * message kind's own positions (`message[RequestField.bodyLength]`). The one message with many
  * fields of the same type, REQUEST, is built only by requestMessage() beside its positions.
  */
-import type { GatewayRequest, SerializedError, Settings } from '@gatehouse/core';
+import type { GatewayRequest, HttpVersion, SerializedError, Settings } from '@gatehouse/core';
 
 /** Bytes a side may have in flight per body before the other side grants more. */
 export const BODY_WINDOW = 512 * 1024;
@@ -49,7 +49,7 @@ export const SHUTDOWN = 7;
  */
 export type RequestMessage = readonly [
   tag: typeof REQUEST, id: number,
-  method: string, target: string, path: string, query: string, httpVersion: '1.0' | '1.1', rawHeaders: readonly string[],
+  method: string, target: string, path: string, query: string, httpVersion: HttpVersion, rawHeaders: readonly string[],
   scheme: 'http' | 'https', remoteAddress: string, remotePort: number, serverAddress: string, serverPort: number,
   /** Content-Length, null when chunked, 0 when there is no body. */
   bodyLength: number | null,

@@ -5,7 +5,7 @@
 import { HeaderList } from './headers.js';
 import { RequestBody } from './body.js';
 import type { BodySource } from './body-source.js';
-import type { GatewayRequest, RequestHead, SocketAddress } from './types.js';
+import type { GatewayRequest, HttpVersion, RequestHead, SocketAddress } from './types.js';
 
 export function createRequest(head: RequestHead, body: BodySource | null, signal: AbortSignal): GatewayRequest {
   return {
@@ -81,7 +81,7 @@ export class AbortableRequest implements GatewayRequest {
   readonly target: string;
   readonly path: string;
   readonly query: string;
-  readonly httpVersion: '1.0' | '1.1';
+  readonly httpVersion: HttpVersion;
   readonly headers: HeaderList;
   readonly scheme: 'http' | 'https';
   readonly remote: SocketAddress;
@@ -93,7 +93,7 @@ export class AbortableRequest implements GatewayRequest {
 
   /** `rawHeaders` is adopted (names lower-cased), as HeaderList does. */
   constructor(
-    method: string, target: string, path: string, query: string, httpVersion: '1.0' | '1.1', rawHeaders: string[],
+    method: string, target: string, path: string, query: string, httpVersion: HttpVersion, rawHeaders: string[],
     scheme: 'http' | 'https', remote: SocketAddress, server: SocketAddress, body: BodySource | null,
   ) {
     this.method = method;

@@ -35,6 +35,13 @@ import { startTls } from '../net/tls.js';
 import type { HttpService, HttpServiceStats } from './service.js';
 import { HealthCheck, type HealthState } from './health.js';
 
+/**
+ * How long before a drain's timeout upgraded connections are told to go away (at most; a
+ * quarter of a shorter timeout): time for a WebSocket close handshake to finish, so the
+ * client sees 1001 rather than a reset.
+ */
+const GOING_AWAY_GRACE_MS = 1000;
+
 /** Sweep period: a tenth of the shortest timeout, within [MIN_SWEEP_MS, MAX_SWEEP_MS]. */
 const MIN_SWEEP_MS = 10;
 const MAX_SWEEP_MS = 500;
@@ -54,6 +61,7 @@ class ConnectionService implements HttpService, ConnectionHost {
   readonly #connections = new Set<Connection>();
   #requests = 0;
   #inFlight = 0;
+  #upgraded = 0;
   #sweeper: NodeJS.Timeout | null = null;
   readonly #sweepMs: number;
   #drained: (() => void) | null = null;
@@ -141,9 +149,11 @@ class ConnectionService implements HttpService, ConnectionHost {
   requestStarted(): void { this.#requests++; this.#inFlight++; }
   handedOff(socket: Socket): void { this.#handOff?.(socket); }
   requestEnded(): void { this.#inFlight--; }
+  connectionUpgraded(): void { this.#upgraded++; }
 
   connectionClosed(connection: Connection): void {
     if (!this.#connections.delete(connection)) return;
+    if (connection.upgraded) this.#upgraded--;
     if (channels.connectionClose.hasSubscribers) {
       channels.connectionClose.publish({ remote: `${connection.remote.address}:${connection.remote.port}`, open: this.#connections.size });
     }
@@ -172,18 +182,27 @@ class ConnectionService implements HttpService, ConnectionHost {
     if (this.#connections.size === 0) return Promise.resolve();
     if (this.#draining !== null) return this.#draining;
     return this.#draining = new Promise((resolve) => {
+      const timeout = Math.max(0, timeoutMs);
       const timer = setTimeout(() => {
         this.destroyAll();
         finish();
-      }, Math.max(0, timeoutMs));
+      }, timeout);
+      const goingAway = setTimeout(() => this.#goingAway(), timeout - Math.min(GOING_AWAY_GRACE_MS, timeout / 4));
       const finish = (): void => {
         clearTimeout(timer);
+        clearTimeout(goingAway);
         this.#drained = null;
         this.#draining = null;
         resolve();
       };
       this.#drained = finish;
     });
+  }
+
+  /** Ends every upgraded connection the protocol's way (the drain's timeout is near). */
+  #goingAway(): void {
+    if (this.#upgraded === 0) return;
+    for (const connection of [...this.#connections]) connection.goingAway();
   }
 
   destroyAll(): void {
@@ -215,6 +234,6 @@ class ConnectionService implements HttpService, ConnectionHost {
   }
 
   stats(): HttpServiceStats {
-    return { connections: this.#connections.size, inFlight: this.#inFlight, requests: this.#requests };
+    return { connections: this.#connections.size, inFlight: this.#inFlight, requests: this.#requests, upgraded: this.#upgraded };
   }
 }

@@ -6,6 +6,7 @@
  * States:  IDLE --first byte--> HEAD --head parsed--> ACTIVE --response written--> IDLE
  *                                                         \--body left unread--> DISCARD --> IDLE
  *          any --error / close decided--> CLOSING (FIN sent, lingering) --> CLOSED
+ *          ACTIVE --the app took the connection (an accepted upgrade)--> UPGRADED --close--> CLOSED
  *
  * - One request at a time: while a request is ACTIVE and its message is complete, further
  *   bytes (pipelined requests) are kept as they arrived and the socket is paused, so at most
@@ -32,9 +33,13 @@
  * - A body the app left unread: dropped while its rest is at most DISCARD_LIMIT bytes (then
  *   keep-alive goes on); a longer Content-Length body closes the connection (the response says
  *   `Connection: close`); a chunked one closes once the bound is passed.
- * - Upgrade requests are served as ordinary requests (RFC 9110 §7.8 lets a server ignore
- *   Upgrade); no 101 is ever sent. CONNECT is served too, then the connection closes (a 2xx
- *   to CONNECT would otherwise make the client treat it as a tunnel).
+ * - An upgrade (Upgrade + Connection: upgrade, or CONNECT) is the app's to accept: a response
+ *   that carries TAKEOVER (gateway/takeover.ts) takes the socket, the bytes read past the
+ *   request head go with it, and HTTP ends here (UPGRADED: no parsing, no deadlines; the
+ *   connection still counts in the service until the socket closes, and a drain ends it
+ *   through TakenConnection.goingAway()). Any other response refuses the upgrade and is
+ *   served as usual; after a CONNECT the connection closes (a 2xx to CONNECT would make the
+ *   client treat it as a tunnel).
  * - A final status of 1xx from the app is an invalid response (500).
  * - An app error before the head: 500 (or the status of a GatehouseError it let through, e.g.
  *   400 for invalid JSON, 503 from an overloaded engine), keep-alive unharmed. After the head
@@ -57,6 +62,7 @@ import { requestUnit } from '../request-unit.js';
 import { GatehouseError, isGatehouseError } from '../errors/index.js';
 import { AbortableRequest, splitTarget } from '../gateway/request.js';
 import type { Dispatcher, GatewayResponse, SocketAddress } from '../gateway/types.js';
+import { requestedUpgrade, takeoverOf, type TakenConnection, type Takeover } from '../gateway/takeover.js';
 import type { ParsedHead } from './parse-events.js';
 import { RequestParser } from './parser.js';
 import type { ProtocolOptions } from './options.js';
@@ -84,7 +90,9 @@ const ACTIVE = 2;
 const DISCARD = 3;
 const CLOSING = 4;
 const CLOSED = 5;
-const STATE_NAMES = ['idle', 'head', 'active', 'discard', 'closing', 'closed'] as const;
+/** Past CLOSING on purpose: every `>= CLOSING` check (drop input, no more HTTP) holds for it. */
+const UPGRADED = 6;
+const STATE_NAMES = ['idle', 'head', 'active', 'discard', 'closing', 'closed', 'upgraded'] as const;
 export type ConnectionState = typeof STATE_NAMES[number];
 
 const PAUSE_PIPELINED = 1;
@@ -123,6 +131,8 @@ export interface ConnectionHost {
   connectionClosed(connection: Connection): void;
   /** Takes a socket this connection gave up while the host hands its connections off (see handOff()). */
   handedOff(socket: Socket): void;
+  /** The app took this connection (an accepted upgrade); connectionClosed() still follows. */
+  connectionUpgraded(connection: Connection): void;
 }
 
 /** The GatewayRequest of a socket: its head as parsed, the signal made on first use (see AbortableRequest). */
@@ -186,6 +196,8 @@ export class Connection implements BodyHost, HeldWriter {
   #status = 0;
   #response: GatewayResponse | undefined = undefined;
   #startedAt = 0n;
+  /** Set once the app has taken the connection: how to end it when the unit stops. */
+  #taken: TakenConnection | null = null;
 
   constructor(host: ConnectionHost, socket: Socket, peer: PeerAddresses | null = null) {
     this.#host = host;
@@ -377,6 +389,8 @@ export class Connection implements BodyHost, HeldWriter {
 
   #writeResponse(response: GatewayResponse): void {
     if (response === null || typeof response !== 'object') throw new GatehouseError('ERR_APP_BAD_RESPONSE', `the app returned ${response === null ? 'null' : typeof response}, not { status, headers, body }`);
+    const take = takeoverOf(response);
+    if (take !== null) { this.#takeOver(take, response); return; }
     const status = response.status;
     if (typeof status !== 'number' || status < 200) throw new GatehouseError('ERR_APP_BAD_RESPONSE', `status ${String(status)} (a final status is 200 to 999)`);
     const body = response.body;
@@ -426,6 +440,55 @@ export class Connection implements BodyHost, HeldWriter {
       void this.#writeStream(body as AsyncIterable<Uint8Array>, framing.chunked, framing.contentLength, framing.keepAlive);
     }
   }
+
+  /**
+   * The app accepted the upgrade: the socket is the takeover's from here, with the bytes that
+   * arrived after the request head. Reading is left for the new owner to start (flowing
+   * unset, as node:http leaves a socket it emits 'upgrade' with); an error listener stays so
+   * a reset never becomes an uncaught exception; 'close' still ends the connection here.
+   */
+  #takeOver(take: Takeover, response: GatewayResponse): void {
+    const request = this.#request!;
+    if (requestedUpgrade(request) === null) throw new GatehouseError('ERR_APP_BAD_RESPONSE', 'an upgrade was accepted for a request that asked for none');
+    if (!this.#messageComplete) throw new GatehouseError('ERR_APP_BAD_RESPONSE', 'an upgrade is accepted only once the request body has been read');
+    const socket = this.socket;
+    const head = this.#pending ?? Buffer.alloc(0);
+    this.#pending = null;
+    this.#state = UPGRADED;
+    this.deadline = 0;
+    this.#status = response.status;
+    this.#response = response;
+    this.#headSent = true;
+    socket.off('data', this.#onData);
+    socket.off('end', this.#onEnd);
+    socket.off('drain', this.#onDrain);
+    this.#drainListening = false;
+    if (this.#corked) { this.#corked = false; socket.uncork(); }
+    this.#paused = 0;
+    (socket as { readableFlowing: boolean | null }).readableFlowing = null;
+    socket.allowHalfOpen = false;
+    this.#endRequest(0);
+    this.#host.connectionUpgraded(this);
+    try {
+      this.#taken = take(socket, head) ?? null;
+    } catch (error) {
+      if (channels.requestError.hasSubscribers) channels.requestError.publish({ request, error, phase: 'response' });
+      socket.destroy();
+    }
+  }
+
+  /** The unit is stopping: an upgraded connection ends the protocol's way; true when it was one. */
+  goingAway(): boolean {
+    if (this.#state !== UPGRADED) return false;
+    const taken = this.#taken;
+    if (taken === null) this.socket.destroy();
+    else {
+      try { taken.goingAway(); } catch { this.socket.destroy(); }
+    }
+    return true;
+  }
+
+  get upgraded(): boolean { return this.#state === UPGRADED; }
 
   /** Whether this response may leave the connection open (the app can still turn it off). */
   #mayKeepAlive(streaming: boolean): boolean {
@@ -674,7 +737,7 @@ export class Connection implements BodyHost, HeldWriter {
    * arrives is answered with Connection: close, and the sweep closes the rest at their deadline.
    */
   drain(): void {
-    if (this.#handingOff) return; // it moves at its next idle moment instead (handOff())
+    if (this.#handingOff || this.#state === UPGRADED) return; // an upgraded one ends by goingAway() // it moves at its next idle moment instead (handOff())
     if (this.#state === DISCARD) { this.#close(); return; }
     if (this.#state === IDLE && this.#servedAny) {
       const graceEnd = Date.now() + DRAIN_IDLE_GRACE_MS;
@@ -769,6 +832,7 @@ export class Connection implements BodyHost, HeldWriter {
 
   readonly #onClose = (): void => {
     this.#state = CLOSED;
+    this.#taken = null;
     this.deadline = 0;
     if (!this.#done) this.#abandon(new GatehouseError('ERR_HTTP_CLIENT_GONE'));
     this.#onDrain();

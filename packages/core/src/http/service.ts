@@ -11,6 +11,8 @@ export interface HttpServiceStats {
   readonly connections: number;
   readonly inFlight: number;
   readonly requests: number;
+  /** Connections an app took by accepting an upgrade (WebSockets, tunnels); included in `connections`. */
+  readonly upgraded: number;
 }
 
 export interface HttpService {
@@ -19,7 +21,8 @@ export interface HttpService {
   /**
    * Graceful drain: stop keeping connections alive (idle ones close now, busy ones close
    * after their current response), resolve when none is left or after `timeoutMs`, when the
-   * rest are destroyed. Accepting new sockets is the engine's to stop (server.close()).
+   * rest are destroyed. Upgraded connections (WebSockets) stay until they close; shortly
+   * before `timeoutMs` they are ended the protocol's way (close 1001) so clients reconnect. Accepting new sockets is the engine's to stop (server.close()).
    */
   drain(timeoutMs: number): Promise<void>;
   /** Destroys every connection now. */
