@@ -22,11 +22,12 @@ const PUBLIC_VALUES = [
 const PUBLIC_TYPES = [
   'AppSource', 'Application', 'BodySource', 'BoundListeners', 'CatalogueEntry', 'ConnectionMessage', 'Dispatcher',
   'Engine', 'EngineClass', 'EngineContext', 'EngineMessage', 'EngineName', 'EngineStats', 'ErrorCode', 'FetchHandler',
-  'GatewayRequest', 'GatewayResponse', 'HeaderInit', 'Hook', 'HttpService', 'HttpServiceStats', 'LifecycleHook',
+  'GatewayRequest', 'GatewayResponse', 'GatewayWebSocket', 'HeaderInit', 'HttpVersion', 'Hook', 'HttpService', 'HttpServiceStats', 'LifecycleHook',
   'ListenAddress', 'ListenTarget', 'LoadOptions', 'LoadedApp', 'LogsReopenMessage', 'MetricsCollectMessage',
   'NodeListener', 'ProtocolErrorMessage', 'RequestEndMessage', 'RequestErrorMessage', 'RequestHead',
   'RequestStartMessage', 'ResponseBody', 'ResponseHeaders', 'SerializedError', 'SettingGroup', 'SettingKind',
-  'SettingName', 'SettingSpec', 'Settings', 'SocketAddress', 'StopOptions', 'UnitMessage', 'UnitState', 'UnitStats',
+  'SettingName', 'SettingSpec', 'Settings', 'SocketAddress', 'StopOptions', 'StreamAcceptOptions', 'UnitMessage', 'UnitState', 'UnitStats',
+  'UpgradeOffer', 'UpgradedStream', 'WebSocketAcceptOptions', 'WebSocketData',
 ];
 
 const require = createRequire(import.meta.url);
