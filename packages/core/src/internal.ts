@@ -31,6 +31,9 @@ export {
   type Clock, type LivenessOptions, type RestartCause, type RestartCounts,
 } from './engine/supervision.js';
 
+// --sticky: which unit a client address belongs to, stable as units come and go.
+export { rendezvousPick, rendezvousScore, freeSlot } from './engine/rendezvous.js';
+
 // The first phase of a graceful stop (--stop-delay).
 export { delayStop } from './engine/stop-delay.js';
 export type { HealthState } from './http/health.js';

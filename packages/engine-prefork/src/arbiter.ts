@@ -44,7 +44,7 @@ import {
   GatehouseError, channels, type EngineStats, type Hook, type SerializedError, type Settings, type UnitStats,
 } from '@gatehouse/core';
 import {
-  BootBackoff, Liveness, MEMORY_RECYCLE_FRACTION, RepeatedLine, recycleAfter, restartCounts, serializableSettings,
+  BootBackoff, Liveness, MEMORY_RECYCLE_FRACTION, RepeatedLine, freeSlot, recycleAfter, restartCounts, serializableSettings,
   shouldRecycleForMemory, stopReading, type RestartCause,
 } from '@gatehouse/core/internal';
 import { Handover } from './handover.js';
@@ -162,6 +162,7 @@ export class Arbiter {
       get generation() { return arbiter.#generation; },
       get accepting() { return arbiter.#phase !== 'stopping' && arbiter.#phase !== 'stopped'; },
       backlog: options.settings.backlog,
+      sticky: options.settings.sticky,
       heardFromLately: (worker, now) => this.#heardFromLately(worker, now),
     });
   }
@@ -326,7 +327,9 @@ export class Arbiter {
       }
       case 'booted':
         if (worker.state !== 'booting') break;
-        this.#options.listeners.forEach((listener, index) => worker.send({ type: 'listen', index }, listener));
+        // --sticky: the master alone accepts (it picks the worker by client address); the worker,
+        // told it has no listener to wait for, reports ready after `booted`.
+        if (!this.#settings.sticky) this.#options.listeners.forEach((listener, index) => worker.send({ type: 'listen', index }, listener));
         break;
       case 'ready':
         if (worker.state !== 'booting') break;
@@ -537,6 +540,9 @@ export class Arbiter {
     const id = ++this.#nextId;
     const settings = this.#reload?.generation === generation ? this.#reload.settings : this.#settings;
     const recycleAt = recycleAfter(settings.maxRequests, settings.maxRequestsJitter);
+    // The lowest slot no serving worker of its generation holds: a replacement (crash, recycle,
+    // TTIN after TTOU) takes the slot its predecessor left, a new generation slots 0..N-1.
+    const slot = freeSlot([...this.#workers.values()].filter((w) => w.generation === generation && w.live && !w.retiring).map((w) => w.slot));
     this.#callHook(settings.preFork, 'pre_fork', { id, generation });
     // Events never arrive during the spawn call itself (SpawnWorker), so `worker` is set by then.
     let worker!: WorkerHandle;
@@ -554,7 +560,7 @@ export class Arbiter {
         exit: (code, signal) => this.#enqueue({ kind: 'exit', worker, code, signal }),
         error: (error) => channels.engine.publish({ engine: this.#options.engine, event: 'worker-error', level: 'error', detail: `worker ${id}: ${error.message}` }),
       });
-      worker = new WorkerHandle(id, generation, process, now);
+      worker = new WorkerHandle(id, generation, slot, process, now);
     } catch (error) {
       channels.engine.publish({ engine: this.#options.engine, event: 'fork-failed', level: 'error', detail: String(error) });
       this.#forkRetryAt = now + FORK_FAILED_WAIT_MS;
@@ -572,7 +578,7 @@ export class Arbiter {
       data: this.#options.workerData ?? null,
       heartbeatMs: this.#liveness.intervalMs,
       maxRequests: Number.isFinite(recycleAt) ? recycleAt : 0,
-      listeners: this.#options.listeners.length,
+      listeners: this.#settings.sticky ? 0 : this.#options.listeners.length,
     };
     worker.send({ type: 'start', config });
     if (this.#drainAnnounced) worker.send({ type: 'drain-announced' });

@@ -19,9 +19,23 @@
  * heartbeat, since its count is stale until it reports again. A worker that stops with
  * `handOff` gives its idle connections back the same way (`migrate`), so that they are served
  * by the workers that stay.
+ *
+ * Sticky (--sticky): workers get no listener; the master accepts every connection and hands
+ * it to the worker its client address belongs to, by rendezvous hashing over worker slots
+ * (core's engine/rendezvous.ts), so every connection of one client meets the same process.
+ * The candidates are the ready workers; of two in one slot (a recycled worker and its
+ * replacement, an old and a new generation during a reload) the newer serves. Liveness and a
+ * pending hand-over do not move a client: a stuck worker's clients wait until --timeout
+ * replaces it. Nothing is balanced, and a connection a stopping worker gives back goes where
+ * its address belongs. A connection without an address (a unix socket) has no client to stick
+ * to and is handed over as without --sticky.
  */
 import type net from 'node:net';
+import { rendezvousPick } from '@gatehouse/core/internal';
 import type { WorkerHandle } from './worker-handle.js';
+
+/** Rendezvous seed of the process level (hybrid's threads hash the same address with another). */
+const STICKY_SEED = 'process';
 
 /** Connection counts within this fraction of the total (or within 2) count as balanced. */
 const BALANCE_SLACK = 0.1;
@@ -34,6 +48,8 @@ export interface HandoverHost {
   readonly accepting: boolean;
   /** At most how many sockets wait for a ready worker (--backlog). */
   readonly backlog: number;
+  /** --sticky: route each connection by its client address; never balance. */
+  readonly sticky: boolean;
   /** Whether the worker's last message is recent enough to trust its loop is turning. */
   heardFromLately(worker: WorkerHandle, now: number): boolean;
 }
@@ -70,6 +86,7 @@ export class Handover {
 
   /** Asks the worker with the most connections to give idle ones back, when the split is uneven. */
   balance(now: number): void {
+    if (this.#host.sticky) return;
     const workers = this.#balanceable(now);
     if (workers.length < 2) return;
     workers.sort((a, b) => a.connections! - b.connections!);
@@ -87,6 +104,10 @@ export class Handover {
   rehome(from: WorkerHandle, socket: net.Socket, now: number): void {
     if (from.connections !== null && from.connections > 0) from.connections--;
     if (!this.#host.accepting) { socket.destroy(); return; }
+    if (this.#host.sticky) {
+      if (!this.#handOver(socket, 0, now)) socket.destroy();
+      return;
+    }
     const target = this.#balanceable(now).filter((w) => w !== from && w.handedOver.size === 0)
       .sort((a, b) => a.connections! - b.connections!)[0];
     if (!target) {
@@ -107,6 +128,11 @@ export class Handover {
   #handOver(socket: net.Socket, index: number, now: number): boolean {
     const ready = [...this.#host.workers()].filter((w) => w.state === 'ready');
     if (ready.length === 0) return false;
+    const address = this.#host.sticky ? socket.remoteAddress : undefined;
+    if (address) {
+      this.#send(rendezvousPick(address, STICKY_SEED, ready, (w) => w.slot, newer)!, socket, index);
+      return true;
+    }
     const responsive = ready.filter((w) => this.#host.heardFromLately(w, now) && w.handedOver.size === 0);
     const preferred = responsive.filter((w) => !w.retiring && w.generation >= this.#host.generation);
     const pool = preferred.length > 0 ? preferred : responsive.length > 0 ? responsive : ready;
@@ -124,4 +150,9 @@ export class Handover {
       socket.destroy();
     }, true);
   }
+}
+
+/** Of two workers in one slot: the newer generation, then the one not retiring, then the younger. */
+function newer(a: WorkerHandle, b: WorkerHandle): number {
+  return a.generation - b.generation || Number(b.retiring !== null) - Number(a.retiring !== null) || a.id - b.id;
 }

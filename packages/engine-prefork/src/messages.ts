@@ -33,7 +33,7 @@ export interface WorkerConfig {
   readonly heartbeatMs: number;
   /** 0 = never; max-requests plus this worker's share of the jitter. */
   readonly maxRequests: number;
-  /** How many `listen` messages follow `booted`. */
+  /** How many `listen` messages follow `booted`; 0 (--sticky): the worker is ready once booted. */
   readonly listeners: number;
 }
 

@@ -49,6 +49,8 @@ export class WorkerHandle {
   constructor(
     readonly id: number,
     readonly generation: number,
+    /** Its place in --sticky routing (handover.ts): a replacement takes the slot of the worker it replaces. */
+    readonly slot: number,
     readonly process: WorkerProcess,
     now: number,
   ) {

@@ -61,6 +61,8 @@ export class AppThread implements ExchangeHost {
   recycleAfter = Infinity;
   /** Why it is being recycled (max-requests, memory): it takes no new request and drains. */
   retiring: 'max-requests' | 'memory' | null = null;
+  /** Its place in --sticky routing (pool.ts route()): a replacement takes the slot of the thread it replaces. */
+  slot = 0;
   /** When a draining thread is cut off even if requests are still in flight. */
   drainDeadline = Infinity;
   /** Resolves when the thread can serve; rejects with the app's boot error. */

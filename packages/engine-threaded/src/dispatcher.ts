@@ -12,10 +12,16 @@
  * a finished request until the pass: a list of every arrival would keep thousands of finished
  * requests alive under load for the young-generation GC to promote, pausing the main thread
  * (docs/benchmarks.md, section 'Lazy request signals').
+ *
+ * --sticky: a request with a remote address goes to the thread that address belongs to
+ * (pool.route(), rendezvous hashing over thread slots) and, when that thread is at its bound,
+ * waits for it in the StickyQueue rather than taking another thread; --max-queue counts both
+ * queues. Requests without an address (a unix socket, no forwarding header) go as without it.
  */
 import { channels, GatehouseError, type Dispatcher, type GatewayRequest, type GatewayResponse } from '@gatehouse/core';
 import { Exchange, type ExchangeOwner } from './exchange.js';
 import { ReadAheadBudget, wantsReadAhead } from './read-ahead.js';
+import { StickyQueue } from './sticky-queue.js';
 import type { ThreadPool } from './pool.js';
 import { engineResponse } from './wire-errors.js';
 
@@ -28,6 +34,8 @@ export interface ThreadPoolDispatcherOptions {
   /** Queue depth that triggers the warning; defaults to an eighth of maxQueue (at least 1). */
   readonly queueWarnDepth?: number;
   readonly engineName?: string;
+  /** --sticky: each request runs on the thread its remote address belongs to (pool.route()). */
+  readonly sticky?: boolean;
 }
 
 /** Seconds a client is told to wait when the queue is full. */
@@ -55,6 +63,8 @@ export class ThreadPoolDispatcher implements Dispatcher {
   /** Exchanges reading their body ahead: neither queued nor on a thread yet. */
   readonly #reading = new Set<Exchange>();
   #watchTimer: NodeJS.Timeout | null = null;
+  /** Set with --sticky: requests waiting for their own thread. */
+  readonly #sticky: StickyQueue | null;
 
   constructor(pool: ThreadPool, options: ThreadPoolDispatcherOptions) {
     this.#pool = pool;
@@ -65,6 +75,7 @@ export class ThreadPoolDispatcher implements Dispatcher {
       budget: new ReadAheadBudget(options.readAheadBudget),
       leaveQueue: () => { this.#queued--; },
     };
+    this.#sticky = options.sticky ? new StickyQueue() : null;
     pool.onCapacity = () => this.#serveQueue();
   }
 
@@ -111,17 +122,36 @@ export class ThreadPoolDispatcher implements Dispatcher {
   /** Runs the exchange on a thread with a free slot, or queues it, or answers 503 past --max-queue. */
   #admit(exchange: Exchange): void {
     exchange.state = 'queued';
+    if (this.#sticky !== null && exchange.request.remote.address) { this.#admitSticky(this.#sticky, exchange); return; }
     if (this.#queued === 0) {
       const thread = this.#pool.pick();
       if (thread) { this.#pool.run(thread, exchange); return; }
     }
-    if (this.#queued >= this.#options.maxQueue) {
-      this.#rejected++;
-      exchange.refuse(engineResponse(new GatehouseError('ERR_HTTP_SERVICE_UNAVAILABLE', `${this.#queued} requests already queued (--max-queue ${this.#options.maxQueue})`), RETRY_AFTER_SECONDS));
-      this.#warn('queue-full', `Task queue full (${this.#queued}): answering 503`);
-      return;
-    }
+    if (this.#refusedAsFull(exchange)) return;
     this.#queue.push(exchange);
+    this.#counted();
+  }
+
+  /** Runs the exchange on its address's thread if that has a free slot and nothing waits for it; else it waits for that thread. */
+  #admitSticky(sticky: StickyQueue, exchange: Exchange): void {
+    const thread = this.#pool.route(exchange.request.remote.address);
+    if (thread && sticky.idle(thread) && this.#pool.hasRoom(thread)) { this.#pool.run(thread, exchange); return; }
+    if (this.#refusedAsFull(exchange)) return;
+    sticky.push(thread, exchange);
+    this.#counted();
+  }
+
+  /** Past --max-queue: answers 503 with Retry-After. */
+  #refusedAsFull(exchange: Exchange): boolean {
+    if (this.#queued < this.#options.maxQueue) return false;
+    this.#rejected++;
+    exchange.refuse(engineResponse(new GatehouseError('ERR_HTTP_SERVICE_UNAVAILABLE', `${this.#queued} requests already queued (--max-queue ${this.#options.maxQueue})`), RETRY_AFTER_SECONDS));
+    this.#warn('queue-full', `Task queue full (${this.#queued}): answering 503`);
+    return true;
+  }
+
+  /** One more request queued. */
+  #counted(): void {
     this.#queued++;
     if (this.#queued >= this.#warnDepth) this.#warn('queue-depth', `Task queue depth is ${this.#queued}`);
   }
@@ -149,6 +179,7 @@ export class ThreadPoolDispatcher implements Dispatcher {
     };
     for (const exchange of this.#reading) visit(exchange);
     for (let i = this.#head; i < this.#queue.length; i++) visit(this.#queue[i]);
+    if (this.#sticky !== null) for (const exchange of this.#sticky.waiting()) visit(exchange);
     this.#pool.forEachExchange(visit);
     return younger;
   }
@@ -158,12 +189,20 @@ export class ThreadPoolDispatcher implements Dispatcher {
     this.#closed = true;
     if (this.#watchTimer !== null) { clearTimeout(this.#watchTimer); this.#watchTimer = null; }
     this.#watchInFlight(0);
-    for (let exchange = this.#shift(); exchange; exchange = this.#shift()) {
-      exchange.refuse(engineResponse(new GatehouseError('ERR_HTTP_SERVICE_UNAVAILABLE', 'the server is stopping'), RETRY_AFTER_SECONDS));
+    const stopping = (): GatewayResponse => engineResponse(new GatehouseError('ERR_HTTP_SERVICE_UNAVAILABLE', 'the server is stopping'), RETRY_AFTER_SECONDS);
+    for (let exchange = this.#shift(); exchange; exchange = this.#shift()) exchange.refuse(stopping());
+    if (this.#sticky !== null) {
+      const waiting = [...this.#sticky.waiting()];
+      this.#sticky.clear();
+      for (const exchange of waiting) { this.#queued--; exchange.refuse(stopping()); }
     }
   }
 
   #serveQueue(): void {
+    this.#sticky?.serve(this.#pool, (thread, exchange) => {
+      this.#queued--;
+      this.#pool.run(thread, exchange);
+    });
     while (this.#queued > 0) {
       const thread = this.#pool.pick();
       if (!thread) return;

@@ -29,7 +29,7 @@
  */
 import { channels, GatehouseError, type Settings, type UnitStats } from '@gatehouse/core';
 import {
-  BootBackoff, Liveness, RepeatedLine, recordRequestUnit, recycleAfter, restartCounts, serializableSettings, shouldRecycleForMemory,
+  BootBackoff, Liveness, RepeatedLine, freeSlot, recordRequestUnit, rendezvousPick, recycleAfter, restartCounts, serializableSettings, shouldRecycleForMemory,
   type RestartCounts,
 } from '@gatehouse/core/internal';
 import { AppThread, spawnWorkerThread, type AppThreadEvents, type ExitReason, type SpawnThread } from './app-thread.js';
@@ -171,6 +171,25 @@ export class ThreadPool implements AppThreadEvents {
       }
     }
     return best;
+  }
+
+  /**
+   * --sticky: the routed thread `address` belongs to, by rendezvous hashing over thread slots
+   * (core's engine/rendezvous.ts), whatever its load; null when no thread is ready. Of two in
+   * one slot (a rolling reload's old and new thread) the newer serves.
+   */
+  route(address: string): AppThread | null {
+    return rendezvousPick(address, STICKY_SEED, this.#routing, (t) => t.slot, (a, b) => a.generation - b.generation || a.id - b.id);
+  }
+
+  /** Whether the thread still takes requests (route() may pick it). */
+  routes(thread: AppThread): boolean {
+    return thread.state === 'ready' && this.#routing.includes(thread);
+  }
+
+  /** Whether the thread has a free concurrency slot (--thread-concurrency). */
+  hasRoom(thread: AppThread): boolean {
+    return thread.exchanges.size < this.#settings.threadConcurrency;
   }
 
   /** Every exchange a thread holds: running, or answered and not yet released. */
@@ -417,6 +436,8 @@ export class ThreadPool implements AppThreadEvents {
       ...(settings.maxThreadMemory > 0 ? { maxOldGenerationSizeMb: Math.max(8, Math.round(settings.maxThreadMemory / MIB)) } : {}),
     };
     const thread = new AppThread(this.#nextId++, generation, this.#spawnThread(data, limits), this);
+    // The lowest slot no live thread of its generation holds: a replacement takes its predecessor's.
+    thread.slot = freeSlot([...this.#threads].filter((t) => t.generation === generation && t.state !== 'draining' && t.state !== 'stopped').map((t) => t.slot));
     thread.recycleAfter = recycleAfter(settings.maxRequests, settings.maxRequestsJitter);
     this.#threads.add(thread);
     this.#liveness.watch(thread);
@@ -467,6 +488,9 @@ export class ThreadPool implements AppThreadEvents {
     channels.engine.publish({ engine: this.#engine, event, detail, level });
   }
 }
+
+/** Rendezvous seed of the thread level (hybrid's master hashes the same address with another). */
+const STICKY_SEED = 'thread';
 
 /** Deaths of a thread that was never ready which count as its boot failing (not a stop, scale or reload). */
 const EARLY_CRASHES: ReadonlySet<ExitReason> = new Set(['crash', 'exit', 'boot-failed', 'timeout', 'memory']);

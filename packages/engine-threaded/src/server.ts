@@ -35,6 +35,7 @@ export class ThreadedServer {
       requestTimeoutMs: settings.requestTimeout * 1000,
       readAheadBudget: settings.readAheadBudget,
       engineName: options.engineName,
+      sticky: settings.sticky,
     });
     this.service = createHttpService(this.dispatcher, protocolOptionsFrom(settings));
     // Answered here on the I/O thread, so the health paths answer while every app thread is busy.

@@ -36,6 +36,7 @@ export interface Settings {
   maxRequestsJitter: number;
   reloadStrategy: 'rolling' | 'generation';
   reloadBatch: number;
+  sticky: boolean;
   maxQueue: number;
   readAheadBudget: number;
   maxWorkerMemory: number;
@@ -141,6 +142,7 @@ export const SETTINGS: { readonly [K in keyof Settings]: SettingSpec<Settings[K]
   maxRequestsJitter: { kind: 'integer', default: 0, group: 'engine', doc: 'Add a random 0..N to max-requests so workers do not recycle together.' },
   reloadStrategy: { kind: 'choice', default: 'rolling', choices: ['rolling', 'generation'], group: 'engine', engines: ['prefork', 'threaded', 'hybrid'], doc: 'How a reload (HUP) replaces units. rolling: --reload-batch at a time, each new one ready before an old one drains, so memory stays near one generation (Puma\'s phased restart, PM2 reload). generation: a whole new generation boots, then the old one drains (Gunicorn\'s HUP; twice the memory meanwhile, and the switch is all at once).' },
   reloadBatch: { kind: 'integer', default: 1, min: 1, group: 'engine', engines: ['prefork', 'threaded', 'hybrid'], doc: 'Under --reload-strategy rolling, how many units are replaced at a time: at most this many more than the target run during a reload.' },
+  sticky: { kind: 'boolean', restart: true, default: false, group: 'engine', engines: ['prefork', 'threaded', 'hybrid'], doc: 'Sticky sessions: every connection and request from one client address reaches the same unit (worker process by the address the master sees, app thread by the request\'s remote address), for apps that keep sessions in memory such as socket.io\'s long-polling. The prefork and hybrid master then accepts every connection itself. See docs/engines.md, "Sticky sessions".' },
   maxQueue: { kind: 'integer', default: 1024, group: 'engine', engines: THREAD_ENGINES, doc: 'Requests that may wait for a free thread; past it they get 503 with Retry-After.' },
   readAheadBudget: { kind: 'bytes', default: 64 * MIB, group: 'engine', engines: THREAD_ENGINES, doc: 'Request-body bytes the I/O thread may hold, across all connections of a process, reading bodies (up to 1 MiB each) before they take an app thread, so a slow upload never holds one; past it bodies stream to the app as they arrive (0 = never read ahead, for apps that answer a body while it is still arriving).' },
   maxWorkerMemory: { kind: 'bytes', default: 0, group: 'engine', engines: PROCESS_ENGINES, doc: 'Recycle a worker process whose RSS passes this (e.g. 512m; 0 = no limit).' },

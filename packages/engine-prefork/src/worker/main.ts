@@ -178,6 +178,8 @@ async function start(received: WorkerConfig): Promise<void> {
   if (drainAnnounced && body.health) body.health.draining = true;
   if (pendingStop) { void stop(pendingStop.graceful, pendingStop.timeoutMs); return; }
   send({ type: 'booted' });
+  // No listener to wait for (--sticky: every connection comes from the master): serving now.
+  if (config.listeners === 0) send({ type: 'ready' });
 }
 
 function listen(server: net.Server): void {
