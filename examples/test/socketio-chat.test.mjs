@@ -2,8 +2,8 @@
 // serves Express) with socket.io-client's default transports: the session opens with HTTP
 // long-polling (engine.io's request listener) and upgrades to WebSocket (its 'upgrade'
 // listener). Polling needs every request of a session in one process, so prefork runs one
-// worker here; `--workers 2 --sticky` joins UPGRADE_ENGINES-style settings below once sticky
-// sessions exist.
+// worker here; several workers need sticky sessions (the commented line below, once --sticky
+// exists).
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { once } from 'node:events';
@@ -26,7 +26,12 @@ async function connectAndUpgrade(base) {
   return { client, firstTransport, upgradedTo: transport.name };
 }
 
-for (const [label, Engine, settings] of UPGRADE_ENGINES) {
+const ENGINES = [
+  ...UPGRADE_ENGINES,
+  // ['prefork --workers 2 --sticky', PreforkEngine, { engine: 'prefork', workers: 2, sticky: true }],
+];
+
+for (const [label, Engine, settings] of ENGINES) {
   describe(`examples/node/socketio-chat.js under ${label}`, { timeout: 30_000 }, () => {
     const served = serveForSuite(APP, Engine, { ...settings, gracefulTimeout: 2 });
 
