@@ -37,6 +37,8 @@ export interface UnitMessage {
 export interface LogsReopenMessage { readonly reason: 'signal' | 'api' }
 /** Published by an engine unit before it reports stats; subscribers fill `into` (carried opaquely as UnitStats.metrics). */
 export interface MetricsCollectMessage { readonly into: Record<string, unknown> }
+/** The app is set up in a way that keeps something from working; logged once, at warn. */
+export interface AppWarningMessage { readonly error: Error & { readonly code: string } }
 export interface EngineMessage { readonly engine: string; readonly event: string; readonly detail?: string; readonly level?: 'info' | 'warn' | 'error' }
 
 export const channels = {
@@ -51,4 +53,5 @@ export const channels = {
   engine: diagnostics.channel('gatehouse:engine'),
   logsReopen: diagnostics.channel('gatehouse:logs:reopen'),
   metricsCollect: diagnostics.channel('gatehouse:metrics:collect'),
+  appWarning: diagnostics.channel('gatehouse:app:warning'),
 } as const;

@@ -20,7 +20,7 @@ const PUBLIC_VALUES = [
 ];
 
 const PUBLIC_TYPES = [
-  'AppSource', 'Application', 'BodySource', 'BoundListeners', 'CatalogueEntry', 'ConnectionMessage', 'Dispatcher',
+  'AppSource', 'AppWarningMessage', 'Application', 'BodySource', 'BoundListeners', 'CatalogueEntry', 'ConnectionMessage', 'Dispatcher',
   'Engine', 'EngineClass', 'EngineContext', 'EngineMessage', 'EngineName', 'EngineStats', 'ErrorCode', 'FetchHandler',
   'GatewayRequest', 'GatewayResponse', 'GatewayWebSocket', 'HeaderInit', 'HttpVersion', 'Hook', 'HttpService', 'HttpServiceStats', 'LifecycleHook',
   'ListenAddress', 'ListenTarget', 'LoadOptions', 'LoadedApp', 'LogsReopenMessage', 'MetricsCollectMessage',

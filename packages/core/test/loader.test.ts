@@ -4,7 +4,11 @@
  */
 import { describe, it, after } from 'node:test';
 import assert from 'node:assert/strict';
+import { EventEmitter } from 'node:events';
 import fs from 'node:fs';
+import http from 'node:http';
+import https from 'node:https';
+import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -181,6 +185,23 @@ describe('interface detection', { timeout: 10_000 }, () => {
   });
   it('a class, a string, null or a plain object is none of them', () => {
     for (const value of [class App {}, 'app', null, undefined, { handle() {} }, 42]) assert.equal(detectInterface({ value, where }, 'auto'), null);
+  });
+  it('an http.Server or https.Server is a node:http listener; a net.Server or a Koa-like app is not', () => {
+    const servers = [http.createServer(), https.createServer()];
+    for (const value of servers) {
+      assert.equal(detectInterface({ value, where }, 'auto'), 'node');
+      assert.equal(detectInterface({ value, where }, 'node'), 'node');
+    }
+    const koaLike = Object.assign(new EventEmitter(), { listen() {}, callback() {} });
+    for (const value of [net.createServer(), koaLike]) assert.equal(detectInterface({ value, where }, 'auto'), null);
+  });
+  it('an exported server answers through its own request listeners, in order', async () => {
+    const loaded = await load('http-server-export.mjs');
+    assert.equal(loaded.interface, 'node');
+    const response = await loaded.app(request('GET', '/hello'));
+    assert.equal(response.status, 200);
+    assert.equal((response.headers as { get(name: string): string | null }).get('x-order'), 'first,second');
+    assert.equal(response.body, 'GET /hello');
   });
   it('loads an Express-shaped export through the node adapter', async () => {
     assert.equal((await load('express-like.js')).interface, 'node');

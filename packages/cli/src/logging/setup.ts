@@ -11,7 +11,7 @@
 import pino, { type Logger } from 'pino';
 import {
   channels, loadConfigHooks,
-  type ConnectionMessage, type EngineMessage, type LogsReopenMessage, type MetricsCollectMessage,
+  type AppWarningMessage, type ConnectionMessage, type EngineMessage, type LogsReopenMessage, type MetricsCollectMessage,
   type ProtocolErrorMessage, type RequestEndMessage, type RequestErrorMessage, type RequestStartMessage,
   type Settings, type UnitMessage,
 } from '@gatehouse/core/app-runtime';
@@ -101,6 +101,9 @@ export function observe(settings: Readonly<Settings>, unit: SetupUnit): Observer
       return;
     }
     logger.error({ err: m.error, phase: m.phase }, where);
+  });
+  on<AppWarningMessage>(channels.appWarning, (m) => {
+    logger.warn({ code: m.error.code }, m.error.message);
   });
   on<ProtocolErrorMessage>(channels.protocolError, (m) => {
     const level = QUIET_PROTOCOL_ERRORS.has(m.code) ? 'debug' : 'info';

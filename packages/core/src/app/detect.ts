@@ -11,6 +11,7 @@ import { GatehouseError } from '../errors/index.js';
 import type { FetchHandler } from '../gateway/adapters/fetch.js';
 import type { NodeListener } from '../gateway/adapters/node.js';
 import type { Application, LifecycleHook, LoadedApp } from '../gateway/types.js';
+import { isNodeServer } from '../gateway/adapters/node-server-shape.js';
 import { adaptFastify, isFastifyInstance } from './fastify.js';
 
 export type InterfaceChoice = 'auto' | 'gateway' | 'fetch' | 'node';
@@ -49,6 +50,10 @@ export async function adaptApp(candidate: Candidate, choice: InterfaceChoice = '
     const handler = typeof value === 'function' ? { fetch: (value as Fn).bind(owner) } : value;
     return { app: adaptFetchHandler(handler as FetchHandler), interface: 'fetch' };
   }
+  if (form === 'node' && isNodeServer(value)) {
+    const { adaptNodeServer } = await import('../gateway/adapters/node-server.js');
+    return { app: adaptNodeServer(value), interface: 'node' };
+  }
   const fn = owner ? (value as Fn).bind(owner) : (value as Fn);
   if (form === 'node') {
     const { adaptNodeListener } = await import('../gateway/adapters/node.js');
@@ -67,11 +72,11 @@ export function detectInterface({ value, declaredFetch }: Candidate, choice: Int
   const fetchObject = typeof value === 'object' && value !== null && typeof (value as { fetch?: unknown }).fetch === 'function';
   switch (choice) {
     case 'gateway': return callable ? 'gateway' : null;
-    case 'node': return callable || isFastifyInstance(value) ? 'node' : null;
+    case 'node': return callable || isFastifyInstance(value) || isNodeServer(value) ? 'node' : null;
     case 'fetch': return callable || fetchObject ? 'fetch' : null;
     default:
       if (fetchObject) return 'fetch';
-      if (isFastifyInstance(value)) return 'node';
+      if (isFastifyInstance(value) || isNodeServer(value)) return 'node';
       if (!callable) return null;
       if (declaredFetch) return 'fetch';
       return (value as Fn).length >= 2 ? 'node' : 'gateway';
@@ -91,7 +96,7 @@ function notAnApp(candidate: Candidate, choice: InterfaceChoice): GatehouseError
   else if (typeof value === 'object' && value !== null) {
     const keys = value as Record<string, unknown>;
     if (typeof keys.callback === 'function' && typeof keys.listen === 'function') detail += '; for a Koa app export app.callback()';
-    else if (typeof keys.listen === 'function' && typeof keys.on === 'function') detail += '; export the request listener, not a server';
+    else if (typeof keys.listen === 'function' && typeof keys.on === 'function') detail += '; export an http.Server, an https.Server or its request listener';
   }
   return new GatehouseError('ERR_APP_NOT_AN_APP', detail);
 }

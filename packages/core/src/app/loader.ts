@@ -4,7 +4,8 @@
  * each prefork worker, each app thread), so it only reads files and imports modules: no state
  * is shared between two loads. The steps each live in their own module:
  * spec.ts (parse), resolve.ts (find the file), import.ts (import, explain failures),
- * listen-guard.ts (an app that starts its own server), detect.ts (which interface, adapt it).
+ * listen-guard.ts (an app that starts its own server), upgrade-watch.ts (servers given upgrade
+ * listeners), detect.ts (which interface, adapt it).
  * This file picks the export and the lifecycle hooks.
  */
 import { GatehouseError } from '../errors/index.js';
@@ -15,6 +16,7 @@ import { adaptApp, describeValue, isAppLike, type AdaptedApp, type Candidate, ty
 import { appStack, importAppModule, type ModuleNamespace } from './import.js';
 import { awaitLateListen, refusingListen } from './listen-guard.js';
 import { resolveAppFile } from './resolve.js';
+import { watchingUpgradeListeners } from './upgrade-watch.js';
 import { formatExportPath, parseAppSpec, type AppSpec } from './spec.js';
 
 export interface LoadOptions {
@@ -35,7 +37,7 @@ export async function loadApp(source: AppSource, options: LoadOptions = {}): Pro
 async function loadModuleApp(specifier: string, cwd: string, options: LoadOptions): Promise<LoadedApp> {
   const spec = parseAppSpec(specifier);
   const file = resolveAppFile(spec.file, cwd);
-  return refusingListen(file, async () => {
+  return refusingListen(file, () => watchingUpgradeListeners(async () => {
     const ns = await importAppModule(file, options.cacheBust);
     await awaitLateListen(ns);
     const choice = options.interface ?? 'auto';
@@ -44,7 +46,7 @@ async function loadModuleApp(specifier: string, cwd: string, options: LoadOption
     // Here, where the app runs, and only for a fetch handler: never in a master or for others.
     if (adapted.interface === 'fetch' && options.fetchGlobals === true) installFetchGlobals();
     return { app: adapted.app, interface: adapted.interface, ...lifecycle(ns, candidate, file, adapted) };
-  });
+  }));
 }
 
 /** Default export first, then a named `app` export; or exactly the export the spec names. */

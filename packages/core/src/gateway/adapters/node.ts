@@ -13,7 +13,9 @@
  */
 import { channels } from '../../diagnostics.js';
 import { GatehouseError } from '../../errors/index.js';
+import { requestedUpgrade } from '../takeover.js';
 import type { Application, GatewayRequest, GatewayResponse } from '../types.js';
+import { hasStrandedUpgradeListeners } from './upgrade-servers.js';
 import { GatewaySocket, type SocketOwner } from './node-socket.js';
 import { GatewayIncomingMessage, abortedError } from './node-request.js';
 import { GatewayServerResponse, type ResponseOwner } from './node-response.js';
@@ -29,10 +31,31 @@ export function adaptNodeListener(listener: NodeListener): Application {
     throw new GatehouseError('ERR_APP_NOT_AN_APP', `adaptNodeListener needs a function (req, res), got ${listener === null ? 'null' : typeof listener}`);
   }
   return function nodeListenerApp(request: GatewayRequest): Promise<GatewayResponse> {
-    return new Promise<GatewayResponse>((resolve, reject) => {
-      new NodeExchange(request, resolve, reject).run(listener);
-    });
+    // A listener has no upgrade path: an upgrade request is an ordinary request here, as in
+    // node:http with no 'upgrade' listener. Worth one warning when a server the app built
+    // holds upgrade listeners that this leaves unreached.
+    if (!strandedWarned && requestedUpgrade(request) !== null) warnIfStranded(request);
+    return serveExchange(request, listener);
   };
+}
+
+/** One request through a node:http listener: the exchange node's http.Server would run. */
+export function serveExchange(request: GatewayRequest, listener: NodeListener): Promise<GatewayResponse> {
+  return new Promise<GatewayResponse>((resolve, reject) => {
+    new NodeExchange(request, resolve, reject).run(listener);
+  });
+}
+
+let strandedWarned = false;
+
+function warnIfStranded(request: GatewayRequest): void {
+  if (!hasStrandedUpgradeListeners()) return;
+  strandedWarned = true;
+  if (!channels.appWarning.hasSubscribers) return;
+  const error = new GatehouseError('ERR_APP_UPGRADE_UNREACHABLE',
+    `${request.method} ${request.target} asks to upgrade, but the app is a request listener and the upgrade listeners (ws, socket.io) are on an http.Server that is not served; `
+    + 'export the server you attached them to (export default server), not the app it wraps');
+  channels.appWarning.publish({ error });
 }
 
 class NodeExchange implements SocketOwner, ResponseOwner {
