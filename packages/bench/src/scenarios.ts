@@ -125,13 +125,12 @@ export function peerScript(peer: string, scenario: string, root = repoRoot()): s
   return firstExisting(root, [`benchmarks/peers/${peer}-${scenario}.mjs`]);
 }
 
-/** A path as a reader wants it: relative to cwd when inside it, else to the repository, else absolute. */
-export function displayPath(path: string, cwd: string, root = repoRoot()): string {
+/**
+ * A path as the user can use it where they ran the bench: relative to cwd when inside it, else
+ * absolute. Never relative to this repository, which a user's shell is not in.
+ */
+export function displayPath(path: string, cwd: string): string {
   if (!isAbsolute(path)) return path;
-  for (const base of [cwd, root]) {
-    if (!base) continue;
-    const rel = relative(base, path);
-    if (rel && !rel.startsWith('..') && !isAbsolute(rel)) return rel;
-  }
-  return path;
+  const rel = relative(cwd, path);
+  return rel && !rel.startsWith('..') && !isAbsolute(rel) ? rel : path;
 }
