@@ -157,9 +157,9 @@ export function planBench(options: BenchOptions): BenchPlan {
     targets.push({ name: engine, kind: 'engine', workers, threads, args: [serveBin, app, ...rest], shown: [...program, displayPath(app, cwd), ...rest], env: {} });
   }
   for (const peer of peers) {
-    const script = scenario.name === 'custom' ? null : peerScript(peer, scenario.name);
+    const script = scenario.peerWork === null ? null : peerScript(peer, scenario.peerWork);
     if (!script) {
-      skipped.push({ name: peer, kind: 'peer', reason: `no benchmarks/peers/${peer}-${scenario.name}.mjs: peers exist for the built-in scenarios only` });
+      skipped.push({ name: peer, kind: 'peer', reason: `no benchmarks/peers/${peer}-${scenario.peerWork ?? scenario.name}.mjs: peers exist for the built-in scenarios only` });
       continue;
     }
     const workers = peer === 'node-cluster' ? options.workers ?? parallelism : 1;

@@ -19,7 +19,7 @@ import { renderMarkdown } from './report/markdown.js';
 import { renderSvg } from './report/svg.js';
 import { comparisons } from './report/verdict.js';
 import { REPORT_SCHEMA, type BenchReport, type RoundResult, type TargetReport, type TargetSummary } from './report/types.js';
-import { HOST, ServerProcess, freePort, portIsFree } from './server.js';
+import { HOST, ServerProcess, closesAfterResponse, freePort, portIsFree } from './server.js';
 import { median, ratio, spread } from './stats.js';
 
 interface Running {
@@ -97,6 +97,11 @@ export async function runBench(options: BenchOptions = {}): Promise<BenchReport>
     for (const r of running) {
       if (aborted()) break;
       emit({ phase: 'start', target: r.target.name });
+      const fail = (message: string) => {
+        r.error = message;
+        doneSec += plan.warmupSec + plan.rounds * plan.durationSec;
+        emit({ phase: 'failed', target: r.target.name, message });
+      };
       try {
         r.server = await ServerProcess.start({
           args: r.target.kind === 'engine' ? [...r.target.args, '--bind', `${HOST}:${r.port}`] : r.target.args,
@@ -107,21 +112,18 @@ export async function runBench(options: BenchOptions = {}): Promise<BenchReport>
           startTimeoutSec: plan.startTimeoutSec,
           expectReady: r.target.kind === 'engine',
         });
-        const actual = r.server.ready?.engine;
-        if (r.target.kind === 'engine' && actual && actual !== r.target.name) {
-          // e.g. the CLI standing `single` in for a prefork engine that is not built: measuring
-          // it under prefork's name would be a false figure.
-          r.error = `serve ran the "${actual}" engine instead of "${r.target.name}"`;
-          doneSec += plan.warmupSec + plan.rounds * plan.durationSec;
-          emit({ phase: 'failed', target: r.target.name, message: r.error });
-        } else {
-          emit({ phase: 'ready', target: r.target.name });
-        }
       } catch (error) {
-        r.error = `failed to start: ${(error as Error).message}`;
-        doneSec += plan.warmupSec + plan.rounds * plan.durationSec;
-        emit({ phase: 'failed', target: r.target.name, message: r.error });
+        fail(`failed to start: ${(error as Error).message}`);
+        continue;
       }
+      const actual = r.server.ready?.engine;
+      // e.g. the CLI standing `single` in for a prefork engine that is not built: measuring it
+      // under prefork's name would be a false figure.
+      const problem = r.target.kind === 'engine' && actual && actual !== r.target.name
+        ? `serve ran the "${actual}" engine instead of "${r.target.name}"`
+        : plan.scenario.closesConnection ? await closesAfterResponse(r.port, plan.scenario.requests[0]!.path) : null;
+      if (problem) fail(problem);
+      else emit({ phase: 'ready', target: r.target.name });
     }
 
     const spec = (port: number, durationSec: number): LoadSpec => ({
