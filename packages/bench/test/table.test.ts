@@ -3,6 +3,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { terminalTable } from '../src/report/table.js';
+import { wrap } from '../src/report/format.js';
 import { renderMarkdown } from '../src/report/markdown.js';
 import { failedTarget, okTarget, reportOf } from './kit/report.js';
 
@@ -49,4 +50,15 @@ test('report.md has the same two tables and the verdicts', () => {
   assert.match(md, /^\| target \| CPU µs\/req \| CPU s\/round \| peak RSS \|/m);
   assert.match(md, /^\*\*Verdicts\.\*\* A difference counts only/m);
   assert.match(md, /^- hybrid 32x2 at /m);
+});
+
+test('wrapping breaks at spaces, indents what follows, and keeps a number with its unit', () => {
+  const text = 'hybrid 1x2 serves this app at 0.70x prefork 2x1: pick by memory (157 MiB vs 277 MiB peak RSS)';
+  // A break at 80 columns would fall between "277" and "MiB".
+  assert.deepEqual(wrap(text, 80), [
+    'hybrid 1x2 serves this app at 0.70x prefork 2x1: pick by memory (157 MiB vs',
+    '  277 MiB peak RSS)',
+  ]);
+  const path = `/${'very-long-directory/'.repeat(6)}report.md`;
+  assert.deepEqual(wrap(`Report: ${path}`, 40), ['Report:', `  ${path}`]);
 });

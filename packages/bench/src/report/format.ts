@@ -39,15 +39,20 @@ export function fmtCompact(value: number): string {
   return value.toFixed(0);
 }
 
+const NO_BREAK = '\u00a0';
+/** A number and its unit ("90 MiB", "25 µs", "9,500 req/s") stay on one line. */
+const NUMBER_UNIT = /(\d) (MiB|µs|ms|req\/s)/g;
+
 /**
- * Breaks `text` at spaces into lines of at most `width` characters, continuation lines indented.
- * A single word longer than the width (a long path) keeps its own line whole, so it stays pasteable.
+ * Breaks `text` at spaces into lines of at most `width` characters, continuation lines indented,
+ * never between a number and its unit. A single word longer than the width (a long path) keeps
+ * its own line whole, so it stays pasteable.
  */
 export function wrap(text: string, width: number, indent = '  '): string[] {
   if (text.includes('\n')) return text.split('\n').flatMap((part) => wrap(part, width, indent));
   const lines: string[] = [];
   let line = '';
-  for (const word of text.split(' ')) {
+  for (const word of text.replace(NUMBER_UNIT, `$1${NO_BREAK}$2`).split(' ')) {
     const candidate = line === '' ? word : `${line} ${word}`;
     if ([...candidate].length <= width || line === '') {
       line = candidate;
@@ -57,5 +62,5 @@ export function wrap(text: string, width: number, indent = '  '): string[] {
     }
   }
   if (line !== '') lines.push(line);
-  return lines;
+  return lines.map((l) => l.replaceAll(NO_BREAK, ' '));
 }
