@@ -44,7 +44,7 @@ function commandLine(options: BenchOptions): string {
 }
 
 /** A word as a POSIX shell reads it back: quoted only when it holds something the shell treats specially. */
-export function shellWord(word: string): string {
+function shellWord(word: string): string {
   return /^[\w@%+=:,./-]+$/.test(word) ? word : `'${word.replace(/'/g, `'\\''`)}'`;
 }
 

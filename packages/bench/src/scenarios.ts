@@ -28,9 +28,9 @@ export interface Scenario {
 }
 
 /** `Connection: close` on a request: the server answers, then closes; the client reconnects. */
-export const CONNECTION_CLOSE: readonly [string, string] = ['connection', 'close'];
+const CONNECTION_CLOSE: readonly [string, string] = ['connection', 'close'];
 
-export function asksToClose(request: LoadRequest): boolean {
+function asksToClose(request: LoadRequest): boolean {
   return request.headers.some(([name, value]) => name.toLowerCase() === 'connection' && value.toLowerCase() === 'close');
 }
 

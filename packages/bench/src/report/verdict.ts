@@ -33,7 +33,7 @@ function measured(target: TargetReport | undefined): target is Measured {
 }
 
 /** "prefork 2x1": the name and its processes x threads, as every verdict names a target. */
-export function shapeName(target: TargetReport): string {
+function shapeName(target: TargetReport): string {
   return `${target.name} ${target.workers}x${target.threads}`;
 }
 
