@@ -9,7 +9,7 @@ import type { CatalogueEntry } from '@gatehouse/core';
 
 export const BENCH_ERRORS = {
   ERR_BENCH_USAGE: { status: 500, message: 'Invalid bench option', hint: 'Run `serve bench --help` for the options.' },
-  ERR_BENCH_SCENARIO_UNKNOWN: { status: 500, message: 'Unknown scenario', hint: 'Use one of: hello, cpu, io, upload, stream, mixed; or --path/--method/--body-file for your own request.' },
+  ERR_BENCH_SCENARIO_UNKNOWN: { status: 500, message: 'Unknown scenario', hint: 'Use one of: hello, close, cpu, io, upload, stream, mixed; or --path/--method/--body-file for your own request.' },
   ERR_BENCH_ENGINE_UNKNOWN: { status: 500, message: 'Unknown engine', hint: 'Use prefork, threaded, hybrid or single (comma-separated).' },
   ERR_BENCH_PEER_UNKNOWN: { status: 500, message: 'Unknown peer', hint: 'Use node-http or node-cluster (comma-separated).' },
   ERR_BENCH_PORT_IN_USE: { status: 500, message: 'Port is in use', hint: 'Stop the process that holds it, or leave out --port so free ports are picked.' },

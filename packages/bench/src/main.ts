@@ -11,7 +11,8 @@ import { isGatehouseError } from '@gatehouse/core';
 import { BenchError } from './errors.js';
 import { benchCommandSpec, type BenchOptions, type FlagSpec } from './options.js';
 import { createProgressPrinter } from './progress.js';
-import { terminalTable } from './report/table.js';
+import { wrap } from './report/format.js';
+import { TERMINAL_WIDTH, terminalTable } from './report/table.js';
 import { runBench } from './run.js';
 
 export function benchUsage(): string {
@@ -22,7 +23,8 @@ export function benchUsage(): string {
     lines.push(`  ${name.padEnd(30)} ${spec.describe}${def}`);
   }
   lines.push(`  ${'-h, --help'.padEnd(30)} Show this help.`);
-  lines.push('', 'Example: serve bench examples/hello/app.js --engines prefork,threaded --peers node-http,node-cluster');
+  lines.push('', 'Example: serve bench examples/hello/app.js --engines prefork,threaded --peers node-http,node-cluster',
+    '         serve bench app.js --scenario close    (a new connection per request)');
   return lines.join('\n');
 }
 
@@ -82,7 +84,8 @@ export async function benchMain(argv: readonly string[], io: { stdout?: NodeJS.W
     stdout.write(`\n${terminalTable(report)}\n\n`);
     const files = report.files!;
     const show = (file: string) => { const rel = relative(process.cwd(), file); return rel && !rel.startsWith('..') ? rel : file; };
-    stdout.write(`Load generator: ${report.load.generator} ${report.load.version}. Report: ${show(files.markdown)}, ${show(files.json)}, chart: ${show(files.svg)}\n`);
+    const footer = `Load generator: ${report.load.generator} ${report.load.version}. Report: ${show(files.markdown)}, ${show(files.json)}, chart: ${show(files.svg)}`;
+    stdout.write(`${wrap(footer, TERMINAL_WIDTH).join('\n')}\n`);
     return report.targets.some((t) => t.status === 'failed') ? 1 : 0;
   } catch (error) {
     progress.end();

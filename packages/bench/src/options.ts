@@ -11,6 +11,7 @@
  * sets prefork's processes, threaded's threads, and hybrid's processes x threads as given.
  */
 import type { LoadgenChoice } from './loadgen/select.js';
+import { SCENARIO_NAMES } from './scenarios.js';
 
 export const ENGINE_NAMES = ['prefork', 'threaded', 'hybrid', 'single'] as const;
 export type BenchEngine = (typeof ENGINE_NAMES)[number];
@@ -100,7 +101,7 @@ export const benchCommandSpec = {
     engines: { type: 'list', key: 'engines', describe: 'Engines to compare, comma-separated: prefork, threaded, hybrid, single (default: every installed one of the first three).', choices: ENGINE_NAMES },
     workers: { type: 'number', key: 'workers', alias: 'w', describe: 'Worker processes (prefork, hybrid, node-cluster); default: equal parallelism, see the docs.' },
     threads: { type: 'number', key: 'threads', alias: 't', describe: 'App threads (threaded; per process under hybrid); default: equal parallelism.' },
-    scenario: { type: 'string', key: 'scenario', alias: 's', default: DEFAULTS.scenario, choices: ['hello', 'cpu', 'io', 'upload', 'stream', 'mixed'], describe: 'Built-in request mix and its default app.' },
+    scenario: { type: 'string', key: 'scenario', alias: 's', default: DEFAULTS.scenario, choices: SCENARIO_NAMES, describe: 'Built-in request mix and its default app (close: hello with a new connection per request).' },
     path: { type: 'string', key: 'path', describe: 'Send this request path instead of a scenario\'s.' },
     method: { type: 'string', key: 'method', default: DEFAULTS.method, describe: 'HTTP method with --path.' },
     'body-file': { type: 'string', key: 'bodyFile', describe: 'Request body with --path (sent as application/octet-stream).' },

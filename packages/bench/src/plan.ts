@@ -8,7 +8,7 @@ import { availableParallelism } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { BenchError } from './errors.js';
 import { DEFAULTS, ENGINE_NAMES, PEER_NAMES, type BenchOptions } from './options.js';
-import { builtInScenario, customScenario, peerScript, repoRoot, type Scenario } from './scenarios.js';
+import { builtInScenario, customScenario, displayPath, peerScript, repoRoot, type Scenario } from './scenarios.js';
 import type { LoadgenChoice } from './loadgen/select.js';
 
 export interface Target {
@@ -20,6 +20,12 @@ export interface Target {
   readonly threads: number;
   /** argv after `node`; the port is appended (engines: --bind 127.0.0.1:PORT, peers: env PORT). */
   readonly args: readonly string[];
+  /**
+   * The same start as a command a user can paste in the directory they ran the bench from:
+   * `npx gatehouse APP ...` (the CLI's bin) for engines, unless --serve-bin named another script;
+   * `node /abs/peer.mjs` for peers. Paths are as given (relative to cwd) or absolute.
+   */
+  readonly shown: readonly string[];
   readonly env: Readonly<Record<string, string>>;
 }
 
@@ -146,16 +152,18 @@ export function planBench(options: BenchOptions): BenchPlan {
       }
       flags.push('--workers', String(workers), '--threads', String(threads));
     }
-    targets.push({ name: engine, kind: 'engine', workers, threads, args: [serveBin, app, '--engine', engine, ...flags], env: {} });
+    const program = options.serveBin ? ['node', displayPath(serveBin, cwd)] : ['npx', 'gatehouse'];
+    const rest = ['--engine', engine, ...flags];
+    targets.push({ name: engine, kind: 'engine', workers, threads, args: [serveBin, app, ...rest], shown: [...program, displayPath(app, cwd), ...rest], env: {} });
   }
   for (const peer of peers) {
-    const script = scenario.name === 'custom' ? null : peerScript(peer, scenario.name);
+    const script = scenario.peerWork === null ? null : peerScript(peer, scenario.peerWork);
     if (!script) {
-      skipped.push({ name: peer, kind: 'peer', reason: `no benchmarks/peers/${peer}-${scenario.name}.mjs: peers exist for the built-in scenarios only` });
+      skipped.push({ name: peer, kind: 'peer', reason: `no benchmarks/peers/${peer}-${scenario.peerWork ?? scenario.name}.mjs: peers exist for the built-in scenarios only` });
       continue;
     }
     const workers = peer === 'node-cluster' ? options.workers ?? parallelism : 1;
-    targets.push({ name: peer, kind: 'peer', workers, threads: 1, args: [script], env: peer === 'node-cluster' ? { WORKERS: String(workers) } : {} });
+    targets.push({ name: peer, kind: 'peer', workers, threads: 1, args: [script], shown: ['node', script], env: peer === 'node-cluster' ? { WORKERS: String(workers) } : {} });
   }
 
   const names = targets.map((t) => t.name);

@@ -17,8 +17,9 @@ import { TreeSampler, treeUsage } from './proctree.js';
 import { displayPath } from './scenarios.js';
 import { renderMarkdown } from './report/markdown.js';
 import { renderSvg } from './report/svg.js';
+import { comparisons } from './report/verdict.js';
 import { REPORT_SCHEMA, type BenchReport, type RoundResult, type TargetReport, type TargetSummary } from './report/types.js';
-import { HOST, ServerProcess, freePort, portIsFree } from './server.js';
+import { HOST, ServerProcess, closesAfterResponse, freePort, portIsFree } from './server.js';
 import { median, ratio, spread } from './stats.js';
 
 interface Running {
@@ -40,6 +41,11 @@ function commandLine(options: BenchOptions): string {
     parts.push(`--${flag}`, Array.isArray(value) ? value.join(',') : String(value));
   }
   return parts.join(' ');
+}
+
+/** A word as a POSIX shell reads it back: quoted only when it holds something the shell treats specially. */
+function shellWord(word: string): string {
+  return /^[\w@%+=:,./-]+$/.test(word) ? word : `'${word.replace(/'/g, `'\\''`)}'`;
 }
 
 async function assignPorts(plan: BenchPlan): Promise<number[]> {
@@ -91,6 +97,11 @@ export async function runBench(options: BenchOptions = {}): Promise<BenchReport>
     for (const r of running) {
       if (aborted()) break;
       emit({ phase: 'start', target: r.target.name });
+      const fail = (message: string) => {
+        r.error = message;
+        doneSec += plan.warmupSec + plan.rounds * plan.durationSec;
+        emit({ phase: 'failed', target: r.target.name, message });
+      };
       try {
         r.server = await ServerProcess.start({
           args: r.target.kind === 'engine' ? [...r.target.args, '--bind', `${HOST}:${r.port}`] : r.target.args,
@@ -101,21 +112,18 @@ export async function runBench(options: BenchOptions = {}): Promise<BenchReport>
           startTimeoutSec: plan.startTimeoutSec,
           expectReady: r.target.kind === 'engine',
         });
-        const actual = r.server.ready?.engine;
-        if (r.target.kind === 'engine' && actual && actual !== r.target.name) {
-          // e.g. the CLI standing `single` in for a prefork engine that is not built: measuring
-          // it under prefork's name would be a false figure.
-          r.error = `serve ran the "${actual}" engine instead of "${r.target.name}"`;
-          doneSec += plan.warmupSec + plan.rounds * plan.durationSec;
-          emit({ phase: 'failed', target: r.target.name, message: r.error });
-        } else {
-          emit({ phase: 'ready', target: r.target.name });
-        }
       } catch (error) {
-        r.error = `failed to start: ${(error as Error).message}`;
-        doneSec += plan.warmupSec + plan.rounds * plan.durationSec;
-        emit({ phase: 'failed', target: r.target.name, message: r.error });
+        fail(`failed to start: ${(error as Error).message}`);
+        continue;
       }
+      const actual = r.server.ready?.engine;
+      // e.g. the CLI standing `single` in for a prefork engine that is not built: measuring it
+      // under prefork's name would be a false figure.
+      const problem = r.target.kind === 'engine' && actual && actual !== r.target.name
+        ? `serve ran the "${actual}" engine instead of "${r.target.name}"`
+        : plan.scenario.closesConnection ? await closesAfterResponse(r.port, plan.scenario.requests[0]!.path) : null;
+      if (problem) fail(problem);
+      else emit({ phase: 'ready', target: r.target.name });
     }
 
     const spec = (port: number, durationSec: number): LoadSpec => ({
@@ -201,14 +209,14 @@ function buildReport(plan: BenchPlan, loadgen: LoadGenerator, running: readonly 
   const targets: TargetReport[] = running.map((r) => {
     const summary = summaries.get(r.target.name);
     const ok = !r.error && r.rounds.length > 0;
-    const shownArgs = r.target.kind === 'engine' ? [...r.target.args, '--bind', `${HOST}:${r.port}`] : r.target.args;
+    const shownArgs = r.target.kind === 'engine' ? [...r.target.shown, '--bind', `${HOST}:${r.port}`] : r.target.shown;
     const env = Object.entries({ ...r.target.env, PORT: String(r.port) }).map(([k, v]) => `${k}=${v}`);
     return {
       name: r.target.name,
       kind: r.target.kind,
       workers: r.target.workers,
       threads: r.target.threads,
-      command: [...(r.target.kind === 'peer' ? env : []), 'node', ...shownArgs.map((a) => displayPath(a, plan.cwd))].join(' '),
+      command: [...(r.target.kind === 'peer' ? env : []), ...shownArgs].map(shellWord).join(' '),
       status: ok ? 'ok' : 'failed',
       ...(r.error || !ok ? { error: r.error ?? 'no round completed' } : {}),
       rounds: r.rounds,
@@ -219,7 +227,7 @@ function buildReport(plan: BenchPlan, loadgen: LoadGenerator, running: readonly 
     targets.push({ name: skip.name, kind: skip.kind, workers: 0, threads: 0, command: '', status: 'skipped', error: skip.reason, rounds: [], summary: null });
   }
   const cpus = os.cpus();
-  return {
+  const report: BenchReport = {
     schema: REPORT_SCHEMA,
     date: new Date().toISOString(),
     command,
@@ -250,6 +258,7 @@ function buildReport(plan: BenchPlan, loadgen: LoadGenerator, running: readonly 
     baseline: plan.baseline,
     targets,
   };
+  return { ...report, verdicts: comparisons(report) };
 }
 
 /** NaN is not JSON: write null so report.json stays parseable by every reader. */

@@ -11,7 +11,7 @@ import { fileURLToPath } from 'node:url';
 import { BenchError } from './errors.js';
 import type { LoadRequest } from './loadgen/types.js';
 
-export const SCENARIO_NAMES = ['hello', 'cpu', 'io', 'upload', 'stream', 'mixed'] as const;
+export const SCENARIO_NAMES = ['hello', 'close', 'cpu', 'io', 'upload', 'stream', 'mixed'] as const;
 export type ScenarioName = (typeof SCENARIO_NAMES)[number];
 
 export interface Scenario {
@@ -21,6 +21,17 @@ export interface Scenario {
   /** Default app (absolute path) when the user gives none. */
   readonly app: string | null;
   readonly requests: readonly LoadRequest[];
+  /** Which peer scripts do the same work (benchmarks/peers/<peer>-<peerWork>.mjs); null: none. */
+  readonly peerWork: string | null;
+  /** Every request asks the server to close the connection after its response. */
+  readonly closesConnection: boolean;
+}
+
+/** `Connection: close` on a request: the server answers, then closes; the client reconnects. */
+const CONNECTION_CLOSE: readonly [string, string] = ['connection', 'close'];
+
+function asksToClose(request: LoadRequest): boolean {
+  return request.headers.some(([name, value]) => name.toLowerCase() === 'connection' && value.toLowerCase() === 'close');
 }
 
 const UPLOAD_BYTES = 64 * 1024;
@@ -51,11 +62,17 @@ function uploadBody(): Uint8Array {
   return new Uint8Array(UPLOAD_BYTES).fill(0x62);
 }
 
-const BUILT_IN: Record<ScenarioName, { describe: string; apps: string[]; requests: () => LoadRequest[] }> = {
+const BUILT_IN: Record<ScenarioName, { describe: string; apps: string[]; requests: () => LoadRequest[]; peerWork?: ScenarioName }> = {
   hello: {
     describe: 'GET / -> 13-byte text body: the cost of the server itself',
     apps: ['examples/hello/app.js', 'benchmarks/scenarios/hello.mjs'],
     requests: () => [{ method: 'GET', path: '/', headers: [] }],
+  },
+  close: {
+    describe: 'GET / with Connection: close -> hello on a new connection per request: the cost of accepting and closing',
+    apps: ['examples/hello/app.js', 'benchmarks/scenarios/hello.mjs'],
+    requests: () => [{ method: 'GET', path: '/', headers: [CONNECTION_CLOSE] }],
+    peerWork: 'hello',
   },
   cpu: {
     describe: 'GET /cpu?n=100000 -> counts primes to 100000 (about 5 ms of CPU): scales with parallelism',
@@ -95,7 +112,8 @@ export function isScenarioName(name: string): name is ScenarioName {
 export function builtInScenario(name: string, root = repoRoot()): Scenario {
   if (!isScenarioName(name)) throw new BenchError('ERR_BENCH_SCENARIO_UNKNOWN', `"${name}"`);
   const def = BUILT_IN[name];
-  return { name, describe: def.describe, app: firstExisting(root, def.apps), requests: def.requests() };
+  const requests = def.requests();
+  return { name, describe: def.describe, app: firstExisting(root, def.apps), requests, peerWork: def.peerWork ?? name, closesConnection: requests.every(asksToClose) };
 }
 
 export function customScenario(path: string, method: string, bodyFile: string | undefined, cwd: string): Scenario {
@@ -117,6 +135,8 @@ export function customScenario(path: string, method: string, bodyFile: string | 
     describe: `${upper} ${path}${body ? ` with a ${body.byteLength}-byte body` : ''}`,
     app: null,
     requests: [{ method: upper, path, headers: body ? OCTETS : [], body }],
+    peerWork: null,
+    closesConnection: false,
   };
 }
 
@@ -125,13 +145,12 @@ export function peerScript(peer: string, scenario: string, root = repoRoot()): s
   return firstExisting(root, [`benchmarks/peers/${peer}-${scenario}.mjs`]);
 }
 
-/** A path as a reader wants it: relative to cwd when inside it, else to the repository, else absolute. */
-export function displayPath(path: string, cwd: string, root = repoRoot()): string {
+/**
+ * A path as the user can use it where they ran the bench: relative to cwd when inside it, else
+ * absolute. Never relative to this repository, which a user's shell is not in.
+ */
+export function displayPath(path: string, cwd: string): string {
   if (!isAbsolute(path)) return path;
-  for (const base of [cwd, root]) {
-    if (!base) continue;
-    const rel = relative(base, path);
-    if (rel && !rel.startsWith('..') && !isAbsolute(rel)) return rel;
-  }
-  return path;
+  const rel = relative(cwd, path);
+  return rel && !rel.startsWith('..') && !isAbsolute(rel) ? rel : path;
 }

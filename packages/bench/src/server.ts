@@ -50,6 +50,27 @@ export function answers(port: number, timeoutMs = 1000): Promise<boolean> {
   });
 }
 
+/**
+ * Sends one `GET /` with `Connection: close` over a raw socket and resolves null when the server
+ * answers and then closes the connection within timeoutMs, else says what it did instead. The
+ * connection-per-request scenario measures nothing unless servers really close.
+ */
+export function closesAfterResponse(port: number, path = '/', timeoutMs = 3000): Promise<string | null> {
+  return new Promise((resolve) => {
+    const socket = net.connect(port, HOST);
+    let received = '';
+    const done = (problem: string | null) => { clearTimeout(timer); socket.destroy(); resolve(problem); };
+    const timer = setTimeout(() => done(received
+      ? `kept the connection open ${timeoutMs} ms after answering a Connection: close request`
+      : `did not answer a Connection: close request within ${timeoutMs} ms`), timeoutMs);
+    socket.setEncoding('latin1');
+    socket.on('data', (chunk: string) => { received += chunk; });
+    socket.on('error', (error) => done(`reset a Connection: close request (${(error as NodeJS.ErrnoException).code ?? error.message})`));
+    socket.on('end', () => done(/^HTTP\/1\.[01] \d{3} /.test(received) ? null : 'closed the connection without an HTTP response'));
+    socket.write(`GET ${path} HTTP/1.1\r\nHost: ${HOST}:${port}\r\nConnection: close\r\n\r\n`);
+  });
+}
+
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 export interface ServerStart {

@@ -72,18 +72,47 @@ test('serve bench on examples/hello: every engine and the node-http peer start a
 
   // report.md: a Markdown table with one row per target, and the chart embedded.
   const md = readFileSync(join(out, 'report.md'), 'utf8');
-  assert.match(md, /^\| target \| procs x threads \| req\/s \|/m);
+  assert.match(md, /^\| target \| procs x thr \| req\/s \|/m);
   assert.match(md, /^\|---\|---\|---:\|/m);
   for (const name of engines) assert.match(md, new RegExp(`^\\| ${name} \\| 1 x 1 \\| [\\d,]+ \\|`, 'm'));
+  // How each target was started: commands a user can paste where they ran the bench (cwd is the
+  // repository root here), with the CLI's program name, not a path inside this repository.
+  for (const name of engines) {
+    assert.match(md, new RegExp(`^- ${name}: \`npx gatehouse examples/hello/app\\.js --engine ${name}( --workers 1| --threads 1)* --bind 127\\.0\\.0\\.1:\\d+\`$`, 'm'));
+  }
+  assert.match(md, new RegExp(`^- node-http: \`PORT=\\d+ node ${root}/benchmarks/peers/node-http-hello\\.mjs\`$`, 'm'));
   assert.match(md, /^\| node-http \(peer\) \* \| 1 x 1 \| [\d,]+ \|/m);
   assert.match(md, /!\[[^\]]*\]\(chart\.svg\)/);
   assert.match(md, /autocannon/);
 
-  // chart.svg: well-formed, a bar per target, four latency markers per target.
+  // chart.svg: well-formed; per target a req/s, a CPU and a memory bar, and three latency bars.
   const svg = readFileSync(join(out, 'chart.svg'), 'utf8');
   assertWellFormed(svg);
-  assert.equal(count(svg, /<rect [^>]*height="20" rx="2"/), report.targets.length);
-  assert.equal(count(svg, /<circle [^>]*><title>/), 4 * report.targets.length);
+  assert.equal(count(svg, /<rect [^>]*height="20" rx="2"/), 3 * report.targets.length);
+  assert.equal(count(svg, /<rect [^>]*height="20" fill="[^"]+"><title>[^<]* p\d\d: /), 3 * report.targets.length);
+
+  // Verdicts: one per target against the baseline, in report.json and on the page.
+  assert.equal(json.verdicts!.length, report.targets.length - 1);
+  for (const verdict of json.verdicts!) assert.match(md, new RegExp(`^- ${verdict.target} 1x1 at [\\d.]+x node-http 1x1 `, 'm'));
+});
+
+test('serve bench --scenario close: engines and peer answer each request on its own connection; CPU per request for each', { timeout: 60_000 }, async () => {
+  const out = join(scratch, 'close');
+  const report = await runBench({
+    scenario: 'close', engines: ['single', 'prefork'], peers: ['node-http'], workers: 1, duration: 1, rounds: 1, warmup: 0,
+    connections: 2, loadgen: 'autocannon', out, cwd: root,
+  });
+  assert.equal(report.scenario.name, 'close');
+  assert.equal(report.app, 'examples/hello/app.js');
+  assert.deepEqual(report.targets.map((target) => target.name), ['single', 'prefork', 'node-http']);
+  for (const target of report.targets) {
+    assert.equal(target.status, 'ok', `${target.name}: ${target.error}`);
+    assert.ok(target.summary!.requests > 0, `${target.name} served requests`);
+    assert.equal(target.summary!.errors, 0, `${target.name}: no resets or timeouts`);
+    if (process.platform === 'linux') assert.ok(target.summary!.cpuUsPerRequest > 0, `${target.name} CPU per request`);
+  }
+  // One round: the verdicts say noise cannot be judged rather than calling a winner.
+  for (const verdict of report.verdicts!) assert.equal(verdict.outcome, 'too-few-rounds');
 });
 
 test('an app that fails to start is reported for that engine while the others still run; exit code 1', { timeout: 60_000 }, async () => {
@@ -117,7 +146,7 @@ test('an unknown scenario is one line naming it and the choices; exit code 2', a
   const { code, line } = await usageError([hello, '--scenario', 'nope']);
   assert.equal(code, 2);
   assert.equal(line.trim().split('\n').length, 1);
-  assert.match(line, /ERR_BENCH_SCENARIO_UNKNOWN: Unknown scenario: "nope"\. Use one of: hello, cpu, io, upload, stream, mixed/);
+  assert.match(line, /ERR_BENCH_SCENARIO_UNKNOWN: Unknown scenario: "nope"\. Use one of: hello, close, cpu, io, upload, stream, mixed/);
 });
 
 test('a port in use is one line naming it; nothing is started; exit code 2', async (t) => {

@@ -38,3 +38,29 @@ export function fmtCompact(value: number): string {
   if (value >= 1e3) return `${(value / 1e3).toFixed(value >= 1e4 ? 0 : 1)}k`;
   return value.toFixed(0);
 }
+
+const NO_BREAK = '\u00a0';
+/** A number and its unit ("90 MiB", "25 µs", "9,500 req/s") stay on one line. */
+const NUMBER_UNIT = /(\d) (MiB|µs|ms|req\/s)/g;
+
+/**
+ * Breaks `text` at spaces into lines of at most `width` characters, continuation lines indented,
+ * never between a number and its unit. A single word longer than the width (a long path) keeps
+ * its own line whole, so it stays pasteable.
+ */
+export function wrap(text: string, width: number, indent = '  '): string[] {
+  if (text.includes('\n')) return text.split('\n').flatMap((part) => wrap(part, width, indent));
+  const lines: string[] = [];
+  let line = '';
+  for (const word of text.replace(NUMBER_UNIT, `$1${NO_BREAK}$2`).split(' ')) {
+    const candidate = line === '' ? word : `${line} ${word}`;
+    if ([...candidate].length <= width || line === '') {
+      line = candidate;
+    } else {
+      lines.push(line);
+      line = `${indent}${word}`;
+    }
+  }
+  if (line !== '') lines.push(line);
+  return lines.map((l) => l.replaceAll(NO_BREAK, ' '));
+}

@@ -1,9 +1,10 @@
 /*
- * report.md: what was run, on what, the table, the chart, and how to run it again. Also used,
- * with a deeper heading level, for the generated sections of docs/benchmarks.md.
+ * report.md: what was run, on what, the tables, the verdicts, the chart, and how to start each
+ * target again. Also used, with a deeper heading level, for the generated sections of
+ * docs/benchmarks.md.
  */
 import { fmtMiB } from './format.js';
-import { COLUMNS, NUMERIC, problemLines, tableRows } from './table.js';
+import { VERDICT_RULE, problemLines, reportTables, verdictLines, type Table } from './table.js';
 import type { BenchReport } from './types.js';
 
 export interface MarkdownOptions {
@@ -16,11 +17,16 @@ export interface MarkdownOptions {
 
 const cell = (text: string) => text.replace(/\|/g, '\\|');
 
-export function markdownTable(report: BenchReport): string {
-  const head = `| ${COLUMNS.join(' | ')} |`;
-  const rule = `|${COLUMNS.map((c) => (NUMERIC.has(c) ? '---:' : '---')).join('|')}|`;
-  const rows = tableRows(report).map((row) => `| ${row.map(cell).join(' | ')} |`);
+function tableMarkdown(t: Table): string {
+  const head = `| ${t.columns.join(' | ')} |`;
+  const rule = `|${t.numeric.map((numeric) => (numeric ? '---:' : '---')).join('|')}|`;
+  const rows = t.rows.map((row) => `| ${row.map(cell).join(' | ')} |`);
   return [head, rule, ...rows].join('\n');
+}
+
+/** The report's tables as Markdown, each under its title in bold. */
+export function markdownTable(report: BenchReport): string {
+  return reportTables(report).map((t) => `**${t.title}**\n\n${tableMarkdown(t)}`).join('\n\n');
 }
 
 export function renderMarkdown(report: BenchReport, options: MarkdownOptions = {}): string {
@@ -37,12 +43,14 @@ export function renderMarkdown(report: BenchReport, options: MarkdownOptions = {
     `${load.rounds} interleaved rounds of ${load.durationSec} s after ${load.warmupSec} s warm-up per target; parallelism ${report.parallelism}`);
   lines.push(`- **Baseline** for ratios: ${report.baseline}`);
   lines.push('');
-  if (options.chart) lines.push(`![requests/s and latency per target](${options.chart})`, '');
+  const verdicts = verdictLines(report);
+  if (verdicts.length) lines.push(`**Verdicts.** ${VERDICT_RULE}`, '', ...verdicts.map((v) => `- ${v}`), '');
+  if (options.chart) lines.push(`![requests/s, latency, CPU per request and memory per target](${options.chart})`, '');
   lines.push(markdownTable(report), '');
   lines.push('req/s is the median over rounds; spread is ± half the range between the slowest and fastest round. ' +
     'Latency percentiles are the median of the rounds\' percentiles; max is the worst of any round. CPU is user+sys of the ' +
-    'whole process tree during a round; peak RSS is summed over the tree, sampled every 100 ms. The load generator runs ' +
-    'on the same machine: its own CPU use is in the last column.', '');
+    'whole process tree during the rounds, read from /proc; CPU µs/req divides it by the requests served. Peak RSS is summed ' +
+    'over the tree, sampled every 100 ms. The load generator runs on the same machine: its own CPU use is in the last column.', '');
   const problems = problemLines(report);
   if (problems.length) {
     lines.push('**Not measured:**', '', ...problems.map((p) => `- ${p}`), '');

@@ -1,11 +1,14 @@
 /*
- * chart.svg: requests/s per target (bar = median over rounds, whisker = slowest to fastest
- * round) above a latency panel (p50, p90, p99 and max per target on a log axis). Plain SVG 1.1:
+ * chart.svg, four panels with one row per target: requests/s (bar = median over rounds, whisker =
+ * slowest to fastest round), latency (stacked bars to p50, p90 and p99, max in text), server CPU
+ * per request, and peak memory. Every axis is linear and starts at 0, so bar lengths compare
+ * honestly; the latency axis ends at the largest p99, not the max, so one stray slow request
+ * does not squash every bar (max is printed beside each row). Plain SVG 1.1:
  * no script, no CSS classes, no external font (a system sans-serif stack), a white background so
  * it reads on GitHub's dark theme too, and text widths estimated rather than measured, since
  * nothing can measure text when the file is generated.
  */
-import { fmtCompact, fmtInt, fmtMs, fmtRatio } from './format.js';
+import { fmtCompact, fmtInt, fmtMiB, fmtMs, fmtRatio } from './format.js';
 import type { BenchReport, TargetReport } from './types.js';
 
 const FONT = "-apple-system, BlinkMacSystemFont, 'Segoe UI', Helvetica, Arial, sans-serif";
@@ -26,12 +29,14 @@ const COLOURS: Record<string, string> = {
 };
 const SPARE = ['#c2410c', '#0e7490', '#a21caf', '#4d7c0f'];
 
+/** Latency bars are stacked from 0: to p50 (darkest), on to p90, on to p99 (lightest). */
 const PERCENTILES = [
-  { key: 'p50', label: 'p50', fill: '#0b3d6e', r: 5 },
-  { key: 'p90', label: 'p90', fill: '#2f6fb0', r: 4.5 },
-  { key: 'p99', label: 'p99', fill: '#7fb2e5', r: 4.5 },
-  { key: 'max', label: 'max', fill: '#ffffff', r: 4.5 },
+  { key: 'p50', label: 'p50', fill: '#0b3d6e' },
+  { key: 'p90', label: 'p90', fill: '#4f8fd0' },
+  { key: 'p99', label: 'p99', fill: '#a9cbee' },
 ] as const;
+
+type Summary = NonNullable<TargetReport['summary']>;
 
 export function escapeXml(text: string): string {
   return text.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;');
@@ -52,15 +57,6 @@ export function niceTicks(max: number, count = 5): number[] {
   const step = [1, 2, 2.5, 5, 10].map((m) => m * power).find((s) => s >= raw)!;
   const ticks: number[] = [];
   for (let v = 0; v < max + step * 0.999; v += step) ticks.push(Number(v.toPrecision(12)));
-  return ticks;
-}
-
-/** Powers of ten covering [min, max] for the log latency axis. */
-export function logTicks(min: number, max: number): number[] {
-  const lo = Math.floor(Math.log10(Math.max(min, 1e-3)));
-  const hi = Math.ceil(Math.log10(Math.max(max, min * 10, 1e-2)));
-  const ticks: number[] = [];
-  for (let e = lo; e <= hi; e++) ticks.push(10 ** e);
   return ticks;
 }
 
@@ -93,19 +89,13 @@ export function renderSvg(report: BenchReport): string {
   y += 64;
 
   // Panel 1: requests/s.
+  out.push('<g id="panel-rps">');
   out.push(text(MARGIN, y + 12, 'Requests per second', { 'font-size': 14, 'font-weight': 'bold' }));
   out.push(text(MARGIN, y + 29, `higher is better · bar: median of ${load.rounds} rounds · whisker: slowest to fastest round · ratio vs ${report.baseline}`, { fill: MUTED, 'font-size': 11 }));
   y += 40;
-  const rpsMax = Math.max(1, ...ok.map((t) => t.summary!.rps.max));
-  const rpsTicks = niceTicks(rpsMax, 6);
-  const rpsTop = rpsTicks[rpsTicks.length - 1]!;
-  const xRps = (v: number) => plotX + (v / rpsTop) * plotW;
   const panel1Top = y;
   const panel1H = targets.length * ROW_H;
-  for (const tick of rpsTicks) {
-    out.push(`<line x1="${n(xRps(tick))}" y1="${n(panel1Top)}" x2="${n(xRps(tick))}" y2="${n(panel1Top + panel1H)}" stroke="${GRID}" stroke-width="1"/>`);
-    out.push(text(xRps(tick), panel1Top + panel1H + 15, fmtCompact(tick), { 'text-anchor': 'middle', fill: MUTED, 'font-size': 11 }));
-  }
+  const xRps = linearAxis(out, plotX, plotW, panel1Top, panel1H, niceTicks(Math.max(1, ...ok.map((t) => t.summary!.rps.max)), 6), fmtCompact);
   targets.forEach((t, i) => {
     const rowY = panel1Top + i * ROW_H;
     const mid = rowY + ROW_H / 2;
@@ -130,49 +120,27 @@ export function renderSvg(report: BenchReport): string {
     out.push(text(valueX + fmtInt(s.rps.median).length * 7.4 + 6, mid + 4, fmtRatio(s.ratio), { fill: MUTED }));
   });
   out.push(`<line x1="${n(plotX)}" y1="${n(panel1Top)}" x2="${n(plotX)}" y2="${n(panel1Top + panel1H)}" stroke="${INK}" stroke-width="1"/>`);
-  y = panel1Top + panel1H + 40;
+  out.push(axisLabel(plotX, plotW, panel1Top + panel1H, 'requests per second (linear, from 0)'));
+  out.push('</g>');
+  y = panel1Top + panel1H + 52;
 
-  // Panel 2: latency percentiles on a log axis.
-  out.push(text(MARGIN, y + 12, 'Latency (ms, log scale)', { 'font-size': 14, 'font-weight': 'bold' }));
-  out.push(text(MARGIN, y + 29, 'lower is better · each percentile is the median over rounds · max is the worst of any round', { fill: MUTED, 'font-size': 11 }));
-  // Legend, right-aligned on the title line.
-  let legendX = WIDTH - MARGIN - PERCENTILES.length * 52;
-  for (const p of PERCENTILES) {
-    out.push(`<circle cx="${n(legendX + 5)}" cy="${n(y + 8)}" r="${p.r}" fill="${p.fill}" stroke="${INK}" stroke-width="${p.key === 'max' ? 1.5 : 0.5}"/>`);
-    out.push(text(legendX + 14, y + 12, p.label, { 'font-size': 11 }));
-    legendX += 52;
-  }
-  y += 40;
-  const values = ok.flatMap((t) => PERCENTILES.map((p) => t.summary!.latencyMs[p.key])).filter((v) => Number.isFinite(v) && v > 0);
-  const ticks = logTicks(values.length ? Math.min(...values) : 0.1, values.length ? Math.max(...values) : 10);
-  const logMin = Math.log10(ticks[0]!);
-  const logMax = Math.log10(ticks[ticks.length - 1]!);
-  const xLat = (v: number) => plotX + ((Math.log10(Math.max(v, ticks[0]!)) - logMin) / (logMax - logMin || 1)) * plotW;
-  const panel2Top = y;
-  const panel2H = targets.length * ROW_H;
-  for (const tick of ticks) {
-    out.push(`<line x1="${n(xLat(tick))}" y1="${n(panel2Top)}" x2="${n(xLat(tick))}" y2="${n(panel2Top + panel2H)}" stroke="${GRID}" stroke-width="1"/>`);
-    out.push(text(xLat(tick), panel2Top + panel2H + 15, tick >= 1000 ? `${tick / 1000} s` : tick >= 1 ? String(tick) : String(Number(tick.toPrecision(1))), { 'text-anchor': 'middle', fill: MUTED, 'font-size': 11 }));
-  }
-  targets.forEach((t, i) => {
-    const rowY = panel2Top + i * ROW_H;
-    const mid = rowY + ROW_H / 2;
-    const { name } = label(t);
-    out.push(text(plotX - 10, mid + 4, name, { 'text-anchor': 'end', 'font-weight': t.name === report.baseline ? 'bold' : 'normal' }));
-    const s = t.summary;
-    if (!s || t.status !== 'ok') return;
-    const lat = s.latencyMs;
-    const colour = colourOf(t, i);
-    out.push(`<line x1="${n(xLat(lat.p50))}" y1="${n(mid)}" x2="${n(xLat(lat.max))}" y2="${n(mid)}" stroke="${colour}" stroke-width="4" stroke-linecap="round" stroke-opacity="0.45"/>`);
-    for (const p of PERCENTILES) {
-      const v = lat[p.key];
-      if (!Number.isFinite(v)) continue;
-      out.push(`<circle cx="${n(xLat(v))}" cy="${n(mid)}" r="${p.r}" fill="${p.fill}" stroke="${INK}" stroke-width="${p.key === 'max' ? 1.5 : 0.5}"><title>${escapeXml(`${t.name} ${p.label}: ${fmtMs(v)} ms`)}</title></circle>`);
-    }
-    out.push(text(WIDTH - MARGIN - VALUE_W + 12, mid + 4, `p50 ${fmtMs(lat.p50)} · p99 ${fmtMs(lat.p99)} ms`, { fill: MUTED, 'font-size': 11 }));
+  y = latencyPanel(out, report, y, plotX, plotW);
+  y = barPanel(out, report, y, plotX, plotW, {
+    id: 'panel-cpu',
+    title: 'Server CPU per request (µs)',
+    note: 'lower is better · user+sys of the whole process tree (all workers and threads) / requests served',
+    axis: 'µs per request',
+    value: (s) => s.cpuUsPerRequest,
+    format: (v) => `${fmtInt(v)} µs`,
   });
-  out.push(`<line x1="${n(plotX)}" y1="${n(panel2Top)}" x2="${n(plotX)}" y2="${n(panel2Top + panel2H)}" stroke="${INK}" stroke-width="1"/>`);
-  y = panel2Top + panel2H + 28;
+  y = barPanel(out, report, y, plotX, plotW, {
+    id: 'panel-memory',
+    title: 'Peak memory (MiB RSS)',
+    note: 'lower is better · resident memory summed over the whole process tree, peak of 100 ms samples',
+    axis: 'MiB',
+    value: (s) => s.peakRssBytes / 1024 / 1024,
+    format: (v) => `${v.toFixed(0)} MiB`,
+  });
 
   // The command, wrapped at spaces to the chart's width (about 6 px per character at 10 px).
   const perLine = Math.floor((WIDTH - 2 * MARGIN) / 6);
@@ -190,14 +158,113 @@ export function renderSvg(report: BenchReport): string {
   y += 8;
 
   const height = Math.ceil(y);
-  const summary = ok.map((t) => `${t.name} ${fmtInt(t.summary!.rps.median)} req/s`).join(', ');
+  const summary = ok.map((t) => `${t.name} ${fmtInt(t.summary!.rps.median)} req/s, p99 ${fmtMs(t.summary!.latencyMs.p99)} ms, ` +
+    `${fmtInt(t.summary!.cpuUsPerRequest)} µs CPU per request, ${fmtMiB(t.summary!.peakRssBytes)}`).join('; ');
   return [
     `<svg xmlns="http://www.w3.org/2000/svg" width="${WIDTH}" height="${height}" viewBox="0 0 ${WIDTH} ${height}" font-family="${escapeXml(FONT)}" role="img" aria-labelledby="chart-title chart-desc">`,
     `<title id="chart-title">${escapeXml(title)}</title>`,
-    `<desc id="chart-desc">${escapeXml(`Requests per second and latency percentiles per target. ${summary}.`)}</desc>`,
+    `<desc id="chart-desc">${escapeXml(`Requests per second, latency percentiles, CPU per request and peak memory per target. ${summary}.`)}</desc>`,
     `<rect x="0" y="0" width="${WIDTH}" height="${height}" fill="#ffffff"/>`,
     ...out,
     '</svg>',
     '',
   ].join('\n');
+}
+
+function axisLabel(plotX: number, plotW: number, bottom: number, label: string): string {
+  return text(plotX + plotW / 2, bottom + 30, label, { 'text-anchor': 'middle', fill: MUTED, 'font-size': 11 });
+}
+
+/** Grid lines and tick labels from 0 to the last tick; returns the value -> x mapping. */
+function linearAxis(out: string[], plotX: number, plotW: number, top: number, height: number, ticks: readonly number[], fmt: (v: number) => string): (v: number) => number {
+  const last = ticks[ticks.length - 1]!;
+  const x = (v: number) => plotX + (Math.min(Math.max(v, 0), last) / last) * plotW;
+  for (const tick of ticks) {
+    out.push(`<line x1="${n(x(tick))}" y1="${n(top)}" x2="${n(x(tick))}" y2="${n(top + height)}" stroke="${GRID}" stroke-width="1"/>`);
+    out.push(text(x(tick), top + height + 15, fmt(tick), { 'text-anchor': 'middle', fill: MUTED, 'font-size': 11 }));
+  }
+  return x;
+}
+
+function rowLabel(out: string[], report: BenchReport, t: TargetReport, plotX: number, mid: number): void {
+  out.push(text(plotX - 10, mid + 4, label(t).name, { 'text-anchor': 'end', 'font-weight': t.name === report.baseline ? 'bold' : 'normal' }));
+}
+
+function notMeasured(out: string[], t: TargetReport, plotX: number, mid: number): void {
+  out.push(text(plotX + 6, mid + 4, t.status === 'ok' ? 'not measured' : t.status, { fill: MUTED, 'font-style': 'italic', 'font-size': 11 }));
+}
+
+function panelHead(out: string[], y: number, title: string, note: string): void {
+  out.push(text(MARGIN, y + 12, title, { 'font-size': 14, 'font-weight': 'bold' }));
+  out.push(text(MARGIN, y + 29, note, { fill: MUTED, 'font-size': 11 }));
+}
+
+function latencyPanel(out: string[], report: BenchReport, y: number, plotX: number, plotW: number): number {
+  const ok = report.targets.filter((t) => t.status === 'ok' && t.summary);
+  out.push('<g id="panel-latency">');
+  panelHead(out, y, 'Latency (ms)', 'lower is better · bars from 0 to p50, p90, p99 (each the median over rounds) · max: worst of any round');
+  let legendX = WIDTH - MARGIN - PERCENTILES.length * 52;
+  for (const p of PERCENTILES) {
+    out.push(`<rect x="${n(legendX)}" y="${n(y + 3)}" width="10" height="10" fill="${p.fill}"/>`);
+    out.push(text(legendX + 14, y + 12, p.label, { 'font-size': 11 }));
+    legendX += 52;
+  }
+  y += 40;
+  const top = y;
+  const height = report.targets.length * ROW_H;
+  const p99s = ok.map((t) => t.summary!.latencyMs.p99).filter((v) => Number.isFinite(v) && v > 0);
+  const ticks = niceTicks(p99s.length ? Math.max(...p99s) : 1, 6);
+  const x = linearAxis(out, plotX, plotW, top, height, ticks, (v) => String(v));
+  report.targets.forEach((t, i) => {
+    const mid = top + i * ROW_H + ROW_H / 2;
+    rowLabel(out, report, t, plotX, mid);
+    const s = t.summary;
+    if (!s || t.status !== 'ok') { notMeasured(out, t, plotX, mid); return; }
+    // Widest first, so each shorter, darker bar is drawn over the one before.
+    for (const p of [...PERCENTILES].reverse()) {
+      const v = s.latencyMs[p.key];
+      if (!Number.isFinite(v)) continue;
+      out.push(`<rect x="${n(plotX)}" y="${n(mid - BAR_H / 2)}" width="${n(Math.max(1, x(v) - plotX))}" height="${BAR_H}" fill="${p.fill}"><title>${escapeXml(`${t.name} ${p.label}: ${fmtMs(v)} ms`)}</title></rect>`);
+    }
+    out.push(text(WIDTH - MARGIN - VALUE_W + 12, mid + 4, `p99 ${fmtMs(s.latencyMs.p99)} · max ${fmtMs(s.latencyMs.max)} ms`, { fill: MUTED, 'font-size': 11 }));
+  });
+  out.push(`<line x1="${n(plotX)}" y1="${n(top)}" x2="${n(plotX)}" y2="${n(top + height)}" stroke="${INK}" stroke-width="1"/>`);
+  out.push(axisLabel(plotX, plotW, top + height, 'milliseconds (linear, from 0)'));
+  out.push('</g>');
+  return top + height + 52;
+}
+
+interface BarPanel {
+  readonly id: string;
+  readonly title: string;
+  readonly note: string;
+  readonly axis: string;
+  readonly value: (s: Summary) => number;
+  readonly format: (v: number) => string;
+}
+
+/** One bar per measured target, from 0, with its value printed after it. */
+function barPanel(out: string[], report: BenchReport, y: number, plotX: number, plotW: number, panel: BarPanel): number {
+  const ok = report.targets.filter((t) => t.status === 'ok' && t.summary);
+  out.push(`<g id="${panel.id}">`);
+  panelHead(out, y, panel.title, panel.note);
+  y += 40;
+  const top = y;
+  const height = report.targets.length * ROW_H;
+  const values = ok.map((t) => panel.value(t.summary!)).filter((v) => Number.isFinite(v) && v > 0);
+  const ticks = niceTicks(values.length ? Math.max(...values) : 1, 6);
+  const x = linearAxis(out, plotX, plotW, top, height, ticks, fmtCompact);
+  report.targets.forEach((t, i) => {
+    const mid = top + i * ROW_H + ROW_H / 2;
+    rowLabel(out, report, t, plotX, mid);
+    const v = t.summary && t.status === 'ok' ? panel.value(t.summary) : Number.NaN;
+    if (!Number.isFinite(v)) { notMeasured(out, t, plotX, mid); return; }
+    const end = x(v);
+    out.push(`<rect x="${n(plotX)}" y="${n(mid - BAR_H / 2)}" width="${n(Math.max(1, end - plotX))}" height="${BAR_H}" rx="2" fill="${colourOf(t, i)}"${t.kind === 'peer' ? ' fill-opacity="0.85"' : ''}><title>${escapeXml(`${t.name}: ${panel.format(v)}`)}</title></rect>`);
+    out.push(text(end + 8, mid + 4, panel.format(v), { 'font-weight': 'bold' }));
+  });
+  out.push(`<line x1="${n(plotX)}" y1="${n(top)}" x2="${n(plotX)}" y2="${n(top + height)}" stroke="${INK}" stroke-width="1"/>`);
+  out.push(axisLabel(plotX, plotW, top + height, `${panel.axis} (linear, from 0)`));
+  out.push('</g>');
+  return top + height + 52;
 }

@@ -4,6 +4,7 @@
  */
 import type { LatencyMs, LoadResult } from '../loadgen/types.js';
 import type { Spread } from '../stats.js';
+import type { Comparison } from './verdict.js';
 
 export const REPORT_SCHEMA = 'gatehouse-bench/1';
 
@@ -37,7 +38,10 @@ export interface TargetReport {
   readonly kind: 'engine' | 'peer';
   readonly workers: number;
   readonly threads: number;
-  /** The command that started it (after `node`), with the port it was given. */
+  /**
+   * A command that starts it again, pasteable where the bench ran: `npx gatehouse APP --engine
+   * ... --bind 127.0.0.1:PORT`, or `PORT=... node /abs/peer.mjs`.
+   */
   readonly command: string;
   readonly status: 'ok' | 'failed' | 'skipped';
   readonly error?: string;
@@ -75,6 +79,8 @@ export interface BenchReport {
   readonly parallelism: number;
   readonly baseline: string;
   readonly targets: readonly TargetReport[];
+  /** Every measured target against the baseline (report/verdict.ts has the rule). */
+  readonly verdicts?: readonly Comparison[];
   /** Where the files were written (absent when nothing was written). */
   readonly files?: { readonly json: string; readonly markdown: string; readonly svg: string };
 }

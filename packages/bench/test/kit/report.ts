@@ -2,18 +2,42 @@
 // parser is a dependency here: tags must nest and close, attributes must be quoted, entities known).
 import { REPORT_SCHEMA, type BenchReport, type TargetReport } from '../../src/report/types.js';
 
-function okTarget(name: string, kind: 'engine' | 'peer', rps: [number, number, number], ratio: number): TargetReport {
-  const [min, med, max] = rps;
-  const latencyMs = { p50: 1.2, p90: 3.4, p99: 9.8, max: 41 };
+export interface TargetFigures {
+  /** req/s of each round, in round order. */
+  readonly rounds: readonly number[];
+  readonly ratio?: number;
+  readonly latencyMs?: { p50: number; p90: number; p99: number; max: number };
+  readonly cpuUsPerRequest?: number;
+  readonly peakRssMiB?: number;
+  readonly workers?: number;
+  readonly threads?: number;
+}
+
+/** A measured target whose summary is computed by hand from `figures` (median of 3 by sorting). */
+export function okTarget(name: string, kind: 'engine' | 'peer', figures: TargetFigures): TargetReport {
+  const rps = figures.rounds;
+  const sorted = [...rps].sort((a, b) => a - b);
+  const [min, max] = [sorted[0]!, sorted[sorted.length - 1]!];
+  const med = sorted.length % 2 ? sorted[(sorted.length - 1) / 2]! : (sorted[sorted.length / 2 - 1]! + sorted[sorted.length / 2]!) / 2;
+  const latencyMs = figures.latencyMs ?? { p50: 1.2, p90: 3.4, p99: 9.8, max: 41 };
+  const peakRssBytes = (figures.peakRssMiB ?? 80) * 1024 * 1024;
   return {
-    name, kind, workers: 2, threads: 1, command: `node ${name}.js`, status: 'ok',
-    rounds: [min, med, max].map((value, i) => ({ round: i + 1, requests: value * 2, durationSec: 2, rps: value, latencyMs, errors: 0, non2xx: 0, cpuSec: 1.5, loadgenCpuSec: 0.8, peakRssBytes: 80 * 1024 * 1024 })),
+    name, kind, workers: figures.workers ?? 2, threads: figures.threads ?? 1, command: `node ${name}.js`, status: 'ok',
+    rounds: rps.map((value, i) => ({ round: i + 1, requests: value * 2, durationSec: 2, rps: value, latencyMs, errors: 0, non2xx: 0, cpuSec: 1.5, loadgenCpuSec: 0.8, peakRssBytes })),
     summary: {
       rps: { median: med, min, max, spreadPct: ((max - min) / med) * 100 },
-      latencyMs, requests: (min + med + max) * 2, errors: 0, non2xx: 0, cpuSecPerRound: 1.5, cpuUsPerRequest: 25,
-      loadgenCpuSecPerRound: 0.8, peakRssBytes: 80 * 1024 * 1024, ratio,
+      latencyMs, requests: rps.reduce((a, b) => a + b, 0) * 2, errors: 0, non2xx: 0, cpuSecPerRound: 1.5, cpuUsPerRequest: figures.cpuUsPerRequest ?? 25,
+      loadgenCpuSecPerRound: 0.8, peakRssBytes, ratio: figures.ratio ?? 1,
     },
   };
+}
+
+export function failedTarget(name: string, error: string): TargetReport {
+  return { name, kind: 'engine', workers: 1, threads: 2, command: 'node serve.js', status: 'failed', error, rounds: [], summary: null };
+}
+
+export function reportOf(targets: TargetReport[], baseline: string, rounds = 3): BenchReport {
+  return { ...sampleReport(), baseline, targets, load: { ...sampleReport().load, rounds } };
 }
 
 export function sampleReport(): BenchReport {
@@ -28,9 +52,9 @@ export function sampleReport(): BenchReport {
     parallelism: 2,
     baseline: 'node-http',
     targets: [
-      okTarget('prefork', 'engine', [9000, 10000, 11000], 1.25),
-      okTarget('node-http', 'peer', [7500, 8000, 8200], 1),
-      { name: 'threaded', kind: 'engine', workers: 1, threads: 2, command: 'node serve.js', status: 'failed', error: 'failed to start: boom', rounds: [], summary: null },
+      okTarget('prefork', 'engine', { rounds: [9000, 10000, 11000], ratio: 1.25, latencyMs: { p50: 1.2, p90: 3.4, p99: 9.8, max: 41 }, cpuUsPerRequest: 25, peakRssMiB: 120 }),
+      okTarget('node-http', 'peer', { rounds: [7500, 8000, 8200], ratio: 1, latencyMs: { p50: 2.5, p90: 4, p99: 5, max: 30 }, cpuUsPerRequest: 50, peakRssMiB: 60, workers: 1 }),
+      failedTarget('threaded', 'failed to start: boom'),
     ],
   };
 }
