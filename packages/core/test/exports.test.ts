@@ -27,6 +27,8 @@ const PUBLIC_TYPES = [
   'NodeListener', 'ProtocolErrorMessage', 'RequestEndMessage', 'RequestErrorMessage', 'RequestHead',
   'RequestStartMessage', 'ResponseBody', 'ResponseHeaders', 'SerializedError', 'SettingGroup', 'SettingKind',
   'SettingName', 'SettingSpec', 'Settings', 'SocketAddress', 'StopOptions', 'UnitMessage', 'UnitState', 'UnitStats',
+  // Gateway Interface 1.1: upgrades and WebSockets.
+  'GatewayWebSocket', 'HttpVersion', 'StreamAcceptOptions', 'UpgradeOffer', 'UpgradedStream', 'WebSocketAcceptOptions', 'WebSocketData',
 ];
 
 const require = createRequire(import.meta.url);

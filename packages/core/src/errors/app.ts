@@ -16,5 +16,6 @@ export const APP_ERRORS = {
   ERR_APP_BAD_RESPONSE: { status: 500, message: 'Application returned an invalid response', hint: 'Return { status, headers, body } as docs/gateway-interface.md describes.' },
   ERR_APP_BAD_HEADER: { status: 500, message: 'Application returned an invalid response header', hint: 'Header names must be tokens and values must not contain CR, LF or NUL.' },
   ERR_APP_ADAPTER_UNSUPPORTED: { status: 500, message: 'The app used an API the fetch or node:http adapter does not provide', hint: 'See "Adapters" in docs/gateway-interface.md for what is provided and the alternative (stream the response instead of writing to the socket; no upgrade/WebSocket, trailers or interim responses).' },
+  ERR_APP_BAD_UPGRADE: { status: 500, message: 'Application accepted an upgrade wrongly', hint: 'Accept a WebSocket only when request.upgrade.protocol is "websocket", once, with a subprotocol the client offered; accept other upgrades with acceptStream() (status 101, or a 2xx for CONNECT). See "Upgrades and WebSockets" in docs/gateway-interface.md.' },
   ERR_APP_CONTRACT: { status: 500, message: 'Gateway Interface contract violated', hint: 'See docs/gateway-interface.md for what the validator checks.' },
 } as const satisfies Record<string, CatalogueEntry>;
