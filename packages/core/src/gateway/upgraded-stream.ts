@@ -35,7 +35,13 @@ export class DuplexUpgradedStream implements UpgradedStream {
     this.#head = null;
     if (head !== null) yield head;
     // destroyOnReturn false: an app that stops reading may still write, or end().
-    for await (const chunk of duplex.iterator({ destroyOnReturn: false })) yield chunk as Uint8Array;
+    try {
+      for await (const chunk of duplex.iterator({ destroyOnReturn: false })) yield chunk as Uint8Array;
+    } catch (error) {
+      // The peer reset or vanished: iteration ends as at a FIN (`closed` resolves); a write
+      // would fail. Anything else is the app's to see.
+      if (!isPeerGone(error)) throw error;
+    }
   }
 
   async write(chunk: Uint8Array | string): Promise<void> {
@@ -64,4 +70,10 @@ export class DuplexUpgradedStream implements UpgradedStream {
     if (this.#duplex !== null) this.#duplex.destroy();
     else void this.#ready.then((duplex) => duplex.destroy());
   }
+}
+
+const PEER_GONE = new Set(['ERR_STREAM_PREMATURE_CLOSE', 'ECONNRESET', 'EPIPE']);
+
+function isPeerGone(error: unknown): boolean {
+  return PEER_GONE.has((error as { code?: string } | null)?.code ?? '');
 }

@@ -235,7 +235,8 @@ export class ServerWebSocket extends EventEmitter implements GatewayWebSocket {
 
   #terminate(because: CloseInfo): void {
     this.#endedBecause ??= because;
-    if (this.#ws !== null) this.#ws.terminate();
+    // Sends from here on are dropped (ws would count them in bufferedAmount until 'close').
+    if (this.#ws !== null) { this.#state = CLOSING; this.#ws.terminate(); }
     else { this.#duplex?.destroy(); this.#finish(because); }
   }
 
