@@ -14,10 +14,10 @@ import { GatehouseError, SETTINGS, type SettingGroup, type SettingName, type Set
 import { flagName, formatSettingValue, nearest, type SettingEntry } from '@gatehouse/core/internal';
 
 const GROUP_TITLES: Record<SettingGroup, string> = {
-  server: 'Server:', engine: 'Engine:', limits: 'Limits:', timeouts: 'Timeouts:', logging: 'Logging:',
+  server: 'Server:', engine: 'Engine:', limits: 'Limits:', timeouts: 'Timeouts:', websocket: 'WebSocket:', logging: 'Logging:',
   proxy: 'Proxy:', tls: 'TLS:', dev: 'Development:', metrics: 'Metrics:', hooks: 'Hooks:',
 };
-const GROUP_ORDER: SettingGroup[] = ['server', 'engine', 'limits', 'timeouts', 'logging', 'proxy', 'tls', 'dev', 'metrics'];
+const GROUP_ORDER: SettingGroup[] = ['server', 'engine', 'limits', 'timeouts', 'websocket', 'logging', 'proxy', 'tls', 'dev', 'metrics'];
 
 /** Flags that are not settings. */
 const ACTION_FLAGS = {

@@ -11,7 +11,7 @@ import { DURATION_BUCKETS } from './metrics/unit-metrics.js';
 export const REGENERATE_COMMAND = 'npx --yes pnpm@10.34.8 build && node packages/cli/scripts/gen-config-docs.mjs';
 
 const GROUPS: Array<[SettingGroup, string]> = [
-  ['server', 'Server'], ['engine', 'Engine'], ['limits', 'Limits'], ['timeouts', 'Timeouts'], ['logging', 'Logging'],
+  ['server', 'Server'], ['engine', 'Engine'], ['limits', 'Limits'], ['timeouts', 'Timeouts'], ['websocket', 'WebSocket'], ['logging', 'Logging'],
   ['proxy', 'Proxy'], ['tls', 'TLS'], ['dev', 'Development'], ['metrics', 'Metrics'], ['hooks', 'Hooks (config file only)'],
 ];
 
@@ -146,6 +146,7 @@ export function renderConfigurationDoc(): string {
     '| `gatehouse_units_alive{kind}` | gauge | worker processes / app threads not stopped |',
     '| `gatehouse_unit_requests_total{unit}` | counter | requests a unit has taken since it started |',
     '| `gatehouse_unit_requests_in_flight{unit}` | gauge | requests a unit is handling |',
+    '| `gatehouse_unit_upgraded_connections{unit}` | gauge | open connections a unit\'s app took by accepting an upgrade: WebSockets and tunnels (single, prefork) |',
     '| `gatehouse_unit_utilization{unit}` | gauge | a unit\'s event-loop busy fraction over its last heartbeat interval |',
     '| `gatehouse_restarts_total{cause}` | counter | replacements by cause: crash, timeout, max-requests, memory, reload |',
     '| `gatehouse_engine_generation` | gauge | app generation, +1 per reload |',

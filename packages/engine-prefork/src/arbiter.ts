@@ -311,6 +311,7 @@ export class Arbiter {
       case 'heartbeat': {
         worker.requests = message.requests;
         worker.inFlight = message.inFlight;
+        worker.upgraded = message.upgraded;
         worker.rss = message.rss;
         if (message.utilization !== undefined) worker.utilization = message.utilization;
         worker.queueDepth = message.queueDepth;

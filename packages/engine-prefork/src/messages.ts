@@ -81,6 +81,8 @@ export type ToWorker =
 
 export type FromWorker =
   | { readonly type: 'heartbeat'; readonly requests: number; readonly inFlight: number; readonly rss: number;
+      /** Open upgraded connections (WebSockets, tunnels), when the body counts them. */
+      readonly upgraded?: number;
       /** Event-loop utilization over the last heartbeat interval (UnitStats.utilization). */
       readonly utilization?: number;
       readonly queueDepth?: number;

@@ -18,6 +18,7 @@ export class WorkerHandle {
   lastHeartbeat: number;
   requests = 0;
   inFlight = 0;
+  upgraded: number | undefined;
   rss = 0;
   utilization: number | undefined;
   queueDepth: number | undefined;
@@ -101,6 +102,7 @@ export class WorkerHandle {
       id: this.id, kind: 'process', pid: this.pid, state: this.state, generation: this.generation,
       requests: this.requests, inFlight: this.inFlight, memory: this.rss, startedAt: this.startedAt,
       ...(this.connections !== null ? { connections: this.connections } : {}),
+      ...(this.upgraded !== undefined ? { upgraded: this.upgraded } : {}),
       ...(this.utilization !== undefined ? { utilization: this.utilization } : {}),
       ...(this.queueDepth !== undefined ? { queueDepth: this.queueDepth } : {}),
       ...(this.children ? { children: this.children } : {}),

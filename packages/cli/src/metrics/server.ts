@@ -82,6 +82,13 @@ export function createMetricsRegistry(engine: Engine, local: UnitMetrics): clien
     collect() { this.reset(); for (const { label, unit } of units()) this.set({ unit: label }, unit.inFlight); },
   });
   new client.Gauge({
+    name: 'gatehouse_unit_upgraded_connections', help: 'Connections a unit\'s app took by accepting an upgrade (open WebSockets and tunnels), where its engine counts them.', labelNames: ['unit'], registers: [registry],
+    collect() {
+      this.reset();
+      for (const { label, unit } of units()) if (unit.upgraded !== undefined) this.set({ unit: label }, unit.upgraded);
+    },
+  });
+  new client.Gauge({
     name: 'gatehouse_unit_utilization', help: 'A unit\'s event-loop busy fraction (0..1) over its last heartbeat interval.', labelNames: ['unit'], registers: [registry],
     collect() {
       this.reset();

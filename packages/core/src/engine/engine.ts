@@ -25,6 +25,8 @@ export interface UnitStats {
   readonly generation: number;
   readonly requests: number;
   readonly inFlight: number;
+  /** Open connections the app took by accepting an upgrade (WebSockets, tunnels), where the engine counts them. */
+  readonly upgraded?: number;
   /** RSS for a process, heap used for a thread, in bytes. */
   readonly memory: number;
   readonly startedAt: number;

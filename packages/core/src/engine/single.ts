@@ -101,7 +101,7 @@ export class SingleEngine implements Engine {
       generation: this.#generation,
       units: [{
         id: 0, kind: 'process', pid: process.pid, state: this.#server ? 'ready' : 'stopped', generation: this.#generation,
-        requests: service?.requests ?? 0, inFlight: service?.inFlight ?? 0, memory: residentMemory(), startedAt: this.#startedAt,
+        requests: service?.requests ?? 0, inFlight: service?.inFlight ?? 0, upgraded: service?.upgraded ?? 0, memory: residentMemory(), startedAt: this.#startedAt,
       }],
       restarts: { ...restartCounts(), reload: this.#reloads },
     };

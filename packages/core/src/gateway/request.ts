@@ -5,7 +5,9 @@
 import { HeaderList } from './headers.js';
 import { RequestBody } from './body.js';
 import type { BodySource } from './body-source.js';
-import type { GatewayRequest, HttpVersion, RequestHead, SocketAddress } from './types.js';
+import type { GatewayRequest, HttpVersion, RequestHead, SocketAddress, UpgradeOffer } from './types.js';
+import { upgradeOfferFor } from './upgrade-offer.js';
+import { defaultUpgradeOptions, type UpgradeOptions } from './upgrade-options.js';
 
 export function createRequest(head: RequestHead, body: BodySource | null, signal: AbortSignal): GatewayRequest {
   return {
@@ -73,8 +75,10 @@ function decodeRun(run: string): string {
  * request (core's connection; an engine's app thread), which calls abort(reason) when the client
  * goes away or the deadline passes. Creating an AbortController costs more than the rest of a
  * small request's handling (docs/benchmarks.md, section 'Lazy request signals'), and most apps
- * never look at the signal. All fields are
- * own data properties except `signal` (a getter on the prototype), so `{ ...request }` drops it.
+ * never look at the signal. All fields are own data properties except `signal` and `upgrade`
+ * (getters on the prototype), so `{ ...request }` drops them. `upgrade` is built on first read
+ * too, from the UpgradeOptions of the side that built the request (the settings' defaults
+ * when it gave none).
  */
 export class AbortableRequest implements GatewayRequest {
   readonly method: string;
@@ -90,12 +94,16 @@ export class AbortableRequest implements GatewayRequest {
   #controller: AbortController | null = null;
   #aborted = false;
   #reason: unknown = undefined;
+  #upgrade: UpgradeOffer | null | undefined = undefined;
+  readonly #upgradeOptions: UpgradeOptions | undefined;
 
   /** `rawHeaders` is adopted (names lower-cased), as HeaderList does. */
   constructor(
     method: string, target: string, path: string, query: string, httpVersion: HttpVersion, rawHeaders: string[],
     scheme: 'http' | 'https', remote: SocketAddress, server: SocketAddress, body: BodySource | null,
+    upgradeOptions?: UpgradeOptions,
   ) {
+    this.#upgradeOptions = upgradeOptions;
     this.method = method;
     this.target = target;
     this.path = path;
@@ -115,6 +123,11 @@ export class AbortableRequest implements GatewayRequest {
       if (this.#aborted) controller.abort(this.#reason);
     }
     return controller.signal;
+  }
+
+  get upgrade(): UpgradeOffer | null {
+    if (this.#upgrade === undefined) this.#upgrade = upgradeOfferFor(this, this.#upgradeOptions ?? defaultUpgradeOptions());
+    return this.#upgrade;
   }
 
   /** The owner's side: the client went away or the request passed its deadline. Idempotent. */

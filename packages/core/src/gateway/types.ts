@@ -113,7 +113,7 @@ export interface GatewayWebSocket extends AsyncIterable<WebSocketData> {
   on(event: 'close', listener: (code: number, reason: string) => void): this;
   on(event: 'ping' | 'pong', listener: (data: Uint8Array) => void): this;
   on(event: 'error', listener: (error: Error) => void): this;
-  off(event: string, listener: (...args: never[]) => void): this;
+  off(event: string, listener: (...args: any[]) => void): this;
 }
 
 /**

@@ -10,6 +10,7 @@ import { GatehouseError } from '../errors/index.js';
 import { RequestBody } from './body.js';
 import { HeaderList } from './headers.js';
 import { splitTarget } from './request.js';
+import { requestedUpgrade, takeoverOf } from './takeover.js';
 import type { Application, GatewayRequest, GatewayResponse } from './types.js';
 
 /** RFC 9110 5.6.2: token = 1*tchar. */
@@ -64,6 +65,20 @@ export function checkRequest(request: GatewayRequest): void {
   if (!(body instanceof RequestBody)) throw fail('request.body is not a RequestBody');
   if (body.used) throw fail('request.body was already read before the app was called');
   if (!(signal instanceof AbortSignal)) throw fail('request.signal is not an AbortSignal');
+  checkUpgradeOffer(request);
+}
+
+/** 1.1: an offer exactly when the request asks to switch protocols, naming that protocol. */
+function checkUpgradeOffer(request: GatewayRequest): void {
+  const offer = request.upgrade;
+  const asked = requestedUpgrade(request);
+  if (offer === undefined || offer === null) {
+    if (offer === null && asked !== null) throw fail(`the request asks to switch to ${JSON.stringify(asked)} but request.upgrade is null`);
+    return;
+  }
+  if (asked === null) throw fail('request.upgrade is an offer but the request asks for no upgrade');
+  if (offer.protocol !== asked) throw fail(`request.upgrade.protocol is ${JSON.stringify(offer.protocol)} but the request asks for ${JSON.stringify(asked)}`);
+  if (typeof offer.acceptWebSocket !== 'function' || typeof offer.acceptStream !== 'function') throw fail('request.upgrade lacks acceptWebSocket() or acceptStream()');
 }
 
 function checkAddress(name: string, value: unknown): void {
@@ -84,10 +99,15 @@ export function checkResponse(request: GatewayRequest, response: GatewayResponse
   if (Object.prototype.toString.call(response) === '[object Response]') {
     throw fail('the app returned a fetch Response; a Gateway app returns { status, headers, body } (for the fetch form, export { fetch(request) })');
   }
+  // 1.1: a response from request.upgrade.accept*() takes the connection; the server writes it.
+  if (takeoverOf(response) !== null) {
+    if (requestedUpgrade(request) === null) throw fail('the app returned an accepted upgrade (request.upgrade.accept*()) for a request that asked for none; request.upgrade is null there, so the response came from another request');
+    return response;
+  }
   const { status, body } = response;
   if (!Number.isInteger(status)) throw fail(`response.status is ${JSON.stringify(status)}, not an integer`);
   if (status >= 100 && status <= 199) {
-    throw fail(`response.status ${status}: an app returns a final response (200-599); 100 Continue is the server's, and Gateway 1.0 has no protocol upgrade (101) or early hints (103)`);
+    throw fail(`response.status ${status}: an app returns a final response (200-599); 100 Continue is the server's, a 101 is the response request.upgrade.acceptWebSocket() or acceptStream() returns, and early hints (103) go through request.sendInterim()`);
   }
   if (status < 200 || status > 599) throw fail(`response.status ${status} is outside 200-599`);
 

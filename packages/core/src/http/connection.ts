@@ -66,6 +66,7 @@ import { requestedUpgrade, takeoverOf, type TakenConnection, type Takeover } fro
 import type { ParsedHead } from './parse-events.js';
 import { RequestParser } from './parser.js';
 import type { ProtocolOptions } from './options.js';
+import type { UpgradeOptions } from '../gateway/upgrade-options.js';
 import { CONTINUE_RESPONSE, LAST_CHUNK, chunkHeader, newFraming, type ResponseSerializer } from './serializer.js';
 import { SocketBody, type BodyHost } from './socket-body.js';
 import { readForwarded, type ProxyTrust } from '../net/proxy-headers.js';
@@ -137,10 +138,10 @@ export interface ConnectionHost {
 
 /** The GatewayRequest of a socket: its head as parsed, the signal made on first use (see AbortableRequest). */
 export class ConnectionRequest extends AbortableRequest {
-  constructor(head: ParsedHead, scheme: 'http' | 'https', remote: SocketAddress, server: SocketAddress, body: SocketBody | null) {
+  constructor(head: ParsedHead, scheme: 'http' | 'https', remote: SocketAddress, server: SocketAddress, body: SocketBody | null, upgrade: UpgradeOptions | undefined) {
     const target = head.target;
     const { path, query } = splitTarget(target);
-    super(head.method, target, path, query, head.httpVersion, head.rawHeaders, scheme, remote, server, body);
+    super(head.method, target, path, query, head.httpVersion, head.rawHeaders, scheme, remote, server, body, upgrade);
   }
 }
 
@@ -198,8 +199,8 @@ export class Connection implements BodyHost, HeldWriter {
   #startedAt = 0n;
   /** Set once the app has taken the connection: how to end it when the unit stops. */
   #taken: TakenConnection | null = null;
-  /** The app took this connection (stays true after it closes, for the service's count). */
-  upgraded = false;
+  /** The app took this connection; stays true once closed, so the host uncounts it then. */
+  #upgraded = false;
 
   constructor(host: ConnectionHost, socket: Socket, peer: PeerAddresses | null = null) {
     this.#host = host;
@@ -337,7 +338,7 @@ export class Connection implements BodyHost, HeldWriter {
     this.#status = 0;
     this.#response = undefined;
     const request = this.#forwarding === FORWARDED_OFF
-      ? new ConnectionRequest(head, this.#options.scheme, this.remote, this.local, this.#body)
+      ? new ConnectionRequest(head, this.#options.scheme, this.remote, this.local, this.#body, this.#options.upgrade)
       : this.#forwardedRequest(head);
     this.#request = request;
     if (this.#options.requestTimeoutMs > 0) this.requestDeadline = Date.now() + this.#options.requestTimeoutMs;
@@ -362,13 +363,14 @@ export class Connection implements BodyHost, HeldWriter {
   /** --proxy-headers: the request as trusted proxy fields describe it, or without untrusted ones. */
   #forwardedRequest(head: ParsedHead): ConnectionRequest {
     const view = readForwarded(head.rawHeaders, this.#forwarding === FORWARDED_TRUSTED, this.#proxyTrust!);
-    if (view === null) return new ConnectionRequest(head, this.#options.scheme, this.remote, this.local, this.#body);
+    if (view === null) return new ConnectionRequest(head, this.#options.scheme, this.remote, this.local, this.#body, this.#options.upgrade);
     return new ConnectionRequest(
       view.rawHeaders !== null ? { ...head, rawHeaders: view.rawHeaders } : head,
       view.scheme ?? this.#options.scheme,
       view.remote ?? this.remote,
       view.server ?? this.local,
       this.#body,
+      this.#options.upgrade,
     );
   }
 
@@ -457,7 +459,7 @@ export class Connection implements BodyHost, HeldWriter {
     const head = this.#pending ?? Buffer.alloc(0);
     this.#pending = null;
     this.#state = UPGRADED;
-    this.upgraded = true;
+    this.#upgraded = true;
     this.deadline = 0;
     this.#status = response.status;
     this.#response = response;
@@ -491,6 +493,8 @@ export class Connection implements BodyHost, HeldWriter {
     return true;
   }
 
+  /** The app took this connection (an accepted upgrade), open or since closed. */
+  get upgraded(): boolean { return this.#upgraded; }
 
   /** Whether this response may leave the connection open (the app can still turn it off). */
   #mayKeepAlive(streaming: boolean): boolean {

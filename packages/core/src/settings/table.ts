@@ -45,6 +45,12 @@ export interface Settings {
   limitRequestFields: number;
   limitRequestFieldSize: number;
   maxBodySize: number;
+  wsMaxMessage: number;
+  wsPingInterval: number;
+  wsPongTimeout: number;
+  wsDeflate: boolean;
+  wsIdleTimeout: number;
+  wsMaxBuffered: number;
   pid: string;
   controlSocket: string;
   logLevel: 'trace' | 'debug' | 'info' | 'warn' | 'error' | 'fatal' | 'silent';
@@ -151,6 +157,12 @@ export const SETTINGS: { readonly [K in keyof Settings]: SettingSpec<Settings[K]
   limitRequestFields: { kind: 'integer', default: 100, min: 1, group: 'limits', doc: 'Most header fields in a request; more gets 431.' },
   limitRequestFieldSize: { kind: 'integer', default: 8190, min: 64, group: 'limits', doc: 'Longest header field (name + value) in bytes; longer gets 431.' },
   maxBodySize: { kind: 'bytes', default: 1024 * MIB, group: 'limits', doc: 'Largest request body; larger gets 413 (0 = no limit).' },
+  wsMaxMessage: { kind: 'bytes', default: MIB, min: 1, group: 'websocket', doc: 'Largest WebSocket message a client may send (e.g. 64k); a larger one closes the socket with 1009 (Message Too Big).' },
+  wsPingInterval: { kind: 'seconds', default: 30, group: 'websocket', doc: 'Send a WebSocket ping this often to keep proxies from timing the connection out and to find dead peers (0 = no pings).' },
+  wsPongTimeout: { kind: 'seconds', default: 10, group: 'websocket', doc: 'A keep-alive ping with no pong for this long ends the WebSocket without a close frame; the app sees close 1006 (0 = wait forever).' },
+  wsDeflate: { kind: 'boolean', default: false, group: 'websocket', doc: 'Accept permessage-deflate compression when a client offers it (costs CPU and a zlib context per socket; see docs/gateway-interface.md).' },
+  wsIdleTimeout: { kind: 'seconds', default: 0, group: 'websocket', doc: 'Close a WebSocket with 1001 when no message has gone either way for this long; pings do not count (0 = never).' },
+  wsMaxBuffered: { kind: 'bytes', default: 4 * MIB, min: 1, group: 'websocket', doc: 'Bytes queued for a WebSocket client that is not reading, past which the server ends it without a close frame (the app sees 1006), so a slow client cannot grow memory.' },
   pid: { kind: 'string', restart: true, default: '', group: 'server', metavar: 'FILE', doc: 'Write the master\'s process id to this file (removed on exit).' },
   controlSocket: { kind: 'string', restart: true, default: '', group: 'server', metavar: 'PATH|off', validate: validControlSocket, doc: 'Unix socket (mode 0600, never TCP) that `serve status|reload|scale|stop` talk to. Empty: the --pid file\'s path plus ".sock" when --pid is set, else none; "off": none.' },
   logLevel: { kind: 'choice', default: 'info', choices: ['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent'], group: 'logging', doc: 'Error-log level.' },

@@ -3,7 +3,7 @@
  * setting is defined; CLI flags, config-file keys, GATEHOUSE_* variables, --print-config and
  * docs/configuration.md are all derived from it.
  */
-export type SettingGroup = 'server' | 'engine' | 'limits' | 'timeouts' | 'logging' | 'proxy' | 'tls' | 'dev' | 'hooks' | 'metrics';
+export type SettingGroup = 'server' | 'engine' | 'limits' | 'timeouts' | 'logging' | 'proxy' | 'tls' | 'dev' | 'hooks' | 'metrics' | 'websocket';
 export type EngineName = 'single' | 'prefork' | 'threaded' | 'hybrid';
 
 /** How the raw text of a flag or env var becomes a value. */

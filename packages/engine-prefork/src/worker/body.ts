@@ -34,6 +34,8 @@ export interface WorkerBodyContext {
 export interface WorkerBodyStats {
   readonly requests: number;
   readonly inFlight: number;
+  /** Open upgraded connections (UnitStats.upgraded). */
+  readonly upgraded?: number;
   /** Open connections; reported only by a body whose shed() can give them back (plain TCP). */
   readonly connections?: number;
   /** Sub-units (app threads of a hybrid worker), reported as UnitStats.children. */

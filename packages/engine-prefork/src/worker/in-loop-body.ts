@@ -71,7 +71,7 @@ class InLoopBody implements WorkerBody {
   stats(): WorkerBodyStats {
     const service = this.#server?.service.stats();
     const releasable = this.#server?.service.releasable ?? false;
-    return { requests: this.#requests, inFlight: service?.inFlight ?? 0, connections: releasable ? service?.connections : undefined };
+    return { requests: this.#requests, inFlight: service?.inFlight ?? 0, upgraded: service?.upgraded ?? 0, connections: releasable ? service?.connections : undefined };
   }
 }
 

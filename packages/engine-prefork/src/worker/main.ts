@@ -100,7 +100,7 @@ function beat(periodic: boolean, then?: () => void): void {
   // Out of descriptors, the worker reports no connection count, which leaves it out of the
   // master's balancing: a connection moved into it could not be received and would be lost.
   const connections = descriptorsExhausted() ? undefined : stats?.connections;
-  send({ type: 'heartbeat', requests: stats?.requests ?? started, inFlight: stats?.inFlight ?? 0, rss, utilization,
+  send({ type: 'heartbeat', requests: stats?.requests ?? started, inFlight: stats?.inFlight ?? 0, upgraded: stats?.upgraded, rss, utilization,
     connections, queueDepth: stats?.queueDepth, metrics, children: stats?.children }, then);
 }
 

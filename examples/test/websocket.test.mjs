@@ -1,0 +1,53 @@
+// examples/websocket under single and prefork (2 workers), with the `ws` client: echo, and the
+// room's broadcast, which is per process (under prefork a member hears only the members its
+// own worker serves, so the test checks the sender's own copy and same-process members).
+import { describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { once } from 'node:events';
+import { fileURLToPath } from 'node:url';
+import WebSocket from 'ws';
+import { ENGINES, serveForSuite } from './engines.mjs';
+
+const APP = fileURLToPath(new URL('../websocket/', import.meta.url));
+
+async function open(port, path) {
+  const ws = new WebSocket(`ws://127.0.0.1:${port}${path}`);
+  await once(ws, 'open');
+  return ws;
+}
+
+const message = (ws) => once(ws, 'message').then(([data, binary]) => ({ text: String(data), binary }));
+
+for (const [name, Engine] of ENGINES.filter(([engine]) => engine === 'single' || engine === 'prefork')) {
+  describe(`examples/websocket (${name})`, { timeout: 30_000 }, () => {
+    const served = serveForSuite(APP, Engine, name === 'prefork' ? { workers: 2 } : {});
+
+    it('echoes text as text and binary as binary', async () => {
+      const ws = await open(served.port, '/echo');
+      ws.send('hi');
+      assert.deepEqual(await message(ws), { text: 'hi', binary: false });
+      ws.send(Buffer.from('bin'));
+      assert.deepEqual(await message(ws), { text: 'bin', binary: true });
+      ws.close();
+    });
+
+    it('broadcasts to the room (the sender too)', async () => {
+      const a = await open(served.port, '/room');
+      const b = await open(served.port, '/room');
+      const heardByA = message(a);
+      a.send('hello room');
+      assert.equal((await heardByA).text, 'hello room');
+      if (name === 'single') assert.equal((await message(b)).text, 'hello room');
+      a.close();
+      b.close();
+    });
+
+    it('refuses an upgrade to an unknown path with 404 and serves plain HTTP', async () => {
+      const ws = new WebSocket(`ws://127.0.0.1:${served.port}/nope`);
+      const [error] = await once(ws, 'error');
+      assert.match(String(error), /404/);
+      const response = await fetch(`${served.base}/`);
+      assert.match(await response.text(), /^room: \d+ in process \d+/);
+    });
+  });
+}
