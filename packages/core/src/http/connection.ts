@@ -198,6 +198,8 @@ export class Connection implements BodyHost, HeldWriter {
   #startedAt = 0n;
   /** Set once the app has taken the connection: how to end it when the unit stops. */
   #taken: TakenConnection | null = null;
+  /** The app took this connection; stays true once it closed, so the host can count it out. */
+  #wasTaken = false;
 
   constructor(host: ConnectionHost, socket: Socket, peer: PeerAddresses | null = null) {
     this.#host = host;
@@ -455,6 +457,7 @@ export class Connection implements BodyHost, HeldWriter {
     const head = this.#pending ?? Buffer.alloc(0);
     this.#pending = null;
     this.#state = UPGRADED;
+    this.#wasTaken = true;
     this.deadline = 0;
     this.#status = response.status;
     this.#response = response;
@@ -488,7 +491,8 @@ export class Connection implements BodyHost, HeldWriter {
     return true;
   }
 
-  get upgraded(): boolean { return this.#state === UPGRADED; }
+  /** The app took this connection (it may have closed since: connectionClosed() reads this to count it out). */
+  get upgraded(): boolean { return this.#wasTaken; }
 
   /** Whether this response may leave the connection open (the app can still turn it off). */
   #mayKeepAlive(streaming: boolean): boolean {
