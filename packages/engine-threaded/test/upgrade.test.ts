@@ -57,8 +57,10 @@ test('ws on an app thread: text and binary messages echo through the bridge, a 1
 test('open WebSockets hold no request slot: with one slot per thread, 6 open WebSockets leave plain requests served, and they spread over both threads', async (t) => {
   const { server, port } = await startServer(t, { threads: 2, threadConcurrency: 1 });
   const url = `http://127.0.0.1:${port}`;
-  const sockets = await Promise.all(Array.from({ length: 6 }, () => openWebSocket(url)));
+  // One after another: each upgrade meets both threads idle, and the tie goes to the thread with fewer.
+  const sockets: WebSocket[] = [];
   t.after(() => { for (const ws of sockets) ws.terminate(); });
+  for (let i = 0; i < 6; i++) sockets.push(await openWebSocket(url));
   for (let i = 0; i < 4; i++) {
     const response = await fetch(url, { signal: AbortSignal.timeout(5000) });
     assert.equal(response.status, 200);
