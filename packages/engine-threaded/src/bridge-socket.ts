@@ -67,7 +67,7 @@ export class BridgeSocket extends Duplex {
   }
 
   // net.Socket's knobs: the real socket is on the main thread, which owns its timeouts.
-  setTimeout(_ms: number, callback?: () => void): this { if (callback) this.off('timeout', callback); return this; }
+  setTimeout(_ms: number, _callback?: () => void): this { return this; }
   setNoDelay(_noDelay?: boolean): this { return this; }
   setKeepAlive(_enable?: boolean, _delay?: number): this { return this; }
   ref(): this { return this; }
