@@ -47,4 +47,4 @@ export { checkAppInThread } from './app/check-in-thread.js';
 
 // A response that takes its connection (accepted upgrades): engines that run the app off the
 // socket's loop make one on the socket's side that carries the bytes across.
-export { TAKEOVER, takeoverOf, takeoverResponse, requestedUpgrade, type Takeover, type TakenConnection, type TakeoverResponse } from './gateway/takeover.js';
+export { TAKEOVER, takeoverOf, takeoverResponse, requestedUpgrade, goingAwayLead, type Takeover, type TakenConnection, type TakeoverResponse } from './gateway/takeover.js';

@@ -70,9 +70,10 @@ class ThreadPoolBody implements WorkerBody {
   }
 
   stats(): WorkerBodyStats {
-    const { requests, inFlight, connections } = this.#server.service.stats();
+    const { requests, inFlight, upgraded, connections } = this.#server.service.stats();
     const children: UnitStats[] = this.#server.units();
-    return { requests, inFlight, connections: this.#server.service.releasable ? connections : undefined, children, queueDepth: this.#server.dispatcher.queueDepth };
+    // Upgraded connections count as in flight, as they do for each app thread.
+    return { requests, inFlight: inFlight + upgraded, connections: this.#server.service.releasable ? connections : undefined, children, queueDepth: this.#server.dispatcher.queueDepth };
   }
 }
 

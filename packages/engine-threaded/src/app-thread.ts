@@ -1,15 +1,20 @@
 /*
  * MAIN THREAD. The supervisor's view of one app thread (Puma's worker_handle.rb, kept apart
  * from the thread's own code in thread-entry.ts): its port (a worker_threads Worker, or a
- * stand-in in tests), its state, its in-flight exchanges. It routes the thread's messages to
- * their exchanges and tells the pool of its beats, and when the thread dies it answers every
- * exchange the thread held, according to why it died. Deciding what to do next (replace,
+ * stand-in in tests), its state, its in-flight exchanges and its tunnels (upgraded connections
+ * whose app runs here). It routes the thread's messages to their exchanges and tunnels and
+ * tells the pool of its beats, and when the thread dies it answers every exchange the thread
+ * held, according to why it died, and cuts its tunnels. Deciding what to do next (replace,
  * recycle, drain) and judging liveness are the pool's job.
  */
 import { Worker, type ResourceLimits } from 'node:worker_threads';
 import { GatehouseError, type UnitState } from '@gatehouse/core';
-import { BEAT, BOOT_FAILED, READY, SHUTDOWN, STOPPED, TAG, ID, HEAP_USED_FIELD, UTILIZATION_FIELD, BOOT_ERROR_FIELD, type FromThread, type ThreadData, type ToThread } from './messages.js';
+import {
+  BEAT, BOOT_FAILED, READY, SHUTDOWN, STOPPED, TUNNEL_CLOSE, TUNNEL_OUT, TUNNEL_OUT_END, TUNNEL_PULL,
+  TAG, ID, HEAP_USED_FIELD, UTILIZATION_FIELD, BRIDGES_FIELD, BOOT_ERROR_FIELD, type FromThread, type ThreadData, type ToThread,
+} from './messages.js';
 import type { Exchange, ExchangeHost } from './exchange.js';
+import { Tunnel, type TunnelHost } from './tunnel.js';
 import { deserializeError } from './wire-errors.js';
 import { Outbox, unbatch, type MessageTarget } from './outbox.js';
 
@@ -20,7 +25,7 @@ export interface AppThreadEvents {
   ready(thread: AppThread): void;
   /** A heartbeat (its heap figure is in `heapUsed`). */
   beat(thread: AppThread): void;
-  /** A concurrency slot came free. */
+  /** A concurrency slot came free, or a tunnel closed. */
   released(thread: AppThread): void;
   exited(thread: AppThread, reason: ExitReason, error: Error | null, lost: readonly Exchange[]): void;
 }
@@ -42,7 +47,7 @@ export type SpawnThread = (data: ThreadData, resourceLimits: ResourceLimits) => 
 export const spawnWorkerThread: SpawnThread = (data, resourceLimits) =>
   new Worker(THREAD_ENTRY, { workerData: data, resourceLimits, name: `gatehouse-app-${data.unit.id}` });
 
-export class AppThread implements ExchangeHost {
+export class AppThread implements ExchangeHost, TunnelHost {
   readonly id: number;
   readonly generation: number;
   readonly worker: ThreadPort;
@@ -50,6 +55,12 @@ export class AppThread implements ExchangeHost {
   readonly threadId: number;
   readonly startedAt = Date.now();
   readonly exchanges = new Map<number, Exchange>();
+  /** Upgraded connections whose app runs on this thread; they hold no concurrency slot. */
+  readonly tunnels = new Map<number, Tunnel>();
+  /** Bridge sockets the thread reported open at its last timed beat (its side of `tunnels`). */
+  bridges = 0;
+  /** Cancels the timers that end this draining thread's tunnels (pool.ts). */
+  cancelTunnelEnd: (() => void) | null = null;
   state: UnitState = 'booting';
   requests = 0;
   heapUsed = 0;
@@ -91,8 +102,14 @@ export class AppThread implements ExchangeHost {
     this.exited = new Promise((resolve) => this.worker.once('exit', () => { this.#onExit(); resolve(); }));
   }
 
+  /** Requests in flight and upgraded connections open: what this thread is serving. */
   get inFlight(): number {
-    return this.exchanges.size;
+    return this.exchanges.size + this.tunnels.size;
+  }
+
+  /** No request in flight and no upgraded connection open: a draining thread may exit. */
+  get idle(): boolean {
+    return this.exchanges.size === 0 && this.tunnels.size === 0;
   }
 
   /** MAIN THREAD: hands an exchange to this thread. */
@@ -108,6 +125,27 @@ export class AppThread implements ExchangeHost {
 
   release(exchange: Exchange): void {
     if (this.exchanges.delete(exchange.id)) this.#events.released(this);
+  }
+
+  /** MAIN THREAD: the request `id` turned into an upgraded connection served by this thread. */
+  openTunnel(id: number): Tunnel {
+    const tunnel = new Tunnel(id, this);
+    this.tunnels.set(id, tunnel);
+    return tunnel;
+  }
+
+  tunnelClosed(tunnel: Tunnel): void {
+    if (this.tunnels.delete(tunnel.id)) this.#events.released(this);
+  }
+
+  /** The graceful timeout is near: every upgraded connection here ends its protocol's way. */
+  tunnelsGoingAway(): void {
+    for (const tunnel of this.tunnels.values()) tunnel.goingAway();
+  }
+
+  /** Destroys every upgraded connection here. */
+  cutTunnels(): void {
+    for (const tunnel of [...this.tunnels.values()]) tunnel.cut();
   }
 
   /** Terminates now (stuck, fast stop, boot failed). In-flight exchanges are answered by `exited`. */
@@ -144,6 +182,7 @@ export class AppThread implements ExchangeHost {
       case BEAT:
         this.heapUsed = message[HEAP_USED_FIELD];
         this.utilization = message[UTILIZATION_FIELD] ?? this.utilization;
+        this.bridges = message[BRIDGES_FIELD] ?? this.bridges;
         this.#events.beat(this);
         return;
       case READY:
@@ -159,6 +198,12 @@ export class AppThread implements ExchangeHost {
       case STOPPED:
         this.kill(this.#exitReason ?? 'stop');
         return;
+      case TUNNEL_OUT:
+      case TUNNEL_OUT_END:
+      case TUNNEL_PULL:
+      case TUNNEL_CLOSE:
+        this.tunnels.get(message[ID])?.onMessage(message);
+        return;
       default:
         this.exchanges.get(message[ID])?.onMessage(message);
     }
@@ -169,6 +214,10 @@ export class AppThread implements ExchangeHost {
     this.state = 'stopped';
     this.#outbox.clear();
     if (this.#shutdownTimer) clearTimeout(this.#shutdownTimer);
+    this.cancelTunnelEnd?.();
+    const tunnels = [...this.tunnels.values()];
+    this.tunnels.clear();
+    for (const tunnel of tunnels) tunnel.cut();
     const error = this.#error;
     const reason: ExitReason = this.#exitReason ??
       ((error as NodeJS.ErrnoException | null)?.code === 'ERR_WORKER_OUT_OF_MEMORY' ? 'memory' : error ? 'crash' : 'exit');

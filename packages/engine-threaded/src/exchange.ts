@@ -6,24 +6,33 @@
  * confirms it let go (DONE), so a thread's in-flight count is the truth about its load. A
  * thread that never confirms is stuck, and the heartbeat check deals with it.
  *
+ * A response that takes the connection (an accepted upgrade) crosses as TAKE: the request is
+ * finished and its slot free at once, and the exchange answers the protocol layer with a
+ * takeover response whose takeover hands the socket to a tunnel (tunnel.ts) on the same
+ * thread, so an open WebSocket never holds a slot.
+ *
  * The client going away is learnt from request.signal, but only for requests still in
  * progress a moment after they arrived (`watch()`, called by the dispatcher): creating an
  * AbortSignal and its listener costs more than the rest of a small request's crossing, and
  * most requests are over before anyone could abort them.
  */
 import { HeaderList, GatehouseError, type GatewayRequest, type GatewayResponse } from '@gatehouse/core';
+import { takeoverResponse } from '@gatehouse/core/internal';
 import {
-  ABORT, ACK, BODY, BODY_CANCEL, BODY_END, BODY_ERROR, CHUNK, DONE, END, ERROR, PULL, RESPONSE, RESPONSE_STREAM,
+  ABORT, ACK, BODY, BODY_CANCEL, BODY_END, BODY_ERROR, CHUNK, DONE, END, ERROR, PULL, RESPONSE, RESPONSE_STREAM, TAKE, TUNNEL_CLOSED,
   TAG, ResponseField, BYTES_FIELD, CHUNK_FIELD, ERROR_FIELD, requestMessage, wireBytes, type FromThread, type ToThread,
 } from './messages.js';
 import { READ_AHEAD_LIMIT, joinChunks, type ReadAheadBudget } from './read-ahead.js';
 import { ResponseStream } from './response-stream.js';
+import type { Tunnel } from './tunnel.js';
 import { deserializeError, engineResponse, serializeError } from './wire-errors.js';
 
 /** The app thread an exchange runs on, as the exchange needs it. */
 export interface ExchangeHost {
   post(message: ToThread): void;
   release(exchange: Exchange): void;
+  /** Registers an upgraded connection under the request's id (before the slot is released, so a draining thread waits for it). */
+  openTunnel(id: number): Tunnel;
 }
 
 /** What an exchange needs from its dispatcher (one object per dispatcher, not per request). */
@@ -178,6 +187,14 @@ export class Exchange {
           () => this.#abortThread(new GatehouseError('ERR_HTTP_CLIENT_GONE')),
         );
         this.#answer({ status: message[ResponseField.status], headers: new HeaderList(message[ResponseField.headers]), body: this.#stream });
+        return;
+      case TAKE:
+        if (this.#answered) this.#host!.post([TUNNEL_CLOSED, this.id]); // answered already (deadline, client gone): nothing to take
+        else {
+          const tunnel = this.#host!.openTunnel(this.id);
+          this.#answer(takeoverResponse(message[ResponseField.status], (socket, head) => tunnel.attach(socket, head)));
+        }
+        this.#release();
         return;
       case CHUNK: this.#stream?.push(message[CHUNK_FIELD]); return;
       case END: this.#stream?.end(); this.#release(); return;

@@ -21,6 +21,12 @@
  * - response body: the main thread acknowledges bytes (ACK) as the protocol layer takes
  *   them for the socket; the app thread stops iterating the app's body when a window is
  *   unacknowledged, so a slow client holds at most a window per response.
+ * - upgraded connections (tunnel.ts, bridge-socket.ts): an app's response that takes its
+ *   connection (TAKEOVER) crosses as TAKE; the main thread opens the tunnel (OPEN_TUNNEL, with
+ *   the bytes read past the request head) and from then on bytes cross both ways under the
+ *   same id, each direction under TUNNEL_WINDOW: the main thread reads the socket only while
+ *   the app thread has granted credit (TUNNEL_PULL, as the app consumes), and acknowledges
+ *   the app's bytes (TUNNEL_ACK) once the socket took them under its high-water mark.
  * Byte chunks travel as exact-size Uint8Arrays by structured clone, not transferred: the sender
  * may still hold the buffer, which a transfer would detach (see wireBytes).
  *
@@ -32,6 +38,12 @@ import type { GatewayRequest, HttpVersion, SerializedError, Settings } from '@ga
 
 /** Bytes a side may have in flight per body before the other side grants more. */
 export const BODY_WINDOW = 512 * 1024;
+/**
+ * Bytes of an upgraded connection in flight per direction before the other side grants more.
+ * Smaller than a body's window: a server may hold many thousand WebSockets, and a window is
+ * what each may hold in memory on each side when its peer does not read.
+ */
+export const TUNNEL_WINDOW = 128 * 1024;
 
 // main -> app thread
 export const REQUEST = 0;
@@ -42,6 +54,12 @@ export const ACK = 4;
 export const ABORT = 5;
 export const REOPEN_LOGS = 6;
 export const SHUTDOWN = 7;
+export const OPEN_TUNNEL = 8;
+export const TUNNEL_IN = 9;
+export const TUNNEL_IN_END = 10;
+export const TUNNEL_ACK = 11;
+export const TUNNEL_CLOSED = 12;
+export const GOING_AWAY = 13;
 
 /**
  * A request: its RequestHead field by field, then its body when the main thread holds all of
@@ -88,7 +106,19 @@ export type ToThread =
   | readonly [tag: typeof ABORT, id: number, error: SerializedError]
   | readonly [tag: typeof REOPEN_LOGS]
   /** Run the app's shutdown() and exit. */
-  | readonly [tag: typeof SHUTDOWN];
+  | readonly [tag: typeof SHUTDOWN]
+  /** The connection is the app's (answers TAKE): call its takeover with a bridge socket and `head`. */
+  | readonly [tag: typeof OPEN_TUNNEL, id: number, head: Uint8Array]
+  /** Bytes from the client, within the credit the app thread granted. */
+  | readonly [tag: typeof TUNNEL_IN, id: number, chunk: Uint8Array]
+  /** The client ended its side (FIN). */
+  | readonly [tag: typeof TUNNEL_IN_END, id: number]
+  /** The socket took `bytes` more of the app's bytes. */
+  | readonly [tag: typeof TUNNEL_ACK, id: number, bytes: number]
+  /** The socket closed (or the takeover was never used): forget the tunnel. */
+  | readonly [tag: typeof TUNNEL_CLOSED, id: number]
+  /** The unit is stopping: end the connection the protocol's way (TakenConnection.goingAway()). */
+  | readonly [tag: typeof GOING_AWAY, id: number];
 
 export type WireBody = string | Uint8Array | null;
 
@@ -105,12 +135,20 @@ export const PULL = 8;
 export const BODY_CANCEL = 9;
 export const DONE = 10;
 export const STOPPED = 11;
+export const TAKE = 12;
+export const TUNNEL_OUT = 13;
+export const TUNNEL_OUT_END = 14;
+export const TUNNEL_PULL = 15;
+export const TUNNEL_CLOSE = 16;
 
 export type FromThread =
   | readonly [tag: typeof READY]
   | readonly [tag: typeof BOOT_FAILED, error: SerializedError]
-  /** `utilization`: the thread's event-loop utilization since its previous timed beat (absent on a heap-check beat). */
-  | readonly [tag: typeof BEAT, heapUsed: number, utilization?: number]
+  /**
+   * `utilization`: the thread's event-loop utilization since its previous timed beat;
+   * `bridges`: its open bridge sockets (both absent on a heap-check beat).
+   */
+  | readonly [tag: typeof BEAT, heapUsed: number, utilization?: number, bridges?: number]
   /** A whole response: the request is finished. `headers` is a HeaderList's flat raw array. */
   | readonly [tag: typeof RESPONSE, id: number, status: number, headers: string[], body: WireBody]
   /** A response head: CHUNK messages follow, then END or ERROR. */
@@ -125,13 +163,23 @@ export type FromThread =
   | readonly [tag: typeof BODY_CANCEL, id: number]
   /** The thread has forgotten an aborted request: its concurrency slot is free again. */
   | readonly [tag: typeof DONE, id: number]
-  | readonly [tag: typeof STOPPED];
+  | readonly [tag: typeof STOPPED]
+  /** The app's response takes its connection: the request is finished, its slot free, a tunnel opens. */
+  | readonly [tag: typeof TAKE, id: number, status: number]
+  /** Bytes the app wrote to the connection. */
+  | readonly [tag: typeof TUNNEL_OUT, id: number, chunk: Uint8Array]
+  /** The app ended its side: the socket sends FIN once its bytes are out. */
+  | readonly [tag: typeof TUNNEL_OUT_END, id: number]
+  /** The app thread grants `bytes` more from the client. */
+  | readonly [tag: typeof TUNNEL_PULL, id: number, bytes: number]
+  /** The app destroyed the connection. */
+  | readonly [tag: typeof TUNNEL_CLOSE, id: number];
 
-/** Positions in RESPONSE and RESPONSE_STREAM (which has no body). */
+/** Positions in RESPONSE, RESPONSE_STREAM (which has no body) and TAKE (only a status). */
 export const ResponseField = { status: 2, headers: 3, body: 4 } as const;
-/** Position of the bytes in BODY (to the thread) and CHUNK (from it). */
+/** Position of the bytes in BODY, OPEN_TUNNEL, TUNNEL_IN (to the thread) and CHUNK, TUNNEL_OUT (from it). */
 export const CHUNK_FIELD = 2;
-/** Position of the byte count in ACK (to the thread) and PULL (from it). */
+/** Position of the byte count in ACK, TUNNEL_ACK (to the thread) and PULL, TUNNEL_PULL (from it). */
 export const BYTES_FIELD = 2;
 /** Position of the error in BODY_ERROR, ABORT (to the thread) and ERROR (from it). */
 export const ERROR_FIELD = 2;
@@ -139,6 +187,8 @@ export const ERROR_FIELD = 2;
 export const HEAP_USED_FIELD = 1;
 /** Position of the event-loop utilization in BEAT. */
 export const UTILIZATION_FIELD = 2;
+/** Position of the open bridge sockets in BEAT. */
+export const BRIDGES_FIELD = 3;
 /** Position of the error in BOOT_FAILED (a thread-level message: it has no id). */
 export const BOOT_ERROR_FIELD = 1;
 

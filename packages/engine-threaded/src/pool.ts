@@ -24,12 +24,15 @@
  *   A first batch that cannot boot abandons the reload (the old threads serve on); a later
  *   thread that dies booting is replaced after the boot back-off, as any. Settings a reload
  *   brings are the new threads'. No socket is involved: the pool has none.
+ * - a draining thread (reload, recycle, scale, stop) keeps serving the upgraded connections
+ *   whose app it runs (their tunnels, tunnel.ts) until they close or its graceful timeout:
+ *   shortly before, the app is asked to end them its protocol's way, at it they are cut.
  * At start() a boot failure rejects instead. Threads come from a SpawnThread and time from a
  * PoolClock, so the whole policy runs in tests on stand-in threads and a fake clock.
  */
 import { channels, GatehouseError, type Settings, type UnitStats } from '@gatehouse/core';
 import {
-  BootBackoff, Liveness, RepeatedLine, freeSlot, recordRequestUnit, rendezvousPick, recycleAfter, restartCounts, serializableSettings, shouldRecycleForMemory,
+  BootBackoff, Liveness, RepeatedLine, freeSlot, goingAwayLead, recordRequestUnit, rendezvousPick, recycleAfter, restartCounts, serializableSettings, shouldRecycleForMemory,
   type RestartCounts,
 } from '@gatehouse/core/internal';
 import { AppThread, spawnWorkerThread, type AppThreadEvents, type ExitReason, type SpawnThread } from './app-thread.js';
@@ -159,15 +162,21 @@ export class ThreadPool implements AppThreadEvents {
     this.reconcile();
   }
 
-  /** The least-loaded ready thread with a free slot, or null when every thread is at its bound. */
+  /**
+   * The least-loaded ready thread with a free slot, or null when every thread is at its bound.
+   * Load is requests in flight; among equally loaded threads the one with fewer upgraded
+   * connections wins, so WebSockets (which stay on the thread whose app accepted them, and
+   * hold no slot) spread over the threads.
+   */
   pick(): AppThread | null {
     const bound = this.#settings.threadConcurrency;
     let best: AppThread | null = null;
     for (const thread of this.#routing) {
       const load = thread.exchanges.size;
-      if (load < bound && (best === null || load < best.exchanges.size)) {
+      if (load >= bound) continue;
+      if (best === null || load < best.exchanges.size || (load === best.exchanges.size && thread.tunnels.size < best.tunnels.size)) {
         best = thread;
-        if (load === 0) break;
+        if (load === 0 && thread.tunnels.size === 0) break;
       }
     }
     return best;
@@ -190,6 +199,14 @@ export class ThreadPool implements AppThreadEvents {
   /** Whether the thread has a free concurrency slot (--thread-concurrency). */
   hasRoom(thread: AppThread): boolean {
     return thread.exchanges.size < this.#settings.threadConcurrency;
+  }
+
+  /** Upgraded connections open on the main side (tunnels) and bridge sockets the threads last reported open. */
+  upgraded(): { tunnels: number; bridges: number } {
+    let tunnels = 0;
+    let bridges = 0;
+    for (const thread of this.#threads) { tunnels += thread.tunnels.size; bridges += thread.bridges; }
+    return { tunnels, bridges };
   }
 
   /** Every exchange a thread holds: running, or answered and not yet released. */
@@ -253,7 +270,8 @@ export class ThreadPool implements AppThreadEvents {
 
   /**
    * One step of a rolling reload: drains an old thread for each new one ready beyond the
-   * target, spawns new ones up to the batch and the ceiling; ends when no old thread serves.
+   * target, spawns new ones up to the batch and the ceiling (which a drained thread holding
+   * only upgraded connections does not count against); ends when no old thread serves.
    */
   #roll(rolling: RollingReload): void {
     for (const thread of rolling.old) if (thread.state === 'draining' || thread.state === 'stopped') rolling.old.delete(thread);
@@ -270,7 +288,11 @@ export class ThreadPool implements AppThreadEvents {
       this.reconcile();
       return;
     }
-    const room = Math.min(this.#target - next.length, rolling.batch - (next.length - ready), rolling.ceiling - this.#threads.size);
+    // A drained thread kept alive only by upgraded connections does not hold the roll up: it
+    // may keep them for the whole graceful timeout, and new requests belong on new code.
+    let alive = 0;
+    for (const thread of this.#threads) if (!(thread.state === 'draining' && thread.exchanges.size === 0)) alive++;
+    const room = Math.min(this.#target - next.length, rolling.batch - (next.length - ready), rolling.ceiling - alive);
     if (room <= 0) return;
     const wait = this.#backoff.wait();
     if (wait > 0) this.#cancelRetry ??= this.#clock.after(wait, () => { this.#cancelRetry = null; this.reconcile(); });
@@ -368,7 +390,8 @@ export class ThreadPool implements AppThreadEvents {
 
   released(thread: AppThread): void {
     if (thread.state === 'draining') {
-      if (thread.exchanges.size === 0) thread.shutdown(thread.retiring ?? 'stop', thread.drainDeadline - this.#clock.now());
+      if (thread.idle) thread.shutdown(thread.retiring ?? 'stop', thread.drainDeadline - this.#clock.now());
+      else if (thread.exchanges.size === 0 && this.#rolling) this.reconcile(); // it holds only upgraded connections now: room to roll on
       return;
     }
     this.onCapacity();
@@ -475,8 +498,22 @@ export class ThreadPool implements AppThreadEvents {
       thread.drainDeadline = Math.min(thread.drainDeadline, this.#clock.now() + timeoutMs);
     }
     this.#updateRouting();
-    if (thread.exchanges.size === 0) thread.shutdown(reason, thread.drainDeadline - this.#clock.now());
+    this.#endTunnelsBy(thread, thread.drainDeadline);
+    if (thread.idle) thread.shutdown(reason, thread.drainDeadline - this.#clock.now());
     else thread.expectExit(reason);
+  }
+
+  /**
+   * A draining thread keeps its upgraded connections (it alone runs their app) until they
+   * close or `deadline`: shortly before it they are told to go away (goingAwayLead), at it
+   * they are destroyed, and the thread, idle then, exits.
+   */
+  #endTunnelsBy(thread: AppThread, deadline: number): void {
+    thread.cancelTunnelEnd?.();
+    const left = Math.max(0, deadline - this.#clock.now());
+    const cancelGoingAway = this.#clock.after(left - goingAwayLead(left), () => thread.tunnelsGoingAway());
+    const cancelCut = this.#clock.after(left, () => thread.cutTunnels());
+    thread.cancelTunnelEnd = () => { cancelGoingAway(); cancelCut(); };
   }
 
   #updateRouting(): void {
@@ -496,5 +533,5 @@ const STICKY_SEED = 'thread';
 const EARLY_CRASHES: ReadonlySet<ExitReason> = new Set(['crash', 'exit', 'boot-failed', 'timeout', 'memory']);
 
 function rank(thread: AppThread): number {
-  return thread.state === 'booting' ? -1 : thread.exchanges.size;
+  return thread.state === 'booting' ? -1 : thread.inFlight;
 }

@@ -8,6 +8,11 @@
  * An app that answers synchronously is answered within the same message handler, so the
  * replies to a whole batch of requests leave in one postMessage.
  *
+ * A response that takes its connection (TAKEOVER) crosses as TAKE; once the main thread
+ * opens the tunnel the app's takeover runs here with a bridge socket (bridge-socket.ts) whose
+ * bytes cross this port, so the app's protocol work (`ws` framing) runs on this thread. The
+ * bridge sockets open here are counted in each heartbeat.
+ *
  * A heartbeat timer posts `beat` every heartbeatMs, with the heap used and the share of the
  * interval this thread's event loop was busy (its utilization gauge): if this thread's event loop is stuck,
  * the beats stop and the main thread terminates and replaces it. An uncaught exception here
@@ -17,16 +22,21 @@
 import { performance } from 'node:perf_hooks';
 import { getHeapStatistics } from 'node:v8';
 import { parentPort, workerData } from 'node:worker_threads';
-import { HeaderList, channels, importableSpecifier, loadApp, memoryRecycleMark, GatehouseError, type GatewayResponse, type LoadedApp } from '@gatehouse/core/app-runtime';
+import {
+  HeaderList, channels, importableSpecifier, loadApp, memoryRecycleMark, takeoverOf, GatehouseError,
+  type GatewayResponse, type LoadedApp, type Takeover, type TakenConnection,
+} from '@gatehouse/core/app-runtime';
 import {
   ABORT, ACK, BEAT, BODY, BODY_CANCEL, BODY_END, BODY_ERROR, BOOT_FAILED, CHUNK, DONE, END, ERROR, PULL, READY, REOPEN_LOGS,
   REQUEST, RESPONSE, RESPONSE_STREAM, SHUTDOWN, STOPPED, BODY_WINDOW, wireBytes,
+  TAKE, OPEN_TUNNEL, TUNNEL_IN, TUNNEL_IN_END, TUNNEL_ACK, TUNNEL_CLOSED, GOING_AWAY,
   TAG, ID, RequestField, BYTES_FIELD, CHUNK_FIELD, ERROR_FIELD,
   type FromThread, type RequestMessage, type ThreadData, type ToThread,
 } from './messages.js';
 import { PortBodySource } from './port-body-source.js';
 import { InlineBody, ThreadRequest } from './thread-request.js';
 import { Outbox, unbatch } from './outbox.js';
+import { BridgeSocket, type BridgeHost } from './bridge-socket.js';
 import { deserializeError, serializeError } from './wire-errors.js';
 
 const data = workerData as ThreadData;
@@ -40,7 +50,7 @@ const post = (message: FromThread): void => outbox.send(message);
 let loopAt = performance.eventLoopUtilization();
 const heartbeat = setInterval(() => {
   const now = performance.eventLoopUtilization();
-  post([BEAT, getHeapStatistics().used_heap_size, performance.eventLoopUtilization(now, loopAt).utilization]);
+  post([BEAT, getHeapStatistics().used_heap_size, performance.eventLoopUtilization(now, loopAt).utilization, bridges.size]);
   loopAt = now;
 }, data.heartbeatMs);
 
@@ -58,6 +68,12 @@ interface ThreadExchange {
 
 const exchanges = new Map<number, ThreadExchange>();
 let loaded: LoadedApp | null = null;
+
+/** Takeovers answered with TAKE, waiting for the main thread to open their tunnel. */
+const takes = new Map<number, { readonly take: Takeover; readonly request: ThreadRequest }>();
+/** Upgraded connections open on this thread: the bridge socket and what its takeover returned. */
+const bridges = new Map<number, { readonly socket: BridgeSocket; taken: TakenConnection | null }>();
+const bridgeHost: BridgeHost = { post, closed: (id) => { bridges.delete(id); } };
 
 /**
  * With --max-thread-memory, the heap is also looked at after every request: a leaking app can
@@ -122,6 +138,12 @@ function respond(exchange: ThreadExchange, response: GatewayResponse): void {
     return;
   }
   const { status } = response;
+  const take = takeoverOf(response);
+  if (take !== null) {
+    takes.set(id, { take, request: exchange.request });
+    finish(exchange, [TAKE, id, status]);
+    return;
+  }
   const payload = response.body;
   if (payload === null || payload === undefined || typeof payload === 'string') {
     finish(exchange, [RESPONSE, id, status, headers, payload ?? null]);
@@ -164,6 +186,35 @@ async function stream(exchange: ThreadExchange, body: AsyncIterable<Uint8Array>)
   }
 }
 
+/** MAIN THREAD opened the tunnel: the app's takeover gets a bridge socket and the bytes read past the head. */
+function openTunnel(id: number, head: Uint8Array): void {
+  const pending = takes.get(id);
+  if (pending === undefined) return;
+  takes.delete(id);
+  const { request } = pending;
+  const socket = new BridgeSocket(id, bridgeHost, {
+    remoteAddress: request.remote.address, remotePort: request.remote.port,
+    localAddress: request.server.address, localPort: request.server.port,
+    encrypted: request.scheme === 'https',
+  });
+  const bridge = { socket, taken: null as TakenConnection | null };
+  bridges.set(id, bridge);
+  try {
+    bridge.taken = pending.take(socket, Buffer.from(head.buffer, head.byteOffset, head.byteLength)) ?? null;
+  } catch (error) {
+    if (channels.requestError.hasSubscribers) channels.requestError.publish({ request, error, phase: 'response' });
+    socket.destroy();
+  }
+}
+
+/** The unit is stopping: the app ends the connection its protocol's way (or it is destroyed). */
+function goingAway(id: number): void {
+  const bridge = bridges.get(id);
+  if (bridge === undefined) return;
+  if (bridge.taken === null) { bridge.socket.destroy(); return; }
+  try { bridge.taken.goingAway(); } catch { bridge.socket.destroy(); }
+}
+
 function abort(id: number, error: GatehouseError): void {
   const exchange = exchanges.get(id);
   if (!exchange) return;
@@ -188,6 +239,12 @@ port.on('message', unbatch((message: ToThread) => {
       break;
     }
     case ABORT: abort(message[ID], deserializeError(message[ERROR_FIELD])); break;
+    case OPEN_TUNNEL: openTunnel(message[ID], message[CHUNK_FIELD]); break;
+    case TUNNEL_IN: bridges.get(message[ID])?.socket.deliver(message[CHUNK_FIELD]); break;
+    case TUNNEL_IN_END: bridges.get(message[ID])?.socket.deliverEnd(); break;
+    case TUNNEL_ACK: bridges.get(message[ID])?.socket.acknowledge(message[BYTES_FIELD]); break;
+    case TUNNEL_CLOSED: takes.delete(message[ID]); bridges.get(message[ID])?.socket.remoteClose(); break;
+    case GOING_AWAY: goingAway(message[ID]); break;
     // USR1: the logger the setup module subscribed in this thread reopens its files.
     case REOPEN_LOGS: channels.logsReopen.publish({ reason: 'signal' }); break;
     case SHUTDOWN: void shutdown(); break;

@@ -19,7 +19,7 @@ import type { ThreadPool } from '../src/pool.js';
 function fakePool() {
   const started: Exchange[] = [];
   const posted: ToThread[] = [];
-  const host = { post: (message: ToThread) => { posted.push(message); }, release: () => {} };
+  const host = { post: (message: ToThread) => { posted.push(message); }, release: () => {}, openTunnel: () => { throw new Error('no upgrade here'); } };
   const pool = {
     onCapacity: () => {},
     pick: () => host,

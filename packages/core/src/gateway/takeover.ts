@@ -29,6 +29,15 @@ export interface TakenConnection {
 }
 
 /**
+ * How long before a stopping unit's graceful timeout its upgraded connections are told to go
+ * away: a second (a quarter of a shorter timeout), time for a WebSocket close handshake to
+ * finish, so the client sees 1001 rather than a reset.
+ */
+export function goingAwayLead(timeoutMs: number): number {
+  return Math.min(1000, Math.max(0, timeoutMs) / 4);
+}
+
+/**
  * Takes the connection: `socket` carries raw bytes both ways from now on, `head` holds the
  * bytes that arrived after the request head (often the first frames). Returns what the server
  * keeps to end it, or nothing when there is no protocol way to end it (it is destroyed then).

@@ -24,6 +24,7 @@
 import type { Socket } from 'node:net';
 import { channels } from '../diagnostics.js';
 import type { Dispatcher } from '../gateway/types.js';
+import { goingAwayLead } from '../gateway/takeover.js';
 import { Connection, type ConnectionHost, type PeerAddresses } from './connection.js';
 import type { ProtocolOptions } from './options.js';
 import { ResponseSerializer } from './serializer.js';
@@ -34,13 +35,6 @@ import { SETTINGS } from '../settings/table.js';
 import { startTls } from '../net/tls.js';
 import type { HttpService, HttpServiceStats } from './service.js';
 import { HealthCheck, type HealthState } from './health.js';
-
-/**
- * How long before a drain's timeout upgraded connections are told to go away (at most; a
- * quarter of a shorter timeout): time for a WebSocket close handshake to finish, so the
- * client sees 1001 rather than a reset.
- */
-const GOING_AWAY_GRACE_MS = 1000;
 
 /** Sweep period: a tenth of the shortest timeout, within [MIN_SWEEP_MS, MAX_SWEEP_MS]. */
 const MIN_SWEEP_MS = 10;
@@ -187,7 +181,7 @@ class ConnectionService implements HttpService, ConnectionHost {
         this.destroyAll();
         finish();
       }, timeout);
-      const goingAway = setTimeout(() => this.#goingAway(), timeout - Math.min(GOING_AWAY_GRACE_MS, timeout / 4));
+      const goingAway = setTimeout(() => this.#goingAway(), timeout - goingAwayLead(timeout));
       const finish = (): void => {
         clearTimeout(timer);
         clearTimeout(goingAway);

@@ -6,7 +6,8 @@
  * - channels.ts: collect() diagnostics_channel messages;
  * - wait.ts: until(), a bounded poll for a condition with no event to wait on;
  * - requests.ts: gatewayRequest() and manualSource(), requests built in memory (no socket);
- * - parity.ts, listener-suite.ts, proxy-suite.ts, health-suite.ts: suites every engine runs.
+ * - parity.ts, listener-suite.ts, proxy-suite.ts, health-suite.ts: suites every engine runs;
+ *   upgrade-suite.ts: upgraded connections under engines that run the app off the socket's loop.
  * Other engines' tests and the parity suite build on these; keep them engine-neutral.
  */
 export { RawClient, parseResponses, exchange, type RawResponse, type ParseOptions, type ParseResult, type ReadOptions } from './raw-client.js';
@@ -20,3 +21,4 @@ export { runListenerSuite, httpsGet, type HttpsResult } from './listener-suite.j
 export { runProxySuite } from './proxy-suite.js';
 export { runHealthSuite, type HealthSuiteOptions } from './health-suite.js';
 export { runStickySuite, type StickySuiteOptions } from './sticky-suite.js';
+export { runUpgradeSuite, EchoClient, type UpgradeSuiteOptions } from './upgrade-suite.js';
