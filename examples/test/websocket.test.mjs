@@ -1,6 +1,7 @@
-// examples/websocket under single and prefork (2 workers), with the `ws` client: echo, and the
-// room's broadcast, which is per process (under prefork a member hears only the members its
-// own worker serves, so the test checks the sender's own copy and same-process members).
+// examples/websocket under every engine (2 workers, 2 threads), with the `ws` client: echo, the
+// room's broadcast, which is per app unit (under prefork a member hears only the members its
+// own worker serves, under threaded its own app thread's, so the test checks the sender's own
+// copy and same-unit members), and the --ws-max-message limit, which must reach every unit.
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { once } from 'node:events';
@@ -18,7 +19,7 @@ async function open(port, path) {
 
 const message = (ws) => once(ws, 'message').then(([data, binary]) => ({ text: String(data), binary }));
 
-for (const [name, Engine] of ENGINES.filter(([engine]) => engine === 'single' || engine === 'prefork')) {
+for (const [name, Engine] of ENGINES) {
   describe(`examples/websocket (${name})`, { timeout: 30_000 }, () => {
     const served = serveForSuite(APP, Engine, name === 'prefork' ? { workers: 2 } : {});
 
@@ -48,6 +49,22 @@ for (const [name, Engine] of ENGINES.filter(([engine]) => engine === 'single' ||
       assert.match(String(error), /404/);
       const response = await fetch(`${served.base}/`);
       assert.match(await response.text(), /^room: \d+ in process \d+/);
+    });
+  });
+}
+
+for (const [name, Engine] of ENGINES) {
+  describe(`examples/websocket limits (${name})`, { timeout: 30_000 }, () => {
+    const served = serveForSuite(APP, Engine, { wsMaxMessage: 1024, ...(name === 'prefork' || name === 'hybrid' ? { workers: 1 } : {}) });
+
+    it('closes with 1009 a message over --ws-max-message, wherever the app runs', async () => {
+      const ws = await open(served.port, '/echo');
+      ws.send('x'.repeat(1024));
+      assert.equal((await message(ws)).text.length, 1024, 'a message at the limit is echoed');
+      const closed = once(ws, 'close');
+      ws.send('x'.repeat(1025));
+      const [code] = await closed;
+      assert.equal(code, 1009);
     });
   });
 }

@@ -2,9 +2,9 @@
 //   /echo   sends every message back as it came (text as text, binary as binary)
 //   /room   a chat room: every message goes to every socket in the room, sender included
 //   else    a plain HTTP page saying how many sockets the room holds
-// The room is a Set in this process: under prefork each worker process has its own room, so a
-// broadcast reaches only the sockets of the worker that received it. For one room across
-// processes, publish each message to a broker (Redis pub/sub, NATS, Postgres LISTEN/NOTIFY)
+// The room is a Set in this app unit: under prefork each worker process has its own room, under
+// threaded and hybrid each app thread, so a broadcast reaches only the sockets of the unit that
+// received it. For one room across units, publish each message to a broker (Redis pub/sub, NATS, Postgres LISTEN/NOTIFY)
 // and let every process send what it receives from the broker to its own sockets.
 const room = new Set();
 

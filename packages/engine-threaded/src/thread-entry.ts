@@ -23,7 +23,7 @@ import { performance } from 'node:perf_hooks';
 import { getHeapStatistics } from 'node:v8';
 import { parentPort, workerData } from 'node:worker_threads';
 import {
-  HeaderList, channels, importableSpecifier, loadApp, memoryRecycleMark, takeoverOf, GatehouseError,
+  HeaderList, channels, importableSpecifier, loadApp, memoryRecycleMark, takeoverOf, upgradeOptionsFrom, GatehouseError,
   type GatewayResponse, type LoadedApp, type Takeover, type TakenConnection,
 } from '@gatehouse/core/app-runtime';
 import {
@@ -81,6 +81,7 @@ const bridgeHost: BridgeHost = { post, closed: (id) => { bridges.delete(id); } }
  * beat past the mark lets the pool stop routing here before the limit kills the thread.
  */
 const recycleHeapAt = memoryRecycleMark(data.settings.maxThreadMemory);
+const upgradeOptions = upgradeOptionsFrom(data.settings);
 
 function finish(exchange: ThreadExchange, message: FromThread): void {
   if (exchange.closed) return;
@@ -104,7 +105,7 @@ function serve(message: RequestMessage): void {
       cancel: () => { if (!exchange.closed) post([BODY_CANCEL, id]); },
     });
   }
-  const request = new ThreadRequest(message, inline !== null ? new InlineBody(bodyLength, inline) : body);
+  const request = new ThreadRequest(message, inline !== null ? new InlineBody(bodyLength, inline) : body, upgradeOptions);
   const exchange: ThreadExchange = { id, request, body, closed: false, unacked: 0, wake: null };
   exchanges.set(id, exchange);
   let result: GatewayResponse | Promise<GatewayResponse>;

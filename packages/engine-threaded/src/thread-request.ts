@@ -3,14 +3,15 @@
  * message: core's AbortableRequest (signal made on first use, as core's own connection does),
  * aborted when the main thread says the client went away or the deadline passed.
  */
-import { AbortableRequest, type BodySource } from '@gatehouse/core/app-runtime';
+import { AbortableRequest, type BodySource, type UpgradeOptions } from '@gatehouse/core/app-runtime';
 import { RequestField as F, type RequestMessage } from './messages.js';
 
 export class ThreadRequest extends AbortableRequest {
-  constructor(message: RequestMessage, body: BodySource | null) {
+  /** `upgradeOptions`: the WebSocket limits of the settings the thread runs with (the same for every request). */
+  constructor(message: RequestMessage, body: BodySource | null, upgradeOptions: UpgradeOptions) {
     super(message[F.method], message[F.target], message[F.path], message[F.query], message[F.httpVersion], message[F.rawHeaders] as string[],
       message[F.scheme], { address: message[F.remoteAddress], port: message[F.remotePort] },
-      { address: message[F.serverAddress], port: message[F.serverPort] }, body);
+      { address: message[F.serverAddress], port: message[F.serverPort] }, body, upgradeOptions);
   }
 }
 
