@@ -8,6 +8,7 @@ import { ProxyAllowList } from '../net/proxy-allow.js';
 import type { ProxyProtocolMode } from '../net/proxy-protocol.js';
 import { tlsContextFor, type TlsContext } from '../net/tls.js';
 import type { HealthPaths } from './health.js';
+import { http2OptionsFrom, type Http2Options } from '../http2/options.js';
 
 export interface ParserLimits {
   readonly maxRequestLine: number;
@@ -46,6 +47,8 @@ export interface ProtocolOptions {
   readonly limitConcurrency?: number;
   /** Paths the server answers itself, before the app (health.ts); absent = none. */
   readonly health?: HealthPaths;
+  /** HTTP/2 on the same sockets (http2/); absent or null = HTTP/1.1 only. */
+  readonly http2?: Http2Options | null;
 }
 
 export const DEFAULT_MAX_CHUNK_LINE = 4096;
@@ -75,5 +78,6 @@ export function protocolOptionsFrom(settings: Readonly<Settings>): ProtocolOptio
     proxyTrust: settings.proxyHeaders ? ProxyTrust.parse(settings.forwardedAllowIps) : null,
     limitConcurrency: settings.limitConcurrency,
     health: { readiness: settings.healthPath, liveness: settings.livenessPath },
+    http2: http2OptionsFrom(settings),
   };
 }

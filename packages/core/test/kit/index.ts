@@ -19,3 +19,4 @@ export { makeCertificate, writeCertificate, type Certificate, type CertificateOp
 export { runListenerSuite, httpsGet, type HttpsResult } from './listener-suite.js';
 export { runProxySuite } from './proxy-suite.js';
 export { runHealthSuite, type HealthSuiteOptions } from './health-suite.js';
+export { runHttp2Suite, h2Request, type Http2SuiteOptions } from './http2-suite.js';
