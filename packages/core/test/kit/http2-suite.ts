@@ -57,6 +57,12 @@ export default async function app(request) {
       fs.writeFileSync(new URL('holding-' + id, STATE), '');
       while (!exists('release-' + id) && !request.signal.aborted) await tick();
       return text(200, 'held ' + id);
+    case '/hold-body': {
+      // Reads nothing until released, then the whole body.
+      fs.writeFileSync(new URL('holding-' + id, STATE), '');
+      while (!exists('release-' + id) && !request.signal.aborted) await tick();
+      return text(200, String((await request.body.bytes()).length));
+    }
     case '/hello': return text(200, 'hello');
     default: return text(404, 'not found');
   }
@@ -212,6 +218,22 @@ export function runHttp2Suite(name: string, startServer: ParityStarter, options:
       const yielded = Number(fs.readFileSync(path.join(state, 'yielded-slow'), 'utf8'));
       assert.ok(yielded < 8 * 1024 * 1024, `the app was held back by the unread stream (${yielded} of ${32 * 1024 * 1024} bytes yielded)`);
       slow.close(http2.constants.NGHTTP2_CANCEL);
+    });
+
+    it('an app that does not read the body holds the client back (flow control), then gets it whole', async () => {
+      const session = await h2c();
+      const size = 8 * 1024 * 1024;
+      const stream = session.request({ ':method': 'POST', ':path': '/hold-body?id=upload' });
+      const chunks: Buffer[] = [];
+      stream.on('data', (chunk: Buffer) => chunks.push(chunk));
+      const ended = new Promise((resolve, reject) => { stream.on('end', resolve); stream.on('error', reject); });
+      stream.end(Buffer.alloc(size, 7));
+      await until(() => fs.existsSync(path.join(state, 'holding-upload')), 10_000, 'the app to hold the upload');
+      await new Promise((resolve) => setTimeout(resolve, 700));
+      assert.ok(stream.bufferSize > size / 2, `the server took only what its windows allow (${size - stream.bufferSize} of ${size} bytes left the client)`);
+      fs.writeFileSync(path.join(state, 'release-upload'), '');
+      await ended;
+      assert.equal(Buffer.concat(chunks).toString(), String(size));
     });
 
     it('an app error before the head is a 500 on that stream; the connection serves on', async () => {
