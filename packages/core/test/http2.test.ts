@@ -97,6 +97,16 @@ describe('HTTP/2 (single process)', () => {
     assert.equal(responses[0]?.status, 503);
   });
 
+  it('answers --health-path on h2 itself, as on HTTP/1.1', async () => {
+    let calls = 0;
+    const server = await startServer({ app: () => { calls++; return { status: 200, body: 'app' }; }, settings: { healthPath: '/healthz' } });
+    servers.push(server);
+    const session = await open(server);
+    const reply = await h2Request(session, { ':path': '/healthz' });
+    assert.equal(reply.status, 200);
+    assert.equal(calls, 0, 'the app never saw the health request');
+  });
+
   it('curl --http2-prior-knowledge gets an HTTP/2 answer', async (t) => {
     try { execFileSync('curl', ['--version'], { stdio: 'ignore' }); } catch { t.skip('curl is not installed'); return; }
     const features = execFileSync('curl', ['--version'], { encoding: 'utf8' });

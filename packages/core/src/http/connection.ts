@@ -40,6 +40,8 @@
  *   through TakenConnection.goingAway()). Any other response refuses the upgrade and is
  *   served as usual; after a CONNECT the connection closes (a 2xx to CONNECT would make the
  *   client treat it as a tunnel).
+ * - A first request line `PRI * HTTP/2.0` (the HTTP/2 client preface) hands the socket to the
+ *   host's HTTP/2 session when the host serves HTTP/2 there (see #switchToHttp2), else 505.
  * - A final status of 1xx from the app is an invalid response (500).
  * - An app error before the head: 500 (or the status of a GatehouseError it let through, e.g.
  *   400 for invalid JSON, 503 from an overloaded engine), keep-alive unharmed. After the head
