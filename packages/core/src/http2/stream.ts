@@ -373,7 +373,7 @@ export class StreamExchange implements BodyHost {
       this.#owner.requestEnded();
       if (channels.requestEnd.hasSubscribers) {
         channels.requestEnd.publish({
-          request, status: complete ? this.#status : 499, bytes: this.#bytes, startedAt: this.#startedAt, endedAt: process.hrtime.bigint(), response: this.#response, unit: requestUnit(request),
+          request, status: this.#status || 499, bytes: this.#bytes, startedAt: this.#startedAt, endedAt: process.hrtime.bigint(), response: this.#response, unit: requestUnit(request),
         });
       }
     }
