@@ -17,6 +17,10 @@
  *   3. --limit-concurrency: past N open connections in this service (one per process, so per
  *      process), the new one gets a minimal 503 with Connection: close once its first bytes
  *      arrive, and is closed (overload.ts); it never reaches the app.
+ * HTTP/2 (--http2): a connection whose first bytes are the HTTP/2 client preface (h2c with prior
+ * knowledge, or h2 after ALPN on TLS) becomes an Http2Connection (http2/session.ts), counted
+ * among the connections; its streams are requests like any other. The Connection notices the
+ * preface only where its parser refuses the version, so HTTP/1.1 pays nothing for this.
  * After that, each request for --health-path or --liveness-path is answered by the service
  * (health.ts) instead of the Dispatcher; engines set `health` (which units are ready, a drain
  * announced), and the service's own drain makes readiness 503.
@@ -35,6 +39,8 @@ import { SETTINGS } from '../settings/table.js';
 import { startTls } from '../net/tls.js';
 import type { HttpService, HttpServiceStats } from './service.js';
 import { HealthCheck, type HealthState } from './health.js';
+import { Http2Connection, type SessionHost } from '../http2/session.js';
+import { opensWithPreface, type Http2Options } from '../http2/options.js';
 
 /** Sweep period: a tenth of the shortest timeout, within [MIN_SWEEP_MS, MAX_SWEEP_MS]. */
 const MIN_SWEEP_MS = 10;
@@ -44,7 +50,7 @@ export function createHttpService(dispatcher: Dispatcher, options: ProtocolOptio
   return new ConnectionService(dispatcher, options);
 }
 
-class ConnectionService implements HttpService, ConnectionHost {
+class ConnectionService implements HttpService, ConnectionHost, SessionHost {
   readonly dispatcher: Dispatcher;
   readonly options: ProtocolOptions;
   readonly serializer: ResponseSerializer;
@@ -53,6 +59,9 @@ class ConnectionService implements HttpService, ConnectionHost {
   readonly healthCheck: HealthCheck | null;
   readonly health: HealthState;
   readonly #connections = new Set<Connection>();
+  readonly #sessions = new Set<Http2Connection>();
+  /** Null when --http2 off (a preface then gets 505, as any unknown version). */
+  readonly #http2: Http2Options | null;
   #requests = 0;
   #inFlight = 0;
   #upgraded = 0;
@@ -81,7 +90,10 @@ class ConnectionService implements HttpService, ConnectionHost {
     const check = new HealthCheck(options.health ?? { readiness: '', liveness: '' });
     this.health = check.state;
     this.healthCheck = check.enabled ? check : null;
+    this.#http2 = options.http2 ?? null;
   }
+
+  get http2(): Http2Options { return this.#http2!; }
 
   handle(socket: Socket): void {
     if (this.#plain) this.#open(socket, null);
@@ -116,9 +128,9 @@ class ConnectionService implements HttpService, ConnectionHost {
 
   #secure(raw: Socket, header: ProxyHeader | null): void {
     const tls = this.options.tls;
-    const socket = tls ? startTls(raw, tls) : raw;
+    const socket = tls ? startTls(raw, tls, this.#http2?.tls === true) : raw;
     const limit = this.options.limitConcurrency ?? 0;
-    if (limit > 0 && this.#connections.size >= limit) {
+    if (limit > 0 && this.#connections.size + this.#sessions.size >= limit) {
       rejectOverLimit(socket, this.serializer, this.options.headersTimeoutMs, limit);
       this.#settleDrain();
       return;
@@ -134,7 +146,7 @@ class ConnectionService implements HttpService, ConnectionHost {
       this.#sweeper.unref();
     }
     if (channels.connectionOpen.hasSubscribers) {
-      channels.connectionOpen.publish({ remote: `${connection.remote.address}:${connection.remote.port}`, open: this.#connections.size });
+      channels.connectionOpen.publish({ remote: `${connection.remote.address}:${connection.remote.port}`, open: this.#openCount() });
     }
     if (this.#handOff !== null) connection.handOff();
     else if (this.draining) connection.drain();
@@ -145,35 +157,64 @@ class ConnectionService implements HttpService, ConnectionHost {
   requestEnded(): void { this.#inFlight--; }
   connectionUpgraded(): void { this.#upgraded++; }
 
+  acceptsHttp2(socket: Socket, input: Buffer): boolean {
+    const http2 = this.#http2;
+    if (http2 === null) return false;
+    const encrypted = (socket as { encrypted?: boolean }).encrypted === true;
+    return (encrypted ? http2.tls : http2.cleartext) && opensWithPreface(input);
+  }
+
+  switchToHttp2(connection: Connection, input: Buffer): void {
+    const session = new Http2Connection(this, connection.socket, input, connection.remote, connection.local);
+    this.#sessions.add(session);
+    this.#connections.delete(connection);
+  }
+
+  sessionClosed(session: Http2Connection): void {
+    if (!this.#sessions.delete(session)) return;
+    if (channels.connectionClose.hasSubscribers) {
+      channels.connectionClose.publish({ remote: `${session.remote.address}:${session.remote.port}`, open: this.#openCount() });
+    }
+    this.#lastClosed();
+  }
+
+  /** Connections open: HTTP/1.1 ones and HTTP/2 sessions. */
+  #openCount(): number { return this.#connections.size + this.#sessions.size; }
+
+  #lastClosed(): void {
+    if (this.#openCount() !== 0) return;
+    if (this.#sweeper !== null) { clearInterval(this.#sweeper); this.#sweeper = null; }
+    this.#settleDrain();
+  }
+
   connectionClosed(connection: Connection): void {
     if (!this.#connections.delete(connection)) return;
     if (connection.upgraded) this.#upgraded--;
     if (channels.connectionClose.hasSubscribers) {
-      channels.connectionClose.publish({ remote: `${connection.remote.address}:${connection.remote.port}`, open: this.#connections.size });
+      channels.connectionClose.publish({ remote: `${connection.remote.address}:${connection.remote.port}`, open: this.#openCount() });
     }
-    if (this.#connections.size === 0) {
-      if (this.#sweeper !== null) { clearInterval(this.#sweeper); this.#sweeper = null; }
-      this.#settleDrain();
-    }
+    this.#lastClosed();
   }
 
   /** A drain waits for every connection, and for every socket still admitting. */
   #settleDrain(): void {
-    if (this.#connections.size === 0 && this.#admitting.size === 0) this.#drained?.();
+    if (this.#openCount() === 0 && this.#admitting.size === 0) this.#drained?.();
   }
 
   readonly #sweep = (): void => {
     const now = Date.now();
     for (const connection of this.#connections) connection.checkDeadlines(now);
+    for (const session of this.#sessions) session.checkDeadlines(now);
   };
 
   drain(timeoutMs: number): Promise<void> {
     this.draining = true;
     for (const connection of this.#connections) connection.drain();
+    for (const session of this.#sessions) session.drain();
     // Nothing was asked on a socket still sending its PROXY header.
     for (const socket of this.#admitting) socket.destroy();
     this.#admitting.clear();
-    if (this.#connections.size === 0) return Promise.resolve();
+    if (this.#openCount() === 0) return Promise.resolve();
     if (this.#draining !== null) return this.#draining;
     return this.#draining = new Promise((resolve) => {
       const timeout = Math.max(0, timeoutMs);
@@ -203,6 +244,7 @@ class ConnectionService implements HttpService, ConnectionHost {
     for (const socket of this.#admitting) socket.destroy();
     this.#admitting.clear();
     for (const connection of this.#connections) connection.socket.destroy();
+    for (const session of [...this.#sessions]) session.destroy();
   }
 
   get releasable(): boolean {
@@ -228,6 +270,6 @@ class ConnectionService implements HttpService, ConnectionHost {
   }
 
   stats(): HttpServiceStats {
-    return { connections: this.#connections.size, inFlight: this.#inFlight, requests: this.#requests, upgraded: this.#upgraded };
+    return { connections: this.#openCount(), inFlight: this.#inFlight, requests: this.#requests, upgraded: this.#upgraded };
   }
 }

@@ -40,6 +40,8 @@
  *   through TakenConnection.goingAway()). Any other response refuses the upgrade and is
  *   served as usual; after a CONNECT the connection closes (a 2xx to CONNECT would make the
  *   client treat it as a tunnel).
+ * - A first request line `PRI * HTTP/2.0` (the HTTP/2 client preface) hands the socket to the
+ *   host's HTTP/2 session when the host serves HTTP/2 there (see #switchToHttp2), else 505.
  * - A final status of 1xx from the app is an invalid response (500).
  * - An app error before the head: 500 (or the status of a GatehouseError it let through, e.g.
  *   400 for invalid JSON, 503 from an overloaded engine), keep-alive unharmed. After the head
@@ -59,7 +61,8 @@
 import type { Socket } from 'node:net';
 import { channels } from '../diagnostics.js';
 import { requestUnit } from '../request-unit.js';
-import { GatehouseError, isGatehouseError } from '../errors/index.js';
+import { GatehouseError } from '../errors/index.js';
+import { answerForAppFailure } from './app-failure.js';
 import { AbortableRequest, splitTarget } from '../gateway/request.js';
 import type { Dispatcher, GatewayResponse, SocketAddress } from '../gateway/types.js';
 import { requestedUpgrade, takeoverOf, type TakenConnection, type Takeover } from '../gateway/takeover.js';
@@ -134,6 +137,10 @@ export interface ConnectionHost {
   handedOff(socket: Socket): void;
   /** The app took this connection (an accepted upgrade); connectionClosed() still follows. */
   connectionUpgraded(connection: Connection): void;
+  /** Whether `input`, the first bytes of `socket`, opens HTTP/2 that this host serves there. */
+  acceptsHttp2(socket: Socket, input: Buffer): boolean;
+  /** Takes the connection's socket (paused) and its bytes read so far for an HTTP/2 session; no connectionClosed() follows. */
+  switchToHttp2(connection: Connection, input: Buffer): void;
 }
 
 /** The GatewayRequest of a socket: its head as parsed, the signal made on first use (see AbortableRequest). */
@@ -256,7 +263,10 @@ export class Connection implements BodyHost, HeldWriter {
       if (state === IDLE) this.#beginHead();
       const consumed = parser.execute(buf, offset, end);
       offset += consumed;
-      if (parser.error !== null) { this.#protocolError(parser.error); return; }
+      if (parser.error !== null) {
+        if (this.#servedAny || parser.error.code !== 'ERR_HTTP_VERSION' || !this.#switchToHttp2(buf.subarray(0, end))) this.#protocolError(parser.error);
+        return;
+      }
       if (this.#newHead !== null) this.#startRequest();
       else if (consumed === 0 && this.#state !== ACTIVE) {
         // A parser that neither consumes, completes nor fails would spin here forever.
@@ -264,6 +274,27 @@ export class Connection implements BodyHost, HeldWriter {
         return;
       }
     }
+  }
+
+  /**
+   * The first request line was HTTP/2's connection preface (h2c with prior knowledge, or h2
+   * after ALPN). When the host serves HTTP/2 on this socket, the socket and every byte read from
+   * it go to an HTTP/2 session (http2/) and this connection ends without a word. Only the
+   * parser's version error leads here, so HTTP/1.1 requests pay nothing for it. The preface's
+   * first line must have arrived in one read (clients send the preface in one write).
+   */
+  #switchToHttp2(input: Buffer): boolean {
+    const socket = this.socket;
+    if (this.#state !== HEAD || !this.#host.acceptsHttp2(socket, input)) return false;
+    socket.pause();
+    socket.off('data', this.#onData);
+    socket.off('end', this.#onEnd);
+    socket.off('error', this.#onError);
+    socket.off('close', this.#onClose);
+    this.#state = CLOSED;
+    this.deadline = 0;
+    this.#host.switchToHttp2(this, input);
+    return true;
   }
 
   /** Keeps pipelined bytes until the response in progress is out; stops reading meanwhile. */
@@ -569,11 +600,7 @@ export class Connection implements BodyHost, HeldWriter {
       this.socket.destroy();
       return;
     }
-    const gatehouse = isGatehouseError(error) ? error : null;
-    const status = gatehouse !== null && gatehouse.status >= 400 && gatehouse.status <= 599 && !gatehouse.code.startsWith('ERR_APP_') ? gatehouse.status : 500;
-    const code = gatehouse !== null && status !== 500 ? gatehouse.code : (gatehouse?.code.startsWith('ERR_APP_') ? gatehouse.code : 'ERR_APP_THREW');
-    let text = new GatehouseError(code).message + '\n';
-    if (this.#options.debug) text += '\n' + (error instanceof Error ? error.stack ?? String(error) : String(error)) + '\n';
+    const { status, text } = answerForAppFailure(error, this.#options.debug);
     this.#writeSimple(status, text, this.#mayKeepAlive(false));
     this.#finishResponse(0);
   }
@@ -872,7 +899,7 @@ export class Connection implements BodyHost, HeldWriter {
 }
 
 /** A stream body that will not be sent (HEAD, 204, 304): let a generator run its `finally`. */
-function closeIterable(body: AsyncIterable<Uint8Array>): void {
+export function closeIterable(body: AsyncIterable<Uint8Array>): void {
   try {
     const iterator = body[Symbol.asyncIterator]();
     const done = iterator.return?.();

@@ -9,6 +9,7 @@ import type { ProxyProtocolMode } from '../net/proxy-protocol.js';
 import { tlsContextFor, type TlsContext } from '../net/tls.js';
 import type { HealthPaths } from './health.js';
 import { upgradeOptionsFrom, type UpgradeOptions } from '../gateway/upgrade-options.js';
+import { http2OptionsFrom, type Http2Options } from '../http2/options.js';
 
 export interface ParserLimits {
   readonly maxRequestLine: number;
@@ -49,6 +50,8 @@ export interface ProtocolOptions {
   readonly health?: HealthPaths;
   /** What request.upgrade offers need (WebSocket limits); absent = the settings' defaults. */
   readonly upgrade?: UpgradeOptions;
+  /** HTTP/2 on the same sockets (http2/); absent or null = HTTP/1.1 only. */
+  readonly http2?: Http2Options | null;
 }
 
 export const DEFAULT_MAX_CHUNK_LINE = 4096;
@@ -79,5 +82,6 @@ export function protocolOptionsFrom(settings: Readonly<Settings>): ProtocolOptio
     limitConcurrency: settings.limitConcurrency,
     health: { readiness: settings.healthPath, liveness: settings.livenessPath },
     upgrade: upgradeOptionsFrom(settings),
+    http2: http2OptionsFrom(settings),
   };
 }

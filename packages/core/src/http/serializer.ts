@@ -271,3 +271,11 @@ export function chunkHeader(size: number): string {
 }
 
 export const LAST_CHUNK = '0\r\n\r\n';
+
+/** Throws ERR_APP_BAD_HEADER unless `name` is a token and `value` is field-content: the rule for every protocol's response fields. */
+export function checkResponseField(name: string, value: string): void {
+  classify(name, value);
+}
+
+/** An app's Content-Length value, merged with one seen before (-1 for none); throws ERR_APP_BAD_HEADER. */
+export { mergeLength as mergeContentLength };

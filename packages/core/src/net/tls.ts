@@ -25,8 +25,14 @@ export interface TlsContext {
   readonly requestCert: boolean;
 }
 
-/** HTTP/1.1 is all we speak; a client that offers only h2 fails the handshake instead of talking past us. */
-const ALPN = ['http/1.1'];
+/**
+ * Protocols offered by ALPN, in the server's order of preference. A client that offers only
+ * what we do not speak fails the handshake instead of talking past us. With h2 chosen, the
+ * client's first bytes are the HTTP/2 preface, and the connection hands the socket to an
+ * HTTP/2 session (http/connection.ts); otherwise HTTP/1.1 goes on as usual.
+ */
+const ALPN_HTTP1 = ['http/1.1'];
+const ALPN_H2 = ['h2', 'http/1.1'];
 
 const cache = new Map<string, TlsContext>();
 
@@ -100,7 +106,7 @@ function opensslReason(error: NodeJS.ErrnoException): string {
 }
 
 /**
- * Starts server-side TLS on an accepted socket. Bytes already read from `socket` (and put
+ * Starts server-side TLS on an accepted socket, offering h2 by ALPN when `offerH2`. Bytes already read from `socket` (and put
  * back with unshift, as the PROXY protocol reader does) are fed to TLS first.
  *
  * With --ca-certs, a client whose certificate does not verify is cut off once the handshake
@@ -108,11 +114,11 @@ function opensslReason(error: NodeJS.ErrnoException): string {
  * made outside a server does not get, so it is done here the same way (the handle's
  * verifyError(), what tls.Server and tls.connect both use); without that method, fail closed.
  */
-export function startTls(socket: Socket, context: TlsContext): tls.TLSSocket {
+export function startTls(socket: Socket, context: TlsContext, offerH2 = false): tls.TLSSocket {
   const secure = new tls.TLSSocket(socket, {
     isServer: true,
     secureContext: context.secureContext,
-    ALPNProtocols: ALPN,
+    ALPNProtocols: offerH2 ? ALPN_H2 : ALPN_HTTP1,
     requestCert: context.requestCert,
     rejectUnauthorized: context.requestCert,
   });

@@ -51,6 +51,11 @@ export interface Settings {
   wsDeflate: boolean;
   wsIdleTimeout: number;
   wsMaxBuffered: number;
+  http2: 'on' | 'off' | 'tls';
+  http2MaxConcurrentStreams: number;
+  http2MaxHeaderListSize: number;
+  http2MaxFrameSize: number;
+  http2InitialWindowSize: number;
   pid: string;
   controlSocket: string;
   logLevel: 'trace' | 'debug' | 'info' | 'warn' | 'error' | 'fatal' | 'silent';
@@ -163,6 +168,11 @@ export const SETTINGS: { readonly [K in keyof Settings]: SettingSpec<Settings[K]
   wsDeflate: { kind: 'boolean', default: false, group: 'websocket', doc: 'Accept permessage-deflate compression when a client offers it (costs CPU and a zlib context per socket; see docs/gateway-interface.md).' },
   wsIdleTimeout: { kind: 'seconds', default: 0, group: 'websocket', doc: 'Close a WebSocket with 1001 when no message has gone either way for this long; pings do not count (0 = never).' },
   wsMaxBuffered: { kind: 'bytes', default: 4 * MIB, min: 1, group: 'websocket', doc: 'Bytes queued for a WebSocket client that is not reading, past which the server ends it without a close frame (the app sees 1006), so a slow client cannot grow memory.' },
+  http2: { kind: 'choice', default: 'on', choices: ['on', 'off', 'tls'], group: 'server', doc: 'HTTP/2 on the same ports as HTTP/1.1. on: h2c with prior knowledge on plain listeners (a client that opens with the HTTP/2 preface) and h2 by ALPN on TLS listeners; tls: h2 over TLS only; off: HTTP/1.1 only (TLS offers http/1.1 alone, a preface gets 505).' },
+  http2MaxConcurrentStreams: { kind: 'integer', default: 100, min: 1, max: 1000, group: 'limits', doc: 'HTTP/2: streams one connection may have open at once (SETTINGS_MAX_CONCURRENT_STREAMS); more are refused with REFUSED_STREAM.' },
+  http2MaxHeaderListSize: { kind: 'integer', default: 65536, min: 1024, max: 1048576, group: 'limits', doc: 'HTTP/2: largest request header list in bytes, as HPACK-decoded names + values + 32 per field (SETTINGS_MAX_HEADER_LIST_SIZE); a larger one resets its stream (ENHANCE_YOUR_CALM). Until the client acknowledges this server\'s SETTINGS, nghttp2\'s 64 KiB applies.' },
+  http2MaxFrameSize: { kind: 'integer', default: 16384, min: 16384, max: 16777215, group: 'limits', doc: 'HTTP/2: largest frame payload this server accepts (SETTINGS_MAX_FRAME_SIZE).' },
+  http2InitialWindowSize: { kind: 'integer', default: 65535, min: 0, max: 2147483647, group: 'limits', doc: 'HTTP/2: per-stream flow-control window in bytes (SETTINGS_INITIAL_WINDOW_SIZE): request body bytes a client may send ahead of the app reading them.' },
   pid: { kind: 'string', restart: true, default: '', group: 'server', metavar: 'FILE', doc: 'Write the master\'s process id to this file (removed on exit).' },
   controlSocket: { kind: 'string', restart: true, default: '', group: 'server', metavar: 'PATH|off', validate: validControlSocket, doc: 'Unix socket (mode 0600, never TCP) that `serve status|reload|scale|stop` talk to. Empty: the --pid file\'s path plus ".sock" when --pid is set, else none; "off": none.' },
   logLevel: { kind: 'choice', default: 'info', choices: ['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent'], group: 'logging', doc: 'Error-log level.' },

@@ -22,3 +22,4 @@ export { runProxySuite } from './proxy-suite.js';
 export { runHealthSuite, type HealthSuiteOptions } from './health-suite.js';
 export { runStickySuite, type StickySuiteOptions } from './sticky-suite.js';
 export { runUpgradeSuite, EchoClient, type UpgradeSuiteOptions } from './upgrade-suite.js';
+export { runHttp2Suite, h2Request, type Http2SuiteOptions } from './http2-suite.js';

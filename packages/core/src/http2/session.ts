@@ -1,0 +1,136 @@
+/*
+ * One HTTP/2 connection: Node's http2 (nghttp2) runs the session on a socket the HTTP/1.1
+ * side handed over after reading the client preface (h2c with prior knowledge, or h2 after
+ * ALPN on TLS); every stream becomes a StreamExchange (stream.ts) and reaches the Dispatcher
+ * like any request. The session is counted as one connection by its service.
+ *
+ * - Limits and flood guards are the session options (options.ts).
+ * - Idle: a session with no open stream for --keep-alive is closed with GOAWAY (0 disables).
+ * - Drain (a graceful stop, or the old generation of a reload): first a GOAWAY whose last
+ *   stream id is 2^31-1 (RFC 9113 §6.8's shutdown notice: clients stop opening streams here),
+ *   then, one PING round trip later, the final GOAWAY with the last stream id processed;
+ *   streams in flight finish, and the session closes when the last one does. A stream the
+ *   client opened before it saw the notice is therefore still served, not refused.
+ * - destroy(): every stream is reset and the socket closed (the drain's timeout).
+ */
+import http2, { type IncomingHttpHeaders, type ServerHttp2Session, type ServerHttp2Stream } from 'node:http2';
+import type { Socket } from 'node:net';
+import type { Dispatcher, SocketAddress } from '../gateway/types.js';
+import type { HealthCheck } from '../http/health.js';
+import type { ProtocolOptions } from '../http/options.js';
+import { sessionOptions, type Http2Options } from './options.js';
+import { StreamExchange, type StreamOwner } from './stream.js';
+
+/** What sessions share: the service they belong to. */
+export interface SessionHost {
+  readonly dispatcher: Dispatcher;
+  readonly options: ProtocolOptions;
+  readonly http2: Http2Options;
+  readonly healthCheck: HealthCheck | null;
+  readonly draining: boolean;
+  requestStarted(): void;
+  requestEnded(): void;
+  sessionClosed(session: Http2Connection): void;
+}
+
+/** Last stream id of RFC 9113's shutdown notice: every stream id the client may have used. */
+const ALL_STREAMS = 2 ** 31 - 1;
+
+export class Http2Connection implements StreamOwner {
+  readonly socket: Socket;
+  readonly remote: SocketAddress;
+  readonly local: SocketAddress;
+  readonly scheme: 'http' | 'https';
+  readonly proxyTrusted: boolean | null;
+  readonly #host: SessionHost;
+  readonly #session: ServerHttp2Session;
+  readonly #streams = new Set<StreamExchange>();
+  /** When the last stream closed (ms since epoch); 0 while streams are open. */
+  #idleSince: number;
+  #goingAway = false;
+  #closed = false;
+
+  /** `input`: bytes already read from `socket` (the preface and whatever followed), fed to the session first. */
+  constructor(host: SessionHost, socket: Socket, input: Buffer, remote: SocketAddress, local: SocketAddress) {
+    this.#host = host;
+    this.socket = socket;
+    this.remote = remote;
+    this.local = local;
+    this.scheme = host.options.scheme;
+    const trust = host.options.proxyTrust ?? null;
+    this.proxyTrusted = trust === null ? null : trust.trusts(remote.address);
+    this.#idleSince = Date.now();
+    socket.allowHalfOpen = false;
+    // A server-side TLSSocket made outside a tls.Server (net/tls.ts) still says secureConnecting
+    // after its handshake; http2 would wait for a 'secureConnect' that never comes.
+    if ((socket as unknown as { secureConnecting?: boolean }).secureConnecting === true) (socket as unknown as { secureConnecting: boolean }).secureConnecting = false;
+    if (input.length > 0) socket.unshift(input);
+    const session = this.#session = http2.performServerHandshake(socket, sessionOptions(host.http2));
+    session.on('stream', this.#onStream);
+    session.on('error', () => { /* the session is destroyed; 'close' follows */ });
+    session.on('close', this.#onClose);
+    if (host.draining) this.drain();
+  }
+
+  get dispatcher(): Dispatcher { return this.#host.dispatcher; }
+  get options(): ProtocolOptions { return this.#host.options; }
+  get healthCheck(): HealthCheck | null { return this.#host.healthCheck; }
+  get draining(): boolean { return this.#host.draining; }
+  /** Streams open on this session. */
+  get streams(): number { return this.#streams.size; }
+
+  readonly #onStream = (stream: ServerHttp2Stream, headers: IncomingHttpHeaders, _flags: number, rawHeaders: string[]): void => {
+    const exchange = new StreamExchange(this, stream);
+    this.#streams.add(exchange);
+    this.#idleSince = 0;
+    exchange.start(headers, rawHeaders);
+  };
+
+  requestStarted(): void { this.#host.requestStarted(); }
+  requestEnded(): void { this.#host.requestEnded(); }
+
+  streamClosed(exchange: StreamExchange): void {
+    this.#streams.delete(exchange);
+    if (this.#streams.size === 0) this.#idleSince = Date.now();
+  }
+
+  /** Called by the service's sweep with the current time. */
+  checkDeadlines(now: number): void {
+    for (const exchange of this.#streams) exchange.checkDeadlines(now);
+    const idle = this.#host.options.keepAliveTimeoutMs;
+    if (this.#idleSince !== 0 && idle > 0 && now - this.#idleSince >= idle && !this.#goingAway) this.#close();
+  }
+
+  /** Graceful: no new streams, in-flight ones finish (see the file comment). */
+  drain(): void {
+    if (this.#goingAway || this.#closed) return;
+    this.#goingAway = true;
+    const session = this.#session;
+    if (session.destroyed || session.closed) return;
+    if (this.#streams.size === 0) { session.close(); return; }
+    session.goaway(http2.constants.NGHTTP2_NO_ERROR, ALL_STREAMS);
+    const sent = session.ping((error) => {
+      if (error !== null) return; // the session is gone already
+      if (!session.destroyed && !session.closed) session.close();
+    });
+    if (!sent) session.close();
+  }
+
+  #close(): void {
+    this.#goingAway = true;
+    if (!this.#session.destroyed && !this.#session.closed) this.#session.close();
+  }
+
+  /** Resets every stream and closes the socket now. */
+  destroy(): void {
+    for (const exchange of this.#streams) exchange.cancel();
+    this.#session.destroy();
+    this.socket.destroy();
+  }
+
+  readonly #onClose = (): void => {
+    if (this.#closed) return;
+    this.#closed = true;
+    this.#host.sessionClosed(this);
+  };
+}
