@@ -105,18 +105,29 @@ export const PULL = 8;
 export const BODY_CANCEL = 9;
 export const DONE = 10;
 export const STOPPED = 11;
+export const INTERIM = 12;
 
 export type FromThread =
   | readonly [tag: typeof READY]
   | readonly [tag: typeof BOOT_FAILED, error: SerializedError]
   /** `utilization`: the thread's event-loop utilization since its previous timed beat (absent on a heap-check beat). */
   | readonly [tag: typeof BEAT, heapUsed: number, utilization?: number]
-  /** A whole response: the request is finished. `headers` is a HeaderList's flat raw array. */
-  | readonly [tag: typeof RESPONSE, id: number, status: number, headers: string[], body: WireBody]
-  /** A response head: CHUNK messages follow, then END or ERROR. */
-  | readonly [tag: typeof RESPONSE_STREAM, id: number, status: number, headers: string[]]
+  /**
+   * A whole response: the request is finished. `headers` is a HeaderList's flat raw array;
+   * `trailers` (checked fields, flat) only when the app gave them as fields and the request
+   * accepts them (gateway/trailers.ts).
+   */
+  | readonly [tag: typeof RESPONSE, id: number, status: number, headers: string[], body: WireBody, trailers?: string[]]
+  /**
+   * A response head: CHUNK messages follow, then END or ERROR. `trailersFollow`: the app has
+   * trailers the request accepts, and END carries them (a function form is called on the app
+   * thread once the body has ended).
+   */
+  | readonly [tag: typeof RESPONSE_STREAM, id: number, status: number, headers: string[], trailersFollow?: true]
   | readonly [tag: typeof CHUNK, id: number, chunk: Uint8Array]
-  | readonly [tag: typeof END, id: number]
+  | readonly [tag: typeof END, id: number, trailers?: string[]]
+  /** request.sendInterim: a checked interim response (gateway/interim.ts) for the socket's side to write. */
+  | readonly [tag: typeof INTERIM, id: number, status: number, fields: string[]]
   /** The app failed; before a response it becomes a rejection (500), after it a broken stream. */
   | readonly [tag: typeof ERROR, id: number, error: SerializedError]
   /** The app thread grants `bytes` more of the request body. */
@@ -127,8 +138,12 @@ export type FromThread =
   | readonly [tag: typeof DONE, id: number]
   | readonly [tag: typeof STOPPED];
 
-/** Positions in RESPONSE and RESPONSE_STREAM (which has no body). */
-export const ResponseField = { status: 2, headers: 3, body: 4 } as const;
+/** Positions in RESPONSE and RESPONSE_STREAM (which has no body, and no trailers but `trailersFollow`). */
+export const ResponseField = { status: 2, headers: 3, body: 4, trailers: 5, trailersFollow: 4 } as const;
+/** Position of the trailer fields in END. */
+export const END_TRAILERS_FIELD = 2;
+/** Positions in INTERIM. */
+export const InterimField = { status: 2, fields: 3 } as const;
 /** Position of the bytes in BODY (to the thread) and CHUNK (from it). */
 export const CHUNK_FIELD = 2;
 /** Position of the byte count in ACK (to the thread) and PULL (from it). */

@@ -2,15 +2,31 @@
  * APP THREAD. The GatewayRequest an app thread hands the app, re-created from a REQUEST
  * message: core's AbortableRequest (signal made on first use, as core's own connection does),
  * aborted when the main thread says the client went away or the deadline passed.
+ * sendInterim is checked here, where the app called it (a misuse throws in the app), then
+ * crosses to the socket's side, which writes it or drops it (gateway/interim.ts).
  */
-import { AbortableRequest, type BodySource } from '@gatehouse/core/app-runtime';
-import { RequestField as F, type RequestMessage } from './messages.js';
+import { AbortableRequest, interimFields, type BodySource, type ResponseHeaders } from '@gatehouse/core/app-runtime';
+import { ID, RequestField as F, type RequestMessage } from './messages.js';
+
+/** Where a request's interim responses go: the thread's one poster, shared by its requests. */
+export interface InterimSink {
+  interim(id: number, status: number, fields: string[]): void;
+}
 
 export class ThreadRequest extends AbortableRequest {
-  constructor(message: RequestMessage, body: BodySource | null) {
+  readonly #id: number;
+  readonly #sink: InterimSink;
+
+  constructor(message: RequestMessage, body: BodySource | null, sink: InterimSink) {
     super(message[F.method], message[F.target], message[F.path], message[F.query], message[F.httpVersion], message[F.rawHeaders] as string[],
       message[F.scheme], { address: message[F.remoteAddress], port: message[F.remotePort] },
       { address: message[F.serverAddress], port: message[F.serverPort] }, body);
+    this.#id = message[ID];
+    this.#sink = sink;
+  }
+
+  sendInterim(status: number, headers: ResponseHeaders): void {
+    this.#sink.interim(this.#id, status, interimFields(status, headers));
   }
 }
 

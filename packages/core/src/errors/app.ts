@@ -15,6 +15,7 @@ export const APP_ERRORS = {
   ERR_APP_THREW: { status: 500, message: 'Application raised an error', hint: 'See the error log for the stack; set --debug to return it to the client during development.' },
   ERR_APP_BAD_RESPONSE: { status: 500, message: 'Application returned an invalid response', hint: 'Return { status, headers, body } as docs/gateway-interface.md describes.' },
   ERR_APP_BAD_HEADER: { status: 500, message: 'Application returned an invalid response header', hint: 'Header names must be tokens and values must not contain CR, LF or NUL.' },
-  ERR_APP_ADAPTER_UNSUPPORTED: { status: 500, message: 'The app used an API the fetch or node:http adapter does not provide', hint: 'See "Adapters" in docs/gateway-interface.md for what is provided and the alternative (stream the response instead of writing to the socket; no upgrade/WebSocket, trailers or interim responses).' },
+  ERR_APP_BAD_INTERIM: { status: 500, message: 'Application sent an invalid interim response', hint: 'request.sendInterim(status, headers) takes a 1xx status other than 100 (the server\'s, for Expect: 100-continue) and 101 (an accepted upgrade\'s): in practice 103 Early Hints.' },
+  ERR_APP_ADAPTER_UNSUPPORTED: { status: 500, message: 'The app used an API the fetch or node:http adapter does not provide', hint: 'See "Adapters" in docs/gateway-interface.md for what is provided and the alternative (stream the response instead of writing to the socket; no upgrade/WebSocket).' },
   ERR_APP_CONTRACT: { status: 500, message: 'Gateway Interface contract violated', hint: 'See docs/gateway-interface.md for what the validator checks.' },
 } as const satisfies Record<string, CatalogueEntry>;

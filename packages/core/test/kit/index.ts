@@ -6,7 +6,7 @@
  * - channels.ts: collect() diagnostics_channel messages;
  * - wait.ts: until(), a bounded poll for a condition with no event to wait on;
  * - requests.ts: gatewayRequest() and manualSource(), requests built in memory (no socket);
- * - parity.ts, listener-suite.ts, proxy-suite.ts, health-suite.ts: suites every engine runs.
+ * - parity.ts, listener-suite.ts, proxy-suite.ts, health-suite.ts, interim-suite.ts: suites every engine runs.
  * Other engines' tests and the parity suite build on these; keep them engine-neutral.
  */
 export { RawClient, parseResponses, exchange, type RawResponse, type ParseOptions, type ParseResult, type ReadOptions } from './raw-client.js';
@@ -19,3 +19,4 @@ export { makeCertificate, writeCertificate, type Certificate, type CertificateOp
 export { runListenerSuite, httpsGet, type HttpsResult } from './listener-suite.js';
 export { runProxySuite } from './proxy-suite.js';
 export { runHealthSuite, type HealthSuiteOptions } from './health-suite.js';
+export { runInterimSuite } from './interim-suite.js';

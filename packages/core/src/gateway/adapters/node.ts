@@ -13,7 +13,7 @@
  */
 import { channels } from '../../diagnostics.js';
 import { GatehouseError } from '../../errors/index.js';
-import type { Application, GatewayRequest, GatewayResponse } from '../types.js';
+import type { Application, GatewayRequest, GatewayResponse, ResponseHeaders } from '../types.js';
 import { GatewaySocket, type SocketOwner } from './node-socket.js';
 import { GatewayIncomingMessage, abortedError } from './node-request.js';
 import { GatewayServerResponse, type ResponseOwner } from './node-response.js';
@@ -115,6 +115,10 @@ class NodeExchange implements SocketOwner, ResponseOwner {
 
   abandoned(): void {
     this.#clientGone(abortedError());
+  }
+
+  interim(status: number, headers: ResponseHeaders): void {
+    if (!this.#over) this.#request.sendInterim?.(status, headers);
   }
 
   // ---- the client went away: request.signal ----
