@@ -129,7 +129,7 @@ function respond(exchange: ThreadExchange, response: GatewayResponse): void {
       throw new GatehouseError('ERR_APP_BAD_RESPONSE', `expected { status, headers, body }, got ${response === null ? 'null' : typeof response}`);
     }
     headers = HeaderList.from(response.headers).raw as string[];
-    if (response.trailers != null) trailers = trailersToSend(exchange, response.trailers);
+    if (response.trailers != null) trailers = trailersToSend(exchange, response.status, response.trailers);
   } catch (error) {
     finish(exchange, [ERROR, id, serializeError(error, 'ERR_APP_BAD_RESPONSE')]);
     return;
@@ -157,12 +157,13 @@ const encoder = new TextEncoder();
 type Trailers = string[] | Extract<GatewayResponse['trailers'], (...args: never[]) => unknown>;
 
 /**
- * The response's trailers, when its request can take them (gateway/trailers.ts); else none,
- * and a function form is never called. Fields are checked now, so a bad one is a 500 before
- * any of the response is sent, as on the socket's side.
+ * The response's trailers, when its request can take them (gateway/trailers.ts) and it has a
+ * body to end with them (not HEAD, 204, 304); else none, and a function form is never called.
+ * Fields are checked now, so a bad one is a 500 before any of the response is sent, as on the
+ * socket's side.
  */
-function trailersToSend(exchange: ThreadExchange, trailers: NonNullable<GatewayResponse['trailers']>): Trailers | undefined {
-  if (!acceptsTrailers(exchange.request)) return undefined;
+function trailersToSend(exchange: ThreadExchange, status: number, trailers: NonNullable<GatewayResponse['trailers']>): Trailers | undefined {
+  if (status === 204 || status === 304 || exchange.request.method === 'HEAD' || !acceptsTrailers(exchange.request)) return undefined;
   return typeof trailers === 'function' ? trailers : trailerFields(trailers);
 }
 
