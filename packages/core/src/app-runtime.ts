@@ -20,6 +20,8 @@ export { describeSource, type SettingSource } from './settings/parse.js';
 export type { Settings } from './settings/table.js';
 export { memoryRecycleMark } from './engine/supervision.js';
 export type * from './diagnostics.js';
+export { interimFields } from './gateway/interim.js';
+export { acceptsTrailers, trailerFields } from './gateway/trailers.js';
 export { TAKEOVER, takeoverOf, takeoverResponse, requestedUpgrade, type Takeover, type TakenConnection } from './gateway/takeover.js';
 // What request.upgrade needs on the side that builds requests (an app thread: from its Settings).
 export { upgradeOptionsFrom, type UpgradeOptions, type WebSocketLimits } from './gateway/upgrade-options.js';

@@ -48,3 +48,8 @@ export { checkAppInThread } from './app/check-in-thread.js';
 // A response that takes its connection (accepted upgrades): engines that run the app off the
 // socket's loop make one on the socket's side that carries the bytes across.
 export { TAKEOVER, takeoverOf, takeoverResponse, requestedUpgrade, goingAwayLead, type Takeover, type TakenConnection, type TakeoverResponse } from './gateway/takeover.js';
+
+// Gateway 1.1 interim responses and trailers: the checks every side that sends them applies
+// (an app thread checks them before they cross; app-runtime.ts exports them there).
+export { interimFields } from './gateway/interim.js';
+export { acceptsTrailers, trailerFields, FORBIDDEN_TRAILERS } from './gateway/trailers.js';

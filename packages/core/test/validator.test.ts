@@ -71,8 +71,10 @@ describe('validate: the request side', { timeout: 5_000 }, () => {
   it('refuses a query that is not the raw query of the target', async () => {
     await violates(ok, request({ query: '?x=1' }), /request\.query/);
   });
-  it('refuses an HTTP version other than 1.0 and 1.1', async () => {
-    await violates(ok, request({ httpVersion: '2.0' as '1.1' }), /httpVersion/);
+  it('refuses an HTTP version other than 1.0, 1.1 and 2.0 (an HTTP/2 stream)', async () => {
+    await violates(ok, request({ httpVersion: '3.0' as '1.1' }), /httpVersion/);
+    await violates(ok, request({ httpVersion: '2' as '1.1' }), /httpVersion/);
+    assert.equal((await conforms(ok, request({ httpVersion: '2.0' }))).body, 'ok');
   });
   it('refuses upper-case or non-token header names, and values with CR/LF/NUL', async () => {
     await violates(ok, request({ rawHeaders: ['Host', 'x'] }), /lower-case token/);
@@ -253,5 +255,54 @@ describe('validate: the response side', { timeout: 5_000 }, () => {
   it('lets an app error through unchanged (the server answers it with a 500)', async () => {
     const boom = new Error('boom');
     await assert.rejects(validate(() => { throw boom; })(request()) as Promise<unknown>, (error) => error === boom);
+  });
+});
+
+describe('validate: interim responses and trailers (Gateway 1.1)', { timeout: 5_000 }, () => {
+  /** A request whose sendInterim records what reached the server. */
+  function interimRequest(): { req: GatewayRequest; sent: Array<[number, unknown]> } {
+    const req = request();
+    const sent: Array<[number, unknown]> = [];
+    Object.defineProperty(req, 'sendInterim', { value: (status: number, headers: unknown) => { sent.push([status, headers]); }, configurable: true, writable: true });
+    return { req, sent };
+  }
+
+  it('passes 103 with valid fields to the server', async () => {
+    const { req, sent } = interimRequest();
+    await conforms((r) => { r.sendInterim!(103, { link: '</a.css>; rel=preload' }); return { status: 200, body: 'ok' }; }, req);
+    assert.deepEqual(sent, [[103, { link: '</a.css>; rel=preload' }]]);
+  });
+
+  it('refuses a status that is not an interim one, and fields that would split the head', async () => {
+    for (const [status, pattern] of [[200, /status of an interim response is a 1xx/], [100, /100 Continue is the server's/], [101, /101 an accepted upgrade's/]] as const) {
+      const { req, sent } = interimRequest();
+      await violates((r) => { r.sendInterim!(status, []); return { status: 200 }; }, req, pattern);
+      assert.deepEqual(sent, [], 'nothing reached the server');
+    }
+    const { req } = interimRequest();
+    await violates((r) => { r.sendInterim!(103, [['link', 'a\r\nx: 1']]); return { status: 200 }; }, req, /interim header link: .* contains CR, LF or NUL/);
+  });
+
+  it('refuses sendInterim after the app returned its response', async () => {
+    const { req, sent } = interimRequest();
+    await conforms(() => ({ status: 200, body: 'ok' }), req);
+    assert.throws(() => req.sendInterim!(103, []), { code: 'ERR_APP_CONTRACT', message: /after the app returned its response/ });
+    assert.deepEqual(sent, []);
+  });
+
+  it('checks trailer fields: their form, splitting characters, and fields not allowed in trailers', async () => {
+    await conforms(respond({ status: 200, body: 'ok', trailers: [['x-checksum', 'abc']] }));
+    await violates(respond({ status: 200, body: 'ok', trailers: [['x-sum', 'a\nb']] }), request(), /trailer x-sum: .* contains CR, LF or NUL/);
+    await violates(respond({ status: 200, body: 'ok', trailers: { 'Content-Length': '2' } }), request(), /trailer content-length is not allowed in trailers/);
+    await violates(respond({ status: 200, body: 'ok', trailers: new Map() }), request(), /response.trailers is a Map/);
+  });
+
+  it('checks what a trailers function returns when the server calls it, after the body', async () => {
+    const response = await conforms(respond({ status: 200, body: chunks(new Uint8Array([1])), trailers: () => [['set-cookie', 'a=1']] }));
+    assert.equal(typeof response.trailers, 'function');
+    await drain(response.body);
+    await assert.rejects(Promise.resolve((response.trailers as () => unknown)()), { code: 'ERR_APP_CONTRACT', message: /trailer set-cookie is not allowed/ });
+    const fine = await conforms(respond({ status: 200, body: 'ok', trailers: async () => ({ 'x-done': '1' }) }));
+    assert.deepEqual(await (fine.trailers as () => unknown)(), { 'x-done': '1' });
   });
 });

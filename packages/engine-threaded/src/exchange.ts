@@ -19,8 +19,8 @@
 import { HeaderList, GatehouseError, type GatewayRequest, type GatewayResponse } from '@gatehouse/core';
 import { takeoverResponse } from '@gatehouse/core/internal';
 import {
-  ABORT, ACK, BODY, BODY_CANCEL, BODY_END, BODY_ERROR, CHUNK, DONE, END, ERROR, PULL, RESPONSE, RESPONSE_STREAM, TAKE, TUNNEL_CLOSED,
-  TAG, ResponseField, BYTES_FIELD, CHUNK_FIELD, ERROR_FIELD, requestMessage, wireBytes, type FromThread, type ToThread,
+  ABORT, ACK, BODY, BODY_CANCEL, BODY_END, BODY_ERROR, CHUNK, DONE, END, ERROR, INTERIM, PULL, RESPONSE, RESPONSE_STREAM, TAKE, TUNNEL_CLOSED,
+  TAG, ResponseField, InterimField, BYTES_FIELD, CHUNK_FIELD, END_TRAILERS_FIELD, ERROR_FIELD, requestMessage, wireBytes, type FromThread, type ToThread,
 } from './messages.js';
 import { READ_AHEAD_LIMIT, joinChunks, type ReadAheadBudget } from './read-ahead.js';
 import { ResponseStream } from './response-stream.js';
@@ -177,7 +177,12 @@ export class Exchange {
       case RESPONSE:
         // Answered already (deadline, client gone) and the thread told to abort: a whole
         // response still means the thread is done with it.
-        if (!this.#answered) this.#answer({ status: message[ResponseField.status], headers: new HeaderList(message[ResponseField.headers]), body: message[ResponseField.body] });
+        if (!this.#answered) {
+          const trailers = message[ResponseField.trailers];
+          this.#answer(trailers === undefined
+            ? { status: message[ResponseField.status], headers: new HeaderList(message[ResponseField.headers]), body: message[ResponseField.body] }
+            : { status: message[ResponseField.status], headers: new HeaderList(message[ResponseField.headers]), body: message[ResponseField.body], trailers: new HeaderList(trailers) });
+        }
         this.#release();
         return;
       case RESPONSE_STREAM:
@@ -186,7 +191,12 @@ export class Exchange {
           (bytes) => { if (!this.#released) this.#host!.post([ACK, this.id, bytes]); },
           () => this.#abortThread(new GatehouseError('ERR_HTTP_CLIENT_GONE')),
         );
-        this.#answer({ status: message[ResponseField.status], headers: new HeaderList(message[ResponseField.headers]), body: this.#stream });
+        if (message[ResponseField.trailersFollow] === true) {
+          const stream = this.#stream;
+          this.#answer({ status: message[ResponseField.status], headers: new HeaderList(message[ResponseField.headers]), body: stream, trailers: () => new HeaderList(stream.trailers) });
+        } else {
+          this.#answer({ status: message[ResponseField.status], headers: new HeaderList(message[ResponseField.headers]), body: this.#stream });
+        }
         return;
       case TAKE:
         if (this.#answered) this.#host!.post([TUNNEL_CLOSED, this.id]); // answered already (deadline, client gone): nothing to take
@@ -197,7 +207,14 @@ export class Exchange {
         this.#release();
         return;
       case CHUNK: this.#stream?.push(message[CHUNK_FIELD]); return;
-      case END: this.#stream?.end(); this.#release(); return;
+      case END: this.#stream?.end(message[END_TRAILERS_FIELD]); this.#release(); return;
+      case INTERIM:
+        // Too late once answered: the protocol layer would drop it anyway. Checked on the
+        // app thread already; a request that cannot carry one (HTTP/1.0) drops it itself.
+        if (!this.#answered) {
+          try { this.request.sendInterim?.(message[InterimField.status], new HeaderList(message[InterimField.fields])); } catch { /* checked on the app thread */ }
+        }
+        return;
       case ERROR: {
         const error = deserializeError(message[ERROR_FIELD]);
         if (!this.#answered) this.#fail(error);

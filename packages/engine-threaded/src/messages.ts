@@ -140,6 +140,7 @@ export const TUNNEL_OUT = 13;
 export const TUNNEL_OUT_END = 14;
 export const TUNNEL_PULL = 15;
 export const TUNNEL_CLOSE = 16;
+export const INTERIM = 17;
 
 export type FromThread =
   | readonly [tag: typeof READY]
@@ -149,12 +150,22 @@ export type FromThread =
    * `bridges`: its open bridge sockets (both absent on a heap-check beat).
    */
   | readonly [tag: typeof BEAT, heapUsed: number, utilization?: number, bridges?: number]
-  /** A whole response: the request is finished. `headers` is a HeaderList's flat raw array. */
-  | readonly [tag: typeof RESPONSE, id: number, status: number, headers: string[], body: WireBody]
-  /** A response head: CHUNK messages follow, then END or ERROR. */
-  | readonly [tag: typeof RESPONSE_STREAM, id: number, status: number, headers: string[]]
+  /**
+   * A whole response: the request is finished. `headers` is a HeaderList's flat raw array;
+   * `trailers` (checked fields, flat) only when the app gave them as fields and the request
+   * accepts them (gateway/trailers.ts).
+   */
+  | readonly [tag: typeof RESPONSE, id: number, status: number, headers: string[], body: WireBody, trailers?: string[]]
+  /**
+   * A response head: CHUNK messages follow, then END or ERROR. `trailersFollow`: the app has
+   * trailers the request accepts, and END carries them (a function form is called on the app
+   * thread once the body has ended).
+   */
+  | readonly [tag: typeof RESPONSE_STREAM, id: number, status: number, headers: string[], trailersFollow?: true]
   | readonly [tag: typeof CHUNK, id: number, chunk: Uint8Array]
-  | readonly [tag: typeof END, id: number]
+  | readonly [tag: typeof END, id: number, trailers?: string[]]
+  /** request.sendInterim: a checked interim response (gateway/interim.ts) for the socket's side to write. */
+  | readonly [tag: typeof INTERIM, id: number, status: number, fields: string[]]
   /** The app failed; before a response it becomes a rejection (500), after it a broken stream. */
   | readonly [tag: typeof ERROR, id: number, error: SerializedError]
   /** The app thread grants `bytes` more of the request body. */
@@ -175,8 +186,15 @@ export type FromThread =
   /** The app destroyed the connection. */
   | readonly [tag: typeof TUNNEL_CLOSE, id: number];
 
-/** Positions in RESPONSE, RESPONSE_STREAM (which has no body) and TAKE (only a status). */
-export const ResponseField = { status: 2, headers: 3, body: 4 } as const;
+/**
+ * Positions in RESPONSE, RESPONSE_STREAM (which has no body, and no trailers but
+ * `trailersFollow`) and TAKE (only a status).
+ */
+export const ResponseField = { status: 2, headers: 3, body: 4, trailers: 5, trailersFollow: 4 } as const;
+/** Position of the trailer fields in END. */
+export const END_TRAILERS_FIELD = 2;
+/** Positions in INTERIM. */
+export const InterimField = { status: 2, fields: 3 } as const;
 /** Position of the bytes in BODY, OPEN_TUNNEL, TUNNEL_IN (to the thread) and CHUNK, TUNNEL_OUT (from it). */
 export const CHUNK_FIELD = 2;
 /** Position of the byte count in ACK, TUNNEL_ACK (to the thread) and PULL, TUNNEL_PULL (from it). */

@@ -10,6 +10,7 @@ import { BODY_WINDOW } from './messages.js';
 export class ResponseStream implements AsyncIterable<Uint8Array>, AsyncIterator<Uint8Array> {
   #chunks: Uint8Array[] = [];
   #ended = false;
+  #trailers: string[] = [];
   #error: Error | null = null;
   #cancelled = false;
   #taken = 0;
@@ -50,8 +51,10 @@ export class ResponseStream implements AsyncIterable<Uint8Array>, AsyncIterator<
     }
   }
 
-  end(): void {
+  /** `trailers`: the fields END carried (the app thread evaluated and checked them). */
+  end(trailers?: string[]): void {
     this.#ended = true;
+    if (trailers !== undefined) this.#trailers = trailers;
     const waiter = this.#waiter;
     if (waiter && this.#chunks.length === 0) {
       this.#waiter = null;
@@ -67,6 +70,11 @@ export class ResponseStream implements AsyncIterable<Uint8Array>, AsyncIterator<
     const waiter = this.#waiter;
     this.#waiter = null;
     waiter?.reject(error);
+  }
+
+  /** The trailer fields END carried; read by the protocol layer once the body has ended. */
+  get trailers(): string[] {
+    return this.#trailers;
   }
 
   get finished(): boolean {

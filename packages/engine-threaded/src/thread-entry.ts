@@ -23,18 +23,18 @@ import { performance } from 'node:perf_hooks';
 import { getHeapStatistics } from 'node:v8';
 import { parentPort, workerData } from 'node:worker_threads';
 import {
-  HeaderList, channels, importableSpecifier, loadApp, memoryRecycleMark, takeoverOf, upgradeOptionsFrom, GatehouseError,
+  HeaderList, acceptsTrailers, channels, importableSpecifier, loadApp, memoryRecycleMark, takeoverOf, trailerFields, upgradeOptionsFrom, GatehouseError,
   type GatewayResponse, type LoadedApp, type Takeover, type TakenConnection,
 } from '@gatehouse/core/app-runtime';
 import {
-  ABORT, ACK, BEAT, BODY, BODY_CANCEL, BODY_END, BODY_ERROR, BOOT_FAILED, CHUNK, DONE, END, ERROR, PULL, READY, REOPEN_LOGS,
+  ABORT, ACK, BEAT, BODY, BODY_CANCEL, BODY_END, BODY_ERROR, BOOT_FAILED, CHUNK, DONE, END, ERROR, INTERIM, PULL, READY, REOPEN_LOGS,
   REQUEST, RESPONSE, RESPONSE_STREAM, SHUTDOWN, STOPPED, BODY_WINDOW, wireBytes,
   TAKE, OPEN_TUNNEL, TUNNEL_IN, TUNNEL_IN_END, TUNNEL_ACK, TUNNEL_CLOSED, GOING_AWAY,
   TAG, ID, RequestField, BYTES_FIELD, CHUNK_FIELD, ERROR_FIELD,
   type FromThread, type RequestMessage, type ThreadData, type ToThread,
 } from './messages.js';
 import { PortBodySource } from './port-body-source.js';
-import { InlineBody, ThreadRequest } from './thread-request.js';
+import { InlineBody, ThreadRequest, type InterimSink } from './thread-request.js';
 import { Outbox, unbatch } from './outbox.js';
 import { BridgeSocket, type BridgeHost } from './bridge-socket.js';
 import { deserializeError, serializeError } from './wire-errors.js';
@@ -94,6 +94,14 @@ function finish(exchange: ThreadExchange, message: FromThread): void {
   }
 }
 
+/** Interim responses of requests still in progress here cross to the socket's side. */
+const interims: InterimSink = {
+  interim(id, status, fields) {
+    const exchange = exchanges.get(id);
+    if (exchange !== undefined && !exchange.closed) post([INTERIM, id, status, fields]);
+  },
+};
+
 function serve(message: RequestMessage): void {
   const id = message[ID];
   const bodyLength = message[RequestField.bodyLength];
@@ -105,7 +113,7 @@ function serve(message: RequestMessage): void {
       cancel: () => { if (!exchange.closed) post([BODY_CANCEL, id]); },
     });
   }
-  const request = new ThreadRequest(message, inline !== null ? new InlineBody(bodyLength, inline) : body, upgradeOptions);
+  const request = new ThreadRequest(message, inline !== null ? new InlineBody(bodyLength, inline) : body, interims, upgradeOptions);
   const exchange: ThreadExchange = { id, request, body, closed: false, unacked: 0, wake: null };
   exchanges.set(id, exchange);
   let result: GatewayResponse | Promise<GatewayResponse>;
@@ -129,11 +137,13 @@ function respond(exchange: ThreadExchange, response: GatewayResponse): void {
   if (exchange.closed) return;
   const id = exchange.id;
   let headers: string[];
+  let trailers: Trailers | undefined;
   try {
     if (response === null || typeof response !== 'object' || !Number.isInteger(response.status)) {
       throw new GatehouseError('ERR_APP_BAD_RESPONSE', `expected { status, headers, body }, got ${response === null ? 'null' : typeof response}`);
     }
     headers = HeaderList.from(response.headers).raw as string[];
+    if (response.trailers != null) trailers = trailersToSend(exchange, response.status, response.trailers);
   } catch (error) {
     finish(exchange, [ERROR, id, serializeError(error, 'ERR_APP_BAD_RESPONSE')]);
     return;
@@ -145,14 +155,17 @@ function respond(exchange: ThreadExchange, response: GatewayResponse): void {
     finish(exchange, [TAKE, id, status]);
     return;
   }
-  const payload = response.body;
+  let payload = response.body;
+  // A function's trailers are called once the body has ended, on this thread: a whole body
+  // then crosses as a stream, with the trailers in its END.
+  if (typeof trailers === 'function' && (payload == null || typeof payload === 'string' || payload instanceof Uint8Array)) payload = wholeAsStream(payload);
   if (payload === null || payload === undefined || typeof payload === 'string') {
-    finish(exchange, [RESPONSE, id, status, headers, payload ?? null]);
+    finish(exchange, trailers === undefined ? [RESPONSE, id, status, headers, payload ?? null] : [RESPONSE, id, status, headers, payload ?? null, trailers as string[]]);
   } else if (payload instanceof Uint8Array) {
-    finish(exchange, [RESPONSE, id, status, headers, wireBytes(payload)]);
+    finish(exchange, trailers === undefined ? [RESPONSE, id, status, headers, wireBytes(payload)] : [RESPONSE, id, status, headers, wireBytes(payload), trailers as string[]]);
   } else if (typeof (payload as AsyncIterable<Uint8Array>)[Symbol.asyncIterator] === 'function') {
-    post([RESPONSE_STREAM, id, status, headers]);
-    void stream(exchange, payload as AsyncIterable<Uint8Array>);
+    post(trailers === undefined ? [RESPONSE_STREAM, id, status, headers] : [RESPONSE_STREAM, id, status, headers, true]);
+    void stream(exchange, payload as AsyncIterable<Uint8Array>, trailers);
   } else {
     finish(exchange, [ERROR, id, serializeError(new GatehouseError('ERR_APP_BAD_RESPONSE', `body of type ${typeof payload}`), 'ERR_APP_BAD_RESPONSE')]);
   }
@@ -160,8 +173,26 @@ function respond(exchange: ThreadExchange, response: GatewayResponse): void {
 
 const encoder = new TextEncoder();
 
-/** Posts the app's body chunk by chunk, pausing whenever a window is unacknowledged. */
-async function stream(exchange: ThreadExchange, body: AsyncIterable<Uint8Array>): Promise<void> {
+/** Trailers on their way: checked fields, or the app's function to call once the body has ended. */
+type Trailers = string[] | Extract<GatewayResponse['trailers'], (...args: never[]) => unknown>;
+
+/**
+ * The response's trailers, when its request can take them (gateway/trailers.ts) and it has a
+ * body to end with them (not HEAD, 204, 304); else none, and a function form is never called.
+ * Fields are checked now, so a bad one is a 500 before any of the response is sent, as on the
+ * socket's side.
+ */
+function trailersToSend(exchange: ThreadExchange, status: number, trailers: NonNullable<GatewayResponse['trailers']>): Trailers | undefined {
+  if (status === 204 || status === 304 || exchange.request.method === 'HEAD' || !acceptsTrailers(exchange.request)) return undefined;
+  return typeof trailers === 'function' ? trailers : trailerFields(trailers);
+}
+
+async function* wholeAsStream(body: string | Uint8Array | null | undefined): AsyncIterable<Uint8Array> {
+  if (body != null && body.length > 0) yield typeof body === 'string' ? encoder.encode(body) : body;
+}
+
+/** Posts the app's body chunk by chunk, pausing whenever a window is unacknowledged; then END, with the trailers when there are any. */
+async function stream(exchange: ThreadExchange, body: AsyncIterable<Uint8Array>, trailers?: Trailers): Promise<void> {
   const iterator = body[Symbol.asyncIterator]();
   try {
     for (;;) {
@@ -181,7 +212,8 @@ async function stream(exchange: ThreadExchange, body: AsyncIterable<Uint8Array>)
       post([CHUNK, exchange.id, wireBytes(bytes)]);
     }
     if (exchange.closed) await iterator.return?.();
-    else finish(exchange, [END, exchange.id]);
+    else if (trailers === undefined) finish(exchange, [END, exchange.id]);
+    else finish(exchange, [END, exchange.id, typeof trailers === 'function' ? trailerFields(await trailers()) : trailers]);
   } catch (error) {
     finish(exchange, [ERROR, exchange.id, serializeError(error, 'ERR_APP_THREW')]);
   }

@@ -11,7 +11,8 @@ import { RequestBody } from './body.js';
 import { HeaderList } from './headers.js';
 import { splitTarget } from './request.js';
 import { requestedUpgrade, takeoverOf } from './takeover.js';
-import type { Application, GatewayRequest, GatewayResponse } from './types.js';
+import { FORBIDDEN_TRAILERS } from './trailers.js';
+import type { Application, GatewayRequest, GatewayResponse, ResponseHeaders } from './types.js';
 
 /** RFC 9110 5.6.2: token = 1*tchar. */
 const TOKEN = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
@@ -38,8 +39,13 @@ export function validate(app: Application): Application {
   if (typeof app !== 'function') throw fail(`validate(app) needs a Gateway application (a function), got ${typeof app}`);
   return async function validated(request: GatewayRequest): Promise<GatewayResponse> {
     checkRequest(request);
-    const response = await app(request);
-    return checkResponse(request, response);
+    const answered = watchInterim(request);
+    try {
+      const response = await app(request);
+      return checkResponse(request, response);
+    } finally {
+      answered();
+    }
   };
 }
 
@@ -53,7 +59,7 @@ export function checkRequest(request: GatewayRequest): void {
   const expected = splitTarget(target);
   if (path !== expected.path) throw fail(`request.path is ${JSON.stringify(path)} but target ${JSON.stringify(target)} decodes to ${JSON.stringify(expected.path)}`);
   if (query !== expected.query) throw fail(`request.query is ${JSON.stringify(query)} but target ${JSON.stringify(target)} has query ${JSON.stringify(expected.query)}`);
-  if (httpVersion !== '1.0' && httpVersion !== '1.1') throw fail(`request.httpVersion is ${JSON.stringify(httpVersion)}, not "1.0" or "1.1"`);
+  if (httpVersion !== '1.0' && httpVersion !== '1.1' && httpVersion !== '2.0') throw fail(`request.httpVersion is ${JSON.stringify(httpVersion)}, not "1.0", "1.1" or "2.0"`);
   if (!(headers instanceof HeaderList)) throw fail('request.headers is not a HeaderList');
   for (const [name, value] of headers) {
     if (!TOKEN.test(name) || name !== name.toLowerCase()) throw fail(`request header name ${JSON.stringify(name)} is not a lower-case token`);
@@ -66,6 +72,7 @@ export function checkRequest(request: GatewayRequest): void {
   if (body.used) throw fail('request.body was already read before the app was called');
   if (!(signal instanceof AbortSignal)) throw fail('request.signal is not an AbortSignal');
   checkUpgradeOffer(request);
+  if (request.sendInterim !== undefined && typeof request.sendInterim !== 'function') throw fail('request.sendInterim is present but not a function');
 }
 
 /** 1.1: an offer exactly when the request asks to switch protocols, naming that protocol. */
@@ -79,6 +86,28 @@ function checkUpgradeOffer(request: GatewayRequest): void {
   if (asked === null) throw fail('request.upgrade is an offer but the request asks for no upgrade');
   if (offer.protocol !== asked) throw fail(`request.upgrade.protocol is ${JSON.stringify(offer.protocol)} but the request asks for ${JSON.stringify(asked)}`);
   if (typeof offer.acceptWebSocket !== 'function' || typeof offer.acceptStream !== 'function') throw fail('request.upgrade lacks acceptWebSocket() or acceptStream()');
+}
+
+/**
+ * Puts a checking sendInterim on the request (an own property over the server's): a status
+ * that is not a 1xx, 100 or 101, fields that are not valid, or a call after the app has
+ * returned its response, fail. Returns what to call once the app has answered.
+ */
+function watchInterim(request: GatewayRequest): () => void {
+  const send = request.sendInterim;
+  if (typeof send !== 'function') return () => {};
+  let answered = false;
+  Object.defineProperty(request, 'sendInterim', {
+    configurable: true, enumerable: false, writable: true,
+    value(status: number, headers: ResponseHeaders): void {
+      if (answered) throw fail(`request.sendInterim(${status}) after the app returned its response: an interim response comes before the final one`);
+      if (!Number.isInteger(status) || status < 100 || status > 199) throw fail(`request.sendInterim(${JSON.stringify(status)}): the status of an interim response is a 1xx`);
+      if (status === 100 || status === 101) throw fail(`request.sendInterim(${status}): 100 Continue is the server's (sent when the body is first read), 101 an accepted upgrade's`);
+      checkFields(headerPairs(headers, 'interim headers'), 'interim header', false);
+      send.call(request, status, headers);
+    },
+  });
+  return () => { answered = true; };
 }
 
 function checkAddress(name: string, value: unknown): void {
@@ -112,12 +141,10 @@ export function checkResponse(request: GatewayRequest, response: GatewayResponse
   if (status < 200 || status > 599) throw fail(`response.status ${status} is outside 200-599`);
 
   const pairs = headerPairs(response.headers);
+  checkFields(pairs, 'response header', false);
+  const trailers = checkTrailers(response.trailers);
   let contentLength: number | null = null;
   for (const [name, value] of pairs) {
-    if (!TOKEN.test(name)) throw fail(`response header name ${JSON.stringify(name)} is not a token (RFC 9110 5.6.2)`);
-    if (SPLITTING.test(value)) throw fail(`response header ${name}: value ${JSON.stringify(value)} contains CR, LF or NUL`);
-    if (CONTROL.test(value)) throw fail(`response header ${name}: value ${JSON.stringify(value)} contains a control character`);
-    if (BEYOND_LATIN1.test(value)) throw fail(`response header ${name}: value ${JSON.stringify(value)} has a character above U+00FF; header values are bytes (percent-encode, or use RFC 8187 for filenames)`);
     const lower = name.toLowerCase();
     if (SERVER_OWNED.has(lower)) throw fail(`response header ${lower} is hop-by-hop and belongs to the server; remove it`);
     if (lower === 'connection' && value.trim().toLowerCase() !== 'close') {
@@ -134,7 +161,7 @@ export function checkResponse(request: GatewayRequest, response: GatewayResponse
   if (status === 204 && contentLength !== null) throw fail('a 204 response must not have a content-length header (RFC 9110 8.6)');
   if (body === undefined || body === null) {
     if (noBody === null && contentLength !== null && contentLength !== 0) throw fail(`response content-length is ${contentLength} but the body is ${body}`);
-    return response;
+    return trailers === response.trailers ? response : { ...response, trailers };
   }
   if (typeof body === 'string' || body instanceof Uint8Array) {
     const length = typeof body === 'string' ? Buffer.byteLength(body, 'utf8') : body.byteLength;
@@ -142,22 +169,49 @@ export function checkResponse(request: GatewayRequest, response: GatewayResponse
     if (noBody === null && contentLength !== null && contentLength !== length) {
       throw fail(`response content-length is ${contentLength} but the body is ${length} bytes${typeof body === 'string' ? ' (strings are sent as UTF-8)' : ''}`);
     }
-    return response;
+    return trailers === response.trailers ? response : { ...response, trailers };
   }
   if (typeof (body as AsyncIterable<Uint8Array>)[Symbol.asyncIterator] !== 'function') {
     throw fail(`response.body is ${describeBody(body)}; it must be a string, a Uint8Array, an async iterable of Uint8Array, or null`);
   }
   if (noBody !== null) throw fail(`${noBody} must not have a body (got an async iterable)`);
-  return { status, headers: response.headers, body: checkedStream(body as AsyncIterable<Uint8Array>, contentLength) };
+  return { status, headers: response.headers, body: checkedStream(body as AsyncIterable<Uint8Array>, contentLength), trailers };
 }
 
-function headerPairs(headers: GatewayResponse['headers']): Array<[string, string]> {
+/** Names are tokens; values have no CR, LF, NUL, other controls, or characters beyond latin1. `what` names the section in messages. */
+function checkFields(pairs: ReadonlyArray<readonly [string, string]>, what: string, trailer: boolean): void {
+  for (const [name, value] of pairs) {
+    if (!TOKEN.test(name)) throw fail(`${what} name ${JSON.stringify(name)} is not a token (RFC 9110 5.6.2)`);
+    if (SPLITTING.test(value)) throw fail(`${what} ${name}: value ${JSON.stringify(value)} contains CR, LF or NUL`);
+    if (CONTROL.test(value)) throw fail(`${what} ${name}: value ${JSON.stringify(value)} contains a control character`);
+    if (BEYOND_LATIN1.test(value)) throw fail(`${what} ${name}: value ${JSON.stringify(value)} has a character above U+00FF; header values are bytes (percent-encode, or use RFC 8187 for filenames)`);
+    if (trailer && FORBIDDEN_TRAILERS.has(name.toLowerCase())) {
+      throw fail(`trailer ${name.toLowerCase()} is not allowed in trailers (RFC 9110 6.5.1: framing, routing, authentication, caching and content-processing fields); servers drop it, send it in the headers`);
+    }
+  }
+}
+
+/** response.trailers: fields checked now; a function's result checked when the server calls it. */
+function checkTrailers(trailers: GatewayResponse['trailers']): GatewayResponse['trailers'] {
+  if (trailers === undefined || trailers === null) return trailers;
+  if (typeof trailers === 'function') {
+    return async () => {
+      const given = await trailers();
+      checkFields(headerPairs(given, 'the trailers function result'), 'trailer', true);
+      return given;
+    };
+  }
+  checkFields(headerPairs(trailers, 'response.trailers'), 'trailer', true);
+  return trailers;
+}
+
+function headerPairs(headers: ResponseHeaders | undefined | null, what = 'response.headers'): Array<[string, string]> {
   if (headers === undefined || headers === null) return [];
   if (headers instanceof HeaderList) return [...headers];
   if (Array.isArray(headers)) {
     return headers.map((pair: unknown, index) => {
       if (!Array.isArray(pair) || pair.length !== 2 || typeof pair[0] !== 'string' || typeof pair[1] !== 'string') {
-        throw fail(`response.headers[${index}] is ${JSON.stringify(pair)}; each pair must be [name, value], two strings`);
+        throw fail(`${what}[${index}] is ${JSON.stringify(pair)}; each pair must be [name, value], two strings`);
       }
       return [pair[0], pair[1]];
     });
@@ -165,7 +219,7 @@ function headerPairs(headers: GatewayResponse['headers']): Array<[string, string
   const proto = typeof headers === 'object' ? Object.getPrototypeOf(headers) : undefined;
   if (proto !== Object.prototype && proto !== null) {
     const kind = typeof headers === 'object' ? (headers as object).constructor?.name ?? 'object' : typeof headers;
-    throw fail(`response.headers is ${kind === 'Headers' ? 'a fetch Headers object' : `a ${kind}`}; use an array of [name, value] pairs, a plain object, or a HeaderList`);
+    throw fail(`${what} is ${kind === 'Headers' ? 'a fetch Headers object' : `a ${kind}`}; use an array of [name, value] pairs, a plain object, or a HeaderList`);
   }
   const pairs: Array<[string, string]> = [];
   for (const [name, value] of Object.entries(headers as Record<string, unknown>)) {
@@ -173,7 +227,7 @@ function headerPairs(headers: GatewayResponse['headers']): Array<[string, string
     for (const item of values) {
       if (typeof item === 'string') pairs.push([name, item]);
       else if (typeof item === 'number' && Number.isFinite(item) && !Array.isArray(value)) pairs.push([name, String(item)]);
-      else throw fail(`response header ${name} has value ${JSON.stringify(item) ?? String(item)}; values are strings (or a finite number, or an array of strings)`);
+      else throw fail(`${what}: ${name} has value ${JSON.stringify(item) ?? String(item)}; values are strings (or a finite number, or an array of strings)`);
     }
   }
   return pairs;

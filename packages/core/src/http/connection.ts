@@ -42,7 +42,13 @@
  *   client treat it as a tunnel).
  * - A first request line `PRI * HTTP/2.0` (the HTTP/2 client preface) hands the socket to the
  *   host's HTTP/2 session when the host serves HTTP/2 there (see #switchToHttp2), else 505.
- * - A final status of 1xx from the app is an invalid response (500).
+ * - A final status of 1xx from the app is an invalid response (500). Interim responses go
+ *   through request.sendInterim (a 1xx other than 100 and 101, see sendInterim()).
+ * - Trailers go only in a chunked body to an HTTP/1.1 client that sent `TE: trailers`; a whole
+ *   body (string, bytes, none) that has them is then sent chunked rather than with a
+ *   Content-Length. Otherwise, or when the app set Content-Length itself, they are dropped and
+ *   a function form is never called. A response that neither has trailers nor sends an interim
+ *   pays one property test for them.
  * - An app error before the head: 500 (or the status of a GatehouseError it let through, e.g.
  *   400 for invalid JSON, 503 from an overloaded engine), keep-alive unharmed. After the head
  *   (a stream that throws, a body that disagrees with its Content-Length): the connection is
@@ -64,13 +70,15 @@ import { requestUnit } from '../request-unit.js';
 import { GatehouseError } from '../errors/index.js';
 import { answerForAppFailure } from './app-failure.js';
 import { AbortableRequest, splitTarget } from '../gateway/request.js';
-import type { Dispatcher, GatewayResponse, SocketAddress } from '../gateway/types.js';
+import type { Dispatcher, GatewayResponse, ResponseHeaders, SocketAddress } from '../gateway/types.js';
+import { interimFields } from '../gateway/interim.js';
+import { acceptsTrailers, trailerFields } from '../gateway/trailers.js';
 import { requestedUpgrade, takeoverOf, type TakenConnection, type Takeover } from '../gateway/takeover.js';
 import type { ParsedHead } from './parse-events.js';
 import { RequestParser } from './parser.js';
 import type { ProtocolOptions } from './options.js';
 import type { UpgradeOptions } from '../gateway/upgrade-options.js';
-import { CONTINUE_RESPONSE, LAST_CHUNK, chunkHeader, newFraming, type ResponseSerializer } from './serializer.js';
+import { CONTINUE_RESPONSE, LAST_CHUNK, chunkHeader, interimHead, lastChunkWithTrailers, newFraming, type ResponseSerializer } from './serializer.js';
 import { SocketBody, type BodyHost } from './socket-body.js';
 import { readForwarded, type ProxyTrust } from '../net/proxy-headers.js';
 import { stopReading } from '../net/stop-reading.js';
@@ -145,10 +153,17 @@ export interface ConnectionHost {
 
 /** The GatewayRequest of a socket: its head as parsed, the signal made on first use (see AbortableRequest). */
 export class ConnectionRequest extends AbortableRequest {
-  constructor(head: ParsedHead, scheme: 'http' | 'https', remote: SocketAddress, server: SocketAddress, body: SocketBody | null, upgrade: UpgradeOptions | undefined) {
+  readonly #connection: Connection;
+
+  constructor(connection: Connection, head: ParsedHead, scheme: 'http' | 'https', remote: SocketAddress, server: SocketAddress, body: SocketBody | null, upgrade: UpgradeOptions | undefined) {
     const target = head.target;
     const { path, query } = splitTarget(target);
     super(head.method, target, path, query, head.httpVersion, head.rawHeaders, scheme, remote, server, body, upgrade);
+    this.#connection = connection;
+  }
+
+  sendInterim(status: number, headers: ResponseHeaders): void {
+    this.#connection.sendInterim(this, status, headers);
   }
 }
 
@@ -369,7 +384,7 @@ export class Connection implements BodyHost, HeldWriter {
     this.#status = 0;
     this.#response = undefined;
     const request = this.#forwarding === FORWARDED_OFF
-      ? new ConnectionRequest(head, this.#options.scheme, this.remote, this.local, this.#body, this.#options.upgrade)
+      ? new ConnectionRequest(this, head, this.#options.scheme, this.remote, this.local, this.#body, this.#options.upgrade)
       : this.#forwardedRequest(head);
     this.#request = request;
     if (this.#options.requestTimeoutMs > 0) this.requestDeadline = Date.now() + this.#options.requestTimeoutMs;
@@ -394,8 +409,9 @@ export class Connection implements BodyHost, HeldWriter {
   /** --proxy-headers: the request as trusted proxy fields describe it, or without untrusted ones. */
   #forwardedRequest(head: ParsedHead): ConnectionRequest {
     const view = readForwarded(head.rawHeaders, this.#forwarding === FORWARDED_TRUSTED, this.#proxyTrust!);
-    if (view === null) return new ConnectionRequest(head, this.#options.scheme, this.remote, this.local, this.#body, this.#options.upgrade);
+    if (view === null) return new ConnectionRequest(this, head, this.#options.scheme, this.remote, this.local, this.#body, this.#options.upgrade);
     return new ConnectionRequest(
+      this,
       view.rawHeaders !== null ? { ...head, rawHeaders: view.rawHeaders } : head,
       view.scheme ?? this.#options.scheme,
       view.remote ?? this.remote,
@@ -428,7 +444,7 @@ export class Connection implements BodyHost, HeldWriter {
     if (take !== null) { this.#takeOver(take, response); return; }
     const status = response.status;
     if (typeof status !== 'number' || status < 200) throw new GatehouseError('ERR_APP_BAD_RESPONSE', `status ${String(status)} (a final status is 200 to 999)`);
-    const body = response.body;
+    let body = response.body;
     let kind: number;
     let length: number;
     if (body == null) { kind = BODY_NONE; length = 0; }
@@ -436,6 +452,17 @@ export class Connection implements BodyHost, HeldWriter {
     else if (body instanceof Uint8Array) { kind = BODY_BYTES; length = body.byteLength; }
     else if (typeof (body as AsyncIterable<Uint8Array>)[Symbol.asyncIterator] === 'function') { kind = BODY_STREAM; length = -1; }
     else throw new GatehouseError('ERR_APP_BAD_RESPONSE', 'body must be a string, a Uint8Array, an async iterable of Uint8Array, or null');
+
+    let trailers: Trailers | undefined;
+    if (response.trailers != null) {
+      trailers = this.#trailersToSend(response.trailers);
+      if (trailers !== undefined && kind !== BODY_STREAM) {
+        // A whole body goes chunked too, so that the trailers have a place to go.
+        body = kind === BODY_NONE || length === 0 ? EMPTY_STREAM : oneChunk(kind === BODY_STRING ? Buffer.from(body as string) : body as Uint8Array);
+        kind = BODY_STREAM;
+        length = -1;
+      }
+    }
 
     const framing = this.#framing;
     const head = this.#host.serializer.serializeHead(status, response.headers, this.#http11, this.#isHead, this.#mayKeepAlive(kind === BODY_STREAM), length, framing);
@@ -472,8 +499,31 @@ export class Connection implements BodyHost, HeldWriter {
       this.#finishResponse(length);
     } else {
       socket.write(head, 'latin1');
-      void this.#writeStream(body as AsyncIterable<Uint8Array>, framing.chunked, framing.contentLength, framing.keepAlive);
+      void this.#writeStream(body as AsyncIterable<Uint8Array>, framing.chunked, framing.contentLength, framing.keepAlive, framing.chunked ? trailers : undefined);
     }
+  }
+
+  /**
+   * The response's trailers, when this request can take them: only on HTTP/1.1 with `TE:
+   * trailers` and a body (gateway/trailers.ts); a HEAD response has no body to end with them.
+   * Given as fields, they are checked now, before the head, so a bad one is a clean 500; a
+   * function is kept for when the body has ended.
+   */
+  #trailersToSend(trailers: NonNullable<GatewayResponse['trailers']>): Trailers | undefined {
+    if (!this.#http11 || this.#isHead || !acceptsTrailers(this.#request!)) return undefined;
+    return typeof trailers === 'function' ? trailers : trailerFields(trailers);
+  }
+
+  /**
+   * The request's sendInterim (runs on this loop). Checked whatever happens to it, so a misuse
+   * fails the same way everywhere; written only while its request is the one in progress and
+   * its final head is not out, and only on HTTP/1.1 (a 1.0 client does not expect 1xx,
+   * RFC 9110 §15.2). Corked writes keep their order, so it always precedes the final head.
+   */
+  sendInterim(request: ConnectionRequest, status: number, headers: ResponseHeaders): void {
+    const fields = interimFields(status, headers);
+    if (request !== this.#request || this.#done || this.#headSent || !this.#http11 || this.#state !== ACTIVE) return;
+    this.socket.write(interimHead(status, fields), 'latin1');
   }
 
   /**
@@ -539,7 +589,7 @@ export class Connection implements BodyHost, HeldWriter {
     return true;
   }
 
-  async #writeStream(body: AsyncIterable<Uint8Array>, chunked: boolean, expected: number, keepAlive: boolean): Promise<void> {
+  async #writeStream(body: AsyncIterable<Uint8Array>, chunked: boolean, expected: number, keepAlive: boolean, trailers: Trailers | undefined): Promise<void> {
     const request = this.#request;
     const socket = this.socket;
     const highWaterMark = this.#options.writeHighWaterMark;
@@ -565,7 +615,13 @@ export class Connection implements BodyHost, HeldWriter {
       }
       if (this.#done || this.#request !== request) return;
       if (expected >= 0 && bytes < expected) throw new GatehouseError('ERR_APP_BAD_RESPONSE', `the body stream ended after ${bytes} of content-length ${expected} bytes`);
-      if (chunked) socket.write(LAST_CHUNK, 'latin1');
+      if (trailers !== undefined) {
+        // A function's trailers are known only now; a bad one fails like a broken stream
+        // (the connection is cut before the last chunk, so the body is never taken as whole).
+        const fields = typeof trailers === 'function' ? trailerFields(await trailers()) : trailers;
+        if (this.#done || this.#request !== request) return;
+        socket.write(lastChunkWithTrailers(fields), 'latin1');
+      } else if (chunked) socket.write(LAST_CHUNK, 'latin1');
       this.#framing.keepAlive = keepAlive;
       this.#finishResponse(bytes);
     } catch (error) {
@@ -896,6 +952,15 @@ export class Connection implements BodyHost, HeldWriter {
     this.#corked = false;
     this.socket.uncork();
   }
+}
+
+/** Trailers on their way out: checked fields, or the app's function to call once the body has ended. */
+type Trailers = string[] | Extract<GatewayResponse['trailers'], (...args: never[]) => unknown>;
+
+const EMPTY_STREAM: AsyncIterable<Uint8Array> = { [Symbol.asyncIterator]: () => ({ next: () => Promise.resolve({ done: true, value: undefined }) }) };
+
+async function* oneChunk(chunk: Uint8Array): AsyncIterable<Uint8Array> {
+  yield chunk;
 }
 
 /** A stream body that will not be sent (HEAD, 204, 304): let a generator run its `finally`. */

@@ -21,6 +21,7 @@
 import { GatehouseError } from '../errors/index.js';
 import type { ResponseHeaders } from '../gateway/types.js';
 import { HeaderList } from '../gateway/headers.js';
+import { NOT_FIELD_CONTENT, TOKEN, checkFieldValue } from '../gateway/field-section.js';
 import { PerSecond } from './date.js';
 
 /** RFC 9110 §15 reason phrases (plus a few registered ones in common use). */
@@ -50,13 +51,9 @@ for (let code = 100; code <= 999; code++) STATUS_LINES[code] = `HTTP/1.1 ${code}
 
 export const CONTINUE_RESPONSE = 'HTTP/1.1 100 Continue\r\n\r\n';
 
-// token = 1*tchar; tchar = "!" / "#" / "$" / "%" / "&" / "'" / "*" / "+" / "-" / "." /
-//   "^" / "_" / "`" / "|" / "~" / DIGIT / ALPHA                                 (RFC 9110 §5.6.2)
-const TOKEN = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
-// field-content chars: HTAB / SP / VCHAR / obs-text (RFC 9110 §5.5). Fast test: anything
-// outside printable ASCII + HTAB sends the value to the slower check below.
+// Field syntax (token names, field-content values) is gateway/field-section.ts's. Fast test:
+// anything outside printable ASCII + HTAB sends the value to the full field-content check.
 const NOT_PRINTABLE_ASCII = /[^\t\x20-\x7e]/;
-const NOT_FIELD_CONTENT = /[^\t\x20-\x7e\x80-\xff]/;
 const DIGITS = /^\d+$/;
 
 /** What the head promised about the body; filled by serializeHead (one object per connection, reused). */
@@ -229,7 +226,7 @@ function classify(name: string, value: string): number {
   if (typeof name !== 'string' || !TOKEN.test(name)) throw new GatehouseError('ERR_APP_BAD_HEADER', `name ${JSON.stringify(String(name))} is not a token`);
   let kind = FIELD_PLAIN;
   if (NOT_PRINTABLE_ASCII.test(value)) {
-    if (NOT_FIELD_CONTENT.test(value)) throw new GatehouseError('ERR_APP_BAD_HEADER', `value of ${name} contains ${describeBadChar(value)}`);
+    checkFieldValue(name, value);
     kind = FIELD_PLAIN_LATIN1;
   }
   switch (name.length) {
@@ -240,13 +237,6 @@ function classify(name: string, value: string): number {
     case 17: if (name.toLowerCase() === 'transfer-encoding') return FIELD_TRANSFER_ENCODING; break;
   }
   return kind;
-}
-
-function describeBadChar(value: string): string {
-  const match = NOT_FIELD_CONTENT.exec(value)!;
-  const code = match[0].charCodeAt(0);
-  const names: Record<number, string> = { 0: 'NUL', 10: 'LF', 13: 'CR' };
-  return `${names[code] ?? `U+${code.toString(16).padStart(4, '0').toUpperCase()}`} at index ${match.index}`;
 }
 
 function mergeLength(previous: number, value: string): number {
@@ -279,3 +269,23 @@ export function checkResponseField(name: string, value: string): void {
 
 /** An app's Content-Length value, merged with one seen before (-1 for none); throws ERR_APP_BAD_HEADER. */
 export { mergeLength as mergeContentLength };
+
+/** flat [name, value, ...] (checked: gateway/field-section.ts) as field lines. */
+function fieldLines(fields: readonly string[]): string {
+  let lines = '';
+  for (let i = 0; i < fields.length; i += 2) lines += fields[i]! + ': ' + fields[i + 1]! + '\r\n';
+  return lines;
+}
+
+/** An interim response head (RFC 9110 §15.2): status line and the app's checked fields (gateway/interim.ts). */
+export function interimHead(status: number, fields: readonly string[]): string {
+  return STATUS_LINES[status]! + fieldLines(fields) + '\r\n';
+}
+
+/**
+ * The end of a chunked body with trailer fields (checked: gateway/trailers.ts):
+ *   last-chunk trailer-section CRLF; trailer-section = *( field-line CRLF )   (RFC 9112 §7.1)
+ */
+export function lastChunkWithTrailers(fields: readonly string[]): string {
+  return '0\r\n' + fieldLines(fields) + '\r\n';
+}

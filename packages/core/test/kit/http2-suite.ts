@@ -70,8 +70,6 @@ export default async function app(request) {
 `;
 
 export interface Http2SuiteOptions {
-  /** Trailers and 103 reach the client (false where the engine does not carry them across yet). */
-  readonly trailersAndInterim?: boolean;
   readonly settings?: Partial<Settings>;
   readonly timeoutMs?: number;
 }
@@ -244,19 +242,17 @@ export function runHttp2Suite(name: string, startServer: ParityStarter, options:
       assert.equal(next.status, 200);
     });
 
-    if (options.trailersAndInterim !== false) {
-      it('sends trailers after the body and 103 Early Hints before the head', async () => {
-        const session = await h2c();
-        const withTrailers = await h2Request(session, { ':path': '/trailers' });
-        assert.equal(withTrailers.body.toString(), 'with trailers');
-        assert.equal(withTrailers.trailers?.['x-checksum'], 'abc123');
-        const hinted = await h2Request(session, { ':path': '/hints' });
-        assert.equal(hinted.status, 200);
-        assert.equal(hinted.interim.length, 1);
-        assert.equal(hinted.interim[0]![':status'], 103);
-        assert.equal(hinted.interim[0]!.link, '</style.css>; rel=preload; as=style');
-      });
-    }
+    it('sends trailers after the body and 103 Early Hints before the head', async () => {
+      const session = await h2c();
+      const withTrailers = await h2Request(session, { ':path': '/trailers' });
+      assert.equal(withTrailers.body.toString(), 'with trailers');
+      assert.equal(withTrailers.trailers?.['x-checksum'], 'abc123');
+      const hinted = await h2Request(session, { ':path': '/hints' });
+      assert.equal(hinted.status, 200);
+      assert.equal(hinted.interim.length, 1);
+      assert.equal(hinted.interim[0]![':status'], 103);
+      assert.equal(hinted.interim[0]!.link, '</style.css>; rel=preload; as=style');
+    });
 
     it('HTTP/1.1 keeps working on the plain port', async () => {
       const response = await fetch(`http://127.0.0.1:${plain!.port}/hello`);

@@ -6,7 +6,7 @@
  * - channels.ts: collect() diagnostics_channel messages;
  * - wait.ts: until(), a bounded poll for a condition with no event to wait on;
  * - requests.ts: gatewayRequest() and manualSource(), requests built in memory (no socket);
- * - parity.ts, listener-suite.ts, proxy-suite.ts, health-suite.ts: suites every engine runs;
+ * - parity.ts, listener-suite.ts, proxy-suite.ts, health-suite.ts, interim-suite.ts: suites every engine runs;
  *   upgrade-suite.ts: upgraded connections under engines that run the app off the socket's loop.
  * Other engines' tests and the parity suite build on these; keep them engine-neutral.
  */
@@ -23,3 +23,4 @@ export { runHealthSuite, type HealthSuiteOptions } from './health-suite.js';
 export { runStickySuite, type StickySuiteOptions } from './sticky-suite.js';
 export { runUpgradeSuite, EchoClient, type UpgradeSuiteOptions } from './upgrade-suite.js';
 export { runHttp2Suite, h2Request, type Http2SuiteOptions } from './http2-suite.js';
+export { runInterimSuite } from './interim-suite.js';

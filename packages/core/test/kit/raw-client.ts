@@ -27,6 +27,8 @@ export interface RawResponse {
   readonly framing: 'none' | 'length' | 'chunked' | 'close';
   /** 1xx. */
   readonly interim: boolean;
+  /** Trailer fields after the last chunk, names lower-cased, in order (empty when none or not chunked). */
+  readonly trailers: ReadonlyArray<readonly [string, string]>;
   /** The exact bytes of this response. */
   readonly raw: Buffer;
   /** First value of a field (case-insensitive), or null. */
@@ -74,6 +76,7 @@ export function parseResponses(data: Buffer, options: ParseOptions = {}): ParseR
     const get = (name: string) => headers.find(([n]) => n === name)?.[1] ?? null;
     const bodyStart = headEnd + 4;
     let body: Buffer;
+    const trailers: Array<[string, string]> = [];
     let framing: RawResponse['framing'];
     let end: number;
     if (interim || status === 204 || status === 304 || method === 'HEAD') {
@@ -93,11 +96,19 @@ export function parseResponses(data: Buffer, options: ParseOptions = {}): ParseR
         if (!/^[0-9a-fA-F]+$/.test(sizeText)) throw new Error(`bad chunk size line ${JSON.stringify(sizeText)}`);
         const size = parseInt(sizeText, 16);
         if (size === 0) {
-          // No trailers from this server: the last chunk is followed by one CRLF.
-          if (data.length < lineEnd + 4) break;
-          if (data.toString('latin1', lineEnd + 2, lineEnd + 4) !== '\r\n') throw new Error('last chunk not followed by CRLF');
-          position = lineEnd + 4;
-          complete = true;
+          // last-chunk trailer-section CRLF (RFC 9112 §7.1): field lines up to an empty line.
+          let at = lineEnd + 2;
+          for (;;) {
+            const fieldEnd = data.indexOf('\r\n', at, 'latin1');
+            if (fieldEnd === -1) break;
+            if (fieldEnd === at) { position = at + 2; complete = true; break; }
+            const line = data.toString('latin1', at, fieldEnd);
+            const colon = line.indexOf(':');
+            if (colon <= 0 || /[\s]/.test(line.slice(0, colon))) throw new Error(`malformed trailer line: ${JSON.stringify(line)}`);
+            trailers.push([line.slice(0, colon).toLowerCase(), line.slice(colon + 1).trim()]);
+            at = fieldEnd + 2;
+          }
+          if (!complete) trailers.length = 0;
           break;
         }
         if (data.length < lineEnd + 2 + size + 2) break;
@@ -122,7 +133,7 @@ export function parseResponses(data: Buffer, options: ParseOptions = {}): ParseR
     }
     const raw = data.subarray(offset, end);
     responses.push({
-      httpVersion: statusLine[1]!, status, reason: statusLine[3]!, headers, body, framing, interim, raw,
+      httpVersion: statusLine[1]!, status, reason: statusLine[3]!, headers, body, framing, interim, raw, trailers,
       header: get,
       headerAll: (name) => headers.filter(([n]) => n === name.toLowerCase()).map(([, v]) => v),
       text: () => body.toString('utf8'),

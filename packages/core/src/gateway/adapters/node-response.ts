@@ -18,10 +18,16 @@
  * protocol layer has taken what was queued (so pipe() and stream.pipeline pace themselves).
  *
  * 'finish' means: the whole body has been handed to Gatehouse's protocol layer.
+ *
+ * Gateway 1.1 maps two more node APIs: writeEarlyHints() becomes request.sendInterim(103) (a
+ * client that cannot take it, HTTP/1.0 or a response already under way, does not get it), and
+ * addTrailers() becomes the response's trailers (sent when the request accepts them: a whole
+ * body carries the fields it had at end(); a streamed one gets a function read once its body
+ * has ended, so trailers added up to end() go).
  */
 import http from 'node:http';
 import { HeaderList } from '../headers.js';
-import type { GatewayResponse, ResponseBody } from '../types.js';
+import type { GatewayResponse, ResponseBody, ResponseHeaders } from '../types.js';
 import { isServerOwned } from './server-owned.js';
 import { SOCKET_HIGH_WATER_MARK, unsupported, type GatewaySocket } from './node-socket.js';
 import type { GatewayIncomingMessage } from './node-request.js';
@@ -43,6 +49,8 @@ export interface ResponseOwner {
   finished(): void;
   /** The protocol layer stopped reading the body before its end (the client went away). */
   abandoned(): void;
+  /** res.writeEarlyHints: an interim response before the final one. */
+  interim(status: number, headers: ResponseHeaders): void;
 }
 
 interface Pending {
@@ -132,12 +140,40 @@ function writeProcessing(): never {
   throw unsupported('res.writeProcessing()', '102 Processing is an interim response; a Gatehouse app sends one final response');
 }
 
-function writeEarlyHints(): never {
-  throw unsupported('res.writeEarlyHints()', '103 Early Hints is an interim response; send the Link header on the final response instead');
+/**
+ * node's writeEarlyHints(hints, callback): `hints.link` (a string or strings, joined as node
+ * joins them) is required, as in node, where nothing is sent without it; other keys are more fields.
+ */
+function writeEarlyHints(this: AdaptedResponse, hints: Record<string, unknown>, callback?: () => void): void {
+  if (hints === null || typeof hints !== 'object') throw Object.assign(new TypeError('The "hints" argument must be of type object'), { code: 'ERR_INVALID_ARG_TYPE' });
+  const link = hints.link;
+  if (link === null || link === undefined) return;
+  const links = Array.isArray(link) ? link.map(String) : [String(link)];
+  if (links.length === 0) return;
+  const fields: Array<[string, string]> = [['link', links.join(', ')]];
+  for (const key of Object.keys(hints)) {
+    if (key === 'link') continue;
+    const value = hints[key];
+    if (Array.isArray(value)) for (const item of value) fields.push([key, String(item)]);
+    else fields.push([key, String(value)]);
+  }
+  this[kState].interim(103, fields);
+  if (callback) process.nextTick(callback);
 }
 
-function addTrailers(): never {
-  throw unsupported('res.addTrailers()', 'the Gateway Interface has no response trailers');
+/** node's addTrailers(headers): an object or [name, value] pairs, checked as node checks them; each call replaces the last. */
+function addTrailers(this: AdaptedResponse, headers: Record<string, unknown> | ReadonlyArray<readonly [string, unknown]>): void {
+  const flat: string[] = [];
+  const entries = Array.isArray(headers) ? headers as ReadonlyArray<readonly [string, unknown]> : Object.entries(headers as Record<string, unknown>);
+  for (const [name, value] of entries) {
+    http.validateHeaderName(name);
+    const values = Array.isArray(value) ? value : [value];
+    for (const item of values) {
+      http.validateHeaderValue(name, item as string);
+      flat.push(name.toLowerCase(), String(item));
+    }
+  }
+  this[kState].trailers = flat;
 }
 
 function assignSocket(): never {
@@ -210,6 +246,8 @@ function toBytes(item: Pending): Uint8Array {
 
 class ResponseState implements AsyncIterator<Uint8Array> {
   head: string[] = [];
+  /** What addTrailers() set, flat; null when it was never called. */
+  trailers: string[] | null = null;
   ending = false;
   settled = false;
   needDrain = false;
@@ -257,6 +295,10 @@ class ResponseState implements AsyncIterator<Uint8Array> {
     return false;
   }
 
+  interim(status: number, headers: ResponseHeaders): void {
+    this.#owner.interim(status, headers);
+  }
+
   /** end() completed: nothing more will be written. */
   end(): void {
     if (this.#ended) return;
@@ -280,8 +322,16 @@ class ResponseState implements AsyncIterator<Uint8Array> {
     if (this.#ended) {
       body = this.#takeWhole();
       process.nextTick(() => this.#finish());
+      const trailers = this.trailers;
+      if (trailers !== null) {
+        this.#owner.respond({ status: res.statusCode, headers: new HeaderList(this.head), body, trailers: new HeaderList(trailers) });
+        return;
+      }
     } else {
       body = { [Symbol.asyncIterator]: () => this };
+      // Trailers may still be added before end(): read them once the body has ended.
+      this.#owner.respond({ status: res.statusCode, headers: new HeaderList(this.head), body, trailers: () => new HeaderList(this.trailers ?? []) });
+      return;
     }
     this.#owner.respond({ status: res.statusCode, headers: new HeaderList(this.head), body });
   }

@@ -14,7 +14,7 @@
 import { channels } from '../../diagnostics.js';
 import { GatehouseError } from '../../errors/index.js';
 import { requestedUpgrade } from '../takeover.js';
-import type { Application, GatewayRequest, GatewayResponse } from '../types.js';
+import type { Application, GatewayRequest, GatewayResponse, ResponseHeaders } from '../types.js';
 import { hasStrandedUpgradeListeners } from './upgrade-servers.js';
 import { GatewaySocket, type SocketOwner } from './node-socket.js';
 import { GatewayIncomingMessage, abortedError } from './node-request.js';
@@ -138,6 +138,10 @@ class NodeExchange implements SocketOwner, ResponseOwner {
 
   abandoned(): void {
     this.#clientGone(abortedError());
+  }
+
+  interim(status: number, headers: ResponseHeaders): void {
+    if (!this.#over) this.#request.sendInterim?.(status, headers);
   }
 
   // ---- the client went away: request.signal ----
