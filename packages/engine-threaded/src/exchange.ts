@@ -14,7 +14,8 @@
 import { HeaderList, GatehouseError, type GatewayRequest, type GatewayResponse } from '@gatehouse/core';
 import {
   ABORT, ACK, BODY, BODY_CANCEL, BODY_END, BODY_ERROR, CHUNK, DONE, END, ERROR, PULL, RESPONSE, RESPONSE_STREAM,
-  TAG, ResponseField, BYTES_FIELD, CHUNK_FIELD, ERROR_FIELD, requestMessage, wireBytes, type FromThread, type ToThread,
+  TAG, ResponseField, BYTES_FIELD, CHUNK_FIELD, ERROR_FIELD, SMALL_BYTES, requestMessage, smallBytesFromWire, smallBytesToWire, wireBytes,
+  type FromThread, type ToThread,
 } from './messages.js';
 import { READ_AHEAD_LIMIT, joinChunks, type ReadAheadBudget } from './read-ahead.js';
 import { ResponseStream } from './response-stream.js';
@@ -56,7 +57,7 @@ export class Exchange {
   #stream: ResponseStream | null = null;
   #timer: NodeJS.Timeout | null = null;
   // Request body: read ahead whole (`#inline`), or its first bytes (`#prefix`) then pumped.
-  #inline: Uint8Array | null = null;
+  #inline: Uint8Array | string | null = null;
   #prefix: Uint8Array[] | null = null;
   /** Read-ahead bytes counted against the budget until they leave for the thread. */
   #held = 0;
@@ -119,7 +120,7 @@ export class Exchange {
         if (this.state !== 'reading') return false;
         if (step.done) {
           this.#bodyEnded = true;
-          this.#inline = joinChunks(chunks, total);
+          this.#inline = total <= SMALL_BYTES ? smallBytesToWire(chunks) : joinChunks(chunks, total);
           return true;
         }
         const chunk = step.value;
@@ -168,7 +169,14 @@ export class Exchange {
       case RESPONSE:
         // Answered already (deadline, client gone) and the thread told to abort: a whole
         // response still means the thread is done with it.
-        if (!this.#answered) this.#answer({ status: message[ResponseField.status], headers: new HeaderList(message[ResponseField.headers]), body: message[ResponseField.body] });
+        if (!this.#answered) {
+          const body = message[ResponseField.body];
+          this.#answer({
+            status: message[ResponseField.status],
+            headers: new HeaderList(message[ResponseField.headers]),
+            body: message[ResponseField.bytesAsString] === true ? smallBytesFromWire(body as string) : body,
+          });
+        }
         this.#release();
         return;
       case RESPONSE_STREAM:

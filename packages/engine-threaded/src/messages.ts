@@ -22,7 +22,9 @@
  *   them for the socket; the app thread stops iterating the app's body when a window is
  *   unacknowledged, so a slow client holds at most a window per response.
  * Byte chunks travel as exact-size Uint8Arrays by structured clone, not transferred: the sender
- * may still hold the buffer, which a transfer would detach (see wireBytes).
+ * may still hold the buffer, which a transfer would detach (see wireBytes). A whole body of at
+ * most SMALL_BYTES (a read-ahead request body, an in-memory response body) crosses instead as
+ * a latin1 string, one character per byte (see smallBytesToWire).
  *
  * Fields are read by name, never by counting: `message[TAG]`, `message[ID]`, then the
  * message kind's own positions (`message[RequestField.bodyLength]`). The one message with many
@@ -53,7 +55,8 @@ export type RequestMessage = readonly [
   scheme: 'http' | 'https', remoteAddress: string, remotePort: number, serverAddress: string, serverPort: number,
   /** Content-Length, null when chunked, 0 when there is no body. */
   bodyLength: number | null,
-  inline: Uint8Array | null,
+  /** The whole body: a latin1 string when at most SMALL_BYTES (smallBytesToWire), else bytes. */
+  inline: Uint8Array | string | null,
 ];
 
 /** Every message starts with its tag; every message about one request then names it by id. */
@@ -68,7 +71,7 @@ export const RequestField = {
 } as const;
 
 /** MAIN THREAD: a request as it crosses to its app thread; `inline` is its whole body when read ahead. */
-export function requestMessage(id: number, request: GatewayRequest, inline: Uint8Array | null): RequestMessage {
+export function requestMessage(id: number, request: GatewayRequest, inline: Uint8Array | string | null): RequestMessage {
   return [
     REQUEST, id, request.method, request.target, request.path, request.query, request.httpVersion, request.headers.raw,
     request.scheme, request.remote.address, request.remote.port, request.server.address, request.server.port,
@@ -111,8 +114,12 @@ export type FromThread =
   | readonly [tag: typeof BOOT_FAILED, error: SerializedError]
   /** `utilization`: the thread's event-loop utilization since its previous timed beat (absent on a heap-check beat). */
   | readonly [tag: typeof BEAT, heapUsed: number, utilization?: number]
-  /** A whole response: the request is finished. `headers` is a HeaderList's flat raw array. */
-  | readonly [tag: typeof RESPONSE, id: number, status: number, headers: string[], body: WireBody]
+  /**
+   * A whole response: the request is finished. `headers` is a HeaderList's flat raw array.
+   * `bytesAsString`: the app's body was bytes, sent as a latin1 string (smallBytesToWire);
+   * without it a string body is the app's text.
+   */
+  | readonly [tag: typeof RESPONSE, id: number, status: number, headers: string[], body: WireBody, bytesAsString?: true]
   /** A response head: CHUNK messages follow, then END or ERROR. */
   | readonly [tag: typeof RESPONSE_STREAM, id: number, status: number, headers: string[]]
   | readonly [tag: typeof CHUNK, id: number, chunk: Uint8Array]
@@ -128,7 +135,7 @@ export type FromThread =
   | readonly [tag: typeof STOPPED];
 
 /** Positions in RESPONSE and RESPONSE_STREAM (which has no body). */
-export const ResponseField = { status: 2, headers: 3, body: 4 } as const;
+export const ResponseField = { status: 2, headers: 3, body: 4, bytesAsString: 5 } as const;
 /** Position of the bytes in BODY (to the thread) and CHUNK (from it). */
 export const CHUNK_FIELD = 2;
 /** Position of the byte count in ACK (to the thread) and PULL (from it). */
@@ -167,4 +174,30 @@ export function wireBytes(chunk: Uint8Array): Uint8Array {
   const copy = new Uint8Array(chunk.byteLength);
   copy.set(chunk);
   return copy;
+}
+
+/**
+ * Whole bodies of at most this many bytes cross as latin1 strings. A string is cloned into the
+ * receiver's heap, where it dies young; a Uint8Array makes each side allocate an ArrayBuffer
+ * outside the heap, and for a small body those allocations and the garbage collections they
+ * bring cost more than the bytes (docs/benchmarks.md, section 'Crossing between threads').
+ * The receiver's Buffer.from(string, 'latin1') of a body this size is a slice of Node's pool.
+ * Past it, the copy into a string costs more than the allocation saves.
+ */
+export const SMALL_BYTES = 4 * 1024;
+
+interface Latin1Buffer extends Buffer { latin1Slice(start: number, end: number): string }
+
+/** A body of at most SMALL_BYTES in its crossing form, one latin1 character per byte. */
+export function smallBytesToWire(chunks: readonly Uint8Array[]): string {
+  let out = '';
+  for (const chunk of chunks) {
+    out += (Buffer.from(chunk.buffer, chunk.byteOffset, chunk.byteLength) as Latin1Buffer).latin1Slice(0, chunk.byteLength);
+  }
+  return out;
+}
+
+/** The bytes of a body that crossed as smallBytesToWire's string. */
+export function smallBytesFromWire(wire: string): Uint8Array {
+  return Buffer.from(wire, 'latin1');
 }

@@ -20,7 +20,7 @@ import { parentPort, workerData } from 'node:worker_threads';
 import { HeaderList, channels, importableSpecifier, loadApp, memoryRecycleMark, GatehouseError, type GatewayResponse, type LoadedApp } from '@gatehouse/core/app-runtime';
 import {
   ABORT, ACK, BEAT, BODY, BODY_CANCEL, BODY_END, BODY_ERROR, BOOT_FAILED, CHUNK, DONE, END, ERROR, PULL, READY, REOPEN_LOGS,
-  REQUEST, RESPONSE, RESPONSE_STREAM, SHUTDOWN, STOPPED, BODY_WINDOW, wireBytes,
+  REQUEST, RESPONSE, RESPONSE_STREAM, SHUTDOWN, STOPPED, BODY_WINDOW, SMALL_BYTES, smallBytesToWire, wireBytes,
   TAG, ID, RequestField, BYTES_FIELD, CHUNK_FIELD, ERROR_FIELD,
   type FromThread, type RequestMessage, type ThreadData, type ToThread,
 } from './messages.js';
@@ -126,7 +126,8 @@ function respond(exchange: ThreadExchange, response: GatewayResponse): void {
   if (payload === null || payload === undefined || typeof payload === 'string') {
     finish(exchange, [RESPONSE, id, status, headers, payload ?? null]);
   } else if (payload instanceof Uint8Array) {
-    finish(exchange, [RESPONSE, id, status, headers, wireBytes(payload)]);
+    if (payload.byteLength <= SMALL_BYTES) finish(exchange, [RESPONSE, id, status, headers, smallBytesToWire([payload]), true]);
+    else finish(exchange, [RESPONSE, id, status, headers, wireBytes(payload)]);
   } else if (typeof (payload as AsyncIterable<Uint8Array>)[Symbol.asyncIterator] === 'function') {
     post([RESPONSE_STREAM, id, status, headers]);
     void stream(exchange, payload as AsyncIterable<Uint8Array>);

@@ -4,7 +4,7 @@
  * aborted when the main thread says the client went away or the deadline passed.
  */
 import { AbortableRequest, type BodySource } from '@gatehouse/core/app-runtime';
-import { RequestField as F, type RequestMessage } from './messages.js';
+import { RequestField as F, smallBytesFromWire, type RequestMessage } from './messages.js';
 
 export class ThreadRequest extends AbortableRequest {
   constructor(message: RequestMessage, body: BodySource | null) {
@@ -17,18 +17,19 @@ export class ThreadRequest extends AbortableRequest {
 /** A body the main thread read whole before dispatch (read-ahead.ts): it came inside the request message. */
 export class InlineBody implements BodySource {
   readonly length: number | null;
-  #bytes: Uint8Array | null;
+  #bytes: Uint8Array | string | null;
 
-  /** `length` as the request declared it (null when it was chunked). */
-  constructor(length: number | null, bytes: Uint8Array) {
+  /** `length` as the request declared it (null when it was chunked); `bytes` in its crossing form. */
+  constructor(length: number | null, bytes: Uint8Array | string) {
     this.length = length;
     this.#bytes = bytes;
   }
 
   pull(): Promise<Uint8Array | null> {
-    const bytes = this.#bytes;
+    const wire = this.#bytes;
     this.#bytes = null;
-    return Promise.resolve(bytes !== null && bytes.byteLength > 0 ? bytes : null);
+    if (wire === null || wire.length === 0) return Promise.resolve(null);
+    return Promise.resolve(typeof wire === 'string' ? smallBytesFromWire(wire) : wire);
   }
 
   cancel(): void {
