@@ -5,7 +5,8 @@
 // "main" is the server process's main thread; "other threads" are its app threads and V8's and
 // libuv's helpers; "children" are worker processes (prefork, hybrid: their main threads, app
 // threads and helpers alike). Also context switches per request (voluntary + involuntary, from
-// /proc/<pid>/task/*/status): each one is a thread that slept and was woken, or was preempted.
+// /proc/<pid>/task/*/status): each one is a thread that slept and was woken, or was preempted;
+// and the RSS of the process tree once the run is over.
 // hybrid runs UNITS processes of THREADS app threads (THREADS in the environment, default 2).
 // Needs wrk; Linux only.
 // APP, URL_PATH, WRK_SCRIPT (a wrk Lua script: a method and body) and PEER (the node:http peer's
@@ -70,6 +71,10 @@ execFileSync('wrk', ['-t1', `-c${connections}`, '-d2s', ...script, url]);
 const before = sample();
 const out = execFileSync('wrk', ['-t1', `-c${connections}`, `-d${seconds}s`, ...script, url]).toString();
 const after = sample();
+let rssKiB = 0;
+for (const pid of descendants(child.pid)) {
+  try { rssKiB += Number(/VmRSS:\s+(\d+)/.exec(fs.readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1] ?? 0); } catch { /* gone */ }
+}
 const rps = Number(/Requests\/sec:\s+([\d.]+)/.exec(out)[1]);
 const requests = rps * Number(seconds);
 const groups = new Map();
@@ -80,6 +85,6 @@ let switches = 0;
 for (const [id, task] of after) switches += task.switches - (before.get(id)?.switches ?? 0);
 console.log(`${kind}${threadConcurrency ? ` c${threadConcurrency}` : ''}: ${rps.toFixed(0)} req/s; CPU µs per request: total ${micros(total)}, `
   + [...groups].filter(([, t]) => t > 0).map(([g, t]) => `${g} ${micros(t)}`).join(', ')
-  + `; context switches per request ${(switches / requests).toFixed(2)}`);
+  + `; context switches per request ${(switches / requests).toFixed(2)}; RSS of the tree after the run ${(rssKiB / 1024).toFixed(0)} MiB`);
 child.kill('SIGTERM');
 await new Promise((resolve) => child.once('exit', resolve));

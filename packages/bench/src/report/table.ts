@@ -56,5 +56,6 @@ export function terminalTable(report: BenchReport): string {
   const out = [line(rows[0]!), widths.map((w) => '-'.repeat(w)).join('  '), ...rows.slice(1).map(line)];
   out.push(`* baseline for ratios: ${report.baseline}. spread: ±half the range of the ${report.load.rounds} rounds' req/s around the median.`);
   for (const problem of problemLines(report)) out.push(problem);
+  for (const note of report.notes ?? []) out.push(`* ${note}`);
   return out.join('\n');
 }

@@ -75,6 +75,8 @@ export interface BenchReport {
   readonly parallelism: number;
   readonly baseline: string;
   readonly targets: readonly TargetReport[];
+  /** What the figures mean for the choice of engine, one sentence each (notes.ts). */
+  readonly notes?: readonly string[];
   /** Where the files were written (absent when nothing was written). */
   readonly files?: { readonly json: string; readonly markdown: string; readonly svg: string };
 }
