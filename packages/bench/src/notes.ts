@@ -2,7 +2,7 @@
  * Sentences under the table that say what a result means for the choice of engine, computed
  * from the report's own figures. One so far: when hybrid serves fewer requests/s than prefork
  * in the same run, say why and when hybrid is still the one to pick (docs/engines.md, section
- * 'How to choose', has the measured figures behind the reasons).
+ * 'When hybrid', has the measured figures behind the reasons).
  */
 import type { TargetReport } from './report/types.js';
 
@@ -22,7 +22,7 @@ export function engineNotes(targets: readonly TargetReport[]): string[] {
       'each request crosses from a process\'s I/O thread to an app thread and back, and each process carries its threads\' heaps. ' +
       'Pick hybrid when requests block their event loop or run long CPU work (a busy thread leaves its process serving, ' +
       'a stuck one is replaced) and you want process isolation as well; for fast async requests prefork serves more ' +
-      '(docs/engines.md, "How to choose").',
+      '(docs/engines.md, "When hybrid").',
     );
   }
   return notes;
