@@ -4,18 +4,20 @@
 // $PORT; per round each is started, warmed up (wrk 2 s), measured (wrk --latency) and stopped.
 // Prints each round, then medians of req/s and p99 with ratios to the first server. Needs wrk and the build.
 //
-//   node benchmarks/interleave.mjs [--rounds 3] [--duration 8] [--connections 64] [--threads 2] [--path /] \
+//   node benchmarks/interleave.mjs [--rounds 3] [--duration 8] [--connections 64] [--threads 2] [--path /] [--script FILE.lua] \
 //     'after=node benchmarks/prefork/serve-prefork.mjs examples/hello/app.js $PORT 2' \
 //     'before=node ../before/benchmarks/prefork/serve-prefork.mjs examples/hello/app.js $PORT 2' \
 //     'cluster=PORT=$PORT WORKERS=2 node benchmarks/peers/node-cluster-hello.mjs'
 //
+// --script gives wrk a Lua script (a method and body: benchmarks/threaded/post-1k.lua).
 // "before" here is an earlier commit built in a git worktree:
 //   git worktree add ../before COMMIT && (cd ../before && npx --yes pnpm@10.34.8 install && npx --yes pnpm@10.34.8 build)
 import { execFileSync, spawn } from 'node:child_process';
 import net from 'node:net';
 
 const args = process.argv.slice(2);
-const options = { rounds: 3, duration: 8, connections: 64, threads: 2, path: '/' };
+const options = { rounds: 3, duration: 8, connections: 64, threads: 2, path: '/', script: '' };
+const TEXT_OPTIONS = new Set(['path', 'script']);
 const targets = [];
 for (let i = 0; i < args.length; i++) {
   const arg = args[i];
@@ -23,8 +25,8 @@ for (let i = 0; i < args.length; i++) {
     const name = arg.slice(2);
     if (!(name in options)) fail(`unknown option ${arg}; known: ${Object.keys(options).map((o) => `--${o}`).join(', ')}`);
     const value = args[++i];
-    options[name] = name === 'path' ? value : Number(value);
-    if (name !== 'path' && !(options[name] > 0)) fail(`${arg} needs a positive number, got ${value}`);
+    options[name] = TEXT_OPTIONS.has(name) ? value : Number(value);
+    if (!TEXT_OPTIONS.has(name) && !(options[name] > 0)) fail(`${arg} needs a positive number, got ${value}`);
   } else {
     const eq = arg.indexOf('=');
     if (eq <= 0 || !arg.includes('$PORT')) fail(`"${arg}" is not NAME=COMMAND with $PORT in the command`);
@@ -59,7 +61,9 @@ async function waitForServer(url, child, name) {
   throw new Error(`${name}: nothing answers at ${url} after 30 s`);
 }
 
-const wrk = (url, seconds, latency) => execFileSync('wrk', [`-t${options.threads}`, `-c${options.connections}`, `-d${seconds}s`, ...(latency ? ['--latency'] : []), url]).toString();
+const wrk = (url, seconds, latency) => execFileSync('wrk', [
+  `-t${options.threads}`, `-c${options.connections}`, `-d${seconds}s`, ...(latency ? ['--latency'] : []), ...(options.script ? ['-s', options.script] : []), url,
+]).toString();
 
 for (let round = 1; round <= options.rounds; round++) {
   for (const target of targets) {
@@ -87,7 +91,7 @@ for (let round = 1; round <= options.rounds; round++) {
 
 const rows = targets.map((t) => ({ name: t.name, rps: median(t.rounds.map((r) => r.rps)), p99: median(t.rounds.map((r) => r.p99)) }));
 const base = rows[0];
-console.log(`wrk -t${options.threads} -c${options.connections} -d${options.duration}s, ${options.rounds} interleaved rounds, medians; ratios to ${base.name}`);
+console.log(`wrk -t${options.threads} -c${options.connections} -d${options.duration}s${options.script ? ` -s ${options.script}` : ''}, ${options.rounds} interleaved rounds, medians; ratios to ${base.name}`);
 console.log('| server | req/s | p99 ms | req/s ratio | p99 ratio |');
 console.log('| --- | ---: | ---: | ---: | ---: |');
 for (const row of rows) console.log(`| ${row.name} | ${Math.round(row.rps).toLocaleString('en-US')} | ${row.p99.toFixed(2)} | ${(row.rps / base.rps).toFixed(2)}x | ${(row.p99 / base.p99).toFixed(2)}x |`);

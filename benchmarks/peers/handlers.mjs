@@ -20,6 +20,15 @@ const upload = (req, res) => {
   req.on('data', (chunk) => { length += chunk.length; });
   req.on('end', () => text(res, `received ${length} bytes\n`));
 };
+const echo = (req, res) => {
+  const chunks = [];
+  req.on('data', (chunk) => { chunks.push(chunk); });
+  req.on('end', () => {
+    const body = Buffer.concat(chunks);
+    res.writeHead(200, { 'content-type': 'application/octet-stream', 'content-length': body.length });
+    res.end(body);
+  });
+};
 const stream = (_req, res) => {
   res.writeHead(200, { 'content-type': 'application/octet-stream' });
   let sent = 0;
@@ -41,4 +50,4 @@ const mixed = (req, res) => {
   res.end('not found\n');
 };
 
-export const handlers = { hello, cpu, io, upload, stream, mixed };
+export const handlers = { hello, cpu, io, upload, echo, stream, mixed };

@@ -14,6 +14,7 @@ import type { LoadGenerator, LoadSpec } from './loadgen/types.js';
 import { type BenchOptions, type BenchProgress } from './options.js';
 import { planBench, type BenchPlan, type Target } from './plan.js';
 import { TreeSampler, treeUsage } from './proctree.js';
+import { engineNotes } from './notes.js';
 import { displayPath } from './scenarios.js';
 import { renderMarkdown } from './report/markdown.js';
 import { renderSvg } from './report/svg.js';
@@ -257,6 +258,7 @@ function buildReport(plan: BenchPlan, loadgen: LoadGenerator, running: readonly 
     parallelism: plan.parallelism,
     baseline: plan.baseline,
     targets,
+    notes: engineNotes(targets),
   };
   return { ...report, verdicts: comparisons(report) };
 }

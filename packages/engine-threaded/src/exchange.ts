@@ -20,7 +20,8 @@ import { HeaderList, GatehouseError, type GatewayRequest, type GatewayResponse }
 import { takeoverResponse } from '@gatehouse/core/internal';
 import {
   ABORT, ACK, BODY, BODY_CANCEL, BODY_END, BODY_ERROR, CHUNK, DONE, END, ERROR, INTERIM, PULL, RESPONSE, RESPONSE_STREAM, TAKE, TUNNEL_CLOSED,
-  TAG, ResponseField, InterimField, BYTES_FIELD, CHUNK_FIELD, END_TRAILERS_FIELD, ERROR_FIELD, requestMessage, wireBytes, type FromThread, type ToThread,
+  TAG, ResponseField, InterimField, BYTES_FIELD, CHUNK_FIELD, END_TRAILERS_FIELD, ERROR_FIELD, SMALL_BYTES, requestMessage, smallBytesFromWire, smallBytesToWire, wireBytes,
+  type FromThread, type ToThread,
 } from './messages.js';
 import { READ_AHEAD_LIMIT, joinChunks, type ReadAheadBudget } from './read-ahead.js';
 import { ResponseStream } from './response-stream.js';
@@ -65,7 +66,7 @@ export class Exchange {
   #stream: ResponseStream | null = null;
   #timer: NodeJS.Timeout | null = null;
   // Request body: read ahead whole (`#inline`), or its first bytes (`#prefix`) then pumped.
-  #inline: Uint8Array | null = null;
+  #inline: Uint8Array | string | null = null;
   #prefix: Uint8Array[] | null = null;
   /** Read-ahead bytes counted against the budget until they leave for the thread. */
   #held = 0;
@@ -128,7 +129,7 @@ export class Exchange {
         if (this.state !== 'reading') return false;
         if (step.done) {
           this.#bodyEnded = true;
-          this.#inline = joinChunks(chunks, total);
+          this.#inline = total <= SMALL_BYTES ? smallBytesToWire(chunks) : joinChunks(chunks, total);
           return true;
         }
         const chunk = step.value;
@@ -178,10 +179,16 @@ export class Exchange {
         // Answered already (deadline, client gone) and the thread told to abort: a whole
         // response still means the thread is done with it.
         if (!this.#answered) {
-          const trailers = message[ResponseField.trailers];
-          this.#answer(trailers === undefined
-            ? { status: message[ResponseField.status], headers: new HeaderList(message[ResponseField.headers]), body: message[ResponseField.body] }
-            : { status: message[ResponseField.status], headers: new HeaderList(message[ResponseField.headers]), body: message[ResponseField.body], trailers: new HeaderList(trailers) });
+          const body = message[ResponseField.body];
+          // Length checks first: reading past a tuple's end is a slow path in V8.
+          const length = message.length;
+          const trailers = length > ResponseField.trailers ? message[ResponseField.trailers] : undefined;
+          this.#answer({
+            status: message[ResponseField.status],
+            headers: new HeaderList(message[ResponseField.headers]),
+            body: length > ResponseField.bytesAsString && message[ResponseField.bytesAsString] === true ? smallBytesFromWire(body as string) : body,
+            ...(trailers !== undefined ? { trailers: new HeaderList(trailers) } : {}),
+          });
         }
         this.#release();
         return;

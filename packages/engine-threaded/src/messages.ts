@@ -28,7 +28,9 @@
  *   the app thread has granted credit (TUNNEL_PULL, as the app consumes), and acknowledges
  *   the app's bytes (TUNNEL_ACK) once the socket took them under its high-water mark.
  * Byte chunks travel as exact-size Uint8Arrays by structured clone, not transferred: the sender
- * may still hold the buffer, which a transfer would detach (see wireBytes).
+ * may still hold the buffer, which a transfer would detach (see wireBytes). A whole body of at
+ * most SMALL_BYTES (a read-ahead request body, an in-memory response body) crosses instead as
+ * a latin1 string, one character per byte (see smallBytesToWire).
  *
  * Fields are read by name, never by counting: `message[TAG]`, `message[ID]`, then the
  * message kind's own positions (`message[RequestField.bodyLength]`). The one message with many
@@ -71,7 +73,8 @@ export type RequestMessage = readonly [
   scheme: 'http' | 'https', remoteAddress: string, remotePort: number, serverAddress: string, serverPort: number,
   /** Content-Length, null when chunked, 0 when there is no body. */
   bodyLength: number | null,
-  inline: Uint8Array | null,
+  /** The whole body: a latin1 string when at most SMALL_BYTES (smallBytesToWire), else bytes. */
+  inline: Uint8Array | string | null,
 ];
 
 /** Every message starts with its tag; every message about one request then names it by id. */
@@ -86,7 +89,7 @@ export const RequestField = {
 } as const;
 
 /** MAIN THREAD: a request as it crosses to its app thread; `inline` is its whole body when read ahead. */
-export function requestMessage(id: number, request: GatewayRequest, inline: Uint8Array | null): RequestMessage {
+export function requestMessage(id: number, request: GatewayRequest, inline: Uint8Array | string | null): RequestMessage {
   return [
     REQUEST, id, request.method, request.target, request.path, request.query, request.httpVersion, request.headers.raw,
     request.scheme, request.remote.address, request.remote.port, request.server.address, request.server.port,
@@ -151,11 +154,12 @@ export type FromThread =
    */
   | readonly [tag: typeof BEAT, heapUsed: number, utilization?: number, bridges?: number]
   /**
-   * A whole response: the request is finished. `headers` is a HeaderList's flat raw array;
-   * `trailers` (checked fields, flat) only when the app gave them as fields and the request
-   * accepts them (gateway/trailers.ts).
+   * A whole response: the request is finished. `headers` is a HeaderList's flat raw array.
+   * `bytesAsString`: the app's body was bytes, sent as a latin1 string (smallBytesToWire);
+   * without it a string body is the app's text. `trailers` (checked fields, flat) only when the
+   * app gave them as fields and the request accepts them (gateway/trailers.ts).
    */
-  | readonly [tag: typeof RESPONSE, id: number, status: number, headers: string[], body: WireBody, trailers?: string[]]
+  | readonly [tag: typeof RESPONSE, id: number, status: number, headers: string[], body: WireBody, bytesAsString?: boolean, trailers?: string[]]
   /**
    * A response head: CHUNK messages follow, then END or ERROR. `trailersFollow`: the app has
    * trailers the request accepts, and END carries them (a function form is called on the app
@@ -190,7 +194,7 @@ export type FromThread =
  * Positions in RESPONSE, RESPONSE_STREAM (which has no body, and no trailers but
  * `trailersFollow`) and TAKE (only a status).
  */
-export const ResponseField = { status: 2, headers: 3, body: 4, trailers: 5, trailersFollow: 4 } as const;
+export const ResponseField = { status: 2, headers: 3, body: 4, bytesAsString: 5, trailers: 6, trailersFollow: 4 } as const;
 /** Position of the trailer fields in END. */
 export const END_TRAILERS_FIELD = 2;
 /** Positions in INTERIM. */
@@ -235,4 +239,30 @@ export function wireBytes(chunk: Uint8Array): Uint8Array {
   const copy = new Uint8Array(chunk.byteLength);
   copy.set(chunk);
   return copy;
+}
+
+/**
+ * Whole bodies of at most this many bytes cross as latin1 strings. A string is cloned into the
+ * receiver's heap, where it dies young; a Uint8Array makes each side allocate an ArrayBuffer
+ * outside the heap, and for a small body those allocations and the garbage collections they
+ * bring cost more than the bytes (docs/benchmarks.md, section 'Crossing between threads').
+ * The receiver's Buffer.from(string, 'latin1') of a body this size is a slice of Node's pool.
+ * Past it, the copy into a string costs more than the allocation saves.
+ */
+export const SMALL_BYTES = 4 * 1024;
+
+interface Latin1Buffer extends Buffer { latin1Slice(start: number, end: number): string }
+
+/** A body of at most SMALL_BYTES in its crossing form, one latin1 character per byte. */
+export function smallBytesToWire(chunks: readonly Uint8Array[]): string {
+  let out = '';
+  for (const chunk of chunks) {
+    out += (Buffer.from(chunk.buffer, chunk.byteOffset, chunk.byteLength) as Latin1Buffer).latin1Slice(0, chunk.byteLength);
+  }
+  return out;
+}
+
+/** The bytes of a body that crossed as smallBytesToWire's string. */
+export function smallBytesFromWire(wire: string): Uint8Array {
+  return Buffer.from(wire, 'latin1');
 }

@@ -28,7 +28,7 @@ import {
 } from '@gatehouse/core/app-runtime';
 import {
   ABORT, ACK, BEAT, BODY, BODY_CANCEL, BODY_END, BODY_ERROR, BOOT_FAILED, CHUNK, DONE, END, ERROR, INTERIM, PULL, READY, REOPEN_LOGS,
-  REQUEST, RESPONSE, RESPONSE_STREAM, SHUTDOWN, STOPPED, BODY_WINDOW, wireBytes,
+  REQUEST, RESPONSE, RESPONSE_STREAM, SHUTDOWN, STOPPED, BODY_WINDOW, SMALL_BYTES, smallBytesToWire, wireBytes,
   TAKE, OPEN_TUNNEL, TUNNEL_IN, TUNNEL_IN_END, TUNNEL_ACK, TUNNEL_CLOSED, GOING_AWAY,
   TAG, ID, RequestField, BYTES_FIELD, CHUNK_FIELD, ERROR_FIELD,
   type FromThread, type RequestMessage, type ThreadData, type ToThread,
@@ -160,9 +160,12 @@ function respond(exchange: ThreadExchange, response: GatewayResponse): void {
   // then crosses as a stream, with the trailers in its END.
   if (typeof trailers === 'function' && (payload == null || typeof payload === 'string' || payload instanceof Uint8Array)) payload = wholeAsStream(payload);
   if (payload === null || payload === undefined || typeof payload === 'string') {
-    finish(exchange, trailers === undefined ? [RESPONSE, id, status, headers, payload ?? null] : [RESPONSE, id, status, headers, payload ?? null, trailers as string[]]);
+    finish(exchange, trailers === undefined ? [RESPONSE, id, status, headers, payload ?? null] : [RESPONSE, id, status, headers, payload ?? null, false, trailers as string[]]);
   } else if (payload instanceof Uint8Array) {
-    finish(exchange, trailers === undefined ? [RESPONSE, id, status, headers, wireBytes(payload)] : [RESPONSE, id, status, headers, wireBytes(payload), trailers as string[]]);
+    const small = payload.byteLength <= SMALL_BYTES;
+    const wire = small ? smallBytesToWire([payload]) : wireBytes(payload);
+    if (trailers === undefined) finish(exchange, small ? [RESPONSE, id, status, headers, wire, true] : [RESPONSE, id, status, headers, wire]);
+    else finish(exchange, [RESPONSE, id, status, headers, wire, small, trailers as string[]]);
   } else if (typeof (payload as AsyncIterable<Uint8Array>)[Symbol.asyncIterator] === 'function') {
     post(trailers === undefined ? [RESPONSE_STREAM, id, status, headers] : [RESPONSE_STREAM, id, status, headers, true]);
     void stream(exchange, payload as AsyncIterable<Uint8Array>, trailers);

@@ -6,7 +6,7 @@
  * crosses to the socket's side, which writes it or drops it (gateway/interim.ts).
  */
 import { AbortableRequest, interimFields, type BodySource, type ResponseHeaders, type UpgradeOptions } from '@gatehouse/core/app-runtime';
-import { ID, RequestField as F, type RequestMessage } from './messages.js';
+import { ID, RequestField as F, smallBytesFromWire, type RequestMessage } from './messages.js';
 
 /** Where a request's interim responses go: the thread's one poster, shared by its requests. */
 export interface InterimSink {
@@ -34,18 +34,19 @@ export class ThreadRequest extends AbortableRequest {
 /** A body the main thread read whole before dispatch (read-ahead.ts): it came inside the request message. */
 export class InlineBody implements BodySource {
   readonly length: number | null;
-  #bytes: Uint8Array | null;
+  #bytes: Uint8Array | string | null;
 
-  /** `length` as the request declared it (null when it was chunked). */
-  constructor(length: number | null, bytes: Uint8Array) {
+  /** `length` as the request declared it (null when it was chunked); `bytes` in its crossing form. */
+  constructor(length: number | null, bytes: Uint8Array | string) {
     this.length = length;
     this.#bytes = bytes;
   }
 
   pull(): Promise<Uint8Array | null> {
-    const bytes = this.#bytes;
+    const wire = this.#bytes;
     this.#bytes = null;
-    return Promise.resolve(bytes !== null && bytes.byteLength > 0 ? bytes : null);
+    if (wire === null || wire.length === 0) return Promise.resolve(null);
+    return Promise.resolve(typeof wire === 'string' ? smallBytesFromWire(wire) : wire);
   }
 
   cancel(): void {

@@ -51,6 +51,7 @@ export function renderMarkdown(report: BenchReport, options: MarkdownOptions = {
     'Latency percentiles are the median of the rounds\' percentiles; max is the worst of any round. CPU is user+sys of the ' +
     'whole process tree during the rounds, read from /proc; CPU µs/req divides it by the requests served. Peak RSS is summed ' +
     'over the tree, sampled every 100 ms. The load generator runs on the same machine: its own CPU use is in the last column.', '');
+  for (const note of report.notes ?? []) lines.push(`**Note:** ${note}`, '');
   const problems = problemLines(report);
   if (problems.length) {
     lines.push('**Not measured:**', '', ...problems.map((p) => `- ${p}`), '');

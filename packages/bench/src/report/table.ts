@@ -105,5 +105,6 @@ export function terminalTable(report: BenchReport): string {
     for (const v of verdicts) out.push(...wrap(`- ${v}`, TERMINAL_WIDTH, '  '));
   }
   for (const problem of problemLines(report)) out.push(...wrap(problem, TERMINAL_WIDTH, '  '));
+  for (const note of report.notes ?? []) out.push(...wrap(`* ${note}`, TERMINAL_WIDTH, '  '));
   return out.join('\n').replace(/\n+$/, '');
 }

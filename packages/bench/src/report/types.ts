@@ -81,6 +81,8 @@ export interface BenchReport {
   readonly targets: readonly TargetReport[];
   /** Every measured target against the baseline (report/verdict.ts has the rule). */
   readonly verdicts?: readonly Comparison[];
+  /** What the figures mean for the choice of engine, one sentence each (notes.ts). */
+  readonly notes?: readonly string[];
   /** Where the files were written (absent when nothing was written). */
   readonly files?: { readonly json: string; readonly markdown: string; readonly svg: string };
 }
