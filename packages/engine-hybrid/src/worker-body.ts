@@ -65,6 +65,10 @@ class ThreadPoolBody implements WorkerBody {
     this.#server.service.handOff(release);
   }
 
+  get lingering(): boolean {
+    return this.#server.service.lingering;
+  }
+
   get health(): HealthState {
     return this.#server.service.health;
   }
