@@ -7,7 +7,13 @@
  */
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { ServeProcess, tempDir } from './kit/index.js';
+import { once } from 'node:events';
+import path from 'node:path';
+import WebSocket from 'ws';
+import { REPO, ServeProcess, tempDir } from './kit/index.js';
+
+/** Greets a WebSocket with its process's pid, then echoes. */
+const WEBSOCKET_APP = path.join(REPO, 'packages/core/test/fixtures/apps/websocket-pid.js');
 
 const APP = `
 export default async function app(request) {
@@ -166,6 +172,34 @@ for (const [engine, shape] of Object.entries(ENGINES)) {
       serve.kill('SIGTERM');
       assert.equal((await serve.exited).code, 0);
     });
+
+    if (shape.processes) {
+      it('the upgraded-connections gauge counts open WebSockets per worker process, and goes back to zero as they close', async (t) => {
+        const serve = new ServeProcess([WEBSOCKET_APP, ...shape.args, '--bind', '127.0.0.1:0', '--metrics-bind', '127.0.0.1:0']);
+        t.after(() => serve.dispose());
+        const ready = await serve.ready;
+        const scraper = new Scraper(ready.metrics!);
+        const port = Number(new URL(ready.addresses[0]!).port);
+        const sockets = await Promise.all(Array.from({ length: 12 }, async () => {
+          const ws = new WebSocket(`ws://127.0.0.1:${port}/`);
+          ws.on('error', () => {});
+          const [greeting] = await once(ws, 'message') as [Buffer];
+          return { ws, pid: String(greeting) };
+        }));
+        t.after(() => { for (const { ws } of sockets) ws.terminate(); });
+        const perPid = new Map<string, number>();
+        for (const { pid } of sockets) perPid.set(pid, (perPid.get(pid) ?? 0) + 1);
+        const gauge = (s: Sample[]) => s.filter((x) => x.name === 'gatehouse_unit_upgraded_connections');
+        const open = await scraper.until('the gauge to count 12 open WebSockets', (s) => gauge(s).reduce((sum, x) => sum + x.value, 0) === 12);
+        // Each process's series says how many of them it holds (its unit label is its pid).
+        for (const [pid, count] of perPid) assert.equal(find(open, 'gatehouse_unit_upgraded_connections', { unit: pid }), count, `worker ${pid}`);
+        await Promise.all(sockets.map(({ ws }) => { const closed = once(ws, 'close'); ws.close(1000); return closed; }));
+        const closed = await scraper.until('the gauge back to zero', (s) => gauge(s).length > 0 && gauge(s).every((x) => x.value === 0));
+        assert.equal(gauge(closed).reduce((sum, x) => sum + x.value, 0), 0);
+        serve.kill('SIGTERM');
+        assert.equal((await serve.exited).code, 0);
+      });
+    }
 
     if (engine === 'threaded' || engine === 'hybrid') {
       it('the task queue depth shows requests waiting for a free app thread', async (t) => {

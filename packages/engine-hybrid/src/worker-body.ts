@@ -65,6 +65,10 @@ class ThreadPoolBody implements WorkerBody {
     this.#server.service.handOff(release);
   }
 
+  get lingering(): boolean {
+    return this.#server.service.lingering;
+  }
+
   get health(): HealthState {
     return this.#server.service.health;
   }
@@ -72,8 +76,8 @@ class ThreadPoolBody implements WorkerBody {
   stats(): WorkerBodyStats {
     const { requests, inFlight, upgraded, connections } = this.#server.service.stats();
     const children: UnitStats[] = this.#server.units();
-    // Upgraded connections count as in flight, as they do for each app thread.
-    return { requests, inFlight: inFlight + upgraded, connections: this.#server.service.releasable ? connections : undefined, children, queueDepth: this.#server.dispatcher.queueDepth };
+    // Upgraded connections count as in flight, as they do for each app thread, and on their own.
+    return { requests, inFlight: inFlight + upgraded, upgraded, connections: this.#server.service.releasable ? connections : undefined, children, queueDepth: this.#server.dispatcher.queueDepth };
   }
 }
 

@@ -31,7 +31,13 @@
  * generation. Either way an old worker stops with `handOff` (its idle keep-alive connections
  * come back and go to the workers that stay), and reload() resolves only when each has said
  * `quiesced` (listeners closed, no connection left that can carry another request) or exited:
- * from then on every new request meets new code. Settings a reload brings (a re-read config)
+ * from then on every new request meets new code. Long-lived connections (WebSockets, tunnels,
+ * HTTP/2 sessions) cannot move: an old worker keeps them until they close or its graceful
+ * timeout ends them (1001, GOAWAY). Once it says `lingering` (no request running, only those
+ * left) it no longer counts against the rolling ceiling, so the next new worker boots at
+ * once: capacity for new connections comes back at the speed of booting, not of draining. A
+ * lingering worker stays supervised (killed past its deadline, its exit counted, never
+ * restarted, stopped with the rest). Settings a reload brings (a re-read config)
  * are the new workers' from their spawn, and the master's once the reload is done.
  *
  * Boot failures: an app that cannot boot at start stops the master with the app's error
@@ -345,6 +351,9 @@ export class Arbiter {
       case 'quiesced':
         worker.quiesced = true;
         break;
+      case 'lingering':
+        worker.lingering = true;
+        break;
       case 'boot-failed':
         worker.bootError = errorLine(message.error);
         worker.bootFailure = message.error;
@@ -366,6 +375,7 @@ export class Arbiter {
     const wasBooting = worker.state === 'booting';
     worker.state = 'stopped';
     worker.quiesced = true;
+    worker.lingering = true;
     this.#liveness.forget(worker);
     const asked = worker.downReason !== null && worker.downReason !== 'timeout';
     const reason: DownReason = worker.downReason ?? 'crash';
@@ -482,8 +492,9 @@ export class Arbiter {
 
   /**
    * One step of a reload: spawns new workers up to the batch and the ceiling, and (rolling)
-   * stops one old worker for each new one ready beyond the target. True once the new
-   * generation alone makes the target.
+   * stops one old worker for each new one ready beyond the target. A step is done when the
+   * stopped worker has exited or lingers (only long-lived connections left), not when it exits.
+   * True once the new generation alone makes the target.
    */
   #replace(reload: PendingReload, live: readonly WorkerHandle[], now: number): boolean {
     const next = live.filter((w) => w.generation === reload.generation);
@@ -497,7 +508,10 @@ export class Arbiter {
       }
     }
     const booting = next.length - ready;
-    const room = Math.min(reload.target - next.length, reload.batch - booting, reload.rolling ? reload.ceiling - this.#workers.size : Infinity);
+    // An old worker kept only by long-lived connections may keep them for the whole graceful
+    // timeout: new connections belong on new code before then, so it leaves the ceiling.
+    const counted = [...this.#workers.values()].filter((w) => !w.lingering).length;
+    const room = Math.min(reload.target - next.length, reload.batch - booting, reload.rolling ? reload.ceiling - counted : Infinity);
     const wait = Math.max(this.#backoff.wait(), this.#forkRetryAt - now);
     if (room > 0 && wait > 0) this.#wakeAt(wait);
     else for (let i = 0; i < room; i++) this.#spawn(reload.generation, now);

@@ -9,7 +9,8 @@
  *                                   worker: booted            (app loaded, startup() done) | boot-failed
  *   master: listen x N (+ server)   worker: ready             (serving every listener)
  *   ...     connection (+ socket)   worker: heartbeat, retire (max-requests reached)
- *   master: stop                    worker: migrate x idle connections, quiesced, a final heartbeat
+ *   master: stop                    worker: migrate x idle connections, quiesced, lingering (when only
+ *                                           long-lived connections keep it), a final heartbeat
  *                                           (its metrics complete), exits 0 after shutdown()
  */
 import { GatehouseError, type SerializedError, type Settings, type UnitStats } from '@gatehouse/core/worker-runtime';
@@ -97,7 +98,12 @@ export type FromWorker =
   /** Carries an idle keep-alive connection given back after `shed` or `stop`, reading stopped, for another worker. */
   | { readonly type: 'migrate' }
   /** After `stop`: its listeners are closed and no connection left here will carry another request. */
-  | { readonly type: 'quiesced' };
+  | { readonly type: 'quiesced' }
+  /**
+   * After `quiesced`: no request is running and every connection left is long-lived (upgraded,
+   * or an HTTP/2 session told GOAWAY); it stays until they close or its drain times out.
+   */
+  | { readonly type: 'lingering' };
 
 export function isFromWorker(value: unknown): value is FromWorker {
   return typeof value === 'object' && value !== null && typeof (value as { type?: unknown }).type === 'string';

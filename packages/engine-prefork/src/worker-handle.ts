@@ -37,6 +37,11 @@ export class WorkerHandle {
   downReason: DownReason | null = null;
   /** After `stop`: it said no request can reach it any more (or it exited). */
   quiesced = false;
+  /**
+   * After `stop`: it said only long-lived connections (WebSockets, tunnels, HTTP/2 sessions)
+   * keep it (or it exited), so a rolling reload does not count it against its ceiling.
+   */
+  lingering = false;
   /** Clock time past which a stopping worker is killed. */
   killAt = Infinity;
   killed = false;

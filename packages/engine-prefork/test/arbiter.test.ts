@@ -348,6 +348,49 @@ describe('arbiter (fake workers, fake clock)', () => {
     assert.equal(arbiter.stats().restarts.reload, 3);
   });
 
+  it('reload (rolling): an old worker that lingers on long-lived connections frees its place at once; it stays supervised (not replaced when it dies, killed past its deadline)', async (t) => {
+    const seen = watch(t);
+    const { arbiter, farm } = arbiterFor(t, { workers: 3, reloadStrategy: 'rolling', gracefulTimeout: 20 });
+    await drive(farm, arbiter.start());
+    const old = [...farm.workers];
+    const fresh: FakeWorker[] = [];
+    farm.onStart = (worker) => { fresh.push(worker); worker.boot(); };
+    // Each old worker quiesces, then holds WebSockets: it lingers and does not exit.
+    farm.onStop = (worker) => { worker.report({ type: 'quiesced' }); worker.report({ type: 'lingering' }); };
+    const startedAt = farm.clock.now();
+    await drive(farm, arbiter.reload(), 5_000);
+    assert.ok(farm.clock.now() - startedAt < 5_000, 'the roll did not wait for the old workers to exit');
+    assert.equal(fresh.length, 3);
+    assert.ok(old.every((w) => w.stopMessage && !w.exited), 'every old worker was told to stop and lives on');
+    assert.equal(readyCount(arbiter), 3);
+    assert.deepEqual(arbiter.stats().units.filter((u) => u.state === 'draining').map((u) => u.pid), old.map((w) => w.pid), 'lingering workers stay listed as draining');
+
+    old[0]!.exit(1); // a lingering worker dies: not replaced
+    await farm.clock.advance(1000);
+    assert.equal(fresh.length, 3, 'a lingering worker that dies is not replaced');
+    assert.ok(seen.down.some((m) => m.pid === old[0]!.pid && m.reason === 'reload'));
+    // The rest are killed past their deadline: --graceful-timeout plus the shutdown slack.
+    await farm.clock.advance(20_000 + KILL_SLACK_MS + 1000);
+    assert.ok(old.slice(1).every((w) => w.killed), 'lingering workers past their deadline are killed');
+    assert.equal(arbiter.stats().restarts.reload, 3, 'each old worker counted once');
+    assert.equal(readyCount(arbiter), 3);
+  });
+
+  it('reload (rolling): an old worker that is stopped but not lingering (a request still in flight) still holds its place', async (t) => {
+    const { arbiter, farm } = arbiterFor(t, { workers: 2, reloadStrategy: 'rolling', gracefulTimeout: 20 });
+    await drive(farm, arbiter.start());
+    const old = [...farm.workers];
+    const fresh: FakeWorker[] = [];
+    farm.onStart = (worker) => { fresh.push(worker); worker.boot(); };
+    farm.onStop = (worker) => { worker.report({ type: 'quiesced' }); };
+    void arbiter.reload().catch(() => {});
+    await farm.clock.advance(1000);
+    assert.equal(fresh.length, 1, 'the next new worker waits while the stopped one still runs a request');
+    old[0]!.report({ type: 'lingering' });
+    await farm.clock.advance(200);
+    assert.equal(fresh.length, 2, 'and boots once it lingers');
+  });
+
   it('reload (rolling, batch 2): two at a time; reload() waits for the last old worker to quiesce', async (t) => {
     const { arbiter, farm } = arbiterFor(t, { workers: 4, reloadStrategy: 'rolling', reloadBatch: 2 });
     await drive(farm, arbiter.start());

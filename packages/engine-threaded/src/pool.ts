@@ -289,9 +289,11 @@ export class ThreadPool implements AppThreadEvents {
       return;
     }
     // A drained thread kept alive only by upgraded connections does not hold the roll up: it
-    // may keep them for the whole graceful timeout, and new requests belong on new code.
+    // may keep them for the whole graceful timeout, and new requests belong on new code. One
+    // with nothing left is on its way out (shutdown()) and counts until it has gone, so the
+    // ceiling holds memory near one generation.
     let alive = 0;
-    for (const thread of this.#threads) if (!(thread.state === 'draining' && thread.exchanges.size === 0)) alive++;
+    for (const thread of this.#threads) if (!(thread.state === 'draining' && thread.exchanges.size === 0 && thread.tunnels.size > 0)) alive++;
     const room = Math.min(this.#target - next.length, rolling.batch - (next.length - ready), rolling.ceiling - alive);
     if (room <= 0) return;
     const wait = this.#backoff.wait();

@@ -252,6 +252,12 @@ class ConnectionService implements HttpService, ConnectionHost, SessionHost {
     return this.#plain;
   }
 
+  get lingering(): boolean {
+    // #upgraded counts the upgraded connections still open, all of them in #connections.
+    return this.draining && this.#inFlight === 0 && this.#admitting.size === 0 && this.#openCount() > 0
+      && this.#connections.size === this.#upgraded;
+  }
+
   releaseIdle(count: number): Socket[] {
     const released: Socket[] = [];
     if (!this.#plain || this.draining) return released;

@@ -43,6 +43,13 @@ export interface HttpService {
   handOff(release: (socket: Socket) => void): void;
   /** Whether releaseIdle() can return anything here (plain TCP), so a supervisor knows whether to ask. */
   readonly releasable: boolean;
+  /**
+   * During a drain: no request is running and every connection left is long-lived (upgraded,
+   * or an HTTP/2 session, which the drain told GOAWAY), so what keeps the unit is only how long
+   * those peers stay. False outside a drain and once nothing is left (the drain then ends). A
+   * supervisor replacing this unit need not wait for it: no new request will reach it.
+   */
+  readonly lingering: boolean;
   stats(): HttpServiceStats;
   /** What the health paths answer (health.ts): an engine says here whether a unit is ready, or a drain is announced. */
   readonly health: HealthState;

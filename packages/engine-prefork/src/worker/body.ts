@@ -63,6 +63,12 @@ export interface WorkerBody {
    * before close(). Optional: without it, a stopping worker's connections close after a grace.
    */
   handOff?(release: (socket: net.Socket) => void): void;
+  /**
+   * After close() began: no request is running and only long-lived connections are left
+   * (HttpService.lingering), so the master may start this worker's replacement. Optional:
+   * without it, a stopping worker holds its place until it exits.
+   */
+  readonly lingering?: boolean;
   /** Stop accepting; finish (graceful) or drop in-flight requests within timeoutMs; run shutdown(). */
   close(graceful: boolean, timeoutMs: number): Promise<void>;
   stats(): WorkerBodyStats;

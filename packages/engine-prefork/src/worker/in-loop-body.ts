@@ -64,6 +64,10 @@ class InLoopBody implements WorkerBody {
     await this.#server?.close(graceful, timeoutMs);
   }
 
+  get lingering(): boolean {
+    return this.#server?.service.lingering ?? false;
+  }
+
   get health(): HealthState | undefined {
     return this.#server?.service.health;
   }

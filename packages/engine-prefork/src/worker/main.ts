@@ -36,6 +36,8 @@ const EAGER_BEAT_MS = 50;
 const QUIET_MS = 2;
 /** Longest wait for the final report to be written before the worker exits anyway. */
 const FINAL_REPORT_WAIT_MS = 1000;
+/** How often a stopping worker looks whether only long-lived connections keep it (`lingering`). */
+const LINGER_CHECK_MS = 50;
 
 let config: WorkerConfig | null = null;
 let body: WorkerBody | null = null;
@@ -234,11 +236,14 @@ function stop(graceful: boolean, timeoutMs: number, handOff = false): Promise<vo
     else shed(Infinity);
   }
   stopping = (async () => {
+    let unwatch = (): void => {};
     try {
       const closing = body?.close(graceful, timeoutMs);
       send({ type: 'quiesced' });
+      unwatch = watchLingering();
       await closing;
     } finally {
+      unwatch();
       clearInterval(heartbeat);
       // The final report: every request this worker served is in it (the drain is over), so
       // the master's counters lose nothing to a stop, a reload or a recycle. The master reads
@@ -249,6 +254,23 @@ function stop(graceful: boolean, timeoutMs: number, handOff = false): Promise<vo
     }
   })();
   return stopping;
+}
+
+/**
+ * While the drain runs: says `lingering` once, when no request runs and only long-lived
+ * connections are left (upgraded, HTTP/2 sessions), so the master need not wait for this
+ * process, which may keep them until its graceful timeout, before it starts the next worker.
+ * A worker that empties instead just exits. Returns what stops the watch.
+ */
+function watchLingering(): () => void {
+  if (body?.lingering === undefined) return () => {};
+  const timer = setInterval(() => {
+    if (!body!.lingering) return;
+    clearInterval(timer);
+    send({ type: 'lingering' });
+  }, LINGER_CHECK_MS);
+  timer.unref();
+  return () => clearInterval(timer);
 }
 
 process.on('message', (message: ToWorker, handle?: net.Server | net.Socket) => {
