@@ -253,7 +253,10 @@ async function benchAndPaste(step, project, args, targets) {
   const out = args[args.indexOf('--out') + 1];
   const report = JSON.parse(fs.readFileSync(path.join(project, out, 'report.json'), 'utf8'));
   const measured = report.targets.filter((t) => t.status === 'ok').map((t) => t.name);
-  if (measured.join(',') !== targets.join(',')) fail(step, `measured ${measured.join(', ') || 'nothing'}, expected ${targets.join(', ')}`);
+  if (measured.join(',') !== targets.join(',')) {
+    const why = report.targets.filter((t) => t.status !== 'ok').map((t) => `${t.name} ${t.status}: ${t.error}`).join('; ');
+    fail(step, `measured ${measured.join(', ') || 'nothing'}, expected ${targets.join(', ')}${why ? ` (${why})` : ''}`);
+  }
   log(`ok: ${step}`);
 
   const probe = report.scenario.requests[0].path;
