@@ -14,7 +14,8 @@
 //     in @gatehouse/bench) exit 0 with the table and verdicts, for one short round with autocannon
 //     (wrk is not needed); then every "how started" command of their reports, pasted into a shell in
 //     the project, starts a server that answers.
-// Servers bind 127.0.0.1:0; the port is read from their log. Any failure prints one line naming
+// Servers bind 127.0.0.1:0; the port is read from their log (a pasted bench command reuses the
+// port its report names, and is polled there). Any failure prints one line naming
 // the step and exits 1. Usage: node scripts/pack-check.mjs [--keep] (the build must have run).
 import { spawn, spawnSync } from 'node:child_process';
 import fs from 'node:fs';
