@@ -8,8 +8,14 @@
 //   - answer through the Dockerfile's CMD and the systemd unit's and the Kubernetes manifest's
 //     command lines, parsed from those files and run in the project (npm's layout), and the
 //     last two again in this repository (pnpm's layout, where node_modules/.bin holds shell shims);
-//   - embed: `import { createServer } from '@gatehouse/cli'` serves and answers.
-// Servers bind 127.0.0.1:0; the port is read from their log. Any failure prints one line naming
+//   - embed: `import { createServer } from '@gatehouse/cli'` serves and answers;
+//   - benchmark: `npx gatehouse bench app.js` (every installed engine and the node-http peer) and
+//     `npx gatehouse-bench --scenario cpu` (the scenario's own app and the node-cluster peer, shipped
+//     in @gatehouse/bench) exit 0 with the table and verdicts, for one short round with autocannon
+//     (wrk is not needed); then every "how started" command of their reports, pasted into a shell in
+//     the project, starts a server that answers.
+// Servers bind 127.0.0.1:0; the port is read from their log (a pasted bench command reuses the
+// port its report names, and is polled there). Any failure prints one line naming
 // the step and exits 1. Usage: node scripts/pack-check.mjs [--keep] (the build must have run).
 import { spawn, spawnSync } from 'node:child_process';
 import fs from 'node:fs';
@@ -81,8 +87,11 @@ function checkTarball(name, tarball) {
   }
 }
 
-/** Starts COMMAND in its own process group and resolves with the base URL once it logs one. */
-function serve(step, command, args, { cwd, env = {} }) {
+/**
+ * Starts COMMAND in its own process group and resolves with the base URL once it logs one or,
+ * for a server that logs no address, once BASE (when given) answers a request.
+ */
+function serve(step, command, args, { cwd, env = {}, base: knownBase }) {
   const child = spawn(command, args, { cwd, detached: true, stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, ...env } });
   let output = '';
   const stop = async () => {
@@ -104,6 +113,13 @@ function serve(step, command, args, { cwd, env = {} }) {
     child.stderr.on('data', onData);
     child.once('error', (error) => { clearTimeout(timer); reject(new StepError(`${step}: cannot start ${command}: ${error.message}`)); });
     child.once('exit', (code, signal) => { clearTimeout(timer); reject(new StepError(`${step}: exited ${code ?? signal} before serving: ${lastWords(output)}`)); });
+    if (knownBase) {
+      const poll = () => fetch(knownBase, { signal: AbortSignal.timeout(1000) }).then(
+        () => { clearTimeout(timer); resolve(knownBase); },
+        () => { if (child.exitCode === null && child.signalCode === null) setTimeout(poll, 100); },
+      );
+      poll();
+    }
   });
   return { base, stop };
 }
@@ -213,11 +229,54 @@ export async function packCheck({ keep = false } = {}) {
     await serveUnit('systemd ExecStart (pnpm install of this repository)', REPO, appInProject);
 
     await embed("import { createServer } from '@gatehouse/cli'", project);
+
+    await benchAndPaste('npx gatehouse bench app.js', project, ['gatehouse', 'bench', 'app.js', '--peers', 'node-http', '--out', 'bench-app'], ['prefork', 'threaded', 'hybrid', 'node-http']);
+    await benchAndPaste('npx gatehouse-bench --scenario cpu', project, ['gatehouse-bench', '--scenario', 'cpu', '--engines', 'single', '--peers', 'node-cluster', '--workers', '1', '--out', 'bench-cpu'], ['single', 'node-cluster']);
     log(`passed in ${Math.round((Date.now() - started) / 1000)} s`);
   } finally {
     if (keep) log(`kept ${work}`);
     else fs.rmSync(work, { recursive: true, force: true });
   }
+}
+
+/** The shortest bench a user can run: one round of one second, no warm-up, few connections. */
+const SHORTEST_BENCH = ['--duration', '1', '--rounds', '1', '--warmup', '0', '--connections', '4', '--loadgen', 'autocannon'];
+
+/**
+ * Runs a bench in the project through npx, checks it measured TARGETS and printed the table and
+ * the verdicts, then pastes each target's "how started" command (from report.json, as the
+ * report shows it) into sh in the project and asks the server it starts for the scenario's path.
+ */
+async function benchAndPaste(step, project, args, targets) {
+  const stdout = run(step, 'npx', ['--no-install', ...args, ...SHORTEST_BENCH], { cwd: project, timeoutMs: 90_000 });
+  if (!/^target +procs x thr +req\/s/m.test(stdout)) fail(step, `printed no table: ${stdout.trim().slice(0, 300)}`);
+  if (!/^Verdicts\./m.test(stdout)) fail(step, `printed no verdicts: ${stdout.trim().slice(0, 300)}`);
+  const out = args[args.indexOf('--out') + 1];
+  const report = JSON.parse(fs.readFileSync(path.join(project, out, 'report.json'), 'utf8'));
+  const measured = report.targets.filter((t) => t.status === 'ok').map((t) => t.name);
+  if (measured.join(',') !== targets.join(',')) {
+    const why = report.targets.filter((t) => t.status !== 'ok').map((t) => `${t.name} ${t.status}: ${t.error}`).join('; ');
+    fail(step, `measured ${measured.join(', ') || 'nothing'}, expected ${targets.join(', ')}${why ? ` (${why})` : ''}`);
+  }
+  log(`ok: ${step}`);
+
+  const probe = report.scenario.requests[0].path;
+  for (const target of report.targets) {
+    const port = /(?:127\.0\.0\.1:|PORT=)(\d+)/.exec(target.command)?.[1];
+    const paste = `${step}: pasted ${target.name} command`;
+    if (!port) fail(paste, `no port in \`${target.command}\``);
+    const base = `http://127.0.0.1:${port}`;
+    const server = serve(paste, 'sh', ['-c', target.command], { cwd: project, base });
+    try {
+      await server.base;
+      const response = await fetch(`${base}${probe}`, { signal: AbortSignal.timeout(10_000) }).catch((e) => fail(paste, `GET ${probe}: ${e.message}`));
+      await response.arrayBuffer();
+      if (response.status !== 200) fail(paste, `\`${target.command}\` answered GET ${probe} with ${response.status}`);
+    } finally {
+      await server.stop();
+    }
+  }
+  log(`ok: ${step}: how-started commands`);
 }
 
 /** The unit's ExecStart with its WorkingDirectory (/srv/app) replaced by DIR. */

@@ -58,7 +58,7 @@ export interface BenchOptions {
   port?: number;
   /** Report directory; default bench-out/. */
   out?: string;
-  /** `serve` entry script; default the workspace's packages/cli/bin/serve.js. */
+  /** `serve` entry script; default the bin of the installed @gatehouse/cli (see resolveServeBin). */
   serveBin?: string;
   /** Seconds a target may take to answer its first request. */
   startTimeout?: number;
@@ -115,7 +115,7 @@ export const benchCommandSpec = {
     'loadgen-threads': { type: 'number', key: 'loadgenThreads', default: DEFAULTS.loadgenThreads, describe: 'wrk threads (-t); autocannon always uses one.' },
     port: { type: 'number', key: 'port', describe: 'First port to listen on (targets use port, port+1, ...); default: free ports.' },
     out: { type: 'string', key: 'out', alias: 'o', default: DEFAULTS.out, describe: 'Directory for report.json, report.md, chart.svg and server logs.' },
-    'serve-bin': { type: 'string', key: 'serveBin', describe: 'The `serve` script that starts each engine (default: this workspace\'s).' },
+    'serve-bin': { type: 'string', key: 'serveBin', describe: 'The `serve` script that starts each engine (default: the installed @gatehouse/cli\'s bin/serve.js).' },
     'start-timeout': { type: 'number', key: 'startTimeout', default: DEFAULTS.startTimeout, describe: 'Seconds a server may take to answer its first request.' },
   } satisfies Record<string, FlagSpec>,
 } as const;

@@ -3,12 +3,13 @@
  * the exact command line that starts each. All usage errors surface here, before any server
  * starts, as one BenchError line.
  */
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import { availableParallelism } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { BenchError } from './errors.js';
 import { DEFAULTS, ENGINE_NAMES, PEER_NAMES, type BenchOptions } from './options.js';
-import { builtInScenario, customScenario, displayPath, peerScript, repoRoot, type Scenario } from './scenarios.js';
+import { builtInScenario, customScenario, displayPath, peerScript, type Scenario } from './scenarios.js';
 import type { LoadgenChoice } from './loadgen/select.js';
 
 export interface Target {
@@ -61,11 +62,26 @@ function positiveNumber(name: string, value: number | undefined, fallback: numbe
   return v;
 }
 
-/** The serve script: the option, else this workspace's CLI. */
+/**
+ * The serve script: the option, else the bin of the @gatehouse/cli that is installed with this
+ * package (node_modules, walking up from here: the CLI that mounts `serve bench`, in this
+ * workspace too), else one installed in the project at cwd. The script is run with node, so
+ * it must be the package's JS file, never a name on PATH (which may be a shell shim).
+ */
 export function resolveServeBin(option: string | undefined, cwd: string): string {
   if (option) return resolve(cwd, option);
-  const root = repoRoot();
-  return root ? join(root, 'packages', 'cli', 'bin', 'serve.js') : 'serve';
+  for (const from of [import.meta.url, join(resolve(cwd), 'package.json')]) {
+    let manifestPath: string;
+    try {
+      manifestPath = createRequire(from).resolve('@gatehouse/cli/package.json');
+    } catch {
+      continue;
+    }
+    const manifest = JSON.parse(readFileSync(manifestPath, 'utf8')) as { bin?: Record<string, string> };
+    const bin = manifest.bin?.serve ?? manifest.bin?.gatehouse;
+    if (bin) return join(dirname(manifestPath), bin);
+  }
+  throw new BenchError('ERR_BENCH_SERVE_MISSING', `@gatehouse/cli resolves neither from @gatehouse/bench nor from ${resolve(cwd)}`);
 }
 
 /**
@@ -112,8 +128,9 @@ export function planBench(options: BenchOptions): BenchPlan {
   for (const engine of engines) {
     if (!(ENGINE_NAMES as readonly string[]).includes(engine)) throw new BenchError('ERR_BENCH_ENGINE_UNKNOWN', `"${engine}"`);
   }
+  const serveBin = resolveServeBin(options.serveBin, cwd);
   if (engines.length === 0) {
-    engines = installedEngines(resolveServeBin(options.serveBin, cwd));
+    engines = installedEngines(serveBin);
     if (engines.length === 0) engines = ['single'];
   }
   engines = [...new Set(engines)];
@@ -125,7 +142,6 @@ export function planBench(options: BenchOptions): BenchPlan {
   if (options.workers !== undefined) positiveInteger('workers', options.workers, 1);
   if (options.threads !== undefined) positiveInteger('threads', options.threads, 1);
   const parallelism = options.workers ?? options.threads ?? availableParallelism();
-  const serveBin = resolveServeBin(options.serveBin, cwd);
 
   const targets: Target[] = [];
   const skipped: { name: string; kind: 'engine' | 'peer'; reason: string }[] = [];

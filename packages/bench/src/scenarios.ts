@@ -4,9 +4,14 @@
  * peers live in the repository's benchmarks/ folder (scenarios/ and peers/), sharing one work
  * module so an engine and a peer are always measured doing the same thing; examples/hello and
  * examples/cpu are preferred for hello and cpu when they exist.
+ *
+ * An installed package has no repository around it, so packing copies RUNTIME_PATHS into the
+ * package's runtime/ folder with the same relative layout (scripts/copy-runtime.mjs, run by
+ * `prepack`), and every path here is looked up under runtimeRoot(): the repository when this
+ * package runs from its workspace, else that shipped copy.
  */
 import { existsSync, readFileSync, statSync } from 'node:fs';
-import { dirname, isAbsolute, join, relative, resolve } from 'node:path';
+import { isAbsolute, join, relative, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { BenchError } from './errors.js';
 import type { LoadRequest } from './loadgen/types.js';
@@ -37,15 +42,30 @@ function asksToClose(request: LoadRequest): boolean {
 const UPLOAD_BYTES = 64 * 1024;
 const OCTETS: ReadonlyArray<readonly [string, string]> = [['content-type', 'application/octet-stream']];
 
-/** The repository root: the nearest ancestor holding benchmarks/scenarios. */
-export function repoRoot(from = dirname(fileURLToPath(import.meta.url))): string | null {
-  let dir = from;
-  for (;;) {
-    if (existsSync(join(dir, 'benchmarks', 'scenarios'))) return dir;
-    const parent = dirname(dir);
-    if (parent === dir) return null;
-    dir = parent;
-  }
+/** This package's folder (this module is dist/src/scenarios.js in it). */
+const PACKAGE_DIR = fileURLToPath(new URL('../..', import.meta.url));
+
+/**
+ * What runtimeRoot() holds, relative to it: the folders whose .mjs/.js files the built-in
+ * scenarios and peers start or import (work.mjs imports examples/cpu/app.js), and the example
+ * apps the scenarios prefer.
+ */
+export const RUNTIME_PATHS = ['benchmarks/scenarios', 'benchmarks/peers', 'examples/hello/app.js', 'examples/cpu/app.js'] as const;
+
+/**
+ * The repository this package is part of (packages/bench two levels down), or null when the
+ * package is installed from the registry. The exact place is checked rather than any ancestor,
+ * so a user's project that has a benchmarks/ folder of its own is never taken for it.
+ */
+export function repoRoot(): string | null {
+  const root = join(PACKAGE_DIR, '..', '..');
+  return existsSync(join(root, 'benchmarks', 'scenarios')) && existsSync(join(root, 'packages', 'bench', 'package.json')) ? root : null;
+}
+
+/** Where RUNTIME_PATHS are read from: the repository, else the copy shipped in runtime/. */
+export function runtimeRoot(): string | null {
+  const shipped = join(PACKAGE_DIR, 'runtime');
+  return repoRoot() ?? (existsSync(join(shipped, 'benchmarks', 'scenarios')) ? shipped : null);
 }
 
 function firstExisting(root: string | null, candidates: readonly string[]): string | null {
@@ -109,7 +129,7 @@ export function isScenarioName(name: string): name is ScenarioName {
   return (SCENARIO_NAMES as readonly string[]).includes(name);
 }
 
-export function builtInScenario(name: string, root = repoRoot()): Scenario {
+export function builtInScenario(name: string, root = runtimeRoot()): Scenario {
   if (!isScenarioName(name)) throw new BenchError('ERR_BENCH_SCENARIO_UNKNOWN', `"${name}"`);
   const def = BUILT_IN[name];
   const requests = def.requests();
@@ -140,8 +160,8 @@ export function customScenario(path: string, method: string, bodyFile: string | 
   };
 }
 
-/** benchmarks/peers/<peer>-<scenario>.mjs, or null when that peer has no script for it. */
-export function peerScript(peer: string, scenario: string, root = repoRoot()): string | null {
+/** benchmarks/peers/<peer>-<scenario>.mjs under runtimeRoot(), or null when that peer has no script for it. */
+export function peerScript(peer: string, scenario: string, root = runtimeRoot()): string | null {
   return firstExisting(root, [`benchmarks/peers/${peer}-${scenario}.mjs`]);
 }
 
