@@ -118,8 +118,6 @@ export class Exchange {
    */
   async readAhead(): Promise<boolean> {
     this.state = 'reading';
-    const length = this.request.body.length;
-    if (length !== null && length <= SMALL_BYTES) return this.#readSmall(length);
     const budget = this.#owner.budget;
     const iterator = this.#bodyIterator = this.request.body[Symbol.asyncIterator]();
     const chunks: Uint8Array[] = [];
@@ -143,42 +141,17 @@ export class Exchange {
       this.#prefix = chunks;
       return true;
     } catch (error) {
-      return this.#readFailed(error);
+      // The protocol layer has answered already (408, 413, client gone); settle for form's sake.
+      this.#bodyEnded = true;
+      if (this.state === 'reading') {
+        this.#fail(error);
+        this.#cleanup();
+      }
+      return false;
     } finally {
       this.#pumping = false;
       if (this.#bodyStopped) this.#closeBody();
     }
-  }
-
-  /**
-   * MAIN THREAD: a Content-Length body of at most SMALL_BYTES, read whole with body.bytes():
-   * the most common body is small, and its two pulls cost less as plain awaits than through an
-   * async iterator. Its length is held against the budget up front, so it passes the budget by
-   * less than one socket read, as any read-ahead may. A body that fails, or a request that ends
-   * meanwhile (the protocol layer then cancels the body), resolves false as in readAhead().
-   */
-  async #readSmall(length: number): Promise<boolean> {
-    this.#held = length;
-    this.#owner.budget.hold(length);
-    try {
-      const bytes = await this.request.body.bytes();
-      this.#bodyEnded = true;
-      if (this.state !== 'reading') return false;
-      this.#inline = smallBytesToWire([bytes]);
-      return true;
-    } catch (error) {
-      return this.#readFailed(error);
-    }
-  }
-
-  /** Reading ahead failed: the protocol layer has answered already (408, 413, client gone); settle for form's sake. */
-  #readFailed(error: unknown): false {
-    this.#bodyEnded = true;
-    if (this.state === 'reading') {
-      this.#fail(error);
-      this.#cleanup();
-    }
-    return false;
   }
 
   /** MAIN THREAD: sends the request to its thread. */

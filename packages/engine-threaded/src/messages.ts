@@ -257,8 +257,7 @@ interface Latin1Buffer extends Buffer { latin1Slice(start: number, end: number):
 export function smallBytesToWire(chunks: readonly Uint8Array[]): string {
   let out = '';
   for (const chunk of chunks) {
-    const view = Buffer.isBuffer(chunk) ? chunk : Buffer.from(chunk.buffer, chunk.byteOffset, chunk.byteLength);
-    out += (view as Latin1Buffer).latin1Slice(0, chunk.byteLength);
+    out += (Buffer.from(chunk.buffer, chunk.byteOffset, chunk.byteLength) as Latin1Buffer).latin1Slice(0, chunk.byteLength);
   }
   return out;
 }

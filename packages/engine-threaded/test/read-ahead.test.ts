@@ -111,29 +111,6 @@ describe('read-ahead before dispatch', () => {
     assert.ok(posted.some((m) => m[TAG] !== REQUEST && m[ID] === bExchange.id), 'b\'s first bytes were sent to its thread');
   });
 
-  it('a small Content-Length body is held against the budget from its first read, and given back when it fails or times out', async () => {
-    const { pool, started } = fakePool();
-    const d = dispatcher(pool, 100);
-    const failing = manualSource(30);
-    const failed = d.dispatch(gatewayRequest({ method: 'POST', target: '/fails', headers: [['host', 'a']], body: failing.source }));
-    await settle();
-    assert.equal(d.readAheadAvailable, 70, 'its whole length is held before its bytes arrive');
-    failing.push('x'.repeat(10));
-    failing.fail(new Error('client gone'));
-    await assert.rejects(failed, /client gone/);
-    assert.equal(d.readAheadAvailable, 100, 'the failed body gave its bytes back');
-    assert.equal(started.length, 0, 'a failed body never reaches a thread');
-
-    const timed = new ThreadPoolDispatcher(pool, { maxQueue: 100, requestTimeoutMs: 30, readAheadBudget: 100 });
-    const stalled = manualSource(30);
-    const answer = await timed.dispatch(gatewayRequest({ method: 'POST', target: '/stalls', headers: [['host', 'a']], body: stalled.source }));
-    assert.equal(answer.status, 504, 'a body that stalls past the deadline is answered 504');
-    assert.equal(timed.readAheadAvailable, 100, 'and its bytes are no longer held');
-    stalled.end(); // what the protocol layer does to the body of a request it has answered
-    await settle();
-    assert.equal(started.length, 0);
-  });
-
   it('--read-ahead-budget 0: nothing is read before dispatch', async () => {
     const { pool, started } = fakePool();
     const d = dispatcher(pool, 0);
