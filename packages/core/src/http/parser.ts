@@ -87,7 +87,6 @@ for (const name of ['host', 'expect', 'upgrade', 'connection', 'content-length',
 const NO_BODY: BodyFraming = { kind: 'none' };
 const CHUNKED: BodyFraming = { kind: 'chunked' };
 const HEAD_END = Buffer.from('\r\n\r\n', 'latin1');
-const NO_INPUT_VIEW = new DataView(new ArrayBuffer(8));
 
 type Latin1Buffer = Buffer & { latin1Slice(start: number, end: number): string };
 const hasLatin1Slice = typeof (Buffer.prototype as Partial<Latin1Buffer>).latin1Slice === 'function';
@@ -122,8 +121,8 @@ export class RequestParser {
   /** Latin1 text of the head or line being parsed; byte i of the input is text[i - textBase]. */
   private text = '';
   private textBase = 0;
-  /** 32-bit view of the input for scanFieldValue (set per head; shared until then, so a connection allocates no ArrayBuffer for it). */
-  private view: DataView = NO_INPUT_VIEW;
+  /** 32-bit view of the input for scanFieldValue. */
+  private view: DataView = new DataView(new ArrayBuffer(8));
   /** Whether any byte of the current message has been consumed (see `idle`). */
   private started = false;
   private completed = false;
