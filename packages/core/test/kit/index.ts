@@ -23,3 +23,5 @@ export { runHealthSuite, type HealthSuiteOptions } from './health-suite.js';
 export { runStickySuite, type StickySuiteOptions } from './sticky-suite.js';
 export { runUpgradeSuite, EchoClient, type UpgradeSuiteOptions } from './upgrade-suite.js';
 export { runHttp2Suite, h2Request, type Http2SuiteOptions } from './http2-suite.js';
+export { runHttp2AttackSuite } from './http2-attack-suite.js';
+export { H2Attacker, frame, hpack, hpackInteger, FRAME, FLAG, ERROR_CODE, SETTING, type Goaway } from './h2-attacker.js';
