@@ -15,6 +15,7 @@ export const BENCH_ERRORS = {
   ERR_BENCH_PORT_IN_USE: { status: 500, message: 'Port is in use', hint: 'Stop the process that holds it, or leave out --port so free ports are picked.' },
   ERR_BENCH_WRK_MISSING: { status: 500, message: 'wrk is not on PATH', hint: 'Install wrk (apt-get install wrk, brew install wrk) or use --loadgen autocannon.' },
   ERR_BENCH_SERVE_MISSING: { status: 500, message: 'Cannot find the serve command to start the engines', hint: 'Install the CLI in the project (npm install @gatehouse/cli) and run `npx gatehouse bench`, or pass --serve-bin path/to/serve.js.' },
+  ERR_BENCH_H2LOAD_MISSING: { status: 500, message: 'h2load is not on PATH', hint: 'Install it (apt-get install nghttp2-client, brew install nghttp2) or use --loadgen node-h2.' },
   ERR_BENCH_APP_MISSING: { status: 500, message: 'App file not found', hint: 'Pass the path of an app module, e.g. examples/hello/app.js.' },
   ERR_BENCH_BODY_FILE: { status: 500, message: 'Cannot read --body-file', hint: 'Pass a readable file whose bytes are the request body.' },
   ERR_BENCH_NOTHING_RAN: { status: 500, message: 'No engine or peer could be measured', hint: 'See the start-up errors above; fix the app or pick other engines.' },

@@ -17,6 +17,10 @@ export const ENGINE_NAMES = ['prefork', 'threaded', 'hybrid', 'single'] as const
 export type BenchEngine = (typeof ENGINE_NAMES)[number];
 export const PEER_NAMES = ['node-http', 'node-cluster'] as const;
 export type BenchPeer = (typeof PEER_NAMES)[number];
+/** http1: HTTP/1.1 keep-alive connections; h2c: HTTP/2 with prior knowledge, several streams per connection. */
+export const PROTOCOL_NAMES = ['http1', 'h2c'] as const;
+export type BenchProtocol = (typeof PROTOCOL_NAMES)[number];
+export const LOADGEN_NAMES = ['auto', 'wrk', 'autocannon', 'h2load', 'node-h2'] as const;
 
 export interface BenchProgress {
   readonly phase: 'start' | 'ready' | 'failed' | 'warmup' | 'measure' | 'measured' | 'stop' | 'done';
@@ -51,6 +55,10 @@ export interface BenchOptions {
   peers?: readonly string[];
   /** Target whose figures the ratios divide by; default the first peer, else the first engine. */
   baseline?: string;
+  /** Default http1. */
+  protocol?: BenchProtocol;
+  /** Concurrent streams per connection with protocol h2c (h2load -m). */
+  streams?: number;
   loadgen?: LoadgenChoice;
   /** Load-generator threads (wrk -t). */
   loadgenThreads?: number;
@@ -87,6 +95,8 @@ export const DEFAULTS = {
   duration: 10,
   rounds: 3,
   warmup: 3,
+  protocol: 'http1' as BenchProtocol,
+  streams: 10,
   loadgen: 'auto' as LoadgenChoice,
   loadgenThreads: 1,
   out: 'bench-out',
@@ -111,7 +121,9 @@ export const benchCommandSpec = {
     warmup: { type: 'number', key: 'warmup', default: DEFAULTS.warmup, describe: 'Seconds of unmeasured load per target before the rounds.' },
     peers: { type: 'list', key: 'peers', default: [], choices: PEER_NAMES, describe: 'Reference servers doing the same work: node-http, node-cluster (built-in scenarios only).' },
     baseline: { type: 'string', key: 'baseline', describe: 'Target the ratios divide by (default: first peer, else first engine).' },
-    loadgen: { type: 'string', key: 'loadgen', default: DEFAULTS.loadgen, choices: ['auto', 'wrk', 'autocannon'], describe: 'Load generator: wrk if on PATH (auto), or force one.' },
+    protocol: { type: 'string', key: 'protocol', default: DEFAULTS.protocol, choices: PROTOCOL_NAMES, describe: 'http1: HTTP/1.1 keep-alive; h2c: HTTP/2 with prior knowledge, --streams at once on each connection (engines and peers serve both on one port).' },
+    streams: { type: 'number', key: 'streams', default: DEFAULTS.streams, describe: 'With --protocol h2c: concurrent streams per connection (h2load -m).' },
+    loadgen: { type: 'string', key: 'loadgen', default: DEFAULTS.loadgen, choices: LOADGEN_NAMES, describe: 'Load generator. http1: wrk if on PATH (auto), or autocannon; h2c: h2load if on PATH (auto), or node-h2 (a Node http2 client).' },
     'loadgen-threads': { type: 'number', key: 'loadgenThreads', default: DEFAULTS.loadgenThreads, describe: 'wrk threads (-t); autocannon always uses one.' },
     port: { type: 'number', key: 'port', describe: 'First port to listen on (targets use port, port+1, ...); default: free ports.' },
     out: { type: 'string', key: 'out', alias: 'o', default: DEFAULTS.out, describe: 'Directory for report.json, report.md, chart.svg and server logs.' },

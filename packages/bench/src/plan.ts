@@ -8,9 +8,9 @@ import { createRequire } from 'node:module';
 import { availableParallelism } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { BenchError } from './errors.js';
-import { DEFAULTS, ENGINE_NAMES, PEER_NAMES, type BenchOptions } from './options.js';
-import { builtInScenario, customScenario, displayPath, peerScript, type Scenario } from './scenarios.js';
-import type { LoadgenChoice } from './loadgen/select.js';
+import { DEFAULTS, ENGINE_NAMES, PEER_NAMES, PROTOCOL_NAMES, type BenchOptions, type BenchProtocol } from './options.js';
+import { builtInScenario, customScenario, displayPath, peerScript, repoRoot, type Scenario } from './scenarios.js';
+import { LOADGENS_FOR, type LoadgenChoice } from './loadgen/select.js';
 
 export interface Target {
   /** Unique label in reports: the engine or peer name. */
@@ -41,6 +41,9 @@ export interface BenchPlan {
   readonly durationSec: number;
   readonly rounds: number;
   readonly warmupSec: number;
+  readonly protocol: BenchProtocol;
+  /** Concurrent streams per connection (h2c). */
+  readonly streams: number;
   readonly loadgen: LoadgenChoice;
   readonly loadgenThreads: number;
   readonly port: number | null;
@@ -110,8 +113,12 @@ export function planBench(options: BenchOptions): BenchPlan {
   const warmupSec = positiveNumber('warmup', options.warmup, DEFAULTS.warmup, 0);
   const loadgenThreads = positiveInteger('loadgen-threads', options.loadgenThreads, DEFAULTS.loadgenThreads);
   const startTimeoutSec = positiveNumber('start-timeout', options.startTimeout, DEFAULTS.startTimeout, 1);
+  const protocol = options.protocol ?? DEFAULTS.protocol;
+  if (!(PROTOCOL_NAMES as readonly string[]).includes(protocol)) throw new BenchError('ERR_BENCH_USAGE', `--protocol must be ${PROTOCOL_NAMES.join(' or ')}, got "${protocol}"`);
+  const streams = positiveInteger('streams', options.streams, DEFAULTS.streams);
   const loadgen = options.loadgen ?? DEFAULTS.loadgen;
-  if (!['auto', 'wrk', 'autocannon'].includes(loadgen)) throw new BenchError('ERR_BENCH_USAGE', `--loadgen must be auto, wrk or autocannon, got "${loadgen}"`);
+  const loadgens = LOADGENS_FOR[protocol];
+  if (!loadgens.includes(loadgen)) throw new BenchError('ERR_BENCH_USAGE', `--loadgen with --protocol ${protocol} must be ${loadgens.join(', ')}, got "${loadgen}"`);
   const port = options.port === undefined ? null : positiveInteger('port', options.port, 0, 1);
   if (port !== null && port > 65535) throw new BenchError('ERR_BENCH_USAGE', `--port must be at most 65535, got ${port}`);
 
@@ -119,6 +126,7 @@ export function planBench(options: BenchOptions): BenchPlan {
     ? customScenario(options.path, options.method ?? DEFAULTS.method, options.bodyFile, cwd)
     : builtInScenario(options.scenario ?? DEFAULTS.scenario);
   if (!options.path && options.bodyFile) throw new BenchError('ERR_BENCH_USAGE', '--body-file needs --path (scenarios bring their own body)');
+  if (protocol === 'h2c' && scenario.closesConnection) throw new BenchError('ERR_BENCH_USAGE', `the ${scenario.name} scenario closes the connection after each request, which is HTTP/1.1 only; use --protocol http1`);
 
   const app = options.app ? resolve(cwd, options.app) : scenario.app;
   if (!app) throw new BenchError('ERR_BENCH_APP_MISSING', 'give the app to serve with --path');
@@ -179,7 +187,9 @@ export function planBench(options: BenchOptions): BenchPlan {
       continue;
     }
     const workers = peer === 'node-cluster' ? options.workers ?? parallelism : 1;
-    targets.push({ name: peer, kind: 'peer', workers, threads: 1, args: [script], shown: ['node', script], env: peer === 'node-cluster' ? { WORKERS: String(workers) } : {} });
+    // The peers serve h2c when PROTOCOL says so (benchmarks/peers/serve.mjs).
+    const env = { ...(peer === 'node-cluster' ? { WORKERS: String(workers) } : {}), ...(protocol === 'h2c' ? { PROTOCOL: 'h2c' } : {}) };
+    targets.push({ name: peer, kind: 'peer', workers, threads: 1, args: [script], shown: ['node', script], env });
   }
 
   const names = targets.map((t) => t.name);
@@ -187,7 +197,7 @@ export function planBench(options: BenchOptions): BenchPlan {
   if (!names.includes(baseline)) throw new BenchError('ERR_BENCH_USAGE', `--baseline "${baseline}" is not one of the targets (${names.join(', ')})`);
 
   return {
-    app, scenario, targets, skipped, baseline, connections, durationSec, rounds, warmupSec, loadgen, loadgenThreads,
+    app, scenario, targets, skipped, baseline, connections, durationSec, rounds, warmupSec, protocol, streams, loadgen, loadgenThreads,
     port, out: resolve(cwd, options.out ?? DEFAULTS.out), startTimeoutSec, parallelism, cwd,
   };
 }

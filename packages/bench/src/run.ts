@@ -82,7 +82,7 @@ function summarize(rounds: readonly RoundResult[], peakRssBytes: number): Omit<T
 /** Runs the whole comparison and writes report.json, report.md and chart.svg to plan.out. */
 export async function runBench(options: BenchOptions = {}): Promise<BenchReport> {
   const plan = planBench(options);
-  const loadgen = selectLoadGenerator(plan.loadgen);
+  const loadgen = selectLoadGenerator(plan.loadgen, plan.protocol);
   const ports = await assignPorts(plan);
   mkdirSync(plan.out, { recursive: true });
 
@@ -112,6 +112,7 @@ export async function runBench(options: BenchOptions = {}): Promise<BenchReport>
           cwd: plan.cwd,
           startTimeoutSec: plan.startTimeoutSec,
           expectReady: r.target.kind === 'engine',
+          protocol: plan.protocol,
         });
       } catch (error) {
         fail(`failed to start: ${(error as Error).message}`);
@@ -131,6 +132,7 @@ export async function runBench(options: BenchOptions = {}): Promise<BenchReport>
       origin: `http://${HOST}:${port}`,
       requests: plan.scenario.requests,
       connections: plan.connections,
+      streams: plan.streams,
       durationSec,
       threads: plan.loadgenThreads,
       timeoutSec: 30,
@@ -249,6 +251,8 @@ function buildReport(plan: BenchPlan, loadgen: LoadGenerator, running: readonly 
     load: {
       generator: loadgen.name,
       version: loadgen.version,
+      protocol: plan.protocol,
+      streams: plan.protocol === 'h2c' ? plan.streams : 1,
       connections: plan.connections,
       durationSec: plan.durationSec,
       rounds: plan.rounds,

@@ -13,7 +13,9 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { openSync, closeSync, readFileSync } from 'node:fs';
 import http from 'node:http';
+import http2 from 'node:http2';
 import net from 'node:net';
+import type { BenchProtocol } from './options.js';
 import { processTree } from './proctree.js';
 
 export const HOST = '127.0.0.1';
@@ -38,8 +40,9 @@ export function portIsFree(port: number): Promise<boolean> {
   });
 }
 
-/** true when something on the port answers an HTTP GET with any status. */
-export function answers(port: number, timeoutMs = 1000): Promise<boolean> {
+/** true when something on the port answers an HTTP GET with any status (over h2c with prior knowledge for 'h2c'). */
+export function answers(port: number, timeoutMs = 1000, protocol: BenchProtocol = 'http1'): Promise<boolean> {
+  if (protocol === 'h2c') return answersH2c(port, timeoutMs);
   return new Promise((resolve) => {
     const request = http.get({ host: HOST, port, path: '/', agent: false, timeout: timeoutMs }, (response) => {
       response.resume();
@@ -47,6 +50,19 @@ export function answers(port: number, timeoutMs = 1000): Promise<boolean> {
     });
     request.on('timeout', () => request.destroy());
     request.on('error', () => resolve(false));
+  });
+}
+
+function answersH2c(port: number, timeoutMs: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const session = http2.connect(`http://${HOST}:${port}`);
+    const done = (answered: boolean) => { clearTimeout(timer); session.destroy(); resolve(answered); };
+    const timer = setTimeout(() => done(false), timeoutMs);
+    session.on('error', () => done(false));
+    const stream = session.request({ ':path': '/' });
+    stream.on('response', () => done(true));
+    stream.on('error', () => done(false));
+    stream.end();
   });
 }
 
@@ -82,6 +98,8 @@ export interface ServerStart {
   readonly startTimeoutSec: number;
   /** true for `serve`, which sends a ready message; peers do not, so nobody waits for one. */
   readonly expectReady: boolean;
+  /** What the readiness probe speaks (an h2c peer answers nothing else); default http1. */
+  readonly protocol?: BenchProtocol;
 }
 
 /** What `serve` sends its parent over IPC once it listens (packages/cli ReadyMessage). */
@@ -154,7 +172,7 @@ export class ServerProcess {
     const deadline = Date.now() + spec.startTimeoutSec * 1000;
     while (Date.now() < deadline) {
       if (!server.alive) throw new Error(`${server.exitDescription()} before answering: ${server.logTail() || '(no output)'}`);
-      if (server.ready || (await answers(spec.port, 500))) {
+      if (server.ready || (await answers(spec.port, 500, spec.protocol))) {
         // The port can answer a moment before the ready message arrives: give it that moment.
         if (!server.ready && spec.expectReady && server.child.connected) await server.#readyWithin(500);
         if (server.alive) return server;

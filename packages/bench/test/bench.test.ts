@@ -177,3 +177,25 @@ test('bad flags and values are one line each; exit code 2', async () => {
     assert.match(line, /^serve bench: ERR_BENCH_/);
   }
 });
+
+test('--protocol h2c: a load generator or scenario that speaks only HTTP/1.1 is one line each; h2load missing says how to get it; exit code 2', async (t) => {
+  for (const [argv, pattern] of [
+    [[hello, '--protocol', 'h2c', '--loadgen', 'wrk'], /ERR_BENCH_USAGE: Invalid bench option: --loadgen with --protocol h2c must be auto, h2load, node-h2, got "wrk"/],
+    [[hello, '--protocol', 'http1', '--loadgen', 'node-h2'], /--loadgen with --protocol http1 must be auto, wrk, autocannon, got "node-h2"/],
+    [['--scenario', 'close', '--protocol', 'h2c'], /the close scenario closes the connection after each request, which is HTTP\/1\.1 only; use --protocol http1/],
+    [[hello, '--protocol', 'h2c', '--streams', '0'], /--streams must be an integer >= 1/],
+  ] as const) {
+    const { code, line } = await usageError([...argv, '--engines', 'single', '--out', join(scratch, 'h2-usage')]);
+    assert.equal(code, 2, argv.join(' '));
+    assert.equal(line.trim().split('\n').length, 1, line);
+    assert.match(line, pattern);
+  }
+  const { code: badProtocol } = await usageError([hello, '--protocol', 'h3']);
+  assert.equal(badProtocol, 2);
+  const path = process.env.PATH;
+  process.env.PATH = join(scratch, 'empty-bin');
+  t.after(() => { process.env.PATH = path; });
+  const { code, line } = await usageError([hello, '--engines', 'single', '--protocol', 'h2c', '--loadgen', 'h2load', '--out', join(scratch, 'h2load')]);
+  assert.equal(code, 2);
+  assert.match(line, /ERR_BENCH_H2LOAD_MISSING: h2load is not on PATH\. Install it \(apt-get install nghttp2-client/);
+});

@@ -47,7 +47,7 @@ test('autocannon with the close scenario: one request per connection, each answe
   const scenario = builtInScenario('close');
   assert.equal(scenario.closesConnection, true);
   const result = await createAutocannon().run({
-    origin: `http://127.0.0.1:${port}`, requests: scenario.requests, connections: 4, durationSec: 2, threads: 1, timeoutSec: 5,
+    origin: `http://127.0.0.1:${port}`, requests: scenario.requests, connections: 4, streams: 1, durationSec: 2, threads: 1, timeoutSec: 5,
   });
 
   assert.ok(result.requests > 50, `served ${result.requests} requests in two seconds`);

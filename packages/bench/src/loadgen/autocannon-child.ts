@@ -4,17 +4,10 @@
  * generator's event loop apart from the tool's sampler and makes its CPU cost measurable.
  */
 import { readFileSync } from 'node:fs';
+import type { ChildSpec } from './child.js';
 // autocannon ships no types; the few fields used are declared at the use site.
 // @ts-ignore
 import autocannon from 'autocannon';
-
-interface ChildSpec {
-  origin: string;
-  connections: number;
-  durationSec: number;
-  timeoutSec: number;
-  requests: { method: string; path: string; headers: [string, string][]; body?: string }[];
-}
 
 interface AutocannonResult {
   requests: { total: number };

@@ -1,5 +1,6 @@
 /*
- * The load generator seam: wrk (when on PATH) or autocannon (embedded) behind one interface,
+ * The load generator seam: for HTTP/1.1 wrk (when on PATH) or autocannon (embedded), for h2c
+ * h2load (when on PATH) or node-h2 (embedded), behind one interface,
  * so the rest of the tool never knows which one measured. Both run as child processes, so
  * their CPU time is theirs alone and can be reported: on a 2-core machine the load generator
  * competes with the server, and a reader must know by how much.
@@ -17,6 +18,8 @@ export interface LoadSpec {
   /** Sent in turn on each connection (one entry for most scenarios). */
   readonly requests: readonly LoadRequest[];
   readonly connections: number;
+  /** Concurrent streams on each connection (HTTP/2 generators; HTTP/1.1 sends one at a time). */
+  readonly streams: number;
   readonly durationSec: number;
   /** Load-generator threads (wrk -t); autocannon is one thread. */
   readonly threads: number;
@@ -46,7 +49,7 @@ export interface LoadResult {
 }
 
 export interface LoadGenerator {
-  readonly name: 'wrk' | 'autocannon';
+  readonly name: 'wrk' | 'autocannon' | 'h2load' | 'node-h2';
   readonly version: string;
   run(spec: LoadSpec): Promise<LoadResult>;
 }

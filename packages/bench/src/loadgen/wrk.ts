@@ -1,8 +1,7 @@
 /*
  * wrk as a child process. Parses its `--latency` text report (the only output wrk has without a
  * custom Lua `done` hook, and the one people know). Methods, bodies and several requests are
- * sent through a generated Lua script. wrk's CPU time is read from a `sh` wrapper's
- * /proc/$$/stat after it has reaped wrk: cutime/cstime then hold exactly wrk's user+sys time.
+ * sent through a generated Lua script. wrk's CPU time is read as runMeasured() says.
  */
 import { spawn, spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -113,17 +112,9 @@ export function createWrk(version: string): LoadGenerator {
           args.push('-s', join(dir, 'requests.lua'));
         }
         args.push(`${spec.origin}${first!.path}`);
-        const statFile = join(dir, 'stat');
-        // $0 is the stat file; "$@" are wrk's arguments.
-        const script = 'wrk "$@"; code=$?; cat /proc/$$/stat > "$0" 2>/dev/null; exit $code';
-        const { code, stdout, stderr } = await collect(spawn('sh', ['-c', script, statFile, ...args], { stdio: ['ignore', 'pipe', 'pipe'] }));
+        const { code, stdout, stderr, cpuSec: loadgenCpuSec } = await runMeasured('wrk', args, dir);
         if (code !== 0) throw new Error(`wrk exited with ${code}: ${(stderr || stdout).trim().split('\n').pop()}`);
         const report = parseWrkOutput(stdout);
-        let loadgenCpuSec = Number.NaN;
-        try {
-          const stat = parseStat(readFileSync(statFile, 'utf8'));
-          if (stat) loadgenCpuSec = stat.cpuSec;
-        } catch { /* no /proc: unknown */ }
         const { connect, read, write, timeout } = report.socketErrors;
         return {
           requests: report.requests,
@@ -139,6 +130,23 @@ export function createWrk(version: string): LoadGenerator {
       }
     },
   };
+}
+
+/**
+ * Runs `program args` under a `sh` wrapper that copies its own /proc/$$/stat once it has reaped
+ * the program: cutime/cstime then hold exactly the program's user+sys time (NaN without /proc).
+ */
+export async function runMeasured(program: string, args: readonly string[], dir: string): Promise<{ code: number | null; stdout: string; stderr: string; cpuSec: number }> {
+  const statFile = join(dir, 'stat');
+  // $0 is the stat file, $1 the program; the rest are its arguments.
+  const script = 'p="$1"; shift; "$p" "$@"; code=$?; cat /proc/$$/stat > "$0" 2>/dev/null; exit $code';
+  const result = await collect(spawn('sh', ['-c', script, statFile, program, ...args], { stdio: ['ignore', 'pipe', 'pipe'] }));
+  let cpuSec = Number.NaN;
+  try {
+    const stat = parseStat(readFileSync(statFile, 'utf8'));
+    if (stat) cpuSec = stat.cpuSec;
+  } catch { /* no /proc: unknown */ }
+  return { ...result, cpuSec };
 }
 
 export function collect(child: import('node:child_process').ChildProcess): Promise<{ code: number | null; stdout: string; stderr: string }> {

@@ -39,7 +39,8 @@ export function renderMarkdown(report: BenchReport, options: MarkdownOptions = {
   lines.push(`- **Machine**: ${m.cpus} cores (${m.cpuModel}), ${fmtMiB(m.memoryBytes)} RAM, ${m.platform}/${m.arch}, Node ${m.node}`);
   lines.push(`- **Command**: \`${report.command}\``);
   lines.push(`- **App**: \`${report.app}\`; **scenario** ${report.scenario.name}: ${report.scenario.describe}`);
-  lines.push(`- **Load**: ${load.generator} ${load.version}, ${load.connections} connections${load.generator === 'wrk' ? `, ${load.threads} thread(s)` : ''}, ` +
+  const h2 = load.protocol === 'h2c' ? ` over h2c x ${load.streams ?? 1} streams` : '';
+  lines.push(`- **Load**: ${load.generator} ${load.version}, ${load.connections} connections${h2}${load.generator === 'wrk' ? `, ${load.threads} thread(s)` : ''}, ` +
     `${load.rounds} interleaved rounds of ${load.durationSec} s after ${load.warmupSec} s warm-up per target; parallelism ${report.parallelism}`);
   lines.push(`- **Baseline** for ratios: ${report.baseline}`);
   lines.push('');

@@ -83,7 +83,7 @@ export function renderSvg(report: BenchReport): string {
   const load = report.load;
   const title = `Gatehouse bench: ${report.scenario.name} (${report.app})`;
   const subtitle = `${report.machine.cpus} cores, Node ${report.machine.node}, ${load.generator} ${load.version}, ` +
-    `${load.connections} connections, ${load.rounds} rounds of ${load.durationSec} s, ${report.date.slice(0, 10)}`;
+    `${load.connections} connections${load.protocol === 'h2c' ? ` (h2c x ${load.streams ?? 1} streams)` : ''}, ${load.rounds} rounds of ${load.durationSec} s, ${report.date.slice(0, 10)}`;
   out.push(text(MARGIN, y + 16, title, { 'font-size': 17, 'font-weight': 'bold' }));
   out.push(text(MARGIN, y + 36, subtitle, { fill: MUTED }));
   y += 64;

@@ -68,8 +68,12 @@ export interface BenchReport {
     readonly requests: readonly { readonly method: string; readonly path: string; readonly bodyBytes: number }[];
   };
   readonly load: {
-    readonly generator: 'wrk' | 'autocannon';
+    readonly generator: 'wrk' | 'autocannon' | 'h2load' | 'node-h2';
     readonly version: string;
+    /** Absent in reports written before HTTP/2 load existed: http1. */
+    readonly protocol?: 'http1' | 'h2c';
+    /** Concurrent streams per connection (1 on HTTP/1.1). */
+    readonly streams?: number;
     readonly connections: number;
     readonly durationSec: number;
     readonly rounds: number;

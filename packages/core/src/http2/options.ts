@@ -3,9 +3,16 @@
  * (nghttp2 does the framing, HPACK and flow control). The defaults that guard a session
  * against a misbehaving peer are chosen here, in one place:
  * - push and the extended CONNECT protocol are off (the Gateway Interface has neither);
- * - a peer that sends many invalid frames, or keeps opening streams past the limit, or floods
- *   SETTINGS / PINGs, loses its session (Node's counters, set explicitly so they are visible);
- * - header pairs are bounded by --limit-request-fields (plus the four pseudo-headers).
+ * - a peer that sends many invalid frames, or keeps opening streams past the limit, loses its
+ *   session (Node's counters, set explicitly so they are visible);
+ * - header pairs are bounded by --limit-request-fields (plus the four pseudo-headers), the
+ *   decoded header list by --http2-max-header-list-size: an HPACK bomb (a small block that
+ *   decodes huge) resets its stream with ENHANCE_YOUR_CALM, nothing is buffered past the bound;
+ * - nghttp2 itself caps CONTINUATION frames per header block (a flood of them is a session
+ *   error) and the SETTINGS/PING acknowledgements queued for a peer that does not read;
+ * - what Node has no counter for is counted per session in rate.ts: stream resets by the
+ *   client (Rapid Reset) and SETTINGS/PING frames per second, and a response stalled on a shut
+ *   flow-control window (--http2-send-timeout).
  */
 import type { ServerSessionOptions } from 'node:http2';
 import type { Settings } from '../settings/table.js';
@@ -21,9 +28,15 @@ export interface Http2Options {
   readonly initialWindowSize: number;
   /** Most header fields in a request (pseudo-headers aside), as --limit-request-fields. */
   readonly maxHeaderFields: number;
+  /** Client stream resets per second on one session before GOAWAY ENHANCE_YOUR_CALM. */
+  readonly maxResetsPerSecond: number;
+  /** SETTINGS + PING frames per second from one client before GOAWAY ENHANCE_YOUR_CALM. */
+  readonly maxControlFramesPerSecond: number;
+  /** A response stream that cannot send for this long is reset; 0 = never. */
+  readonly sendTimeoutMs: number;
 }
 
-export type Http2Settings = Pick<Settings, 'http2' | 'http2MaxConcurrentStreams' | 'http2MaxHeaderListSize' | 'http2MaxFrameSize' | 'http2InitialWindowSize' | 'limitRequestFields'>;
+export type Http2Settings = Pick<Settings, 'http2' | 'http2MaxConcurrentStreams' | 'http2MaxHeaderListSize' | 'http2MaxFrameSize' | 'http2InitialWindowSize' | 'http2MaxResetsPerSecond' | 'http2MaxControlFramesPerSecond' | 'http2SendTimeout' | 'limitRequestFields'>;
 
 /** Null when --http2 off. */
 export function http2OptionsFrom(settings: Readonly<Http2Settings>): Http2Options | null {
@@ -36,6 +49,9 @@ export function http2OptionsFrom(settings: Readonly<Http2Settings>): Http2Option
     maxFrameSize: settings.http2MaxFrameSize,
     initialWindowSize: settings.http2InitialWindowSize,
     maxHeaderFields: settings.limitRequestFields,
+    maxResetsPerSecond: settings.http2MaxResetsPerSecond,
+    maxControlFramesPerSecond: settings.http2MaxControlFramesPerSecond,
+    sendTimeoutMs: settings.http2SendTimeout * 1000,
   };
 }
 
@@ -43,7 +59,7 @@ export function http2OptionsFrom(settings: Readonly<Http2Settings>): Http2Option
 const MAX_INVALID_FRAMES = 100;
 /** Streams refused for exceeding the limit before the session is destroyed. */
 const MAX_REJECTED_STREAMS = 100;
-/** SETTINGS frames awaiting acknowledgement, and PINGs unanswered. */
+/** Entries in one SETTINGS frame, and this server's own PINGs left unanswered. */
 const MAX_SETTINGS = 32;
 const MAX_OUTSTANDING_PINGS = 10;
 /** Megabytes nghttp2 may hold for one session (Node's default, stated). */

@@ -4,7 +4,10 @@
  * ALPN on TLS); every stream becomes a StreamExchange (stream.ts) and reaches the Dispatcher
  * like any request. The session is counted as one connection by its service.
  *
- * - Limits and flood guards are the session options (options.ts).
+ * - Limits and flood guards are the session options (options.ts); where Node has no counter
+ *   this session counts (rate.ts): streams the client resets and SETTINGS/PING frames per
+ *   second. Past either limit the client gets GOAWAY ENHANCE_YOUR_CALM and the session is
+ *   destroyed with its streams (their requests see request.signal abort).
  * - Idle: a session with no open stream for --keep-alive is closed with GOAWAY (0 disables).
  * - Drain (a graceful stop, or the old generation of a reload): first a GOAWAY whose last
  *   stream id is 2^31-1 (RFC 9113 §6.8's shutdown notice: clients stop opening streams here),
@@ -19,6 +22,7 @@ import type { Dispatcher, SocketAddress } from '../gateway/types.js';
 import type { HealthCheck } from '../http/health.js';
 import type { ProtocolOptions } from '../http/options.js';
 import { sessionOptions, type Http2Options } from './options.js';
+import { RateCounter } from './rate.js';
 import { StreamExchange, type StreamOwner } from './stream.js';
 
 /** What sessions share: the service they belong to. */
@@ -33,6 +37,10 @@ export interface SessionHost {
   sessionClosed(session: Http2Connection): void;
 }
 
+const { NGHTTP2_ENHANCE_YOUR_CALM: ENHANCE_YOUR_CALM } = http2.constants;
+/** How long a session over a rate limit stays open after its GOAWAY (see #calmDown). */
+const CALM_DOWN_LINGER_MS = 1000;
+
 /** Last stream id of RFC 9113's shutdown notice: every stream id the client may have used. */
 const ALL_STREAMS = 2 ** 31 - 1;
 
@@ -45,9 +53,14 @@ export class Http2Connection implements StreamOwner {
   readonly #host: SessionHost;
   readonly #session: ServerHttp2Session;
   readonly #streams = new Set<StreamExchange>();
+  readonly #resets: RateCounter;
+  readonly #controlFrames: RateCounter;
   /** When the last stream closed (ms since epoch); 0 while streams are open. */
   #idleSince: number;
   #goingAway = false;
+  #calming = false;
+  /** Highest stream id the client opened (the last stream id of an ENHANCE_YOUR_CALM GOAWAY). */
+  #lastStreamId = 0;
   #closed = false;
 
   /** `input`: bytes already read from `socket` (the preface and whatever followed), fed to the session first. */
@@ -60,6 +73,8 @@ export class Http2Connection implements StreamOwner {
     const trust = host.options.proxyTrust ?? null;
     this.proxyTrusted = trust === null ? null : trust.trusts(remote.address);
     this.#idleSince = Date.now();
+    this.#resets = new RateCounter(host.http2.maxResetsPerSecond);
+    this.#controlFrames = new RateCounter(host.http2.maxControlFramesPerSecond);
     socket.allowHalfOpen = false;
     // A server-side TLSSocket made outside a tls.Server (net/tls.ts) still says secureConnecting
     // after its handshake; http2 would wait for a 'secureConnect' that never comes.
@@ -69,6 +84,8 @@ export class Http2Connection implements StreamOwner {
     session.on('stream', this.#onStream);
     session.on('error', () => { /* the session is destroyed; 'close' follows */ });
     session.on('close', this.#onClose);
+    session.on('ping', this.#onControlFrame);
+    session.on('remoteSettings', this.#onControlFrame);
     if (host.draining) this.drain();
   }
 
@@ -78,8 +95,10 @@ export class Http2Connection implements StreamOwner {
   get draining(): boolean { return this.#host.draining; }
   /** Streams open on this session. */
   get streams(): number { return this.#streams.size; }
+  get sendTimeoutMs(): number { return this.#host.http2.sendTimeoutMs; }
 
   readonly #onStream = (stream: ServerHttp2Stream, headers: IncomingHttpHeaders, _flags: number, rawHeaders: string[]): void => {
+    if ((stream.id ?? 0) > this.#lastStreamId) this.#lastStreamId = stream.id!;
     const exchange = new StreamExchange(this, stream);
     this.#streams.add(exchange);
     this.#idleSince = 0;
@@ -88,6 +107,32 @@ export class Http2Connection implements StreamOwner {
 
   requestStarted(): void { this.#host.requestStarted(); }
   requestEnded(): void { this.#host.requestEnded(); }
+
+  streamResetByClient(): void {
+    if (this.#resets.hit(Date.now())) this.#calmDown('stream reset rate');
+  }
+
+  readonly #onControlFrame = (): void => {
+    if (this.#controlFrames.hit(Date.now())) this.#calmDown('SETTINGS/PING rate');
+  };
+
+  /**
+   * The client broke a rate limit: its streams are reset and GOAWAY ENHANCE_YOUR_CALM goes out
+   * at once (nghttp2 ignores streams opened after it), and the session is destroyed
+   * CALM_DOWN_LINGER_MS later. Closing at once would make the kernel answer the client's
+   * unread flood with a TCP reset, which can overtake the GOAWAY: the client would see a reset
+   * connection, not the reason.
+   */
+  #calmDown(what: string): void {
+    const session = this.#session;
+    if (this.#calming || this.#closed || session.destroyed) return;
+    this.#calming = true;
+    this.#goingAway = true;
+    for (const exchange of this.#streams) exchange.cancel();
+    session.goaway(ENHANCE_YOUR_CALM, this.#lastStreamId);
+    // destroy() sends its code in the final GOAWAY only alongside an error.
+    setTimeout(() => { if (!session.destroyed) session.destroy(new Error(`HTTP/2 client over the ${what} limit`), ENHANCE_YOUR_CALM); }, CALM_DOWN_LINGER_MS).unref();
+  }
 
   streamClosed(exchange: StreamExchange): void {
     this.#streams.delete(exchange);

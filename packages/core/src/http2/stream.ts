@@ -20,6 +20,9 @@
  * head; string and bytes bodies go out in one end(); a stream body is written chunk by chunk,
  * waiting for 'drain' whenever write() says the stream's buffer is full, so a slow reader of one
  * stream holds at most its window plus one high-water mark here and never stalls the others.
+ * A response that cannot send because the client keeps its flow-control window shut is reset
+ * (CANCEL) after --http2-send-timeout without a 'drain' (large string and bytes bodies are
+ * written in slices for this); its request.signal aborts.
  * Trailers: the head is sent with waitForTrailers, and the trailer fields (a function is called
  * once the body has ended) follow the last DATA frame.
  * Failure: an app error before the head is answered as on HTTP/1.1 (http/app-failure.ts); after
@@ -57,7 +60,14 @@ export interface StreamOwner {
   requestStarted(): void;
   requestEnded(): void;
   streamClosed(exchange: StreamExchange): void;
+  /** The client reset a stream whose exchange had not finished (counted against Rapid Reset). */
+  streamResetByClient(): void;
+  /** --http2-send-timeout in ms (0 = none). */
+  readonly sendTimeoutMs: number;
 }
+
+/** A string or bytes body longer than this is written in slices of it, so a stalled reader is seen as a stall (no 'drain'), and progress as progress. */
+const SEND_SLICE = 64 * 1024;
 
 /** The GatewayRequest of a stream: interim responses go out as informational HEADERS; `upgrade` is null (an HTTP/2 request never switches: requestedUpgrade()). */
 class StreamRequest extends AbortableRequest {
@@ -77,6 +87,8 @@ class StreamRequest extends AbortableRequest {
 export class StreamExchange implements BodyHost {
   /** requestTimeoutMs of this stream (ms since epoch); 0 = none. Read by the service's sweep. */
   requestDeadline = 0;
+  /** While the response waits for the client's flow-control window ('drain'). */
+  sendDeadline = 0;
   /** While the app waits for body bytes. */
   bodyDeadline = 0;
   readonly #owner: StreamOwner;
@@ -93,6 +105,8 @@ export class StreamExchange implements BodyHost {
   #response: GatewayResponse | undefined = undefined;
   #startedAt = 0n;
   #drainWaiter: (() => void) | null = null;
+  /** This side reset the stream (so its close is not the client's reset). */
+  #resetHere = false;
 
   constructor(owner: StreamOwner, stream: ServerHttp2Stream) {
     this.#owner = owner;
@@ -241,6 +255,7 @@ export class StreamExchange implements BodyHost {
       this.#done = true;
       return;
     }
+    if (iterable === null && length > SEND_SLICE) iterable = slices(payload!);
     if (iterable === null) {
       this.#bytes = length;
       this.#done = true;
@@ -259,7 +274,11 @@ export class StreamExchange implements BodyHost {
         if (chunk.byteLength === 0) continue;
         this.#bytes += chunk.byteLength;
         if (expected >= 0 && this.#bytes > expected) throw new GatehouseError('ERR_APP_BAD_RESPONSE', `the body stream yielded more than content-length ${expected} bytes`);
-        if (!stream.write(chunk)) await new Promise<void>((resolve) => { this.#drainWaiter = resolve; });
+        if (!stream.write(chunk)) {
+          const timeout = this.#owner.sendTimeoutMs;
+          if (timeout > 0) this.sendDeadline = Date.now() + timeout;
+          await new Promise<void>((resolve) => { this.#drainWaiter = resolve; });
+        }
       }
       if (this.#done) return;
       if (expected >= 0 && this.#bytes < expected) throw new GatehouseError('ERR_APP_BAD_RESPONSE', `the body stream ended after ${this.#bytes} of content-length ${expected} bytes`);
@@ -272,6 +291,7 @@ export class StreamExchange implements BodyHost {
   }
 
   readonly #onDrain = (): void => {
+    this.sendDeadline = 0;
     const waiter = this.#drainWaiter;
     this.#drainWaiter = null;
     waiter?.();
@@ -284,7 +304,7 @@ export class StreamExchange implements BodyHost {
       if (!stream.destroyed) stream.sendTrailers(fields);
     } catch (error) {
       if (channels.requestError.hasSubscribers) channels.requestError.publish({ request: this.#request ?? undefined, error, phase: 'response' });
-      if (!stream.destroyed) stream.close(NGHTTP2_INTERNAL_ERROR);
+      this.#reset(NGHTTP2_INTERNAL_ERROR);
     }
   }
 
@@ -294,7 +314,7 @@ export class StreamExchange implements BodyHost {
     if (this.#headSent) {
       this.#done = true;
       this.#request?.abort(error);
-      if (!this.#stream.destroyed) this.#stream.close(NGHTTP2_INTERNAL_ERROR);
+      this.#reset(NGHTTP2_INTERNAL_ERROR);
       return;
     }
     const { status, text } = answerForAppFailure(error, this.#owner.options.debug);
@@ -307,7 +327,7 @@ export class StreamExchange implements BodyHost {
     this.#request?.abort(error);
     if (this.#headSent) {
       this.#done = true;
-      if (!this.#stream.destroyed) this.#stream.close(NGHTTP2_CANCEL);
+      this.#reset(NGHTTP2_CANCEL);
       return;
     }
     this.#answer(error.status, error.message + '\n');
@@ -332,6 +352,14 @@ export class StreamExchange implements BodyHost {
 
   /** Called by the service's sweep with the current time. */
   checkDeadlines(now: number): void {
+    if (this.sendDeadline !== 0 && this.sendDeadline <= now) {
+      this.sendDeadline = 0;
+      if (!this.#done) {
+        this.#done = true;
+        this.#request?.abort(new GatehouseError('ERR_HTTP_CLIENT_GONE', `the client's flow-control window stayed shut for ${this.#owner.sendTimeoutMs} ms`));
+        this.#reset(NGHTTP2_CANCEL);
+      }
+    }
     if (this.bodyDeadline !== 0 && this.bodyDeadline <= now) {
       this.bodyDeadline = 0;
       if (this.#body?.waiting && !this.#done) {
@@ -348,7 +376,12 @@ export class StreamExchange implements BodyHost {
 
   /** The session is going down at once: reset this stream. */
   cancel(): void {
-    if (!this.#stream.destroyed) this.#stream.close(NGHTTP2_CANCEL);
+    this.#reset(NGHTTP2_CANCEL);
+  }
+
+  #reset(code: number): void {
+    this.#resetHere = true;
+    if (!this.#stream.destroyed) this.#stream.close(code);
   }
 
   readonly #onError = (): void => {
@@ -358,6 +391,8 @@ export class StreamExchange implements BodyHost {
   readonly #onClose = (): void => {
     const request = this.#request;
     const complete = this.#done && this.#headSent && this.#stream.rstCode === http2.constants.NGHTTP2_NO_ERROR;
+    // Unfinished and not reset here: the client reset it, whatever code it gave (or the session is gone, where counting is moot).
+    if (!complete && !this.#resetHere) this.#owner.streamResetByClient();
     if (!complete) {
       const gone = new GatehouseError('ERR_HTTP_CLIENT_GONE', 'the stream was reset or its connection closed');
       this.#body?.fail(gone);
@@ -403,4 +438,10 @@ function requestFields(rawHeaders: readonly string[], authority: string): string
   }
   if (!hasHost && authority !== '') fields.unshift('host', authority);
   return fields;
+}
+
+/** A string or bytes body as SEND_SLICE pieces. */
+async function* slices(payload: Buffer | string): AsyncIterable<Uint8Array> {
+  const bytes = typeof payload === 'string' ? Buffer.from(payload) : payload;
+  for (let at = 0; at < bytes.length; at += SEND_SLICE) yield bytes.subarray(at, at + SEND_SLICE);
 }

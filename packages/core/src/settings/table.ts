@@ -56,6 +56,9 @@ export interface Settings {
   http2MaxHeaderListSize: number;
   http2MaxFrameSize: number;
   http2InitialWindowSize: number;
+  http2MaxResetsPerSecond: number;
+  http2MaxControlFramesPerSecond: number;
+  http2SendTimeout: number;
   pid: string;
   controlSocket: string;
   logLevel: 'trace' | 'debug' | 'info' | 'warn' | 'error' | 'fatal' | 'silent';
@@ -173,6 +176,9 @@ export const SETTINGS: { readonly [K in keyof Settings]: SettingSpec<Settings[K]
   http2MaxHeaderListSize: { kind: 'integer', default: 65536, min: 1024, max: 1048576, group: 'limits', doc: 'HTTP/2: largest request header list in bytes, as HPACK-decoded names + values + 32 per field (SETTINGS_MAX_HEADER_LIST_SIZE); a larger one resets its stream (ENHANCE_YOUR_CALM). Until the client acknowledges this server\'s SETTINGS, nghttp2\'s 64 KiB applies.' },
   http2MaxFrameSize: { kind: 'integer', default: 16384, min: 16384, max: 16777215, group: 'limits', doc: 'HTTP/2: largest frame payload this server accepts (SETTINGS_MAX_FRAME_SIZE).' },
   http2InitialWindowSize: { kind: 'integer', default: 65535, min: 0, max: 2147483647, group: 'limits', doc: 'HTTP/2: per-stream flow-control window in bytes (SETTINGS_INITIAL_WINDOW_SIZE): request body bytes a client may send ahead of the app reading them.' },
+  http2MaxResetsPerSecond: { kind: 'integer', default: 100, min: 1, max: 100000, group: 'limits', doc: 'HTTP/2: streams one client may reset (RST_STREAM) per second on one session before the session is closed with GOAWAY ENHANCE_YOUR_CALM (the Rapid Reset attack, CVE-2023-44487: each reset stream costs the server a request while freeing the client\'s stream slot at once).' },
+  http2MaxControlFramesPerSecond: { kind: 'integer', default: 100, min: 1, max: 100000, group: 'limits', doc: 'HTTP/2: SETTINGS and PING frames one client may send per second on one session (each makes the server answer); past it the session is closed with GOAWAY ENHANCE_YOUR_CALM (SETTINGS and PING floods).' },
+  http2SendTimeout: { kind: 'seconds', default: 30, group: 'timeouts', doc: 'HTTP/2: a response that could send nothing for this long because the client keeps its flow-control window shut is reset (RST_STREAM CANCEL), so a client that never reads cannot hold a stream and its app work forever (0 = wait forever).' },
   pid: { kind: 'string', restart: true, default: '', group: 'server', metavar: 'FILE', doc: 'Write the master\'s process id to this file (removed on exit).' },
   controlSocket: { kind: 'string', restart: true, default: '', group: 'server', metavar: 'PATH|off', validate: validControlSocket, doc: 'Unix socket (mode 0600, never TCP) that `serve status|reload|scale|stop` talk to. Empty: the --pid file\'s path plus ".sock" when --pid is set, else none; "off": none.' },
   logLevel: { kind: 'choice', default: 'info', choices: ['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent'], group: 'logging', doc: 'Error-log level.' },

@@ -24,3 +24,5 @@ export { runStickySuite, type StickySuiteOptions } from './sticky-suite.js';
 export { runUpgradeSuite, EchoClient, type UpgradeSuiteOptions } from './upgrade-suite.js';
 export { runHttp2Suite, h2Request, type Http2SuiteOptions } from './http2-suite.js';
 export { runInterimSuite } from './interim-suite.js';
+export { runHttp2AttackSuite } from './http2-attack-suite.js';
+export { H2Attacker, frame, hpack, hpackInteger, FRAME, FLAG, ERROR_CODE, SETTING, type Goaway } from './h2-attacker.js';
