@@ -6,7 +6,7 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import net from 'node:net';
-import { once } from 'node:events';
+import { once, type EventEmitter } from 'node:events';
 import WebSocket from 'ws';
 import { startServer, until } from './kit/index.js';
 import { checkRequest, checkResponse } from '../src/gateway/validator.js';
@@ -290,6 +290,46 @@ describe('WebSocket: hostile clients', { timeout: 30_000 }, () => {
     assert.match(closed.reason, /not reading/);
     assert.ok(most <= cap + chunk.length, `bufferedAmount peaked at ${most}, cap ${cap}`);
     assert.ok(sent > cap, `the app sent ${sent} bytes`);
+  });
+});
+
+describe('WebSocket: drained()', { timeout: 30_000 }, () => {
+  it('an app that awaits drained() after every send holds no listeners for it once each resolves', async (t) => {
+    const server = await startServer({
+      app: (request) => {
+        const { socket, response } = request.upgrade!.acceptWebSocket();
+        void (async () => {
+          for await (const message of socket) {
+            socket.send(message);
+            await socket.drained();
+          }
+        })();
+        // Asked over the socket after the echoes: what the waits left registered.
+        socket.on('message', (message) => {
+          const emitter = socket as unknown as EventEmitter;
+          if (message === 'count') socket.send(JSON.stringify({ close: emitter.listenerCount('close'), open: emitter.listenerCount('open') }));
+        });
+        return response;
+      },
+    });
+    t.after(() => server.close());
+    const ws = client(server.port, '/');
+    await once(ws, 'open');
+    const messages: string[] = [];
+    ws.on('message', (data: Buffer) => messages.push(data.toString()));
+    /** Asks for the listener counts; resolves with the answer once it and `echoes` echoes are in. */
+    const counts = async (echoes: number): Promise<unknown> => {
+      ws.send('count');
+      await until(() => messages.length >= echoes + 2, 10_000, 'the echoes and the count');
+      const answer = messages.find((m) => m.startsWith('{'))!;
+      messages.length = 0;
+      return JSON.parse(answer);
+    };
+    const baseline = await counts(0);
+    for (let i = 0; i < 50; i++) ws.send(`m${i}`);
+    assert.deepEqual(await counts(50), baseline, '50 awaited drains left no listener behind');
+    ws.close();
+    await once(ws, 'close');
   });
 });
 

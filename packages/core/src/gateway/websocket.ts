@@ -37,6 +37,8 @@ const OPEN = 1;
 const CLOSING = 2;
 const CLOSED = 3;
 
+const RESOLVED: Promise<void> = Promise.resolve();
+
 export class ServerWebSocket extends EventEmitter implements GatewayWebSocket {
   readonly protocol: string;
   readonly closed: Promise<CloseInfo>;
@@ -136,22 +138,30 @@ export class ServerWebSocket extends EventEmitter implements GatewayWebSocket {
     this.#ws!.close(code, reason);
   }
 
+  /**
+   * Resolves once bufferedAmount is under the drain mark (or the socket is closed). Apps await
+   * it after every send, so the common case, nothing to wait for, costs no promise of its own
+   * and no listeners; a wait registers its three listeners and removes them when it resolves.
+   */
   drained(): Promise<void> {
+    if (this.#isDrained()) return RESOLVED;
     return new Promise((resolve) => {
       const check = (): void => {
-        if (this.#state === CLOSED || this.bufferedAmount < this.#limits.drainMark) {
-          this.#duplex?.off('drain', check);
-          this.off('close', check);
-          this.off('open', check);
-          resolve();
-        }
+        if (!this.#isDrained()) return;
+        this.#duplex?.off('drain', check);
+        this.off('close', check);
+        this.off('open', check);
+        resolve();
       };
-      check();
       // Before open nothing drains but opening (the early sends then go to the socket).
       this.#duplex?.on('drain', check);
       this.on('close', check);
       this.on('open', check);
     });
+  }
+
+  #isDrained(): boolean {
+    return this.#state === CLOSED || this.bufferedAmount < this.#limits.drainMark;
   }
 
   [Symbol.asyncIterator](): AsyncIterator<WebSocketData> {
