@@ -1,7 +1,7 @@
 // Starts one Gatehouse engine for a load run: node launch.mjs ENGINE APP PORT [UNITS] [THREAD_CONCURRENCY]
-// ENGINE is threaded (UNITS app threads) or prefork (UNITS worker processes). No logger is
+// ENGINE is threaded (UNITS app threads), prefork (UNITS worker processes) or single. No logger is
 // subscribed, so every engine is measured doing the same work. Exits on SIGTERM/SIGINT.
-import { defaultSettings } from '@gatehouse/core';
+import { defaultSettings, SingleEngine } from '@gatehouse/core';
 
 const [engineName, app, port, units = '2', threadConcurrency] = process.argv.slice(2);
 const packages = {
@@ -9,7 +9,7 @@ const packages = {
   prefork: '../../packages/engine-prefork/dist/src/index.js',
   'threaded-base': '../../packages/engine-threaded/.ab-base/dist/src/index.js',
 };
-const { default: Engine } = await import(new URL(packages[engineName], import.meta.url).href);
+const Engine = engineName === 'single' ? SingleEngine : (await import(new URL(packages[engineName], import.meta.url).href)).default;
 const settings = { ...defaultSettings(), bind: [`127.0.0.1:${port}`], threads: Number(units), workers: Number(units), engine: engineName.replace(/-base$/, '') };
 if (threadConcurrency) settings.threadConcurrency = Number(threadConcurrency);
 const engine = new Engine({ settings, app: { kind: 'module', spec: app } });
