@@ -333,6 +333,44 @@ describe('WebSocket: drained()', { timeout: 30_000 }, () => {
   });
 });
 
+describe('WebSocket: reading only as fast as the app iterates', { timeout: 30_000 }, () => {
+  it('an app that stops pulling stops the socket (the client\'s sends back up), and gets every message in order once it pulls again', async (t) => {
+    let pull!: () => void;
+    const pulling = new Promise<void>((resolve) => { pull = resolve; });
+    const received: number[] = [];
+    const server = await startServer({
+      app: (request) => {
+        const { socket, response } = request.upgrade!.acceptWebSocket();
+        void (async () => {
+          for await (const message of socket) {
+            received.push((message as Uint8Array)[0]! | ((message as Uint8Array)[1]! << 8));
+            if (received.length === 1) await pulling; // the app waited for the first, then stalls
+            if (received.length === COUNT) socket.send('all');
+          }
+        })();
+        return response;
+      },
+    });
+    t.after(() => server.close());
+    const COUNT = 400;
+    const ws = client(server.port, '/');
+    await once(ws, 'open');
+    const message = Buffer.alloc(64 * 1024);
+    for (let i = 0; i < COUNT; i++) { message.writeUInt16LE(i, 0); ws.send(Buffer.from(message)); }
+    // 25 MiB sent: more than the loopback socket buffers of both ends hold.
+    await until(() => received.length === 1, 10_000, 'the first message');
+    await new Promise((resolve) => setTimeout(resolve, 500));
+    assert.equal(received.length, 1, 'nothing more reached the app while it did not pull');
+    assert.ok(ws.bufferedAmount > 0, 'the server stopped reading, so the client could not send it all');
+    const all = nextMessage(ws);
+    pull();
+    assert.equal((await all).data.toString(), 'all');
+    assert.deepEqual(received, Array.from({ length: COUNT }, (_, i) => i));
+    ws.close();
+    await once(ws, 'close');
+  });
+});
+
 describe('acceptStream: other upgrades and CONNECT', { timeout: 30_000 }, () => {
   const streamApp: Application = (request) => {
     const offer = request.upgrade;
