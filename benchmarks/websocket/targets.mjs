@@ -64,11 +64,14 @@ export function parseOptions(argv, defaults) {
   return options;
 }
 
-/** Starts target `name` in its own process group; resolves once it answers HTTP. */
-export async function startTarget(name) {
+/**
+ * Starts target `name` in its own process group, with `nodeArgs` before its script (e.g.
+ * --cpu-prof, which its workers inherit); resolves once it answers HTTP.
+ */
+export async function startTarget(name, nodeArgs = []) {
   const port = await freePort();
   const [command, args, env = {}] = TARGETS[name](port);
-  const child = spawn(command, args, { stdio: ['ignore', 'ignore', 'inherit'], detached: true, env: { ...process.env, ...env } });
+  const child = spawn(command, [...nodeArgs, ...args], { stdio: ['ignore', 'ignore', 'inherit'], detached: true, env: { ...process.env, ...env } });
   const url = `http://127.0.0.1:${port}`;
   for (let i = 0; i < 300; i++) {
     if (child.exitCode !== null || child.signalCode !== null) throw new Error(`${name} exited (${child.exitCode ?? child.signalCode}) before answering at ${url}`);
