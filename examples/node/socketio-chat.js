@@ -6,8 +6,10 @@
 //
 //   serve examples/node/socketio-chat.js  then open http://localhost:8000/
 //
-// Polling sends several requests per session, which must reach the same process: run one
-// worker (the default single engine, or --workers 1), or sticky sessions with several.
+// Polling sends several requests per session, which must reach the unit (process, or app
+// thread) that holds it; elsewhere they get 400 "Session ID unknown". Run one unit (the
+// default single engine, or --workers 1), or several with --sticky, or let clients skip
+// polling: io({ transports: ['websocket'] }) (docs/engines.md, "Sticky sessions").
 import http from 'node:http';
 import express from 'express';
 import { Server } from 'socket.io';

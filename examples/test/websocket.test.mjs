@@ -1,13 +1,15 @@
-// examples/websocket under every engine (2 workers, 2 threads), with the `ws` client: echo, the
-// room's broadcast, which is per app unit (under prefork a member hears only the members its
-// own worker serves, under threaded its own app thread's, so the test checks the sender's own
-// copy and same-unit members), and the --ws-max-message limit, which must reach every unit.
+// examples/websocket with the `ws` client: echo, the room's broadcast, and the --ws-max-message
+// limit, which must reach every unit. The room is per app unit (a worker process, an app
+// thread), so under the matrix of upgrade-engines.mjs (one unit, or several with --sticky, which
+// puts the clients of one address on one unit) every member hears a broadcast, and without
+// --sticky the test checks the sender's own copy only.
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { once } from 'node:events';
 import { fileURLToPath } from 'node:url';
 import WebSocket from 'ws';
 import { ENGINES, serveForSuite } from './engines.mjs';
+import { UPGRADE_ENGINES, UNSTICKY } from './upgrade-engines.mjs';
 
 const APP = fileURLToPath(new URL('../websocket/', import.meta.url));
 
@@ -19,9 +21,10 @@ async function open(port, path) {
 
 const message = (ws) => once(ws, 'message').then(([data, binary]) => ({ text: String(data), binary }));
 
-for (const [name, Engine] of ENGINES) {
+for (const [name, Engine, settings] of [...UPGRADE_ENGINES, UNSTICKY]) {
+  const oneUnitPerClient = name === 'single' || settings.sticky;
   describe(`examples/websocket (${name})`, { timeout: 30_000 }, () => {
-    const served = serveForSuite(APP, Engine, name === 'prefork' ? { workers: 2 } : {});
+    const served = serveForSuite(APP, Engine, settings);
 
     it('echoes text as text and binary as binary', async () => {
       const ws = await open(served.port, '/echo');
@@ -36,9 +39,10 @@ for (const [name, Engine] of ENGINES) {
       const a = await open(served.port, '/room');
       const b = await open(served.port, '/room');
       const heardByA = message(a);
+      const heardByB = message(b);
       a.send('hello room');
       assert.equal((await heardByA).text, 'hello room');
-      if (name === 'single') assert.equal((await message(b)).text, 'hello room');
+      if (oneUnitPerClient) assert.equal((await heardByB).text, 'hello room', 'the other member, on the same unit, heard it');
       a.close();
       b.close();
     });

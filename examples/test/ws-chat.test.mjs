@@ -1,14 +1,15 @@
 // examples/node/ws-chat.js (an http.Server with Express and a `ws` WebSocketServer, exported)
 // with the `ws` client over real sockets: the server's 'upgrade' listener takes the connection,
 // its request listener (Express) answers the rest, and a graceful stop closes each WebSocket
-// with 1001 Going Away.
+// with 1001 Going Away. Each process (or app thread) holds its own room: under the matrix one
+// address's clients share one unit; without --sticky a client is sure to hear only itself.
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { once } from 'node:events';
 import { fileURLToPath } from 'node:url';
 import WebSocket from 'ws';
 import { serveForSuite } from './engines.mjs';
-import { UPGRADE_ENGINES } from './upgrade-engines.mjs';
+import { UPGRADE_ENGINES, UNSTICKY } from './upgrade-engines.mjs';
 
 const APP = fileURLToPath(new URL('../node/ws-chat.js', import.meta.url));
 
@@ -82,3 +83,24 @@ for (const [label, Engine, settings] of UPGRADE_ENGINES) {
     });
   });
 }
+
+const [unstickyLabel, UnstickyEngine, unstickySettings] = UNSTICKY;
+describe(`examples/node/ws-chat.js under ${unstickyLabel} (no --sticky)`, { timeout: 30_000 }, () => {
+  const served = serveForSuite(APP, UnstickyEngine, { ...unstickySettings, gracefulTimeout: 2 });
+
+  it('clients join wherever they land, and each hears what it sends', async () => {
+    const clients = [];
+    for (let i = 0; i < 4; i++) {
+      const client = await join(`${served.base.replace(/^http/, 'ws')}/chat`);
+      assert.equal((await client.next()).type, 'welcome');
+      clients.push(client);
+    }
+    for (const [i, client] of clients.entries()) {
+      client.send(`from ${i}`);
+      let heard;
+      do heard = await client.next(); while (heard.text !== `from ${i}`);
+    }
+    for (const client of clients) client.close();
+    await Promise.all(clients.map((client) => once(client, 'close')));
+  });
+});

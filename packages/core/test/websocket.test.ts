@@ -6,7 +6,7 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import net from 'node:net';
-import { once } from 'node:events';
+import { once, type EventEmitter } from 'node:events';
 import WebSocket from 'ws';
 import { startServer, until } from './kit/index.js';
 import { checkRequest, checkResponse } from '../src/gateway/validator.js';
@@ -290,6 +290,84 @@ describe('WebSocket: hostile clients', { timeout: 30_000 }, () => {
     assert.match(closed.reason, /not reading/);
     assert.ok(most <= cap + chunk.length, `bufferedAmount peaked at ${most}, cap ${cap}`);
     assert.ok(sent > cap, `the app sent ${sent} bytes`);
+  });
+});
+
+describe('WebSocket: drained()', { timeout: 30_000 }, () => {
+  it('an app that awaits drained() after every send holds no listeners for it once each resolves', async (t) => {
+    const server = await startServer({
+      app: (request) => {
+        const { socket, response } = request.upgrade!.acceptWebSocket();
+        void (async () => {
+          for await (const message of socket) {
+            socket.send(message);
+            await socket.drained();
+          }
+        })();
+        // Asked over the socket after the echoes: what the waits left registered.
+        socket.on('message', (message) => {
+          const emitter = socket as unknown as EventEmitter;
+          if (message === 'count') socket.send(JSON.stringify({ close: emitter.listenerCount('close'), open: emitter.listenerCount('open') }));
+        });
+        return response;
+      },
+    });
+    t.after(() => server.close());
+    const ws = client(server.port, '/');
+    await once(ws, 'open');
+    const messages: string[] = [];
+    ws.on('message', (data: Buffer) => messages.push(data.toString()));
+    /** Asks for the listener counts; resolves with the answer once it and `echoes` echoes are in. */
+    const counts = async (echoes: number): Promise<unknown> => {
+      ws.send('count');
+      await until(() => messages.length >= echoes + 2, 10_000, 'the echoes and the count');
+      const answer = messages.find((m) => m.startsWith('{'))!;
+      messages.length = 0;
+      return JSON.parse(answer);
+    };
+    const baseline = await counts(0);
+    for (let i = 0; i < 50; i++) ws.send(`m${i}`);
+    assert.deepEqual(await counts(50), baseline, '50 awaited drains left no listener behind');
+    ws.close();
+    await once(ws, 'close');
+  });
+});
+
+describe('WebSocket: reading only as fast as the app iterates', { timeout: 30_000 }, () => {
+  it('an app that stops pulling stops the socket (the client\'s sends back up), and gets every message in order once it pulls again', async (t) => {
+    let pull!: () => void;
+    const pulling = new Promise<void>((resolve) => { pull = resolve; });
+    const received: number[] = [];
+    const server = await startServer({
+      app: (request) => {
+        const { socket, response } = request.upgrade!.acceptWebSocket();
+        void (async () => {
+          for await (const message of socket) {
+            received.push((message as Uint8Array)[0]! | ((message as Uint8Array)[1]! << 8));
+            if (received.length === 1) await pulling; // the app waited for the first, then stalls
+            if (received.length === COUNT) socket.send('all');
+          }
+        })();
+        return response;
+      },
+    });
+    t.after(() => server.close());
+    const COUNT = 400;
+    const ws = client(server.port, '/');
+    await once(ws, 'open');
+    const message = Buffer.alloc(64 * 1024);
+    for (let i = 0; i < COUNT; i++) { message.writeUInt16LE(i, 0); ws.send(Buffer.from(message)); }
+    // 25 MiB sent: more than the loopback socket buffers of both ends hold.
+    await until(() => received.length === 1, 10_000, 'the first message');
+    await new Promise((resolve) => setTimeout(resolve, 500));
+    assert.equal(received.length, 1, 'nothing more reached the app while it did not pull');
+    assert.ok(ws.bufferedAmount > 0, 'the server stopped reading, so the client could not send it all');
+    const all = nextMessage(ws);
+    pull();
+    assert.equal((await all).data.toString(), 'all');
+    assert.deepEqual(received, Array.from({ length: COUNT }, (_, i) => i));
+    ws.close();
+    await once(ws, 'close');
   });
 });
 

@@ -26,7 +26,8 @@
  *   the bytes read past the request head) and from then on bytes cross both ways under the
  *   same id, each direction under TUNNEL_WINDOW: the main thread reads the socket only while
  *   the app thread has granted credit (TUNNEL_PULL, as the app consumes), and acknowledges
- *   the app's bytes (TUNNEL_ACK) once the socket took them under its high-water mark.
+ *   the app's bytes (TUNNEL_ACK, a quarter window at a time) once the socket took them under
+ *   its high-water mark.
  * Byte chunks travel as exact-size Uint8Arrays by structured clone, not transferred: the sender
  * may still hold the buffer, which a transfer would detach (see wireBytes). A whole body of at
  * most SMALL_BYTES (a read-ahead request body, an in-memory response body) crosses instead as

@@ -7,9 +7,12 @@
  * runs on the app thread; this side only moves bytes:
  * - client -> app: the socket is read only while the thread has granted credit (TUNNEL_PULL),
  *   so an app that does not read stops the socket, and TCP stops the client;
- * - app -> client: each chunk is written to the socket and acknowledged (TUNNEL_ACK) at once
- *   while the socket is under its high-water mark, otherwise on 'drain'. So a client that
- *   never reads holds the socket's buffer and one window here, and the app's writes wait.
+ * - app -> client: each chunk is written to the socket; what the socket took under its
+ *   high-water mark is acknowledged (TUNNEL_ACK) once it adds up to ACK_STEP, the rest on
+ *   'drain'. A small message then costs no acknowledgement of its own (an echo would
+ *   otherwise cross three times, not two), and the app never waits for one: what is held back
+ *   stays under ACK_STEP, well inside its window. So a client that never reads holds the
+ *   socket's buffer and one window here, and the app's writes wait.
  *
  * Either side may end it: the socket closing tells the thread (TUNNEL_CLOSED); the app
  * destroying its bridge socket destroys this one (after flushing, when the app had ended its
@@ -20,7 +23,7 @@ import type { Duplex } from 'node:stream';
 import type { TakenConnection } from '@gatehouse/core/internal';
 import {
   GOING_AWAY, OPEN_TUNNEL, TUNNEL_ACK, TUNNEL_CLOSE, TUNNEL_CLOSED, TUNNEL_IN, TUNNEL_IN_END, TUNNEL_OUT, TUNNEL_OUT_END, TUNNEL_PULL,
-  TAG, BYTES_FIELD, CHUNK_FIELD, wireBytes, type FromThread, type ToThread,
+  TAG, BYTES_FIELD, CHUNK_FIELD, TUNNEL_WINDOW, wireBytes, type FromThread, type ToThread,
 } from './messages.js';
 
 /** The app thread a tunnel belongs to, as the tunnel needs it. */
@@ -35,13 +38,16 @@ export interface TunnelHost {
  */
 const LINGER_MS = 2000;
 
+/** Bytes the socket took that are acknowledged together (a quarter of the window). */
+const ACK_STEP = TUNNEL_WINDOW / 4;
+
 export class Tunnel implements TakenConnection {
   readonly id: number;
   readonly #host: TunnelHost;
   #socket: Duplex | null = null;
   /** Bytes the thread has granted and the socket has not yet delivered. */
   #credit = 0;
-  /** App bytes written past the socket's high-water mark: acknowledged on 'drain'. */
+  /** App bytes the socket took and not yet acknowledged, or written past its high-water mark (acknowledged on 'drain'). */
   #unacked = 0;
   #appEnded = false;
   #threadClosed = false;
@@ -78,8 +84,8 @@ export class Tunnel implements TakenConnection {
     switch (message[TAG]) {
       case TUNNEL_OUT: {
         const chunk = message[CHUNK_FIELD];
-        if (socket.write(chunk)) this.#host.post([TUNNEL_ACK, this.id, chunk.byteLength]);
-        else this.#unacked += chunk.byteLength;
+        this.#unacked += chunk.byteLength;
+        if (socket.write(chunk) && this.#unacked >= ACK_STEP) this.#acknowledge();
         return;
       }
       case TUNNEL_OUT_END:
@@ -127,10 +133,13 @@ export class Tunnel implements TakenConnection {
   };
 
   readonly #onDrain = (): void => {
-    if (this.#unacked === 0) return;
+    if (this.#unacked > 0) this.#acknowledge();
+  };
+
+  #acknowledge(): void {
     this.#host.post([TUNNEL_ACK, this.id, this.#unacked]);
     this.#unacked = 0;
-  };
+  }
 
   readonly #onClose = (): void => {
     this.#finish();

@@ -11,7 +11,8 @@
  *   maxBuffered the client is not reading, so the socket is terminated (a close frame would
  *   wait behind the same unread bytes) and the app sees 1006.
  * - Backpressure in: async iteration holds at most what one read brings, pausing the socket
- *   (ws pause()) while a message waits for the app, resuming once the app has taken them all.
+ *   (ws pause()) while a message waits for the app, resuming once the app has taken them all
+ *   (a message the app is already waiting for goes straight to it, unpaused).
  * - Keep-alive pings and a pong deadline; an idle timeout on messages (pings do not count).
  *
  * Runs on the event loop that owns the socket (the connection's, or an app thread's, given
@@ -36,6 +37,8 @@ const CONNECTING = 0;
 const OPEN = 1;
 const CLOSING = 2;
 const CLOSED = 3;
+
+const RESOLVED: Promise<void> = Promise.resolve();
 
 export class ServerWebSocket extends EventEmitter implements GatewayWebSocket {
   readonly protocol: string;
@@ -136,22 +139,30 @@ export class ServerWebSocket extends EventEmitter implements GatewayWebSocket {
     this.#ws!.close(code, reason);
   }
 
+  /**
+   * Resolves once bufferedAmount is under the drain mark (or the socket is closed). Apps await
+   * it after every send, so the common case, nothing to wait for, costs no promise of its own
+   * and no listeners; a wait registers its three listeners and removes them when it resolves.
+   */
   drained(): Promise<void> {
+    if (this.#isDrained()) return RESOLVED;
     return new Promise((resolve) => {
       const check = (): void => {
-        if (this.#state === CLOSED || this.bufferedAmount < this.#limits.drainMark) {
-          this.#duplex?.off('drain', check);
-          this.off('close', check);
-          this.off('open', check);
-          resolve();
-        }
+        if (!this.#isDrained()) return;
+        this.#duplex?.off('drain', check);
+        this.off('close', check);
+        this.off('open', check);
+        resolve();
       };
-      check();
       // Before open nothing drains but opening (the early sends then go to the socket).
       this.#duplex?.on('drain', check);
       this.on('close', check);
       this.on('open', check);
     });
+  }
+
+  #isDrained(): boolean {
+    return this.#state === CLOSED || this.bufferedAmount < this.#limits.drainMark;
   }
 
   [Symbol.asyncIterator](): AsyncIterator<WebSocketData> {
@@ -161,8 +172,17 @@ export class ServerWebSocket extends EventEmitter implements GatewayWebSocket {
     let holding = false;
     const hold = (): void => { if (!holding) { holding = true; if (this.#holding++ === 0) this.#ws?.pause(); } };
     const release = (): void => { if (holding) { holding = false; if (--this.#holding === 0) this.#ws?.resume(); } };
-    const onMessage = (data: WebSocketData): void => { queue.push(data); hold(); wake?.(); };
-    const onClose = (): void => { ended = true; wake?.(); };
+    // A consumer already waiting takes the message at once: it needs no pause (and no resume
+    // after), which is most messages of an app that awaits each one. Any that arrive before
+    // it runs hold the socket as usual.
+    const onMessage = (data: WebSocketData): void => {
+      queue.push(data);
+      if (wake === null) { hold(); return; }
+      const waiting = wake;
+      wake = null;
+      waiting();
+    };
+    const onClose = (): void => { ended = true; const waiting = wake; wake = null; waiting?.(); };
     const stop = (): void => { this.off('message', onMessage); this.off('close', onClose); release(); };
     this.on('message', onMessage);
     this.on('close', onClose);
@@ -176,7 +196,6 @@ export class ServerWebSocket extends EventEmitter implements GatewayWebSocket {
           }
           if (ended) { stop(); return { value: undefined, done: true }; }
           await new Promise<void>((resolve) => { wake = resolve; });
-          wake = null;
         }
       },
       return: async (): Promise<IteratorResult<WebSocketData>> => { stop(); return { value: undefined, done: true }; },
