@@ -113,4 +113,21 @@ describe('takeover seam', { timeout: 30_000 }, () => {
     await drained;
     assert.ok(Date.now() - started < 2000 + 1000, 'the drain finished once the connection closed');
   });
+
+  it('an upgraded connection counts against --limit-concurrency until it closes', async (t) => {
+    const seen = { goingAway: 0 };
+    const server = await startServer({ app: echoApp(seen), settings: { limitConcurrency: 1 } });
+    t.after(() => server.close());
+    const upgraded = net.connect(server.port, '127.0.0.1');
+    t.after(() => upgraded.destroy());
+    const got = collect(upgraded);
+    await once(upgraded, 'connect');
+    upgraded.write(UPGRADE);
+    await until(() => got.text().includes('101'), 5000, 'the 101');
+    const refused = await fetch(server.url).then((r) => r.status, () => 0);
+    assert.equal(refused, 503, 'the open upgraded connection holds the one slot');
+    upgraded.end();
+    await until(() => server.stats()!.connections === 0, 5000, 'the upgraded connection to close');
+    assert.equal((await fetch(server.url)).status, 200);
+  });
 });
