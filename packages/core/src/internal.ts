@@ -21,7 +21,7 @@ export { ActionLoop, type EngineAction, type HandledSignal, type ActionLoopHooks
 export { AbortableRequest } from './gateway/request.js';
 export { importableSpecifier } from './app/import.js';
 export { protocolOptionsFrom, type ProtocolOptions, type ParserLimits } from './http/options.js';
-export { parseBind, bindListener } from './net/listen.js';
+export { parseBind, bindListener, bindForWorkers, type HeldListener } from './net/listen.js';
 export { stopReading } from './net/stop-reading.js';
 
 // The supervision policy both supervisors (prefork's arbiter, the thread pool) apply.

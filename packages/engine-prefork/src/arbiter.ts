@@ -14,9 +14,10 @@
  * It knows nothing of HTTP or of the app: workers come from a SpawnWorker factory (the real
  * one forks worker/main.ts, which runs whatever WorkerBody `workerEntry` names: the app
  * in-loop for prefork, a thread pool for hybrid), and time from an ArbiterClock, so tests can run it
- * with fake workers and a hand-driven clock (worker-process.ts). It shares listeners the
- * engine bound: each ready worker gets every listening server once and accepts on it; where
- * connections that pass through the master go is handover.ts's business.
+ * with fake workers and a hand-driven clock (worker-process.ts). It shares the sockets the
+ * engine bound: each booted worker gets every one once, listens and accepts on it; the master
+ * never accepts. Where connections that pass through the master (given back by a worker) go
+ * is handover.ts's business.
  *
  * The rules (heartbeat interval, liveness with 0 = off, a frozen master that forgives its
  * workers, max-requests jitter, memory recycling, boot back-off, the restart record) are
@@ -45,7 +46,7 @@ import {
 } from '@gatehouse/core';
 import {
   BootBackoff, Liveness, MEMORY_RECYCLE_FRACTION, RepeatedLine, recycleAfter, restartCounts, serializableSettings,
-  shouldRecycleForMemory, stopReading, type RestartCause,
+  shouldRecycleForMemory, stopReading, type HeldListener, type RestartCause,
 } from '@gatehouse/core/internal';
 import { Handover } from './handover.js';
 import { killStuck } from './stack-capture.js';
@@ -68,8 +69,8 @@ export interface ArbiterOptions {
   /** The master's settings (hooks included; workers get them without). */
   readonly settings: Readonly<Settings>;
   readonly app: { readonly spec: string; readonly cwd?: string };
-  /** Listening servers the engine bound; every ready worker is given each. */
-  readonly listeners: readonly net.Server[];
+  /** Sockets the engine bound (not accepting in the master); every booted worker is given each. */
+  readonly listeners: readonly HeldListener[];
   /** Module whose default export makes the worker body (worker/body.ts). Default: the in-loop body. */
   readonly workerEntry?: string;
   /** Handed to the worker entry as `context.data`; must survive JSON. */
@@ -161,7 +162,6 @@ export class Arbiter {
       workers: () => this.#workers.values(),
       get generation() { return arbiter.#generation; },
       get accepting() { return arbiter.#phase !== 'stopping' && arbiter.#phase !== 'stopped'; },
-      backlog: options.settings.backlog,
       heardFromLately: (worker, now) => this.#heardFromLately(worker, now),
     });
   }
@@ -175,9 +175,6 @@ export class Arbiter {
     if (this.#phase !== 'idle') throw new Error('Arbiter.start() runs once');
     this.#phase = 'starting';
     this.#generation = 1;
-    this.#options.listeners.forEach((listener, index) => {
-      listener.on('connection', (socket: net.Socket) => this.#handover.accepted(socket, index, this.#clock.now()));
-    });
     this.#cancelTick = this.#clock.setInterval(() => this.#wake(), this.#liveness.intervalMs);
     const started = new Promise<void>((resolve, reject) => { this.#startWaiter = { resolve, reject }; });
     this.#wake();
@@ -241,9 +238,7 @@ export class Arbiter {
     this.#reload?.waiter.reject(stopped);
     this.#reload = null;
     for (const waiter of this.#scaleWaiters.splice(0)) waiter.resolve();
-    // Connections the master accepted go to a worker before it hears "stop" (IPC keeps order).
     const now = this.#clock.now();
-    if (graceful) this.#handover.flush(now); else this.#handover.drop();
     for (const worker of this.#workers.values()) worker.stop('stop', graceful, timeoutMs, now);
     this.#stopping = this.closed;
     if (this.#phase === 'stopped') this.#finish();
@@ -326,7 +321,7 @@ export class Arbiter {
       }
       case 'booted':
         if (worker.state !== 'booting') break;
-        this.#options.listeners.forEach((listener, index) => worker.send({ type: 'listen', index }, listener));
+        this.#options.listeners.forEach((listener, index) => worker.send({ type: 'listen', index }, listener.handle));
         break;
       case 'ready':
         if (worker.state !== 'booting') break;
@@ -336,7 +331,6 @@ export class Arbiter {
         this.#bootCrashLine.reset();
         this.#everReady = true;
         channels.unitUp.publish({ kind: 'process', id: worker.id, pid: worker.pid, detail: `generation ${worker.generation}` });
-        this.#handover.flush(now);
         break;
       case 'quiesced':
         worker.quiesced = true;
@@ -410,7 +404,6 @@ export class Arbiter {
     this.#startWaiter?.reject(this.#fatal);
     this.#startWaiter = null;
     for (const waiter of this.#scaleWaiters.splice(0)) waiter.reject(this.#fatal);
-    this.#handover.drop();
     for (const worker of this.#workers.values()) worker.kill('stop');
     this.#stopping = this.closed;
   }
@@ -522,7 +515,6 @@ export class Arbiter {
     for (const event of this.#events.splice(0)) if (event.kind === 'migrated') event.socket.destroy();
     this.#cancelTick?.();
     this.#cancelBackoff?.();
-    this.#handover.drop();
     this.#closed();
   }
 

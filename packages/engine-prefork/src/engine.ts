@@ -12,12 +12,11 @@
  */
 import 'reflect-metadata';
 import { inject, injectable, optional } from 'inversify';
-import type net from 'node:net';
 import {
-  GatehouseError, TOKENS, bindAll, channels, prepareToListen,
+  GatehouseError, TOKENS, channels, prepareToListen,
   type Engine, type EngineContext, type EngineStats, type ListenAddress, type Settings, type StopOptions,
 } from '@gatehouse/core';
-import { delayStop, restartCounts } from '@gatehouse/core/internal';
+import { bindForWorkers, delayStop, restartCounts, type HeldListener } from '@gatehouse/core/internal';
 import { Arbiter } from './arbiter.js';
 
 /** For engines that reuse this master with another worker body (hybrid). */
@@ -37,7 +36,7 @@ export class PreforkEngine implements Engine {
   readonly name: string;
   readonly #options: PreforkOptions;
   #arbiter: Arbiter | null = null;
-  #listeners: net.Server[] = [];
+  #listeners: HeldListener[] = [];
   #addresses: ListenAddress[] = [];
   #closed!: () => void;
   readonly closed: Promise<void> = new Promise((resolve) => { this.#closed = resolve; });
@@ -54,8 +53,8 @@ export class PreforkEngine implements Engine {
     const { settings, app } = this.context;
     if (app.kind !== 'module') throw new GatehouseError('ERR_APP_NEEDS_MODULE', `the ${this.name} engine loads the app in each worker process`);
     if (this.#arbiter) throw new Error(`${this.name} engine started twice`);
-    // pauseOnConnect: a connection the master's own copy accepts is handed to a worker unread.
-    ({ listeners: this.#listeners, addresses: this.#addresses } = await bindAll(prepareToListen(settings), { backlog: settings.backlog, pauseOnConnect: true, https: Boolean(settings.certfile), engine: this.name }));
+    // Bound, not listening here: the workers listen and accept; the master only holds the sockets.
+    ({ listeners: this.#listeners, addresses: this.#addresses } = await bindForWorkers(prepareToListen(settings), { https: Boolean(settings.certfile) }));
     const arbiter = new Arbiter({
       engine: this.name,
       settings,
@@ -88,7 +87,7 @@ export class PreforkEngine implements Engine {
     channels.engine.publish({ engine: this.name, event: 'stopping', detail: graceful ? 'graceful' : 'fast' });
     const arbiter = this.#arbiter;
     if (graceful) await delayStop(this.name, this.context.settings.stopDelay, () => arbiter.announceDrain());
-    // Stop the master's own accepting first; the workers close their copies when told to stop.
+    // The master's copies go first; the workers close theirs when told to stop.
     this.#closeListeners();
     await this.#arbiter.stop(graceful, timeoutMs);
     await this.closed;

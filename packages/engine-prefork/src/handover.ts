@@ -2,14 +2,12 @@
  * Connections that pass through the master, and the balance of keep-alive connections
  * between workers. The arbiter owns the workers; this module only decides where a socket goes.
  *
- * Hand-over: the master's own copy of each listener accepts a few connections (the one that
- * wakes first accepts what is queued); each goes, unread (pauseOnConnect), to a ready worker,
- * preferring the serving generation, workers not retiring and workers heard from lately. A
- * worker with a hand-over still unwritten is backed up (node queues further handles to a child
- * until it acknowledges the last, which a stuck worker never does) and is passed over. With no
- * ready worker, sockets wait, up to --backlog of them, for the first one. Why workers accept
- * on the shared socket and the master only takes the few it wins: docs/benchmarks.md, section
- * 'Socket sharing'.
+ * Hand-over: the master accepts nothing itself (the workers accept on the shared sockets:
+ * docs/benchmarks.md, section 'Socket sharing'); the connections that pass through it are the
+ * ones workers give back. Each goes to a ready worker, preferring the serving generation,
+ * workers not retiring and workers heard from lately. A worker with a hand-over still
+ * unwritten is backed up (node queues further handles to a child until it acknowledges the
+ * last, which a stuck worker never does) and is passed over.
  *
  * Balance: workers sharing a socket split long-lived keep-alive connections unevenly, and the
  * busier worker sets the latency tail. So when the connection counts the heartbeats report
@@ -32,40 +30,16 @@ export interface HandoverHost {
   readonly generation: number;
   /** False once the master stops: sockets are then closed, not handed over. */
   readonly accepting: boolean;
-  /** At most how many sockets wait for a ready worker (--backlog). */
-  readonly backlog: number;
   /** Whether the worker's last message is recent enough to trust its loop is turning. */
   heardFromLately(worker: WorkerHandle, now: number): boolean;
 }
 
 export class Handover {
   readonly #host: HandoverHost;
-  #pending: Array<{ socket: net.Socket; index: number }> = [];
   #roundRobin = 0;
 
   constructor(host: HandoverHost) {
     this.#host = host;
-  }
-
-  /** The master's copy of listener `index` accepted `socket`. */
-  accepted(socket: net.Socket, index: number, now: number): void {
-    if (!this.#host.accepting) { socket.destroy(); return; }
-    if (this.#handOver(socket, index, now)) return;
-    if (this.#pending.length >= this.#host.backlog) socket.destroy();
-    else this.#pending.push({ socket, index });
-  }
-
-  /** A worker became ready: the sockets waiting for one go now. */
-  flush(now: number): void {
-    while (this.#pending.length > 0) {
-      const { socket, index } = this.#pending[0]!;
-      if (!this.#handOver(socket, index, now)) return;
-      this.#pending.shift();
-    }
-  }
-
-  drop(): void {
-    for (const { socket } of this.#pending.splice(0)) socket.destroy();
   }
 
   /** Asks the worker with the most connections to give idle ones back, when the split is uneven. */

@@ -64,7 +64,7 @@ export class WorkerHandle {
     return this.state === 'booting' || this.state === 'ready';
   }
 
-  send(message: ToWorker, handle?: net.Server | net.Socket, done?: (error: Error | null) => void, keepOpen = false): void {
+  send(message: ToWorker, handle?: net.Socket | object, done?: (error: Error | null) => void, keepOpen = false): void {
     this.process.send(message, handle, keepOpen, done);
   }
 

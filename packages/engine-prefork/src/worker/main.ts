@@ -18,7 +18,7 @@
  * (systemd's control group) expects. USR1 reopens this worker's logs.
  */
 import fs from 'node:fs';
-import type net from 'node:net';
+import net from 'node:net';
 import { performance, type EventLoopUtilization } from 'node:perf_hooks';
 import { channels, descriptorsExhausted, dropPrivileges, guardAccept, importableSpecifier, loadConfigHooks, type Settings } from '@gatehouse/core/worker-runtime';
 import { EXIT_BOOT_FAILED, SCOREBOARD_FD, encodeScoreboard, serializeError, type FromWorker, type RunningRequest, type ToWorker, type WorkerConfig } from '../messages.js';
@@ -180,23 +180,23 @@ async function start(received: WorkerConfig): Promise<void> {
   send({ type: 'booted' });
 }
 
-function listen(server: net.Server): void {
-  if (!body || stopping) { server.close(); return; }
-  guardAccept(server, config!.settings.engine);
-  setBacklog(server, config!.settings.backlog);
-  body.attach(server);
-  if (++attached === config!.listeners) send({ type: 'ready' });
-}
-
 /**
- * Node's child-side conversion of a shared net.Server listens on it again with Node's default
- * backlog (511), and listen(2) on a listening socket sets the limit for every process sharing
- * it: without this, --backlog would hold only until the first worker started. Node has no
- * public call for it; the handle's listen() is the one net.Server itself calls.
+ * `handle` is the master's bound socket (net/listen.ts, bindForWorkers). Listening on it here
+ * makes the socket listen (the first worker) and sets its --backlog, which listen(2) sets for
+ * every process sharing it; this process then accepts on it. A listen that fails (another
+ * server took the port between the master's bind and this listen) is a boot failure.
  */
-function setBacklog(server: net.Server, backlog: number): void {
-  const handle = (server as unknown as { _handle?: { listen?(backlog: number): number } })._handle;
-  handle?.listen?.(backlog);
+function listen(handle: object): void {
+  if (!body || stopping) { (handle as { close?(): void }).close?.(); return; }
+  const server = net.createServer();
+  const failed = (error: Error) => send({ type: 'boot-failed', error: serializeError(error, 'ERR_BIND_FAILED'), phase: 'setup' }, () => process.exit(EXIT_BOOT_FAILED));
+  server.once('error', failed);
+  server.listen(handle, config!.settings.backlog, () => {
+    server.off('error', failed);
+    guardAccept(server, config!.settings.engine);
+    body!.attach(server);
+    if (++attached === config!.listeners) send({ type: 'ready' });
+  });
 }
 
 /** Gives idle connections back to the master, which hands them to a less loaded worker. */
@@ -252,7 +252,7 @@ function stop(graceful: boolean, timeoutMs: number, handOff = false): Promise<vo
 process.on('message', (message: ToWorker, handle?: net.Server | net.Socket) => {
   switch (message.type) {
     case 'start': void start(message.config); break;
-    case 'listen': listen(handle as net.Server); break;
+    case 'listen': if (handle) listen(handle); break;
     case 'connection':
       // A handover whose descriptor did not arrive (one this process had no room for): nothing to serve.
       if (!handle) break;
