@@ -26,13 +26,16 @@ import { startStackThread } from '../stack-capture.js';
 import type { WorkerBody, WorkerBodyContext, WorkerBodyFactory, WorkerUnit } from './body.js';
 
 /**
- * A request that starts after a quiet moment (QUIET_MS since the previous one), or EAGER_BEAT_MS
- * after the last heartbeat, sends a heartbeat at once, so the master's stats show it in flight
- * even if it then blocks the event loop. Under load (requests microseconds apart) that is at
- * most 20 extra small messages a second; a message per request would halve throughput. Which
- * request blocked the loop is the scoreboard's to say, not a heartbeat's.
+ * A request that starts after a quiet moment (QUIET_MS since the previous one) and at least
+ * EAGER_GAP_MS after the last heartbeat, or EAGER_BEAT_MS after it, sends a heartbeat at once,
+ * so the master's stats show it in flight even if it then blocks the event loop. However the
+ * requests are spaced (a new connection per request leaves quiet moments between bursts), that
+ * is at most 1000 / EAGER_GAP_MS small messages a second, each read by the master too; a message
+ * per request would halve throughput. Which request blocked the loop is the scoreboard's to
+ * say, not a heartbeat's.
  */
 const EAGER_BEAT_MS = 50;
+const EAGER_GAP_MS = 10;
 const QUIET_MS = 2;
 /** Longest wait for the final report to be written before the worker exits anyway. */
 const FINAL_REPORT_WAIT_MS = 1000;
@@ -133,7 +136,8 @@ function requestStarted(method: string, requestPath: string): () => void {
   const request: RunningRequest = { method, path: requestPath, startedAt: now };
   running.add(request);
   writeBoard(request);
-  if (now - lastRequestAt >= QUIET_MS || now - lastBeatAt >= EAGER_BEAT_MS) beat(false);
+  const sinceBeat = now - lastBeatAt;
+  if (sinceBeat >= EAGER_BEAT_MS || (sinceBeat >= EAGER_GAP_MS && now - lastRequestAt >= QUIET_MS)) beat(false);
   lastRequestAt = now;
   return () => {
     if (!running.delete(request) || named !== request) return;
