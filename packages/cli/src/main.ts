@@ -21,7 +21,6 @@ import { containerFor, errorLine, startServer, type GatehouseServer } from './se
 import { logUncaughtExceptions, observe, type Observer } from './logging/setup.js';
 import { resolveEngine } from './engines.js';
 import { writePidFile, type PidFile } from './pid-file.js';
-import { watchAppFiles } from './dev-reload.js';
 import { notifySystemd } from './systemd-notify.js';
 import { bannerLines } from './banner.js';
 import { GatehouseError, isGatehouseError } from '@gatehouse/core';
@@ -171,7 +170,8 @@ async function serve(loaded: LoadedSettings, cwd: string, reread: () => Promise<
   }
   systemd?.serving(server);
   control?.attach(server);
-  const watcher = settings.reload ? watchAppFiles(settings, cwd, logger, () => server.actions.enqueue({ kind: 'reload' })) : null;
+  // Loaded only under --reload: the watcher (chokidar) is memory a production server does not need.
+  const watcher = settings.reload ? (await import('./dev-reload.js')).watchAppFiles(settings, cwd, logger, () => server.actions.enqueue({ kind: 'reload' })) : null;
   // Ready means serving and, under --reload, seeing every change from now on.
   await watcher?.ready;
   if (process.send) {

@@ -29,7 +29,7 @@ import { resolveEngine } from './engines.js';
 import { checkAccessLogFormat } from './logging/access-format.js';
 import { observe, type Observer } from './logging/setup.js';
 import { settingsForReload } from './reload-settings.js';
-import { createMetricsRegistry, startMetricsServer, type MetricsServer } from './metrics/server.js';
+import type { MetricsServer } from './metrics/server.js';
 
 /** Import this module in every worker process and app thread (EngineContext.setupModules). */
 export const SETUP_MODULE = fileURLToPath(new URL('./logging/setup.js', import.meta.url));
@@ -190,7 +190,12 @@ export async function startServer(container: Container, options: StartOptions = 
   let metrics: MetricsServer | undefined;
   try {
     await callHook(settings.onStarting, 'on_starting', settings);
-    if (settings.metricsBind) metrics = await startMetricsServer(settings.metricsBind, createMetricsRegistry(engine, observer.metrics));
+    // Loaded only with --metrics-bind: prom-client (and the tracing API it loads) is memory a
+    // server without the endpoint does not need.
+    if (settings.metricsBind) {
+      const { createMetricsRegistry, startMetricsServer } = await import('./metrics/server.js');
+      metrics = await startMetricsServer(settings.metricsBind, createMetricsRegistry(engine, observer.metrics));
+    }
     await engine.start();
   } catch (error) {
     actions.uninstall();

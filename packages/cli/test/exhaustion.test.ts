@@ -163,16 +163,20 @@ describe('out of file descriptors (ulimit -n 128, 400 connections)', { timeout: 
   }
 });
 
-/** An app whose import takes a second, as a large app's does. */
-const SLOW_IMPORT_APP = `await new Promise((resolve) => setTimeout(resolve, 1000));
+/** An app whose import takes two seconds, as a large app's does; it leaves a file `loaded` beside itself once loaded. */
+const SLOW_IMPORT_APP = `import fs from 'node:fs';
+await new Promise((resolve) => setTimeout(resolve, 2000));
+fs.writeFileSync(new URL('./loaded', import.meta.url), '');
 ${HELLO_APP}`;
 
 describe('connections that arrive while the app is still loading', { timeout: 300_000 }, () => {
-  for (const engine of ENGINES) {
-    it(`${engine}: 30 connections, 10 ms apart from the moment the port accepts, are all answered`, async (t) => {
+  // --sticky: the prefork master accepts them itself and waits for a ready worker.
+  const runs = [...ENGINES.map((engine) => [engine]), ['prefork', '--sticky'], ['hybrid', '--sticky']];
+  for (const [engine, ...flags] of runs) {
+    it(`${[engine, ...flags].join(' ')}: the port accepts before the app is loaded, and 30 connections, 10 ms apart from then, are all answered`, async (t) => {
       const dir = tempDir({ 'app.js': SLOW_IMPORT_APP });
       const port = await freePort();
-      const serve = new ServeProcess(['app.js', '--engine', engine, ...UNITS, '--bind', `127.0.0.1:${port}`], { cwd: dir });
+      const serve = new ServeProcess(['app.js', '--engine', engine!, ...flags, ...UNITS, '--bind', `127.0.0.1:${port}`], { cwd: dir });
       t.after(() => serve.dispose());
       for (const deadline = Date.now() + 20_000; ; await sleep(10)) {
         const accepted = await new Promise<boolean>((resolve) => {
@@ -183,6 +187,7 @@ describe('connections that arrive while the app is still loading', { timeout: 30
         assert.ok(Date.now() < deadline, `port ${port} never accepted; stderr:\n${serve.stderr}`);
         assert.equal(serve.child.exitCode, null, `serve exited; stderr:\n${serve.stderr}`);
       }
+      assert.equal(fs.existsSync(path.join(dir, 'loaded')), false, 'the port accepts while the app is still loading, not only once it is loaded');
       const answers: Array<Promise<number | string>> = [];
       for (let i = 0; i < 30; i++) {
         answers.push(get(port, 20_000));

@@ -5,7 +5,8 @@
  * real `serve` bin under every engine, the app reporting from the isolate that runs it. A
  * fetch app must load it (the probe can tell). Likewise a worker process or app thread does
  * not load the engine container (inversify + reflect-metadata): only the process that runs the
- * CLI needs it, which under `single` is also the app's.
+ * CLI needs it, which under `single` is also the app's. Nor does any of them load prom-client
+ * without --metrics-bind.
  */
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
@@ -21,7 +22,7 @@ const ENGINES: Record<string, { flags: string[]; container: boolean }> = {
 };
 
 /** GET over node:http, so this test process's own fetch plays no part. */
-interface Report { undici: boolean; container?: boolean }
+interface Report { undici: boolean; container?: boolean; metrics?: boolean }
 
 async function report(url: string): Promise<Report> {
   const { request } = await import('node:http');
@@ -42,8 +43,16 @@ describe('the fetch runtime is loaded only for fetch apps', { timeout: 60_000 },
       t.after(() => gateway.dispose());
       const fetchApp = new ServeProcess([path.join(APPS, 'reports-runtime-fetch.js'), ...flags, '--bind', '127.0.0.1:0', '--log-level', 'warn']);
       t.after(() => fetchApp.dispose());
-      assert.deepEqual(await report(await gateway.url), { undici: false, container });
+      assert.deepEqual(await report(await gateway.url), { undici: false, container, metrics: false });
       assert.deepEqual(await report(await fetchApp.url), { undici: true });
     });
   }
+});
+
+describe('prom-client is loaded only with --metrics-bind', { timeout: 60_000 }, () => {
+  it('single: the server process loads it once --metrics-bind asks for the endpoint (the probe can tell)', async (t) => {
+    const server = new ServeProcess([path.join(APPS, 'reports-runtime.js'), '--engine', 'single', '--bind', '127.0.0.1:0', '--metrics-bind', '127.0.0.1:0', '--log-level', 'warn']);
+    t.after(() => server.dispose());
+    assert.equal((await report(await server.url)).metrics, true);
+  });
 });

@@ -21,7 +21,7 @@ export { ActionLoop, type EngineAction, type HandledSignal, type ActionLoopHooks
 export { AbortableRequest } from './gateway/request.js';
 export { importableSpecifier } from './app/import.js';
 export { protocolOptionsFrom, type ProtocolOptions, type ParserLimits } from './http/options.js';
-export { parseBind, bindListener } from './net/listen.js';
+export { parseBind, bindListener, bindForWorkers, type HeldListener } from './net/listen.js';
 export { stopReading } from './net/stop-reading.js';
 
 // The supervision policy both supervisors (prefork's arbiter, the thread pool) apply.
@@ -42,7 +42,7 @@ export type { HealthState } from './http/health.js';
 export { recordRequestUnit } from './request-unit.js';
 
 // Accepting while out of descriptors: listeners a worker receives get the same guard.
-export { descriptorsExhausted, guardAccept } from './net/accept.js';
+export { descriptorsExhausted, guardAccept, holdConnections } from './net/accept.js';
 export { checkAppInThread } from './app/check-in-thread.js';
 
 // A response that takes its connection (accepted upgrades): engines that run the app off the

@@ -9,6 +9,6 @@
  */
 export * from './app-runtime.js';
 export { InLoopServer } from './engine/in-loop.js';
-export { descriptorsExhausted, guardAccept } from './net/accept.js';
+export { descriptorsExhausted, guardAccept, holdConnections } from './net/accept.js';
 export { dropPrivileges } from './net/privileges.js';
 export type { UnitStats } from './engine/engine.js';

@@ -14,9 +14,14 @@
  * It knows nothing of HTTP or of the app: workers come from a SpawnWorker factory (the real
  * one forks worker/main.ts, which runs whatever WorkerBody `workerEntry` names: the app
  * in-loop for prefork, a thread pool for hybrid), and time from an ArbiterClock, so tests can run it
- * with fake workers and a hand-driven clock (worker-process.ts). It shares listeners the
- * engine bound: each ready worker gets every listening server once and accepts on it; where
- * connections that pass through the master go is handover.ts's business.
+ * with fake workers and a hand-driven clock (worker-process.ts). It shares the sockets the
+ * engine bound: each worker gets every one once, listens and accepts on it; the master never
+ * accepts. A worker gets them at once when no worker serves (the first boot: it accepts while
+ * its app loads and serves those connections once loaded, as a single process would), else
+ * once booted, so that no connection waits on a loading app while a ready worker could serve
+ * it. Where connections that pass through the master (given back by a worker) go is
+ * handover.ts's business; under --sticky the master accepts them all itself and
+ * sticky-router.ts picks each one's worker.
  *
  * The rules (heartbeat interval, liveness with 0 = off, a frozen master that forgives its
  * workers, max-requests jitter, memory recycling, boot back-off, the restart record) are
@@ -51,9 +56,10 @@ import {
 } from '@gatehouse/core';
 import {
   BootBackoff, Liveness, MEMORY_RECYCLE_FRACTION, RepeatedLine, freeSlot, recycleAfter, restartCounts, serializableSettings,
-  shouldRecycleForMemory, stopReading, type RestartCause,
+  shouldRecycleForMemory, stopReading, type HeldListener, type RestartCause,
 } from '@gatehouse/core/internal';
 import { Handover } from './handover.js';
+import { StickyRouter } from './sticky-router.js';
 import { killStuck } from './stack-capture.js';
 import { EXIT_BOOT_FAILED, isFromWorker, type FromWorker, type WorkerConfig } from './messages.js';
 import { WorkerHandle, type DownReason } from './worker-handle.js';
@@ -74,8 +80,13 @@ export interface ArbiterOptions {
   /** The master's settings (hooks included; workers get them without). */
   readonly settings: Readonly<Settings>;
   readonly app: { readonly spec: string; readonly cwd?: string };
-  /** Listening servers the engine bound; every ready worker is given each. */
-  readonly listeners: readonly net.Server[];
+  /** Sockets the engine bound (not accepting in the master); every worker is given each. */
+  readonly listeners: readonly HeldListener[];
+  /**
+   * --sticky: listening servers the master accepts on itself, handing each connection to the
+   * worker its client address belongs to (sticky-router.ts); `listeners` is then empty.
+   */
+  readonly acceptors?: readonly net.Server[];
   /** Module whose default export makes the worker body (worker/body.ts). Default: the in-loop body. */
   readonly workerEntry?: string;
   /** Handed to the worker entry as `context.data`; must survive JSON. */
@@ -140,6 +151,7 @@ export class Arbiter {
   #forkRetryAt = 0;
   #fatal: GatehouseError | null = null;
   readonly #handover: Handover;
+  readonly #sticky: StickyRouter | null;
   readonly #spawnWorker: SpawnWorker;
   readonly #clock: ArbiterClock;
   #cancelTick: (() => void) | undefined;
@@ -167,10 +179,14 @@ export class Arbiter {
       workers: () => this.#workers.values(),
       get generation() { return arbiter.#generation; },
       get accepting() { return arbiter.#phase !== 'stopping' && arbiter.#phase !== 'stopped'; },
-      backlog: options.settings.backlog,
-      sticky: options.settings.sticky,
       heardFromLately: (worker, now) => this.#heardFromLately(worker, now),
     });
+    this.#sticky = options.acceptors ? new StickyRouter({
+      workers: () => this.#workers.values(),
+      get accepting() { return arbiter.#phase !== 'stopping' && arbiter.#phase !== 'stopped'; },
+      backlog: options.settings.backlog,
+      handover: this.#handover,
+    }) : null;
   }
 
   get generation(): number {
@@ -182,8 +198,8 @@ export class Arbiter {
     if (this.#phase !== 'idle') throw new Error('Arbiter.start() runs once');
     this.#phase = 'starting';
     this.#generation = 1;
-    this.#options.listeners.forEach((listener, index) => {
-      listener.on('connection', (socket: net.Socket) => this.#handover.accepted(socket, index, this.#clock.now()));
+    this.#options.acceptors?.forEach((acceptor, index) => {
+      acceptor.on('connection', (socket: net.Socket) => this.#sticky!.accepted(socket, index, this.#clock.now()));
     });
     this.#cancelTick = this.#clock.setInterval(() => this.#wake(), this.#liveness.intervalMs);
     const started = new Promise<void>((resolve, reject) => { this.#startWaiter = { resolve, reject }; });
@@ -250,7 +266,7 @@ export class Arbiter {
     for (const waiter of this.#scaleWaiters.splice(0)) waiter.resolve();
     // Connections the master accepted go to a worker before it hears "stop" (IPC keeps order).
     const now = this.#clock.now();
-    if (graceful) this.#handover.flush(now); else this.#handover.drop();
+    if (graceful) this.#sticky?.flush(now); else this.#sticky?.drop();
     for (const worker of this.#workers.values()) worker.stop('stop', graceful, timeoutMs, now);
     this.#stopping = this.closed;
     if (this.#phase === 'stopped') this.#finish();
@@ -297,7 +313,7 @@ export class Arbiter {
     const now = this.#clock.now();
     for (const event of this.#events.splice(0)) {
       if (event.kind === 'message') this.#dispatch(event.worker, event.message, now);
-      else if (event.kind === 'migrated') this.#handover.rehome(event.worker, event.socket, now);
+      else if (event.kind === 'migrated') (this.#sticky ?? this.#handover).rehome(event.worker, event.socket, now);
       else this.#reap(event.worker, event.code, event.signal, now);
     }
     this.#murder(now);
@@ -334,9 +350,7 @@ export class Arbiter {
       }
       case 'booted':
         if (worker.state !== 'booting') break;
-        // --sticky: the master alone accepts (it picks the worker by client address); the worker,
-        // told it has no listener to wait for, reports ready after `booted`.
-        if (!this.#settings.sticky) this.#options.listeners.forEach((listener, index) => worker.send({ type: 'listen', index }, listener));
+        if (!worker.listening) this.#shareListeners(worker);
         break;
       case 'ready':
         if (worker.state !== 'booting') break;
@@ -346,7 +360,7 @@ export class Arbiter {
         this.#bootCrashLine.reset();
         this.#everReady = true;
         channels.unitUp.publish({ kind: 'process', id: worker.id, pid: worker.pid, detail: `generation ${worker.generation}` });
-        this.#handover.flush(now);
+        this.#sticky?.flush(now);
         break;
       case 'quiesced':
         worker.quiesced = true;
@@ -424,7 +438,7 @@ export class Arbiter {
     this.#startWaiter?.reject(this.#fatal);
     this.#startWaiter = null;
     for (const waiter of this.#scaleWaiters.splice(0)) waiter.reject(this.#fatal);
-    this.#handover.drop();
+    this.#sticky?.drop();
     for (const worker of this.#workers.values()) worker.kill('stop');
     this.#stopping = this.closed;
   }
@@ -487,7 +501,8 @@ export class Arbiter {
     const retiring = serving.filter((w) => w.retiring && w.state === 'ready').sort((a, b) => a.id - b.id);
     const drainable = Math.min(retiring.length, readyFresh + retiring.length - this.#target);
     for (const worker of retiring.slice(0, Math.max(0, drainable))) worker.stop(worker.retiring!, true, this.#settings.gracefulTimeout * 1000, now, true);
-    this.#handover.balance(now);
+    // Sticky clients stay where their address belongs, whatever the load.
+    if (!this.#sticky) this.#handover.balance(now);
   }
 
   /**
@@ -540,7 +555,7 @@ export class Arbiter {
     for (const event of this.#events.splice(0)) if (event.kind === 'migrated') event.socket.destroy();
     this.#cancelTick?.();
     this.#cancelBackoff?.();
-    this.#handover.drop();
+    this.#sticky?.drop();
     this.#closed();
   }
 
@@ -593,10 +608,19 @@ export class Arbiter {
       data: this.#options.workerData ?? null,
       heartbeatMs: this.#liveness.intervalMs,
       maxRequests: Number.isFinite(recycleAt) ? recycleAt : 0,
-      listeners: this.#settings.sticky ? 0 : this.#options.listeners.length,
+      listeners: this.#options.listeners.length,
     };
     worker.send({ type: 'start', config });
     if (this.#drainAnnounced) worker.send({ type: 'drain-announced' });
+    // Nothing serves yet: this worker accepts from now on and holds what it accepts until its
+    // app is loaded, rather than the port refusing (it listens nowhere before the first worker).
+    if (![...this.#workers.values()].some((w) => w.state === 'ready')) this.#shareListeners(worker);
+  }
+
+  /** The worker listens on every shared socket and accepts on it (worker/main.ts). */
+  #shareListeners(worker: WorkerHandle): void {
+    worker.listening = true;
+    this.#options.listeners.forEach((listener, index) => worker.send({ type: 'listen', index }, listener.handle));
   }
 
   #callHook(hook: Hook | null, name: string, argument: unknown): void {

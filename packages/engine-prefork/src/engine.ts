@@ -1,8 +1,9 @@
 /*
  * The `prefork` engine (Gunicorn's model): this process is the master. It binds every
  * listener first (a bind error is one clear line before any worker starts), then hands the
- * listening sockets to an Arbiter that forks and supervises worker processes; the master
- * never loads or runs the app. Each worker runs the app on its own event loop through core's
+ * sockets to an Arbiter that forks and supervises worker processes, which listen and accept
+ * on them (under --sticky the master listens and accepts itself and hands each connection
+ * on); the master never loads or runs the app. Each worker runs the app on its own event loop through core's
  * InLoopServer, or, for engines built on this one (hybrid), whatever worker body
  * PreforkOptions.workerEntry names.
  *
@@ -17,7 +18,7 @@ import {
   GatehouseError, TOKENS, bindAll, channels, prepareToListen,
   type Engine, type EngineContext, type EngineStats, type ListenAddress, type Settings, type StopOptions,
 } from '@gatehouse/core';
-import { delayStop, restartCounts } from '@gatehouse/core/internal';
+import { bindForWorkers, delayStop, restartCounts, type HeldListener } from '@gatehouse/core/internal';
 import { Arbiter } from './arbiter.js';
 
 /** For engines that reuse this master with another worker body (hybrid). */
@@ -37,7 +38,8 @@ export class PreforkEngine implements Engine {
   readonly name: string;
   readonly #options: PreforkOptions;
   #arbiter: Arbiter | null = null;
-  #listeners: net.Server[] = [];
+  /** This process's copies of the sockets: held for the workers, or (--sticky) accepted on here. */
+  #listeners: Array<{ close(): void }> = [];
   #addresses: ListenAddress[] = [];
   #closed!: () => void;
   readonly closed: Promise<void> = new Promise((resolve) => { this.#closed = resolve; });
@@ -54,13 +56,13 @@ export class PreforkEngine implements Engine {
     const { settings, app } = this.context;
     if (app.kind !== 'module') throw new GatehouseError('ERR_APP_NEEDS_MODULE', `the ${this.name} engine loads the app in each worker process`);
     if (this.#arbiter) throw new Error(`${this.name} engine started twice`);
-    // pauseOnConnect: a connection the master's own copy accepts is handed to a worker unread.
-    ({ listeners: this.#listeners, addresses: this.#addresses } = await bindAll(prepareToListen(settings), { backlog: settings.backlog, pauseOnConnect: true, https: Boolean(settings.certfile), engine: this.name }));
+    const { shared, acceptors } = await this.#bind(settings);
     const arbiter = new Arbiter({
       engine: this.name,
       settings,
       app: { spec: app.spec, cwd: app.cwd },
-      listeners: this.#listeners,
+      listeners: shared,
+      acceptors,
       workerEntry: this.#options.workerEntry,
       workerData: this.#options.workerData,
       configFile: this.context.configFile,
@@ -88,7 +90,7 @@ export class PreforkEngine implements Engine {
     channels.engine.publish({ engine: this.name, event: 'stopping', detail: graceful ? 'graceful' : 'fast' });
     const arbiter = this.#arbiter;
     if (graceful) await delayStop(this.name, this.context.settings.stopDelay, () => arbiter.announceDrain());
-    // Stop the master's own accepting first; the workers close their copies when told to stop.
+    // The master's copies go first; the workers close theirs when told to stop.
     this.#closeListeners();
     await this.#arbiter.stop(graceful, timeoutMs);
     await this.closed;
@@ -115,6 +117,26 @@ export class PreforkEngine implements Engine {
   stats(): EngineStats {
     const stats = this.#arbiter?.stats() ?? { generation: 0, units: [], restarts: restartCounts() };
     return { engine: this.name, pid: process.pid, ...stats };
+  }
+
+  /**
+   * Without --sticky: bound, not listening here; the workers listen and accept, the master only
+   * holds the sockets. With it: listening here, unread (pauseOnConnect), since the master
+   * accepts every connection to pick its worker; connections accepted before the first worker
+   * is ready are held for it.
+   */
+  async #bind(settings: Readonly<Settings>): Promise<{ shared: HeldListener[]; acceptors?: net.Server[] }> {
+    const https = Boolean(settings.certfile);
+    if (settings.sticky) {
+      const { listeners, addresses } = await bindAll(prepareToListen(settings), { backlog: settings.backlog, pauseOnConnect: true, https, engine: this.name });
+      this.#listeners = listeners;
+      this.#addresses = addresses;
+      return { shared: [], acceptors: listeners };
+    }
+    const { listeners, addresses } = await bindForWorkers(prepareToListen(settings), { https });
+    this.#listeners = listeners;
+    this.#addresses = addresses;
+    return { shared: listeners };
   }
 
   #closeListeners(): void {

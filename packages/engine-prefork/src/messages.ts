@@ -1,13 +1,14 @@
 /*
  * What the master and a worker process say to each other over the IPC channel: one tagged
  * union per direction (vitest's WorkerRequest/WorkerResponse, not Puma's one-letter pipe
- * protocol). JSON serialization; listening servers and accepted sockets ride along as the
- * IPC handle of `listen` and `connection`.
+ * protocol). JSON serialization; the master's bound sockets and accepted connections ride
+ * along as the IPC handle of `listen` and `connection`.
  *
  * A worker's life in messages:
  *   master: start(config)           worker: heartbeat ... (from its first tick, so a stuck import is seen)
  *                                   worker: booted            (app loaded, startup() done) | boot-failed
- *   master: listen x N (+ server)   worker: ready             (serving every listener)
+ *   master: listen x N (+ socket)   worker: ready             (serving every listener)
+ *           (sent right after start instead while no worker is ready: the first boot)
  *   ...     connection (+ socket)   worker: heartbeat, retire (max-requests reached)
  *   master: stop                    worker: migrate x idle connections, quiesced, lingering (when only
  *                                           long-lived connections keep it), a final heartbeat
@@ -34,7 +35,7 @@ export interface WorkerConfig {
   readonly heartbeatMs: number;
   /** 0 = never; max-requests plus this worker's share of the jitter. */
   readonly maxRequests: number;
-  /** How many `listen` messages follow `booted`; 0 (--sticky): the worker is ready once booted. */
+  /** How many `listen` messages the worker gets (arbiter.ts says when); 0 (--sticky): it is ready once booted. */
   readonly listeners: number;
 }
 
@@ -64,7 +65,7 @@ export function encodeScoreboard(request: RunningRequest | null): Buffer {
 
 export type ToWorker =
   | { readonly type: 'start'; readonly config: WorkerConfig }
-  /** Carries a listening net.Server as its handle. */
+  /** Carries a bound socket (core's bindForWorkers) as its handle: listen on it and accept. */
   | { readonly type: 'listen'; readonly index: number }
   /** Carries a socket the master accepted itself as its handle. */
   | { readonly type: 'connection'; readonly index: number }

@@ -49,7 +49,9 @@ export class WorkerHandle {
   bootError: string | null = null;
   bootFailure: SerializedError | null = null;
   readonly startedAt = Date.now();
-  /** Sockets the master accepted and is handing to this worker, until the message is written. */
+  /** It was sent the shared sockets to listen on (at spawn when nothing served yet, else once booted). */
+  listening = false;
+  /** Sockets the master is handing to this worker, until the message is written. */
   readonly handedOver = new Set<net.Socket>();
 
   constructor(
@@ -72,7 +74,7 @@ export class WorkerHandle {
     return this.state === 'booting' || this.state === 'ready';
   }
 
-  send(message: ToWorker, handle?: net.Server | net.Socket, done?: (error: Error | null) => void, keepOpen = false): void {
+  send(message: ToWorker, handle?: net.Socket | object, done?: (error: Error | null) => void, keepOpen = false): void {
     this.process.send(message, handle, keepOpen, done);
   }
 

@@ -30,7 +30,7 @@ export interface WorkerProcess {
   readonly pid: number;
   readonly connected: boolean;
   /** `done` runs once the message (and its handle) is written or has failed. */
-  send(message: ToWorker, handle?: net.Server | net.Socket, keepOpen?: boolean, done?: (error: Error | null) => void): void;
+  send(message: ToWorker, handle?: net.Socket | object, keepOpen?: boolean, done?: (error: Error | null) => void): void;
   /** SIGKILL. */
   kill(): void;
   /** The request the worker's scoreboard names as running, if any. */

@@ -48,6 +48,32 @@ describe('prefork: zero downtime', { timeout: 180_000 }, () => {
     t.diagnostic(`reload under load: ${result.answers.length} ok, 0 failed, ${result.retried} retried on closed keep-alive sockets`);
   });
 
+  it('while the new generation is still loading its app, every new connection is served at once by the old one', { timeout: 60_000 }, async (t) => {
+    const app = appCopy(t);
+    const { engine, url } = await startEngine(t, { workers: 2 }, app);
+    // The new code's import waits for a file the test writes: the new workers stay loading until then.
+    const go = path.join(path.dirname(app), 'go');
+    setVersion(app, 'v2');
+    fs.writeFileSync(app, `import fs from 'node:fs';
+while (!fs.existsSync(${JSON.stringify(go)})) await new Promise((resolve) => setTimeout(resolve, 20));
+${fs.readFileSync(app, 'utf8')}`);
+    const reloaded = engine.reload();
+    // Rolling (the default): one new worker boots at a time, and none is ready while the first one loads.
+    const loading = () => engine.stats().units.filter((u) => u.generation === 2);
+    // A worker's first heartbeat (its RSS) comes as it starts: it has been told all it will be told before loading.
+    await until(() => loading().length > 0 && loading().every((u) => u.state === 'booting' && u.memory > 0), 20_000, 'a new worker to be loading');
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    const answers = await Promise.all(Array.from({ length: 20 }, () => Promise.race([
+      get(`${url}/`).then((a) => a.version),
+      new Promise<string>((resolve) => setTimeout(() => resolve('no answer within 5 s'), 5000)),
+    ])));
+    assert.deepEqual(answers, Array(20).fill('v1'), 'a connection accepted by a loading worker waits for its app');
+    assert.ok(loading().every((u) => u.state === 'booting'), 'the new workers were still loading');
+    fs.writeFileSync(go, '');
+    await reloaded;
+    assert.equal((await get(`${url}/`)).version, 'v2');
+  });
+
   it('a reload whose new code cannot boot is abandoned; the old generation keeps serving', { timeout: 40_000 }, async (t) => {
     const app = appCopy(t);
     const { engine, url } = await startEngine(t, { workers: 2 }, app);

@@ -11,6 +11,8 @@
  */
 import net from 'node:net';
 import fs from 'node:fs';
+import { lookup } from 'node:dns/promises';
+import { getSystemErrorName } from 'node:util';
 import { GatehouseError } from '../errors/index.js';
 import { guardAccept, holdConnections } from './accept.js';
 
@@ -61,7 +63,7 @@ export function parseBind(value: string): ListenTarget {
   return { kind: 'tcp', host, port: Number(portText) };
 }
 
-export function describeAddress(server: net.Server, target: ListenTarget, scheme: 'http' | 'https' = 'http'): ListenAddress {
+export function describeAddress(server: Pick<net.Server, 'address'>, target: ListenTarget, scheme: 'http' | 'https' = 'http'): ListenAddress {
   if (target.kind === 'unix') return { kind: 'unix', path: target.path, url: `unix:${target.path}` };
   const address = server.address();
   if (address && typeof address === 'object') {
@@ -122,8 +124,7 @@ export async function bindListener(target: ListenTarget, options: BindOptions = 
     const server = net.createServer({ pauseOnConnect: options.pauseOnConnect ?? false, noDelay: true });
     const onError = (error: NodeJS.ErrnoException) => {
       server.close();
-      reject(bindFailed(target, error.code === 'EADDRINUSE' && target.kind === 'unix' ? 'the path exists and is not a stale socket this process may remove' : error.code ?? error.message, error,
-        error.code === 'EACCES' && target.kind === 'tcp' ? 'ERR_BIND_DENIED' : 'ERR_BIND_FAILED'));
+      reject(osBindFailed(target, error.code ?? error.message, error));
     };
     server.once('error', onError);
     const done = () => {
@@ -138,21 +139,132 @@ export async function bindListener(target: ListenTarget, options: BindOptions = 
     else if (target.kind === 'unix') server.listen({ path: target.path, backlog, exclusive }, done);
     else server.listen({ fd: target.fd, backlog, exclusive }, done);
   });
-  if (target.kind === 'unix') {
-    try {
-      if (target.mode !== undefined) fs.chmodSync(target.path, target.mode);
-      if (target.uid !== undefined || target.gid !== undefined) fs.chownSync(target.path, target.uid ?? -1, target.gid ?? -1);
-    } catch (error) {
-      server.close();
-      throw bindFailed(target, `setting the socket file's mode/owner: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}`, error);
-    }
-  }
+  if (target.kind === 'unix') setSocketFileOwner(target, () => server.close());
   return server;
+}
+
+/**
+ * libuv defers a TCP bind's EADDRINUSE to listen() (another process listening on the port),
+ * and this process does not listen: a listen on the same address and port, closed at once,
+ * asks the kernel instead, so a port in use is still one clear error before any worker starts.
+ */
+async function probeListen(handle: RawHandle, address: string, target: Extract<ListenTarget, { kind: 'tcp' }>): Promise<void> {
+  const out: Record<string, unknown> = {};
+  handle.getsockname?.(out);
+  const probe = net.createServer();
+  try {
+    await new Promise<void>((resolve, reject) => {
+      probe.once('error', reject);
+      probe.listen({ host: address, port: Number(out.port ?? target.port), backlog: 1 }, resolve);
+    });
+  } catch (error) {
+    handle.close();
+    throw osBindFailed(target, (error as NodeJS.ErrnoException).code ?? (error as Error).message, error);
+  } finally {
+    probe.close();
+  }
+}
+
+/** Gives a unix socket's file the target's mode and owner; on failure closes the socket (`close`) and throws. */
+function setSocketFileOwner(target: Extract<ListenTarget, { kind: 'unix' }>, close: () => void): void {
+  try {
+    if (target.mode !== undefined) fs.chmodSync(target.path, target.mode);
+    if (target.uid !== undefined || target.gid !== undefined) fs.chownSync(target.path, target.uid ?? -1, target.gid ?? -1);
+  } catch (error) {
+    close();
+    throw bindFailed(target, `setting the socket file's mode/owner: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}`, error);
+  }
+}
+
+/** The OS refused to bind or listen (`code`: EADDRINUSE, EACCES, ...). */
+function osBindFailed(target: ListenTarget, code: string, cause: unknown): GatehouseError {
+  return bindFailed(target, code === 'EADDRINUSE' && target.kind === 'unix' ? 'the path exists and is not a stale socket this process may remove' : code, cause,
+    code === 'EACCES' && target.kind === 'tcp' ? 'ERR_BIND_DENIED' : 'ERR_BIND_FAILED');
 }
 
 function bindFailed(target: ListenTarget, reason: string, cause: unknown, code: 'ERR_BIND_FAILED' | 'ERR_BIND_DENIED' = 'ERR_BIND_FAILED'): GatehouseError {
   const where = target.kind === 'tcp' ? `${target.host}:${target.port}` : target.kind === 'unix' ? `unix:${target.path}` : `fd://${target.fd}`;
   return new GatehouseError(code, `${where}: ${reason}`, { cause });
+}
+
+/**
+ * A socket bound in this process and shared with worker processes that listen and accept on
+ * it; this process never accepts on it. `handle` is the libuv handle to send to a child
+ * (`child.send(message, handle)` passes it as a raw handle, which the child listens on).
+ */
+export interface HeldListener {
+  readonly handle: object;
+  /** Closes this process's copy (a unix socket's file is removed with it). */
+  close(): void;
+}
+
+export interface HeldListeners {
+  readonly listeners: HeldListener[];
+  readonly addresses: ListenAddress[];
+}
+
+interface RawHandle { close(): void; getsockname?(out: Record<string, unknown>): number }
+type CreateServerHandle = (address: string | null, port: number | null, addressType: number | null, fd?: number) => RawHandle | number;
+
+/**
+ * Binds every target, all or none, like bindAll(), but without listening: the first worker
+ * that listens on the shared handle puts the socket in the listening state (its --backlog is
+ * the socket's), and only processes that listen accept. A master holding a listening
+ * net.Server would be woken by every new connection, accept a share of them and pass each
+ * on: under connection churn that costs more than the request itself (docs/benchmarks.md,
+ * "Socket sharing"). Until the first worker listens a TCP or unix target refuses
+ * connections; afterwards the kernel queues them whenever no worker is accepting. An
+ * inherited descriptor (fd://N) is usually listening already.
+ *
+ * Node has no public call that binds without listening; `net._createServerHandle` is the one
+ * node:cluster's primary uses for the same purpose (its SCHED_NONE policy).
+ */
+export async function bindForWorkers(targets: readonly ListenTarget[], options: { readonly https?: boolean } = {}): Promise<HeldListeners> {
+  const listeners: HeldListener[] = [];
+  const addresses: ListenAddress[] = [];
+  try {
+    for (const target of targets) {
+      const handle = await bindHandle(target);
+      listeners.push({ handle, close: () => handle.close() });
+      const address = () => {
+        const out: Record<string, unknown> = {};
+        return handle.getsockname && handle.getsockname(out) === 0 ? out as unknown as net.AddressInfo : null;
+      };
+      addresses.push(describeAddress({ address }, target, options.https ? 'https' : 'http'));
+    }
+  } catch (error) {
+    for (const listener of listeners) listener.close();
+    throw error;
+  }
+  return { listeners, addresses };
+}
+
+async function bindHandle(target: ListenTarget): Promise<RawHandle> {
+  const create = (net as unknown as { _createServerHandle: CreateServerHandle })._createServerHandle;
+  let result: RawHandle | number;
+  if (target.kind === 'fd') {
+    result = create(null, null, null, target.fd);
+  } else if (target.kind === 'unix') {
+    await removeStaleSocket(target.path);
+    result = create(target.path, -1, -1);
+  } else {
+    let address: string;
+    let family: number;
+    try {
+      ({ address, family } = await lookup(target.host));
+    } catch (error) {
+      throw bindFailed(target, (error as NodeJS.ErrnoException).code ?? (error as Error).message, error);
+    }
+    result = create(address, target.port, family);
+    if (typeof result !== 'number') await probeListen(result, address, target);
+  }
+  if (typeof result === 'number') {
+    const code = getSystemErrorName(result);
+    const error = Object.assign(new Error(code), { code, errno: result });
+    throw osBindFailed(target, code, error);
+  }
+  if (target.kind === 'unix') setSocketFileOwner(target, () => (result as RawHandle).close());
+  return result;
 }
 
 /**

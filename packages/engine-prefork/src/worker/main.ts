@@ -5,9 +5,12 @@
  *
  * Order: heartbeats start first, so a worker stuck importing the app is seen; then
  * the setup modules (the CLI's logging) and the postFork hook; then the body boots the app
- * (load + startup()) before the master hands it any listener (then, with --stack-on-timeout,
- * the helper thread that can say where a stuck loop is: stack-capture.ts); `ready` only once it
- * serves every listener. On `stop` it closes its copies of the listeners, drains, runs
+ * (load + startup()) and, with --stack-on-timeout, the helper thread that can say where a
+ * stuck loop is (stack-capture.ts). It listens on each socket the master shares when the
+ * master says (`listen`): at once when no worker serves yet (the first boot), so connections
+ * are accepted and held while the app loads, else once booted. Held connections are served, in
+ * order, once the body is attached; `ready` only once it serves every listener (at once when
+ * there are none: --sticky). On `stop` it closes its copies of the listeners, drains, runs
  * shutdown(), sends a final heartbeat (its metrics complete) and exits 0. A failure to boot is
  * reported as `boot-failed` and exit code EXIT_BOOT_FAILED,
  * which tells the master to stop rather than fork the same failure again.
@@ -18,21 +21,24 @@
  * (systemd's control group) expects. USR1 reopens this worker's logs.
  */
 import fs from 'node:fs';
-import type net from 'node:net';
+import net from 'node:net';
 import { performance, type EventLoopUtilization } from 'node:perf_hooks';
-import { channels, descriptorsExhausted, dropPrivileges, guardAccept, importableSpecifier, loadConfigHooks, type Settings } from '@gatehouse/core/worker-runtime';
+import { channels, descriptorsExhausted, dropPrivileges, guardAccept, holdConnections, importableSpecifier, loadConfigHooks, type Settings } from '@gatehouse/core/worker-runtime';
 import { EXIT_BOOT_FAILED, SCOREBOARD_FD, encodeScoreboard, serializeError, type FromWorker, type RunningRequest, type ToWorker, type WorkerConfig } from '../messages.js';
 import { startStackThread } from '../stack-capture.js';
 import type { WorkerBody, WorkerBodyContext, WorkerBodyFactory, WorkerUnit } from './body.js';
 
 /**
- * A request that starts after a quiet moment (QUIET_MS since the previous one), or EAGER_BEAT_MS
- * after the last heartbeat, sends a heartbeat at once, so the master's stats show it in flight
- * even if it then blocks the event loop. Under load (requests microseconds apart) that is at
- * most 20 extra small messages a second; a message per request would halve throughput. Which
- * request blocked the loop is the scoreboard's to say, not a heartbeat's.
+ * A request that starts after a quiet moment (QUIET_MS since the previous one) and at least
+ * EAGER_GAP_MS after the last heartbeat, or EAGER_BEAT_MS after it, sends a heartbeat at once,
+ * so the master's stats show it in flight even if it then blocks the event loop. However the
+ * requests are spaced (a new connection per request leaves quiet moments between bursts), that
+ * is at most 1000 / EAGER_GAP_MS small messages a second, each read by the master too; a message
+ * per request would halve throughput. Which request blocked the loop is the scoreboard's to
+ * say, not a heartbeat's.
  */
 const EAGER_BEAT_MS = 50;
+const EAGER_GAP_MS = 10;
 const QUIET_MS = 2;
 /** Longest wait for the final report to be written before the worker exits anyway. */
 const FINAL_REPORT_WAIT_MS = 1000;
@@ -42,6 +48,8 @@ const LINGER_CHECK_MS = 50;
 let config: WorkerConfig | null = null;
 let body: WorkerBody | null = null;
 let booted = false;
+/** Listening on a shared socket, not yet serving it: the body attaches them once booted. */
+const listening: net.Server[] = [];
 let attached = 0;
 let stopping: Promise<void> | null = null;
 let pendingStop: { graceful: boolean; timeoutMs: number } | null = null;
@@ -135,7 +143,8 @@ function requestStarted(method: string, requestPath: string): () => void {
   const request: RunningRequest = { method, path: requestPath, startedAt: now };
   running.add(request);
   writeBoard(request);
-  if (now - lastRequestAt >= QUIET_MS || now - lastBeatAt >= EAGER_BEAT_MS) beat(false);
+  const sinceBeat = now - lastBeatAt;
+  if (sinceBeat >= EAGER_BEAT_MS || (sinceBeat >= EAGER_GAP_MS && now - lastRequestAt >= QUIET_MS)) beat(false);
   lastRequestAt = now;
   return () => {
     if (!running.delete(request) || named !== request) return;
@@ -180,27 +189,39 @@ async function start(received: WorkerConfig): Promise<void> {
   if (drainAnnounced && body.health) body.health.draining = true;
   if (pendingStop) { void stop(pendingStop.graceful, pendingStop.timeoutMs); return; }
   send({ type: 'booted' });
-  // No listener to wait for (--sticky: every connection comes from the master): serving now.
-  if (config.listeners === 0) send({ type: 'ready' });
-}
-
-function listen(server: net.Server): void {
-  if (!body || stopping) { server.close(); return; }
-  guardAccept(server, config!.settings.engine);
-  setBacklog(server, config!.settings.backlog);
-  body.attach(server);
-  if (++attached === config!.listeners) send({ type: 'ready' });
+  serveListening();
 }
 
 /**
- * Node's child-side conversion of a shared net.Server listens on it again with Node's default
- * backlog (511), and listen(2) on a listening socket sets the limit for every process sharing
- * it: without this, --backlog would hold only until the first worker started. Node has no
- * public call for it; the handle's listen() is the one net.Server itself calls.
+ * `handle` is the master's bound socket (net/listen.ts, bindForWorkers). Listening on it here
+ * makes the socket listen (the first worker) and sets its --backlog, which listen(2) sets for
+ * every process sharing it; this process then accepts on it, and holds what it accepts until
+ * the body serves it. A listen that fails (another server took the port between the master's
+ * bind and this listen) is a boot failure.
  */
-function setBacklog(server: net.Server, backlog: number): void {
-  const handle = (server as unknown as { _handle?: { listen?(backlog: number): number } })._handle;
-  handle?.listen?.(backlog);
+function listen(handle: object): void {
+  if (stopping || pendingStop) { (handle as { close?(): void }).close?.(); return; }
+  const server = net.createServer();
+  const failed = (error: Error) => send({ type: 'boot-failed', error: serializeError(error, 'ERR_BIND_FAILED'), phase: 'setup' }, () => process.exit(EXIT_BOOT_FAILED));
+  server.once('error', failed);
+  server.listen(handle, config!.settings.backlog, () => {
+    server.off('error', failed);
+    if (stopping || pendingStop) { server.close(); return; }
+    holdConnections(server);
+    guardAccept(server, config!.settings.engine);
+    listening.push(server);
+    serveListening();
+  });
+}
+
+/** Once booted: the body serves every socket this process listens on; `ready` once that is all of them. */
+function serveListening(): void {
+  if (!booted || stopping) return;
+  for (const server of listening.splice(0)) {
+    body!.attach(server);
+    attached++;
+  }
+  if (attached === config!.listeners) send({ type: 'ready' });
 }
 
 /** Gives idle connections back to the master, which hands them to a less loaded worker. */
@@ -230,6 +251,8 @@ function migrate(socket: net.Socket): void {
  */
 function stop(graceful: boolean, timeoutMs: number, handOff = false): Promise<void> {
   if (stopping) return stopping;
+  // Nothing accepted while the app loaded is served now: those clients see the close at once.
+  for (const server of listening.splice(0)) server.close();
   if (config && !booted) { pendingStop = { graceful, timeoutMs }; return Promise.resolve(); }
   if (handOff) {
     if (body?.handOff) body.handOff(migrate);
@@ -276,7 +299,7 @@ function watchLingering(): () => void {
 process.on('message', (message: ToWorker, handle?: net.Server | net.Socket) => {
   switch (message.type) {
     case 'start': void start(message.config); break;
-    case 'listen': listen(handle as net.Server); break;
+    case 'listen': if (handle) listen(handle); break;
     case 'connection':
       // A handover whose descriptor did not arrive (one this process had no room for): nothing to serve.
       if (!handle) break;
