@@ -7,13 +7,14 @@ import { spawnSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 
 const script = (name) => fileURLToPath(new URL(`../websocket/${name}`, import.meta.url));
-const run = (name, args, timeout = 10_000) => spawnSync(process.execPath, [script(name), ...args], { encoding: 'utf8', timeout });
+const run = (name, args, timeout = 10_000) => spawnSync(process.execPath, [script(name), ...args], { encoding: 'utf8', timeout, env: { ...process.env, GATEHOUSE_BASE: '' } });
 
 describe('benchmarks/websocket: bad input', () => {
   const cases = [
     { name: 'echo.mjs', args: ['--round', '3'], says: /unknown option --round; known: --rounds, --duration/ },
     { name: 'echo.mjs', args: ['--duration', 'long'], says: /--duration needs a positive number, got long/ },
     { name: 'echo.mjs', args: ['--pairs', 'single,fork'], says: /unknown pair fork; known: single, threaded, prefork/ },
+    { name: 'echo.mjs', args: ['--pairs', 'base-single'], says: /pair base-single needs GATEHOUSE_BASE=DIR/ },
     { name: 'idle.mjs', args: ['--targets', 'nginx'], says: /unknown target nginx; known: gatehouse-single/ },
     { name: 'idle.mjs', args: ['--connections', '100000000'], says: /open files limit \d+ is below 100001000 .*ulimit -n 100001000/ },
   ];

@@ -13,19 +13,28 @@
 // --profile DIR runs every server with --cpu-prof, its profiles (one per process and thread)
 // written under DIR/<target>/.
 // Pairs: single = gatehouse-single vs ws-node-http; threaded = gatehouse-threaded-2 vs
-// ws-node-http; prefork = gatehouse-prefork-2 vs ws-node-cluster-2 (targets.mjs).
+// ws-node-http; prefork = gatehouse-prefork-2 vs ws-node-cluster-2 (targets.mjs). With
+// GATEHOUSE_BASE=DIR (a built checkout of the code before a change), base-single,
+// base-threaded and base-prefork run DIR's Gatehouse against the same peers in the same rounds.
 import { fail, median, parseOptions, sleep, startClient, startTarget, stopTarget, treeUsage } from './targets.mjs';
 
 const PAIRS = {
   single: ['gatehouse-single', 'ws-node-http'],
   threaded: ['gatehouse-threaded-2', 'ws-node-http'],
   prefork: ['gatehouse-prefork-2', 'ws-node-cluster-2'],
+  // With GATEHOUSE_BASE set (targets.mjs): the base checkout against the same peers.
+  'base-single': ['base-single', 'ws-node-http'],
+  'base-threaded': ['base-threaded-2', 'ws-node-http'],
+  'base-prefork': ['base-prefork-2', 'ws-node-cluster-2'],
 };
 const options = parseOptions(process.argv.slice(2), {
   rounds: 3, duration: 8, warmup: 2, connections: 64, clients: 2, size: 1024, pairs: 'single,threaded,prefork', profile: '',
 });
 const pairs = options.pairs.split(',');
-for (const pair of pairs) if (!(pair in PAIRS)) fail(`unknown pair ${pair}; known: ${Object.keys(PAIRS).join(', ')}`);
+for (const pair of pairs) {
+  if (!(pair in PAIRS)) fail(`unknown pair ${pair}; known: ${Object.keys(PAIRS).join(', ')}`);
+  if (pair.startsWith('base-') && !process.env.GATEHOUSE_BASE) fail(`pair ${pair} needs GATEHOUSE_BASE=DIR, a built checkout to compare against`);
+}
 const targets = [...new Set(pairs.flatMap((pair) => PAIRS[pair]))];
 const results = Object.fromEntries(targets.map((name) => [name, []]));
 

@@ -25,6 +25,15 @@ export const TARGETS = {
   'ws-node-cluster-2': (port) => [process.execPath, [PEER], { PORT: String(port), WORKERS: '2' }],
 };
 
+// GATEHOUSE_BASE=DIR (another built checkout, e.g. a copy of main) adds base-* targets that run
+// DIR's Gatehouse and example, so a change is measured against the code before it in one run.
+const base = process.env.GATEHOUSE_BASE;
+if (base) {
+  for (const [name, engine] of [['base-single', 'single'], ['base-threaded-2', 'threaded'], ['base-prefork-2', 'prefork']]) {
+    TARGETS[name] = (port) => [process.execPath, [`${base}/benchmarks/threaded/launch.mjs`, engine, `${base}/examples/websocket/app.js`, port, '2']];
+  }
+}
+
 export function fail(message) {
   console.error(`${process.argv[1].split('/').pop()}: ${message}`);
   process.exit(2);

@@ -20,7 +20,9 @@ function echo(offer) {
   const { socket, response } = offer.acceptWebSocket();
   (async () => {
     // Iteration reads from the client only as fast as this loop pulls; drained() waits while
-    // the client is slower to read than we are to send.
+    // the client is slower to read than we are to send. This flow control costs a few promise
+    // settlements per message; an app that needs none can use socket.on('message', ...) as
+    // /room does (see docs/benchmarks.md, WebSockets).
     for await (const message of socket) {
       socket.send(message);
       await socket.drained();

@@ -71,7 +71,9 @@ class Offer implements UpgradeOffer {
       });
       if (extra.length > 0) server.on('headers', (lines: string[]) => { lines.push(...extra); });
       server.handleUpgrade(handshakeRequest(request, duplex) as never, duplex as never, head, (ws) => socket.open(ws));
-      return { goingAway: () => socket.goingAway() };
+      // The socket itself is what the connection keeps: a closure here would hold this
+      // scope (the request, its headers) for the socket's whole life.
+      return socket;
     });
     return { socket, response };
   }

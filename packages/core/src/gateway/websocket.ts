@@ -12,7 +12,9 @@
  *   wait behind the same unread bytes) and the app sees 1006.
  * - Backpressure in: async iteration holds at most what one read brings, pausing the socket
  *   (ws pause()) while a message waits for the app, resuming once the app has taken them all
- *   (a message the app is already waiting for goes straight to it, unpaused).
+ *   (a message the app is already waiting for goes straight to it, unpaused). Iterators get
+ *   messages from the socket directly, not through listeners, and allocate nothing per
+ *   message but the promise next() returns (MessageIterator below).
  * - Keep-alive pings and a pong deadline; an idle timeout on messages (pings do not count).
  *
  * Runs on the event loop that owns the socket (the connection's, or an app thread's, given
@@ -39,6 +41,9 @@ const CLOSING = 2;
 const CLOSED = 3;
 
 const RESOLVED: Promise<void> = Promise.resolve();
+/** ws.send options; ws copies them, so one object of each serves every send. */
+const AS_TEXT = { binary: false } as const;
+const AS_BINARY = { binary: true } as const;
 
 export class ServerWebSocket extends EventEmitter implements GatewayWebSocket {
   readonly protocol: string;
@@ -54,6 +59,8 @@ export class ServerWebSocket extends EventEmitter implements GatewayWebSocket {
   /** Set when the server itself ended the socket: what the app's 'close' reports. */
   #endedBecause: CloseInfo | null = null;
   #resolveClosed!: (info: CloseInfo) => void;
+  /** The app's iterations in progress: each gets every message. */
+  #iterators: MessageIterator[] = [];
   /** Iterators holding a message the app has not taken: the socket stays paused meanwhile. */
   #holding = 0;
   #lastMessageAt = 0;
@@ -90,7 +97,11 @@ export class ServerWebSocket extends EventEmitter implements GatewayWebSocket {
     this.#state = OPEN;
     ws.on('message', (data: Buffer, isBinary: boolean) => {
       this.#lastMessageAt = Date.now();
-      this.emit('message', isBinary ? data : data.toString('utf8'));
+      const message = isBinary ? data : data.toString('utf8');
+      const iterators = this.#iterators;
+      if (iterators.length === 1) iterators[0]!.deliver(message);
+      else if (iterators.length > 1) for (const iterator of [...iterators]) iterator.deliver(message);
+      this.emit('message', message);
     });
     ws.on('ping', (data: Buffer) => this.emit('ping', data));
     ws.on('pong', (data: Buffer) => { this.#pongArrived(); this.emit('pong', data); });
@@ -124,7 +135,7 @@ export class ServerWebSocket extends EventEmitter implements GatewayWebSocket {
     }
     if (this.#state !== OPEN) return; // as a browser's WebSocket: sends after close are dropped
     this.#lastMessageAt = Date.now();
-    this.#ws!.send(data, { binary: typeof data !== 'string' });
+    this.#ws!.send(data, typeof data === 'string' ? AS_TEXT : AS_BINARY);
     this.#checkBuffered();
   }
 
@@ -166,41 +177,24 @@ export class ServerWebSocket extends EventEmitter implements GatewayWebSocket {
   }
 
   [Symbol.asyncIterator](): AsyncIterator<WebSocketData> {
-    const queue: WebSocketData[] = [];
-    let wake: (() => void) | null = null;
-    let ended = this.#state === CLOSED;
-    let holding = false;
-    const hold = (): void => { if (!holding) { holding = true; if (this.#holding++ === 0) this.#ws?.pause(); } };
-    const release = (): void => { if (holding) { holding = false; if (--this.#holding === 0) this.#ws?.resume(); } };
-    // A consumer already waiting takes the message at once: it needs no pause (and no resume
-    // after), which is most messages of an app that awaits each one. Any that arrive before
-    // it runs hold the socket as usual.
-    const onMessage = (data: WebSocketData): void => {
-      queue.push(data);
-      if (wake === null) { hold(); return; }
-      const waiting = wake;
-      wake = null;
-      waiting();
-    };
-    const onClose = (): void => { ended = true; const waiting = wake; wake = null; waiting?.(); };
-    const stop = (): void => { this.off('message', onMessage); this.off('close', onClose); release(); };
-    this.on('message', onMessage);
-    this.on('close', onClose);
-    return {
-      next: async (): Promise<IteratorResult<WebSocketData>> => {
-        for (;;) {
-          if (queue.length > 0) {
-            const value = queue.shift()!;
-            if (queue.length === 0) release();
-            return { value, done: false };
-          }
-          if (ended) { stop(); return { value: undefined, done: true }; }
-          await new Promise<void>((resolve) => { wake = resolve; });
-        }
-      },
-      return: async (): Promise<IteratorResult<WebSocketData>> => { stop(); return { value: undefined, done: true }; },
-    };
+    const iterator = new MessageIterator(this.#reading);
+    if (this.#state === CLOSED) iterator.end();
+    else this.#iterators.push(iterator);
+    return iterator;
   }
+
+  /** What the socket's iterators may do to it: kept off the socket an app sees. */
+  readonly #reading: ReadingControl = {
+    // An iterator holds a message the app has not taken: reading stops until it has.
+    hold: () => { if (this.#holding++ === 0) this.#ws?.pause(); },
+    // That iterator's queue is empty again.
+    release: () => { if (--this.#holding === 0) this.#ws?.resume(); },
+    // An iterator that ended or was returned stops getting messages.
+    detach: (iterator) => {
+      const index = this.#iterators.indexOf(iterator);
+      if (index >= 0) this.#iterators.splice(index, 1);
+    },
+  };
 
   // --- Limits. ---
 
@@ -267,6 +261,85 @@ export class ServerWebSocket extends EventEmitter implements GatewayWebSocket {
     for (const timer of [this.#pingTimer, this.#pongTimer, this.#idleTimer]) if (timer !== null) clearTimeout(timer);
     this.#pingTimer = this.#pongTimer = this.#idleTimer = null;
     this.#resolveClosed(info);
+    const iterators = this.#iterators;
+    this.#iterators = [];
+    for (const iterator of iterators) iterator.end();
     this.emit('close', info.code, info.reason);
+  }
+}
+
+const DONE: IteratorResult<WebSocketData> = Object.freeze({ value: undefined, done: true });
+
+/**
+ * One `for await` over a socket. The socket hands it each message; a message the app is
+ * already waiting for resolves its pending next() at once, with no pause (most messages of
+ * an app that awaits each one); any others queue and hold the socket paused until the app
+ * has taken them all. next() is a plain method: a queued message costs one resolved promise,
+ * a wait one promise, and nothing else is allocated per message.
+ */
+interface ReadingControl {
+  hold(): void;
+  release(): void;
+  detach(iterator: MessageIterator): void;
+}
+
+class MessageIterator implements AsyncIterator<WebSocketData> {
+  readonly #control: ReadingControl;
+  readonly #queue: WebSocketData[] = [];
+  #waiting: ((result: IteratorResult<WebSocketData>) => void) | null = null;
+  #ended = false;
+  #holding = false;
+
+  constructor(control: ReadingControl) {
+    this.#control = control;
+  }
+
+  deliver(message: WebSocketData): void {
+    const waiting = this.#waiting;
+    if (waiting !== null) {
+      this.#waiting = null;
+      waiting({ value: message, done: false });
+      return;
+    }
+    this.#queue.push(message);
+    if (!this.#holding) { this.#holding = true; this.#control.hold(); }
+  }
+
+  /** The socket closed: queued messages are still delivered, then the iteration ends. */
+  end(): void {
+    this.#ended = true;
+    const waiting = this.#waiting;
+    this.#waiting = null;
+    if (waiting !== null) { this.#stop(); waiting(DONE); }
+  }
+
+  next(): Promise<IteratorResult<WebSocketData>> {
+    const queue = this.#queue;
+    if (queue.length > 0) {
+      const value = queue.shift()!;
+      if (queue.length === 0) this.#release();
+      return Promise.resolve({ value, done: false });
+    }
+    if (this.#ended) { this.#stop(); return Promise.resolve(DONE); }
+    return new Promise((resolve) => { this.#waiting = resolve; });
+  }
+
+  return(): Promise<IteratorResult<WebSocketData>> {
+    this.#ended = true;
+    this.#queue.length = 0;
+    this.#stop();
+    const waiting = this.#waiting;
+    this.#waiting = null;
+    waiting?.(DONE);
+    return Promise.resolve(DONE);
+  }
+
+  #release(): void {
+    if (this.#holding) { this.#holding = false; this.#control.release(); }
+  }
+
+  #stop(): void {
+    this.#release();
+    this.#control.detach(this);
   }
 }

@@ -180,7 +180,8 @@ export class Connection implements BodyHost, HeldWriter {
 
   readonly #host: ConnectionHost;
   readonly #options: ProtocolOptions;
-  readonly #parser: RequestParser;
+  /** Null once the app has taken the connection: it reads no more HTTP, and an idle WebSocket should not keep a parser. */
+  #parser: RequestParser | null;
   readonly #framing = newFraming();
   readonly #forwarding: number;
   readonly #proxyTrust: ProxyTrust | null;
@@ -270,6 +271,7 @@ export class Connection implements BodyHost, HeldWriter {
   /** Parses from `offset` until the bytes run out or the next request must wait. */
   #feed(buf: Buffer, offset: number): void {
     const parser = this.#parser;
+    if (parser === null) return;
     const end = buf.length;
     while (offset < end) {
       const state = this.#state;
@@ -554,6 +556,10 @@ export class Connection implements BodyHost, HeldWriter {
     (socket as { readableFlowing: boolean | null }).readableFlowing = null;
     socket.allowHalfOpen = false;
     this.#endRequest(0);
+    // Nothing HTTP is read or written on this socket again: what served the request goes now,
+    // not at close, so a long-lived WebSocket holds only the connection's bookkeeping.
+    this.#parser = null;
+    this.#body = null;
     this.#host.connectionUpgraded(this);
     try {
       this.#taken = take(socket, head) ?? null;
