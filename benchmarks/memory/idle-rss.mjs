@@ -5,7 +5,7 @@
 // turns within each round, so a drift in the machine's load touches them all alike.
 //
 //   node benchmarks/memory/idle-rss.mjs [--rounds 3] [--load SECONDS] [--idle-ms 1500] \
-//     'single=node packages/cli/bin/serve.js examples/hello/app.js --bind 127.0.0.1:$PORT' \
+//     'single=node packages/cli/bin/serve.js examples/hello/app.js --engine single --bind 127.0.0.1:$PORT' \
 //     'node:http=PORT=$PORT node benchmarks/peers/node-http-hello.mjs'
 //
 // Each server is NAME=COMMAND, run by sh with $PORT set to a free loopback port. Prints, per
@@ -18,25 +18,30 @@ import net from 'node:net';
 import http from 'node:http';
 import { setTimeout as sleep } from 'node:timers/promises';
 
-const args = process.argv.slice(2);
-const option = (name, fallback) => {
-  const at = args.indexOf(name);
-  if (at === -1) return fallback;
-  const [, value] = args.splice(at, 2);
-  return Number(value);
-};
-const rounds = option('--rounds', 3);
-const loadSeconds = option('--load', 0);
-const idleMs = option('--idle-ms', 1500);
-const servers = args.map((spec) => {
-  const eq = spec.indexOf('=');
-  if (eq <= 0) throw new Error(`"${spec}": expected NAME=COMMAND`);
-  return { name: spec.slice(0, eq), command: spec.slice(eq + 1) };
-});
-if (servers.length === 0) {
-  process.stderr.write('usage: idle-rss.mjs [--rounds N] [--load SECONDS] [--idle-ms MS] NAME=COMMAND...\n');
+function fail(message) {
+  process.stderr.write(`idle-rss: ${message}\n`);
   process.exit(2);
 }
+
+const args = process.argv.slice(2);
+const options = { rounds: 3, load: 0, 'idle-ms': 1500 };
+const servers = [];
+for (let i = 0; i < args.length; i++) {
+  const arg = args[i];
+  if (arg.startsWith('--')) {
+    const name = arg.slice(2);
+    if (!(name in options)) fail(`unknown option ${arg}; known: ${Object.keys(options).map((o) => `--${o}`).join(', ')}`);
+    const value = Number(args[++i]);
+    if (!(value >= 0) || (name === 'rounds' && !(value >= 1))) fail(`${arg} needs a ${name === 'rounds' ? 'positive' : 'non-negative'} number, got ${args[i]}`);
+    options[name] = value;
+  } else {
+    const eq = arg.indexOf('=');
+    if (eq <= 0 || !arg.slice(eq + 1).trim()) fail(`"${arg}" is not NAME=COMMAND`);
+    servers.push({ name: arg.slice(0, eq), command: arg.slice(eq + 1) });
+  }
+}
+if (servers.length === 0) fail('give at least one NAME=COMMAND (usage at the top of benchmarks/memory/idle-rss.mjs)');
+const { rounds, load: loadSeconds, 'idle-ms': idleMs } = options;
 
 const MiB = 1024 * 1024;
 
