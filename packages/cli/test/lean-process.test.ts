@@ -35,11 +35,11 @@ async function servingPid(url: string): Promise<number> {
 
 function serve(t: TestContext, flags: string[]): { server: ServeProcess; dir: string } {
   const dir = tempDir();
-  t.after(() => fs.rmSync(dir, { recursive: true, force: true }));
   const server = new ServeProcess([path.join(FIXTURES, 'app.mjs'), ...flags, '--bind', '127.0.0.1:0', '--log-level', 'warn'], {
     env: { RECORD_MODULES_DIR: dir, NODE_OPTIONS: `--import ${path.join(FIXTURES, 'register.mjs')}` },
   });
-  t.after(() => server.dispose());
+  // The recorder writes into dir until the server has exited.
+  t.after(async () => { await server.dispose(); fs.rmSync(dir, { recursive: true, force: true }); });
   return { server, dir };
 }
 
