@@ -1,14 +1,17 @@
 /*
- * The `serve` command line, derived from the settings table: one yargs option per setting
+ * The `serve` command line, derived from the settings table: one option per setting
  * (kebab-case flag, alias, group), plus the few flags that are actions rather than settings
  * (--print-config, --check-config, --help, --version).
  *
- * yargs is used for parsing and for --help; conversion and validation are the table's (so a bad
- * value names its source the same way whether it came from a flag, a variable or a file). No
- * defaults are given to yargs: a key present in its output was typed by the user. Unknown
- * flags are caught here rather than by yargs' strict mode, to suggest the nearest flag.
+ * Parsing is yargs-parser's, the tokenizer yargs itself runs, called directly: the process
+ * that parses is the one that serves (`single`, and the prefork master), and the yargs
+ * framework around the parser (usage layout, cliui, string widths, locales) is memory only
+ * --help needs, so it is imported for --help alone. Conversion and validation are the
+ * table's (so a bad value names its source the same way whether it came from a flag, a
+ * variable or a file). No defaults are given to the parser: a key present in its output was
+ * typed by the user. Unknown flags are caught here, to suggest the nearest flag.
  */
-import yargs from 'yargs';
+import parseArgs from 'yargs-parser';
 import type { Argv } from 'yargs';
 import { GatehouseError, SETTINGS, type SettingGroup, type SettingName, type SettingSpec } from '@gatehouse/core';
 import { flagName, formatSettingValue, nearest, type SettingEntry } from '@gatehouse/core/internal';
@@ -51,21 +54,25 @@ function describe(name: SettingName, spec: SettingSpec<unknown>): string {
   return `${metavar ? `${metavar}  ` : ''}${spec.doc}${only}${fallback}`;
 }
 
-/** The yargs parser for these args; used for parsing and for --help. */
-export function buildParser(args: readonly string[], width?: number): Argv {
-  let parser = (yargs([...args]) as Argv & { usageConfiguration(config: Record<string, boolean>): Argv })
+/** How flags are read, the same for parsing and for the --help parser. */
+const PARSER_CONFIGURATION = {
+  'camel-case-expansion': false,
+  'parse-numbers': false,
+  'parse-positional-numbers': false,
+  'duplicate-arguments-array': true,
+  'boolean-negation': true,
+  'strip-aliased': true,
+  'halt-at-non-option': false,
+} as const;
+
+/** The yargs instance that lays out --help (yargs is imported only for it). */
+async function helpParser(width?: number): Promise<Argv> {
+  const { default: yargs } = await import('yargs');
+  let parser = (yargs([]) as Argv & { usageConfiguration(config: Record<string, boolean>): Argv })
     .usageConfiguration({ 'hide-types': true })
     .scriptName('serve')
     .usage('Usage: serve [options] APP\n\nServe APP (path/to/app.js, path:export or path:factory()) under a concurrency engine.\nSettings also come from gatehouse.config.{js,mjs,json}, GATEHOUSE_* variables and GATEHOUSE_CMD_ARGS;\nprecedence: defaults < WEB_CONCURRENCY (workers) < config file < environment < command line. See docs/configuration.md.\n\nAlso: serve check APP [options] (the same as --check-config), serve help, serve bench APP [options] to compare engines on APP (serve bench --help), and serve status|reload|scale N|stop to operate a running server over its control socket (serve status --help).')
-    .parserConfiguration({
-      'camel-case-expansion': false,
-      'parse-numbers': false,
-      'parse-positional-numbers': false,
-      'duplicate-arguments-array': true,
-      'boolean-negation': true,
-      'strip-aliased': true,
-      'halt-at-non-option': false,
-    })
+    .parserConfiguration(PARSER_CONFIGURATION)
     .help(false)
     .version(false)
     .exitProcess(false)
@@ -104,8 +111,8 @@ function knownFlags(): Map<string, string> {
  * real command line (GATEHOUSE_CMD_ARGS), for messages and --print-config.
  */
 export function parseCommandLine(args: readonly string[], via?: string): CommandLine {
-  const argv = buildParser(args).parseSync() as Record<string, unknown> & { _: Array<string | number> };
   const known = knownFlags();
+  const argv = readFlags(args, known, via);
   for (const key of Object.keys(argv)) {
     if (key === '_' || key === '$0' || known.has(key)) continue;
     const typed = key.length === 1 ? `-${key}` : `--${key}`;
@@ -136,9 +143,33 @@ export function parseCommandLine(args: readonly string[], via?: string): Command
   };
 }
 
+/**
+ * The flags as typed: booleans (with --no-NAME), every other setting a string that needs a
+ * value, as the --help parser declares them (requiresArg there, one argument here).
+ */
+function readFlags(args: readonly string[], known: Map<string, string>, via?: string): Record<string, unknown> & { _: Array<string | number> } {
+  const booleans = Object.keys(ACTION_FLAGS);
+  const strings: string[] = [];
+  const alias: Record<string, string> = { ...Object.fromEntries(Object.entries(ACTION_ALIASES).map(([short, flag]) => [flag, short])) };
+  for (const [name, spec] of cliSettings()) {
+    const flag = flagName(name);
+    (spec.kind === 'boolean' ? booleans : strings).push(flag);
+    if (spec.alias) alias[flag] = spec.alias;
+  }
+  const { argv, error } = parseArgs.detailed([...args], {
+    boolean: booleans, string: strings, alias, narg: Object.fromEntries(strings.map((flag) => [flag, 1])), configuration: PARSER_CONFIGURATION,
+  });
+  if (error) {
+    const typed = /following: (\S+)/.exec(error.message)?.[1];
+    if (!typed) throw error;
+    throw new GatehouseError('ERR_SETTING_INVALID', `flag --${known.get(typed) ?? typed}${via ? ` in ${via}` : ''} needs a value`);
+  }
+  return argv as Record<string, unknown> & { _: Array<string | number> };
+}
+
 /** The --help text. */
 export async function helpText(width?: number): Promise<string> {
-  return buildParser([], width).getHelp();
+  return (await helpParser(width)).getHelp();
 }
 
 /** Splits GATEHOUSE_CMD_ARGS like a shell would: spaces separate, quotes group, backslash escapes. */

@@ -115,6 +115,17 @@ describe('a wrong value: one line naming setting, value, what is allowed and the
     assert.match(oneLine(far.stderr), /did you mean --graceful-timeout\?/);
   });
 
+  it('a flag that needs a value and has none is one line naming the flag (its alias too)', async () => {
+    for (const [args, flag] of [[['app.js', '--bind'], '--bind'], [['app.js', '-w', '--engine', 'single'], '--workers']] as const) {
+      const result = await runServe([...args], { cwd: dir });
+      assert.equal(result.code, 2);
+      assert.match(result.stderr, new RegExp(`^serve: ERR_SETTING_INVALID: .*flag ${flag} needs a value`));
+      assert.equal(result.stderr.trim().split('\n').length, 1, result.stderr);
+    }
+    const cmdArgs = await runServe(['app.js'], { cwd: dir, env: { GATEHOUSE_CMD_ARGS: '--timeout' } });
+    assert.match(oneLine(cmdArgs.stderr), /flag --timeout in GATEHOUSE_CMD_ARGS needs a value/);
+  });
+
   it('an unknown flag inside GATEHOUSE_CMD_ARGS says so', async () => {
     const result = await runServe(['app.js'], { cwd: dir, env: { GATEHOUSE_CMD_ARGS: '--max-request 5' } });
     assert.equal(result.code, 2);
