@@ -204,7 +204,7 @@ function setBacklog(server: net.Server, backlog: number): void {
   handle?.listen?.(backlog);
 }
 
-/** Gives idle connections back to the master, which hands them to a less loaded worker. */
+/** A stopping worker whose body has no handOff: its idle connections go back to the master at once. */
 function shed(count: number): void {
   if (!body?.shed || stopping) return;
   for (const socket of body.shed(count)) migrate(socket);

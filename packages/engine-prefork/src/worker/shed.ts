@@ -7,9 +7,9 @@
  * acknowledgement only on its next turn of the event loop. Detaching ten connections at once
  * would park nine of them, reading stopped, behind that queue: the requests their clients have
  * already sent wait there for up to ten turns of the busiest loop, which is the latency tail the
- * balance is meant to remove. A connection that is not yet detached is still served here, so
- * the connection this worker releases next is picked only when it can leave at once, and it
- * waits at most one turn.
+ * balance is meant to remove (docs/benchmarks.md, 'prefork CPU-bound tail'). A connection not
+ * yet detached is still served here, so the next one is detached only once the previous one is
+ * written, and waits in node's queue for at most that one acknowledgement.
  *
  * The latest ask replaces the one before: the master repeats `shed` on each heartbeat with the
  * gap it last saw, so adding them up would move more connections than the gap. When no
