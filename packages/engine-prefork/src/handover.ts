@@ -16,8 +16,8 @@
  * differ by more than 2 and by more than a tenth of all of them, the busiest worker (unless it
  * has just received moved connections: balance-policy.ts) is told to `shed` half the
  * difference: it gives idle connections back (between requests, reading stopped, one at a
- * time: worker/shed.ts), and each goes to the least loaded worker. At most one shed per worker per
- * heartbeat, since its count is stale until it reports again. A worker that stops with
+ * time: worker/shed.ts), and each goes to the least loaded worker. At most one shed per
+ * worker per heartbeat, since its count is stale until it reports again. A worker that stops with
  * `handOff` gives its idle connections back the same way (`migrate`), so that they are served
  * by the workers that stay.
  *
