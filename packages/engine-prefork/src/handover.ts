@@ -11,10 +11,11 @@
  *
  * Balance: workers sharing a socket split long-lived keep-alive connections unevenly, and the
  * busier worker sets the latency tail. So when the connection counts the heartbeats report
- * differ by more than 2 and by more than BALANCE_SLACK of all of them, the busiest worker is
- * told to `shed` half the difference: it gives idle connections back (between requests,
- * reading stopped), and each goes to the least loaded worker. At most one shed per worker per
- * heartbeat, since its count is stale until it reports again. A worker that stops with
+ * differ by more than 2 and by more than a tenth of all of them, the busiest worker (unless it
+ * has just received moved connections: balance-policy.ts) is told to `shed` half the
+ * difference: it gives idle connections back (between requests, reading stopped, one at a
+ * time: worker/shed.ts), and each goes to the least loaded worker. At most one shed per
+ * worker per heartbeat, since its count is stale until it reports again. A worker that stops with
  * `handOff` gives its idle connections back the same way (`migrate`), so that they are served
  * by the workers that stay.
  *
@@ -23,9 +24,8 @@
  */
 import type net from 'node:net';
 import type { WorkerHandle } from './worker-handle.js';
+import { BalancePolicy } from './balance-policy.js';
 
-/** Connection counts within this fraction of the total (or within 2) count as balanced. */
-const BALANCE_SLACK = 0.1;
 
 export interface HandoverHost {
   workers(): Iterable<WorkerHandle>;
@@ -40,6 +40,7 @@ export interface HandoverHost {
 export class Handover {
   readonly #host: HandoverHost;
   #roundRobin = 0;
+  readonly #policy = new BalancePolicy<WorkerHandle>();
 
   constructor(host: HandoverHost) {
     this.#host = host;
@@ -47,17 +48,10 @@ export class Handover {
 
   /** Asks the worker with the most connections to give idle ones back, when the split is uneven. */
   balance(now: number): void {
-    const workers = this.#balanceable(now);
-    if (workers.length < 2) return;
-    workers.sort((a, b) => a.connections! - b.connections!);
-    const least = workers[0]!;
-    const most = workers[workers.length - 1]!;
-    const total = workers.reduce((sum, w) => sum + w.connections!, 0);
-    const gap = most.connections! - least.connections!;
-    if (gap <= 2 || gap <= total * BALANCE_SLACK) return;
-    if (most.lastHeartbeat <= most.shedAt) return;
-    most.shedAt = now;
-    most.send({ type: 'shed', count: Math.floor(gap / 2) });
+    const ask = this.#policy.pick(this.#balanceable(now), now);
+    if (!ask || ask.worker.lastHeartbeat <= ask.worker.shedAt) return;
+    ask.worker.shedAt = now;
+    ask.worker.send({ type: 'shed', count: ask.count });
   }
 
   /** A connection a worker gave back goes to the least loaded other worker. */
@@ -72,6 +66,7 @@ export class Handover {
       return;
     }
     target.connections!++;
+    this.#policy.received(target, now);
     sendConnection(target, socket, 0);
   }
 

@@ -78,7 +78,7 @@ export type ToWorker =
   | { readonly type: 'reopen-logs' }
   /** A graceful stop is coming (--stop-delay): go on serving, but answer readiness with 503. */
   | { readonly type: 'drain-announced' }
-  /** Give up to `count` idle keep-alive connections back (the arbiter balances connections). */
+  /** Give up to `count` idle keep-alive connections back, one at a time; a newer `shed` replaces this one (worker/shed.ts). */
   | { readonly type: 'shed'; readonly count: number };
 
 export type FromWorker =

@@ -68,3 +68,23 @@ describe('connection balance', () => {
     assert.ok(result.answers.some((answer) => answer.pid === newcomer), 'the new worker served requests on moved connections');
   });
 });
+
+describe('connection balance under CPU-bound load', () => {
+  it('moves connections off a worker whose event loop is saturated; every request is answered', { timeout: 40_000 }, async (t) => {
+    const { engine, url } = await startEngine(t, { workers: 1, timeout: 2 });
+    // Each request keeps the loop busy for 4 ms: eight clients keep one worker saturated, so its
+    // connections are idle only in the moments between a response and the next request.
+    const load = startLoad(`${url}/spin?ms=4`, { concurrency: 8, maxMs: 20_000 });
+    await until(() => engine.stats().units[0]?.connections === 8, 10_000, 'the first worker to hold every load connection');
+    await engine.scale(1);
+    const [, newcomer] = readyPids(engine);
+    await until(() => load.result.answers.some((answer) => answer.pid === newcomer), 15_000, 'the new worker to answer on a moved connection');
+    const split = () => engine.stats().units.map((u) => u.connections ?? 0);
+    await until(() => { const [a = 0, b = 0] = split(); return a + b === 8 && Math.abs(a - b) <= 2; }, 15_000, 'the workers to report a balanced split');
+    const result = await load.stop();
+    assert.deepEqual(result.failures, [], 'every request was answered');
+    assert.equal(result.retried, 0, 'no request met a connection closed under it');
+    const served = tally(result.answers.map((answer) => answer.pid));
+    assert.ok((served.get(newcomer!) ?? 0) > 8, `the new worker served requests on moved connections: ${JSON.stringify([...served])}`);
+  });
+});

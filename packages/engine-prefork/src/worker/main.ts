@@ -27,6 +27,7 @@ import { channels, descriptorsExhausted, dropPrivileges, guardAccept, holdConnec
 import { EXIT_BOOT_FAILED, SCOREBOARD_FD, encodeScoreboard, serializeError, type FromWorker, type RunningRequest, type ToWorker, type WorkerConfig } from '../messages.js';
 import { startStackThread } from '../stack-capture.js';
 import type { WorkerBody, WorkerBodyContext, WorkerBodyFactory, WorkerUnit } from './body.js';
+import { Shedder } from './shed.js';
 
 /**
  * A request that starts after a quiet moment (QUIET_MS since the previous one) and at least
@@ -224,20 +225,28 @@ function serveListening(): void {
   if (attached === config!.listeners) send({ type: 'ready' });
 }
 
-/** Gives idle connections back to the master, which hands them to a less loaded worker. */
+/** A stopping worker whose body has no handOff: its idle connections go back to the master at once. */
 function shed(count: number): void {
   if (!body?.shed || stopping) return;
   for (const socket of body.shed(count)) migrate(socket);
 }
 
-/** Gives one connection (reading stopped, nothing buffered) to the master, which hands it on. */
-function migrate(socket: net.Socket): void {
-  if (!process.connected) { socket.destroy(); return; }
+/** The master's `shed` asks: idle connections go back one at a time (shed.ts). */
+const shedder = new Shedder({
+  release: (count) => (body?.shed && !stopping ? body.shed(count) : []),
+  migrate,
+  afterTurn: (task) => setImmediate(task),
+});
+
+/** Gives one connection (reading stopped, nothing buffered) to the master, which hands it on; `sent` once written or failed. */
+function migrate(socket: net.Socket, sent?: () => void): void {
+  if (!process.connected) { socket.destroy(); sent?.(); return; }
   try {
     // The handle goes; node closes this process's copy once the master has it.
-    process.send!({ type: 'migrate' } satisfies FromWorker, socket, {}, (error) => { if (error) socket.destroy(); });
+    process.send!({ type: 'migrate' } satisfies FromWorker, socket, {}, (error) => { if (error) socket.destroy(); sent?.(); });
   } catch {
     socket.destroy();
+    sent?.();
   }
 }
 
@@ -254,6 +263,7 @@ function stop(graceful: boolean, timeoutMs: number, handOff = false): Promise<vo
   // Nothing accepted while the app loaded is served now: those clients see the close at once.
   for (const server of listening.splice(0)) server.close();
   if (config && !booted) { pendingStop = { graceful, timeoutMs }; return Promise.resolve(); }
+  shedder.cancel();
   if (handOff) {
     if (body?.handOff) body.handOff(migrate);
     else shed(Infinity);
@@ -307,7 +317,7 @@ process.on('message', (message: ToWorker, handle?: net.Server | net.Socket) => {
       else (handle as net.Socket).destroy();
       break;
     case 'stop': void stop(message.graceful, message.timeoutMs, message.handOff); break;
-    case 'shed': shed(message.count); break;
+    case 'shed': shedder.ask(message.count); break;
     case 'reopen-logs': channels.logsReopen.publish({ reason: 'signal' }); break;
     case 'drain-announced':
       drainAnnounced = true;
