@@ -304,12 +304,7 @@ export class Connection implements BodyHost, HeldWriter {
     const socket = this.socket;
     if (this.#state !== HEAD || !this.#host.acceptsHttp2(socket, input)) return false;
     socket.pause();
-    socket.off('data', this.#onData);
-    socket.off('end', this.#onEnd);
-    socket.off('error', this.#onError);
-    socket.off('close', this.#onClose);
-    this.#state = CLOSED;
-    this.deadline = 0;
+    this.#leaveSocket();
     this.#host.switchToHttp2(this, input);
     return true;
   }
@@ -851,12 +846,7 @@ export class Connection implements BodyHost, HeldWriter {
     const socket = this.socket;
     if (this.#state !== IDLE || (!this.#servedAny && !fresh) || this.#pending !== null || this.#paused !== 0 || this.#corked || this.#peerEnded) return null;
     if (socket.readableLength !== 0 || socket.writableLength !== 0 || socket.destroyed || !stopReading(socket)) return null;
-    socket.off('data', this.#onData);
-    socket.off('end', this.#onEnd);
-    socket.off('error', this.#onError);
-    socket.off('close', this.#onClose);
-    this.#state = CLOSED;
-    this.deadline = 0;
+    this.#leaveSocket();
     this.#host.connectionClosed(this);
     return socket;
   }
@@ -890,6 +880,17 @@ export class Connection implements BodyHost, HeldWriter {
     // It cannot move (reading paused, the client's side ended): it drains here like any other.
     this.#handingOff = false;
     if (this.#host.draining) this.drain();
+  }
+
+  /** The socket leaves this connection (to another process, or to HTTP/2): none of its events are ours from now on. */
+  #leaveSocket(): void {
+    const socket = this.socket;
+    socket.off('data', this.#onData);
+    socket.off('end', this.#onEnd);
+    socket.off('error', this.#onError);
+    socket.off('close', this.#onClose);
+    this.#state = CLOSED;
+    this.deadline = 0;
   }
 
   /** Lingering close: FIN now, drop whatever still arrives, destroy when the client closes or LINGER_MS passes. */
