@@ -15,6 +15,7 @@ import { HeaderList } from '../gateway/headers.js';
 import type { ResponseHeaders } from '../gateway/types.js';
 import { httpDate } from '../http/date.js';
 import { checkResponseField, mergeContentLength } from '../http/serializer.js';
+import { trailerFields } from '../gateway/trailers.js';
 
 const CONNECTION_SPECIFIC = new Set(['connection', 'keep-alive', 'proxy-connection', 'transfer-encoding', 'upgrade', 'te']);
 
@@ -46,10 +47,15 @@ export function h2ResponseHead(status: number, headers: ResponseHeaders | null |
   return { fields, contentLength };
 }
 
-/** Trailer fields (RFC 9113 §8.1), validated as header fields; content-length and connection-specific ones dropped. */
+/**
+ * Trailer fields (RFC 9113 §8.1) by the one rule every protocol side applies
+ * (gateway/trailers.ts: checked, the fields §6.5.1 keeps out of trailers dropped), so an h2
+ * client gets the same trailers whether the app ran on this loop or on an app thread.
+ */
 export function h2Trailers(trailers: ResponseHeaders): OutgoingHttpHeaders {
   const fields: OutgoingHttpHeaders = {};
-  copyFields(trailers, fields);
+  const flat = trailerFields(trailers);
+  for (let i = 0; i < flat.length; i += 2) addField(fields, flat[i]!, flat[i + 1]!);
   return fields;
 }
 
@@ -66,10 +72,15 @@ function copyFields(headers: ResponseHeaders | null | undefined, fields: Outgoin
     if (name === 'content-length') { appLength = mergeContentLength(appLength, value); continue; }
     if (name === 'date') hasDate = true;
     else if (name === 'server') hasServer = true;
-    const previous = fields[name];
-    if (previous === undefined) fields[name] = value;
-    else if (Array.isArray(previous)) previous.push(value);
-    else fields[name] = [previous as string, value];
+    addField(fields, name, value);
   }
   return { appLength, hasDate, hasServer };
+}
+
+/** A repeated name becomes an array, order kept. */
+function addField(fields: OutgoingHttpHeaders, name: string, value: string): void {
+  const previous = fields[name];
+  if (previous === undefined) fields[name] = value;
+  else if (Array.isArray(previous)) previous.push(value);
+  else fields[name] = [previous as string, value];
 }
