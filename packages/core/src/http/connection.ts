@@ -827,7 +827,8 @@ export class Connection implements BodyHost, HeldWriter {
    * arrives is answered with Connection: close, and the sweep closes the rest at their deadline.
    */
   drain(): void {
-    if (this.#handingOff || this.#state === UPGRADED) return; // an upgraded one ends by goingAway() // it moves at its next idle moment instead (handOff())
+    // A moving one moves at its next idle moment instead (handOff()); an upgraded one ends by goingAway().
+    if (this.#handingOff || this.#state === UPGRADED) return;
     if (this.#state === DISCARD) { this.#close(); return; }
     if (this.#state === IDLE && this.#servedAny) {
       const graceEnd = Date.now() + DRAIN_IDLE_GRACE_MS;
