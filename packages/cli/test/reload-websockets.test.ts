@@ -12,21 +12,13 @@ import { once } from 'node:events';
 import path from 'node:path';
 import WebSocket from 'ws';
 import { REPO, ServeProcess, eventually } from './kit/index.js';
+import { openPidSocket, type PidSocket } from '@gatehouse/core/testkit';
 
 /** Plain HTTP answers its process's pid; a WebSocket is greeted with it, then echoed. */
 const APP = path.join(REPO, 'packages/core/test/fixtures/apps/websocket-pid.js');
 const GRACEFUL_SECONDS = 20;
 const SOCKETS = 20;
 
-interface Opened { readonly ws: WebSocket; readonly pid: number; readonly closed: Promise<{ code: number; at: number }> }
-
-async function openSocket(port: number): Promise<Opened> {
-  const ws = new WebSocket(`ws://127.0.0.1:${port}/`);
-  ws.on('error', () => {});
-  const closed = new Promise<{ code: number; at: number }>((resolve) => ws.once('close', (code: number) => resolve({ code, at: Date.now() })));
-  const [first] = await once(ws, 'message') as [Buffer];
-  return { ws, pid: Number(String(first)), closed };
-}
 
 /** The pid of the process that answers a plain GET on a new connection. */
 async function plainPid(port: number): Promise<number> {
@@ -39,7 +31,7 @@ function alive(pid: number): boolean {
   try { process.kill(pid, 0); return true; } catch { return false; }
 }
 
-async function echoes(socket: Opened, text: string): Promise<string> {
+async function echoes(socket: PidSocket, text: string): Promise<string> {
   const reply = once(socket.ws, 'message');
   socket.ws.send(text);
   return String((await reply)[0]);
@@ -60,9 +52,9 @@ for (const { engine, sizing } of CASES) {
 
       // Every old worker must hold sockets (the one the roll stops first above all): open the
       // 20, then a bounded few more until both processes hold some.
-      const old: Opened[] = [];
-      for (let i = 0; i < SOCKETS; i += 5) old.push(...await Promise.all(Array.from({ length: 5 }, () => openSocket(port))));
-      while (new Set(old.map((s) => s.pid)).size < 2 && old.length < 3 * SOCKETS) old.push(await openSocket(port));
+      const old: PidSocket[] = [];
+      for (let i = 0; i < SOCKETS; i += 5) old.push(...await Promise.all(Array.from({ length: 5 }, () => openPidSocket(port))));
+      while (new Set(old.map((s) => s.pid)).size < 2 && old.length < 3 * SOCKETS) old.push(await openPidSocket(port));
       const oldPids = new Set(old.map((s) => s.pid));
       assert.equal(oldPids.size, 2, 'both old worker processes hold WebSockets');
 

@@ -9,22 +9,13 @@ import assert from 'node:assert/strict';
 import path from 'node:path';
 import { once } from 'node:events';
 import WebSocket from 'ws';
-import { until } from './kit/index.js';
+import { openPidSocket, until, type PidSocket } from './kit/index.js';
 import { PREFORK_ENGINE, REPO, spawnServe } from './kit/serve-bin.js';
 
 const APP = path.join(REPO, 'packages/core/test/fixtures/apps/websocket-pid.js');
 const GRACEFUL_SECONDS = 4;
 const SOCKETS = 100;
 
-interface Opened { readonly ws: WebSocket; readonly pid: number; readonly closed: Promise<{ code: number; at: number }> }
-
-async function openSocket(port: number): Promise<Opened> {
-  const ws = new WebSocket(`ws://127.0.0.1:${port}/`);
-  ws.on('error', () => {});
-  const closed = new Promise<{ code: number; at: number }>((resolve) => ws.once('close', (code: number) => resolve({ code, at: Date.now() })));
-  const [first] = await once(ws, 'message') as [Buffer];
-  return { ws, pid: Number(String(first)), closed };
-}
 
 function logRecords(stderr: string): Array<{ event?: string }> {
   return stderr.split('\n').filter((line) => line.startsWith('{')).map((line) => JSON.parse(line) as { event?: string });
@@ -34,10 +25,10 @@ function alive(pid: number): boolean {
   try { process.kill(pid, 0); return true; } catch { return false; }
 }
 
-async function openMany(port: number, count: number): Promise<Opened[]> {
-  const opened: Opened[] = [];
+async function openMany(port: number, count: number): Promise<PidSocket[]> {
+  const opened: PidSocket[] = [];
   // In batches of 20: bounded, and loopback only.
-  for (let i = 0; i < count; i += 20) opened.push(...await Promise.all(Array.from({ length: Math.min(20, count - i) }, () => openSocket(port))));
+  for (let i = 0; i < count; i += 20) opened.push(...await Promise.all(Array.from({ length: Math.min(20, count - i) }, () => openPidSocket(port))));
   return opened;
 }
 
@@ -56,7 +47,7 @@ describe('WebSockets across reload and stop', { timeout: 90_000 }, () => {
     // connection lands on the new generation, while the old one still holds its sockets.
     await until(() => logRecords(serve.stderr()).some((record) => record.event === 'reloaded'), 30_000, 'the reloaded record');
     assert.ok(old.every((socket) => socket.ws.readyState === WebSocket.OPEN), 'old sockets stay open while the old generation drains');
-    const fresh = await openSocket(port);
+    const fresh = await openPidSocket(port);
     const after = await openMany(port, 20);
     assert.ok(!oldPids.has(fresh.pid));
     assert.deepEqual(after.filter((socket) => oldPids.has(socket.pid)).map((socket) => socket.pid), [], 'no new connection reaches an old worker');

@@ -26,3 +26,4 @@ export { runHttp2Suite, h2Request, type Http2SuiteOptions } from './http2-suite.
 export { runInterimSuite } from './interim-suite.js';
 export { runHttp2AttackSuite } from './http2-attack-suite.js';
 export { H2Attacker, frame, hpack, hpackInteger, FRAME, FLAG, ERROR_CODE, SETTING, type Goaway } from './h2-attacker.js';
+export { openPidSocket, type PidSocket } from './pid-socket.js';
