@@ -11,7 +11,7 @@ import { describe, it, type TestContext } from 'node:test';
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import path from 'node:path';
-import { REPO, ServeProcess, tempDir } from './kit/index.js';
+import { REPO, ServeProcess, getTextOverNodeHttp, tempDir } from './kit/index.js';
 
 const FIXTURES = path.join(REPO, 'packages/cli/test/fixtures/record-modules');
 
@@ -22,15 +22,7 @@ function packagesLoaded(dir: string, pid: number): Set<string> {
 }
 
 async function servingPid(url: string): Promise<number> {
-  const { request } = await import('node:http');
-  return new Promise((resolve, reject) => {
-    request(`${url}/`, (response) => {
-      let body = '';
-      response.setEncoding('utf8');
-      response.on('data', (chunk: string) => { body += chunk; });
-      response.on('end', () => resolve(Number(body)));
-    }).on('error', reject).end();
-  });
+  return Number(await getTextOverNodeHttp(url));
 }
 
 function serve(t: TestContext, flags: string[]): { server: ServeProcess; dir: string } {

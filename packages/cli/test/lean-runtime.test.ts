@@ -11,7 +11,7 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import path from 'node:path';
-import { REPO, ServeProcess } from './kit/index.js';
+import { REPO, ServeProcess, getTextOverNodeHttp } from './kit/index.js';
 
 const APPS = path.join(REPO, 'packages/core/test/fixtures/apps');
 const ENGINES: Record<string, { flags: string[]; container: boolean }> = {
@@ -21,19 +21,10 @@ const ENGINES: Record<string, { flags: string[]; container: boolean }> = {
   hybrid: { flags: ['--engine', 'hybrid', '--workers', '1', '--threads', '1'], container: false },
 };
 
-/** GET over node:http, so this test process's own fetch plays no part. */
 interface Report { undici: boolean; container?: boolean; metrics?: boolean }
 
 async function report(url: string): Promise<Report> {
-  const { request } = await import('node:http');
-  return new Promise((resolve, reject) => {
-    request(`${url}/`, (response) => {
-      let body = '';
-      response.setEncoding('utf8');
-      response.on('data', (chunk: string) => { body += chunk; });
-      response.on('end', () => resolve(JSON.parse(body) as Report));
-    }).on('error', reject).end();
-  });
+  return JSON.parse(await getTextOverNodeHttp(url)) as Report;
 }
 
 describe('the fetch runtime is loaded only for fetch apps', { timeout: 60_000 }, () => {

@@ -152,3 +152,19 @@ export async function eventually<T>(what: string, check: () => T | undefined | f
 export function readLines(file: string): string[] {
   try { return fs.readFileSync(file, 'utf8').split('\n').filter(Boolean); } catch { return []; }
 }
+
+/**
+ * The body of GET `url`/ over node:http, so the test process's own fetch (undici, which the
+ * lean-load tests watch for) plays no part.
+ */
+export async function getTextOverNodeHttp(url: string): Promise<string> {
+  const { request } = await import('node:http');
+  return new Promise((resolve, reject) => {
+    request(`${url}/`, (response) => {
+      let body = '';
+      response.setEncoding('utf8');
+      response.on('data', (chunk: string) => { body += chunk; });
+      response.on('end', () => resolve(body));
+    }).on('error', reject).end();
+  });
+}
